@@ -1,0 +1,68 @@
+"""`flask metadata check|migrate|sync` and `flask demo load`: thin wrappers over the engine's services."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.services import services
+
+metadata_cli = AppGroup("metadata", help="Check the YAML metadata and bring the database in line with it.")
+demo_cli = AppGroup("demo", help="Demo data and accounts for the embedded default.")
+
+
+@metadata_cli.command("check")
+def check_command() -> None:
+    """Report every problem in the metadata (file:line: Exxx message — hint); exit 1 if any."""
+    # Reaching this point means create_app loaded the metadata without a problem
+    # (otherwise the factory printed the located list and exited 1).
+    registry = services().registry
+    registers = len(registry.registers)
+    click.echo(f"Metadata OK: {registers} registers, {len(registry.dictionaries)} dictionaries, "
+               f"{len(registry.menus)} menu categories.")
+
+
+@metadata_cli.command("migrate")
+@click.option("--dry-run", is_flag=True, help="Print the plan, change nothing.")
+@click.option("--allow-destructive", is_flag=True,
+              help="Also apply drops and narrowing changes (back up the database first).")
+def migrate_command(dry_run: bool, allow_destructive: bool) -> None:
+    """Compare the database with the metadata; apply additive changes, refuse destructive ones."""
+    from app.setup import migrate_database
+
+    code = migrate_database(dry_run=dry_run, allow_destructive=allow_destructive, echo=click.echo)
+    if code:
+        sys.exit(code)
+
+
+@metadata_cli.command("sync")
+def sync_command() -> None:
+    """Write dictionaries (regions included) and permissions for the current metadata."""
+    from app.setup import sync_reference_data
+
+    sync_reference_data(echo=click.echo)
+
+
+@demo_cli.command("load")
+@click.option("--enterprises", default=300, show_default=True, help="How many demo enterprises.")
+def demo_load_command(enterprises: int) -> None:
+    """Load demo data (real regions, laws, standards, chemicals, enterprises) if the registers are empty."""
+    from app.demo import load_demo
+
+    load_demo(enterprises=enterprises, echo=click.echo)
+
+
+@demo_cli.command("accounts")
+def demo_accounts_command() -> None:
+    """Create the admin account if missing and print the demo logins."""
+    from app.setup import ensure_admin
+
+    for line in ensure_admin(current_app):
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(metadata_cli)
+    app.cli.add_command(demo_cli)

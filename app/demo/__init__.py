@@ -1,0 +1,72 @@
+"""Demo data for the embedded default: rows from app/demo/data/*.yaml plus generated enterprises."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from sqlalchemy import func, select
+
+from app.metadata.validators import run_validators
+from app.services import Services, services
+
+from .enterprises import generate_enterprises
+
+DATA = Path(__file__).parent / "data"
+
+
+def _coerce(svc: Services, spec: Any, name: str, value: Any) -> Any:
+    f = spec.field(name)
+    if value is None:
+        return None
+    if f.type in ("enum", "tree"):
+        code = svc.dictionaries.code_for_label(f.dictionary, str(value))
+        if code is None:
+            raise ValueError(f"{spec.name}.{name}: {value!r} is not in dictionary {f.dictionary}")
+        return code
+    if f.type == "date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
+
+def insert_rows(svc: Services, register: str, rows: list[dict[str, Any]]) -> int:
+    """Insert rows given as {field: value}; every value passes the field's declared validators first."""
+    spec = svc.registry.register(register)
+    model = svc.models[register]
+    for values in rows:
+        row = model()
+        for name, value in values.items():
+            if name.endswith(("_lat", "_lng")):
+                setattr(row, name, value)
+                continue
+            f = spec.field(name)
+            failures = run_validators(f, value)
+            if failures:
+                raise ValueError(f"demo {register}.{name} = {value!r}: {failures[0].text()}")
+            if f.type == "children":
+                child_model = svc.models[f.target]
+                setattr(row, name, [child_model(**child) for child in value])
+            else:
+                setattr(row, name, _coerce(svc, spec, name, value))
+        svc.session.add(row)
+    svc.session.commit()
+    return len(rows)
+
+
+def load_demo(enterprises: int = 300, echo: Callable[[str], Any] = print) -> None:
+    svc = services()
+    for path in sorted(DATA.glob("*.yaml")):
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        _load_if_empty(svc, content["register"], content["rows"], echo)
+    _load_if_empty(svc, "enterprise", generate_enterprises(svc, enterprises), echo)
+
+
+def _load_if_empty(svc: Services, register: str, rows: list[dict[str, Any]], echo: Callable[[str], Any]) -> None:
+    if register not in svc.registry.registers:
+        return
+    model = svc.models[register]
+    if svc.session.execute(select(func.count()).select_from(model)).scalar_one():
+        echo(f"Demo {register}: already has rows, left as is.")
+        return
+    echo(f"Demo {register}: {insert_rows(svc, register, rows)} rows.")

@@ -1,0 +1,219 @@
+"""Dictionary lookups for forms, lists and filters: labels per language, children, paths, subtrees."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import select
+
+from app.i18n import current_locale
+from app.metadata import Registry
+from app.metadata.spec import DictionaryItem as ItemSpec
+
+LOCALE_INDEX = {"zh_Hans": 0, "zh_Hant": 1, "en": 2}
+
+
+@dataclass
+class Node:
+    code: str
+    parent: str | None
+    labels: tuple[str, str, str]  # zh_Hans, zh_Hant, en
+    sort: int
+    color: str | None = None
+    depth: int = 1
+    children: list[str] = field(default_factory=list)
+
+    def label(self, locale: str) -> str:
+        return self.labels[LOCALE_INDEX.get(locale, 0)]
+
+
+@dataclass
+class Tree:
+    name: str
+    kind: str
+    nodes: dict[str, Node]
+    roots: list[str]
+    #: label (any language, stripped) → code, for imports and quick lookups
+    by_label: dict[str, str] = field(default_factory=dict)
+
+
+def _nodes_from_spec(items: Iterable[ItemSpec]) -> list[tuple[str, str | None, tuple[str, str, str], str | None]]:
+    rows = []
+
+    def walk(children: Iterable[ItemSpec], parent: str | None) -> None:
+        for item in children:
+            label = item.label
+            rows.append((item.code, item.parent or parent, (label.zh, label.zh_Hant or label.zh, label.en),
+                         item.color))
+            walk(item.children, item.code)
+
+    walk(items, None)
+    return rows
+
+
+def build_tree(name: str, kind: str,
+               rows: Iterable[tuple[str, str | None, tuple[str, str, str], str | None]]) -> Tree:
+    nodes: dict[str, Node] = {}
+    for sort, (code, parent, labels, color) in enumerate(rows):
+        nodes[code] = Node(code, parent, labels, sort, color)
+    roots = []
+    for node in nodes.values():
+        if node.parent and node.parent in nodes:
+            nodes[node.parent].children.append(node.code)
+        else:
+            roots.append(node.code)
+    # depth from the roots down (items may be listed before their parents in flat trees)
+    stack = [(code, 1) for code in roots]
+    while stack:
+        code, depth = stack.pop()
+        nodes[code].depth = depth
+        stack.extend((child, depth + 1) for child in nodes[code].children)
+    by_label: dict[str, str] = {}
+    for node in nodes.values():
+        for text in node.labels:
+            by_label.setdefault(text.strip(), node.code)
+    return Tree(name, kind, nodes, roots, by_label)
+
+
+class DictionaryService:
+    """In-memory dictionaries: YAML ones at once, packaged ones (regions) from the database on first use."""
+
+    def __init__(self, registry: Registry, load_rows: Callable[[str], list[tuple]]):
+        self.registry = registry
+        self._load_rows = load_rows
+        self._trees: dict[str, Tree] = {}
+        self._lock = threading.Lock()
+        for spec in registry.dictionaries.values():
+            if spec.source is None:
+                self._trees[spec.name] = build_tree(spec.name, spec.kind, _nodes_from_spec(spec.items))
+
+    def tree(self, name: str) -> Tree:
+        tree = self._trees.get(name)
+        if tree is None:
+            with self._lock:
+                tree = self._trees.get(name)
+                if tree is None:
+                    spec = self.registry.dictionary(name)
+                    tree = build_tree(name, spec.kind, self._load_rows(name))
+                    self._trees[name] = tree
+        return tree
+
+    def forget(self, name: str | None = None) -> None:
+        """Drop cached packaged dictionaries (after a sync)."""
+        for key in [name] if name else [n for n, s in self.registry.dictionaries.items() if s.source]:
+            self._trees.pop(key, None)
+
+    # -- single values
+    def node(self, dictionary: str, code: Any) -> Node | None:
+        if code is None:
+            return None
+        return self.tree(dictionary).nodes.get(str(code))
+
+    def exists(self, dictionary: str, code: Any) -> bool:
+        return self.node(dictionary, code) is not None
+
+    def is_leaf(self, dictionary: str, code: Any) -> bool:
+        node = self.node(dictionary, code)
+        return node is not None and not node.children
+
+    def label(self, dictionary: str, code: Any, locale: str | None = None) -> str:
+        node = self.node(dictionary, code)
+        if node is None:
+            return "" if code in (None, "") else str(code)
+        return node.label(locale or current_locale())
+
+    def ancestors(self, dictionary: str, code: Any) -> list[Node]:
+        """The nodes from the root down to ``code`` (empty when unknown)."""
+        tree = self.tree(dictionary)
+        chain: list[Node] = []
+        node = tree.nodes.get(str(code)) if code is not None else None
+        while node is not None and len(chain) < 16:
+            chain.append(node)
+            node = tree.nodes.get(node.parent) if node.parent else None
+        return list(reversed(chain))
+
+    def path_label(self, dictionary: str, code: Any, depth: int | None = None, locale: str | None = None,
+                   sep: str = " / ") -> str:
+        """'江苏省 / 常州市 / 钟楼区'; with ``depth`` only the last levels."""
+        chain = self.ancestors(dictionary, code)
+        if not chain:
+            return "" if code in (None, "") else str(code)
+        if depth:
+            chain = chain[-depth:]
+        locale = locale or current_locale()
+        return sep.join(node.label(locale) for node in chain)
+
+    def code_for_label(self, dictionary: str, text: str) -> str | None:
+        """The code whose label (in any language) or code is ``text``; a path 'a / b' matches its last part."""
+        tree = self.tree(dictionary)
+        text = str(text).strip()
+        if text in tree.nodes:
+            return text
+        if text in tree.by_label:
+            return tree.by_label[text]
+        for sep in ("/", "-", ">"):
+            if sep in text:
+                return self.code_for_path(dictionary, [part.strip() for part in text.split(sep)])
+        return None
+
+    def code_for_path(self, dictionary: str, parts: list[str]) -> str | None:
+        tree = self.tree(dictionary)
+        candidates = tree.roots
+        found: str | None = None
+        for part in parts:
+            match = next((c for c in candidates if part in tree.nodes[c].labels or part == c), None)
+            if match is None:
+                return None
+            found = match
+            candidates = tree.nodes[match].children
+        return found
+
+    # -- lists
+    def choices(self, dictionary: str, locale: str | None = None) -> list[tuple[str, str]]:
+        locale = locale or current_locale()
+        tree = self.tree(dictionary)
+        return [(node.code, node.label(locale)) for node in sorted(tree.nodes.values(), key=lambda n: n.sort)]
+
+    def children(self, dictionary: str, parent: str | None, locale: str | None = None) -> list[dict]:
+        locale = locale or current_locale()
+        tree = self.tree(dictionary)
+        codes = tree.roots if not parent else (tree.nodes[parent].children if parent in tree.nodes else [])
+        return [{"code": c, "label": tree.nodes[c].label(locale), "leaf": not tree.nodes[c].children}
+                for c in sorted(codes, key=lambda c: tree.nodes[c].sort)]
+
+    def subtree_codes(self, dictionary: str, code: str) -> list[str]:
+        tree = self.tree(dictionary)
+        if code not in tree.nodes:
+            return []
+        result, stack = [], [code]
+        while stack:
+            current = stack.pop()
+            result.append(current)
+            stack.extend(tree.nodes[current].children)
+        return result
+
+    def search(self, dictionary: str, text: str, locale: str | None = None, limit: int = 20) -> list[dict]:
+        """Items whose label contains ``text``, with their whole path, for type-ahead pickers."""
+        locale = locale or current_locale()
+        text = text.strip().lower()
+        found = []
+        for node in self.tree(dictionary).nodes.values():
+            if any(text in label.lower() for label in node.labels):
+                found.append({"code": node.code, "label": self.path_label(dictionary, node.code, locale=locale),
+                              "leaf": not node.children})
+                if len(found) >= limit:
+                    break
+        return found
+
+
+def load_rows_from_db(session_factory: Callable[[], Any], item_class: type) -> Callable[[str], list[tuple]]:
+    def load(dictionary: str) -> list[tuple]:
+        session = session_factory()
+        rows = session.execute(
+            select(item_class.code, item_class.parent_code, item_class.label_zh, item_class.label_zh_hant,
+                   item_class.label_en, item_class.color)
+            .where(item_class.dictionary == dictionary).order_by(item_class.sort)).all()
+        return [(code, parent, (zh, zh_hant, en), color) for code, parent, zh, zh_hant, en, color in rows]
+
+    return load

@@ -1,0 +1,35 @@
+"""The UI language of the current request, and YAML labels rendered in it."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, has_request_context
+from flask_babel import LazyString, get_locale
+
+LOCALES = ("zh_Hans", "zh_Hant", "en")
+DEFAULT_LOCALE = "zh_Hans"
+
+
+def current_locale() -> str:
+    """'zh_Hans', 'zh_Hant' or 'en' for the current request (the default outside one)."""
+    if not has_request_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE) if current_app else DEFAULT_LOCALE
+    locale = get_locale()
+    if locale is None:
+        return DEFAULT_LOCALE
+    text = str(locale)
+    if text.startswith("en"):
+        return "en"
+    if text.startswith("zh_Hant"):
+        return "zh_Hant"
+    return "zh_Hans"
+
+
+def label_text(label: Any) -> str:
+    """A descriptor Label in the current language ('' for None)."""
+    return label.text(current_locale()) if label is not None else ""
+
+
+def lazy_label(label: Any) -> LazyString:
+    """A string that renders the label in the language of the request that displays it."""
+    return LazyString(label_text, label)

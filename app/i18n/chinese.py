@@ -1,0 +1,24 @@
+"""Simplified → Traditional Chinese with OpenCC (phrase-level, Taiwan character forms)."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import opencc
+
+# s2tw converts characters and phrases to Taiwan standard forms without swapping vocabulary;
+# s2twp also rewrites words (代码 → 程式碼, 发布 → 釋出), which reads wrong in a regulator's UI.
+DEFAULT_CONFIG = "s2tw"
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC(os.environ.get("OPENCC_CONFIG", DEFAULT_CONFIG))
+
+
+@lru_cache(maxsize=65536)
+def to_traditional(text: str) -> str:
+    """Traditional Chinese form of ``text`` (ASCII passes through unchanged)."""
+    if not text or text.isascii():
+        return text
+    return _converter().convert(text)

@@ -1,0 +1,378 @@
+"""Cross-file checks of the descriptors: one check_<rule> per rule, each yielding located issues."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterator
+
+from .issues import Issue, did_you_mean
+from .source import SourceDocument
+from .spec import (SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, MenuCategory, RegisterSpec)
+from .validators import VALIDATORS
+
+FILTER_OPS_BY_TYPE = {
+    "string": ("contains", "equal"), "text": ("contains",),
+    "integer": ("range", "equal"), "decimal": ("range", "equal"),
+    "date": ("range", "equal"), "datetime": ("range",),
+    "boolean": ("equal",), "enum": ("equal", "in"), "tree": ("subtree", "equal"),
+    "reference": ("equal",),
+}
+SORTABLE_SYSTEM = ("id", "created_at", "updated_at")
+
+
+def default_filter_op(field_type: str) -> str:
+    return FILTER_OPS_BY_TYPE[field_type][0]
+
+
+@dataclass
+class Located:
+    """A parsed spec with the source document that gives its lines."""
+
+    spec: Any
+    doc: SourceDocument
+
+    def at(self, *path: Any) -> int:
+        return self.doc.line_of(path)
+
+    def issue(self, path: tuple, id_: str, message: str, hint: str = "") -> Issue:
+        return Issue(self.doc.file, self.doc.line_of(path), id_, message, hint)
+
+
+# ---------------------------------------------------------------- one register
+
+def check_file_name(reg: Located) -> Iterator[Issue]:
+    stem = reg.doc.file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if reg.spec.name != stem:
+        yield reg.issue(("name",), "E004", f"register '{reg.spec.name}' is in a file named '{stem}.yaml'",
+                        f"rename the file to '{reg.spec.name}.yaml' or set name: {stem}")
+
+
+def check_field_names(reg: Located) -> Iterator[Issue]:
+    first: dict[str, int] = {}
+    generated = {f"{f.name}_id": f.name for f in reg.spec.fields if f.type == "reference"}
+    generated.update({f"{f.name}_{axis}": f.name for f in reg.spec.fields if f.type == "geo"
+                      for axis in ("lat", "lng")})
+    for i, field in enumerate(reg.spec.fields):
+        line = reg.at("fields", i, "name")
+        if field.name in first:
+            yield reg.issue(("fields", i, "name"), "E101",
+                            f"duplicate field '{field.name}' (first at line {first[field.name]})",
+                            "give each field its own name")
+        else:
+            first[field.name] = line
+        if field.name in SYSTEM_COLUMNS:
+            yield reg.issue(("fields", i, "name"), "E105", f"field name '{field.name}' is reserved",
+                            "the engine adds " + ", ".join(SYSTEM_COLUMNS) + "; choose another name")
+        elif field.name in generated:
+            yield reg.issue(("fields", i, "name"), "E105", f"field name '{field.name}' clashes with a column "
+                            f"of field '{generated[field.name]}'", "choose another name")
+
+
+def check_validators(reg: Located) -> Iterator[Issue]:
+    for i, field in enumerate(reg.spec.fields):
+        for j, ref in enumerate(field.validators):
+            path = ("fields", i, "validators", j)
+            kind = VALIDATORS.get(ref.name)
+            if kind is None:
+                yield reg.issue(path, "E103", f"field '{field.name}': unknown validator '{ref.name}'",
+                                did_you_mean(ref.name, VALIDATORS))
+                continue
+            if field.type not in kind.types:
+                yield reg.issue(path, "E104", f"field '{field.name}': validator '{ref.name}' does not apply "
+                                f"to type '{field.type}'", f"'{ref.name}' checks {', '.join(kind.types)} fields")
+                continue
+            problem = kind.check_params(ref.params)
+            if problem:
+                yield reg.issue(path, "E107", f"field '{field.name}': validator '{ref.name}' {problem}",
+                                "see docs/metadata.md, section Validators")
+
+
+def check_default_values(reg: Located, dictionaries: dict[str, Located]) -> Iterator[Issue]:
+    for i, field in enumerate(reg.spec.fields):
+        if field.default is None:
+            continue
+        path = ("fields", i, "default")
+        problem = _default_problem(field, dictionaries)
+        if problem:
+            yield reg.issue(path, "E106", f"field '{field.name}': default {field.default!r} {problem}",
+                            "give a value of the field's type, or remove the default")
+
+
+def _default_problem(field: Any, dictionaries: dict[str, Located]) -> str | None:
+    value = field.default
+    if field.type in ("string", "text"):
+        return None if isinstance(value, str) else "is not text"
+    if field.type == "integer":
+        return None if isinstance(value, int) and not isinstance(value, bool) else "is not a whole number"
+    if field.type == "decimal":
+        try:
+            Decimal(str(value))
+        except InvalidOperation:
+            return "is not a number"
+        return None
+    if field.type == "boolean":
+        return None if isinstance(value, bool) else "is not true or false"
+    if field.type in ("date", "datetime"):
+        ok = isinstance(value, (date, datetime)) or value in ("today", "now")
+        return None if ok else "is not a date (write 2024-01-31, today or now)"
+    if field.type in ("enum", "tree"):
+        located = dictionaries.get(field.dictionary)
+        if located is None or located.spec.source is not None:
+            return None
+        codes = {item.code for item in iter_items(located.spec.items)}
+        values = value if isinstance(value, list) else [value]
+        missing = [v for v in values if str(v) not in codes]
+        return f"is not a code of dictionary '{field.dictionary}'" if missing else None
+    return "is not supported for this field type"
+
+
+def check_dictionary_refs(reg: Located, dictionaries: dict[str, Located],
+                          broken: set[str] = frozenset()) -> Iterator[Issue]:
+    for i, field in enumerate(reg.spec.fields):
+        if field.type not in ("enum", "tree"):
+            continue
+        path = ("fields", i, "dictionary")
+        located = dictionaries.get(field.dictionary)
+        if located is None and field.dictionary in broken:
+            continue
+        if located is None:
+            yield reg.issue(path, "E203", f"field '{field.name}': unknown dictionary '{field.dictionary}'",
+                            did_you_mean(field.dictionary, dictionaries) +
+                            " (dictionaries live in metadata/dictionaries/<name>.yaml)")
+            continue
+        wanted = "list" if field.type == "enum" else "tree"
+        if located.spec.kind != wanted:
+            yield reg.issue(path, "E206", f"field '{field.name}' of type '{field.type}' uses the "
+                            f"{located.spec.kind} dictionary '{field.dictionary}'",
+                            f"use type '{'tree' if wanted == 'list' else 'enum'}' or a {wanted} dictionary")
+
+
+def check_register_refs(reg: Located, registers: dict[str, Located],
+                        broken: set[str] = frozenset()) -> Iterator[Issue]:
+    for i, field in enumerate(reg.spec.fields):
+        if field.type not in ("reference", "children"):
+            continue
+        path = ("fields", i, "register")
+        target = registers.get(field.target)
+        if target is None and field.target in broken:
+            continue
+        if target is None:
+            yield reg.issue(path, "E201", f"field '{field.name}': unknown register '{field.target}'",
+                            did_you_mean(field.target, registers))
+            continue
+        if field.type == "reference":
+            if field.display and field.display not in target.spec.field_map:
+                yield reg.issue(("fields", i, "display"), "E202",
+                                f"field '{field.name}': register '{field.target}' has no field '{field.display}'",
+                                did_you_mean(field.display, target.spec.field_map))
+            if target.spec.parent:
+                yield reg.issue(path, "E208", f"field '{field.name}' refers to the child register "
+                                f"'{field.target}'", "refer to its parent register instead")
+        else:
+            if target.spec.parent != reg.spec.name:
+                yield reg.issue(path, "E208", f"field '{field.name}': register '{field.target}' is not a child "
+                                f"of '{reg.spec.name}'", f"add 'parent: {reg.spec.name}' to {target.doc.file}")
+    if reg.spec.parent:
+        parent = registers.get(reg.spec.parent)
+        if parent is None and reg.spec.parent in broken:
+            pass
+        elif parent is None:
+            yield reg.issue(("parent",), "E201", f"unknown parent register '{reg.spec.parent}'",
+                            did_you_mean(reg.spec.parent, registers))
+        elif not any(f.type == "children" and f.target == reg.spec.name for f in parent.spec.fields):
+            yield reg.issue(("parent",), "E208", f"parent '{reg.spec.parent}' has no children field for "
+                            f"'{reg.spec.name}'", f"add a field of type children, register: {reg.spec.name} "
+                            f"to {parent.doc.file}")
+        if reg.spec.menu:
+            yield reg.issue(("menu",), "E213", "a child register has no menu entry of its own",
+                            "remove 'menu'; its rows are edited inside the parent's form")
+
+
+def _field_name_issue(reg: Located, path: tuple, name: str, where: str,
+                      extra: tuple[str, ...] = ()) -> Issue | None:
+    if name in reg.spec.field_map or name in extra:
+        return None
+    return reg.issue(path, "E202", f"{where}: unknown field '{name}'",
+                     did_you_mean(name, list(reg.spec.field_map) + list(extra)))
+
+
+def check_field_lists(reg: Located) -> Iterator[Issue]:
+    spec = reg.spec
+    candidates: list[Issue | None] = []
+    for i, name in enumerate(spec.list_.columns):
+        candidates.append(_field_name_issue(reg, ("list", "columns", i), name, "list.columns",
+                                            SORTABLE_SYSTEM))
+    for i, name in enumerate(spec.search):
+        candidates.append(_field_name_issue(reg, ("search", i), name, "search"))
+        if name in spec.field_map and spec.field(name).type not in ("string", "text"):
+            candidates.append(reg.issue(("search", i), "E301", f"search: field '{name}' is of type "
+                              f"'{spec.field(name).type}'", "quick search matches text fields; "
+                              "use a filter for other types"))
+    for i, ref in enumerate(spec.filters):
+        candidates.append(_field_name_issue(reg, ("filters", i), ref.field, "filters"))
+    for i, rule in enumerate(spec.unique):
+        for j, name in enumerate(rule.fields):
+            candidates.append(_field_name_issue(reg, ("unique", i, "fields", j), name, "unique"))
+    if spec.title:
+        candidates.append(_field_name_issue(reg, ("title",), spec.title, "title"))
+    for section in ("form", "show"):
+        layout = getattr(spec, section)
+        if not layout:
+            continue
+        seen: set[str] = set()
+        for i, fieldset in enumerate(layout.fieldsets):
+            for j, name in enumerate(fieldset.fields):
+                path = (section, "fieldsets", i, "fields", j)
+                candidates.append(_field_name_issue(reg, path, name, section))
+                if name in seen:
+                    candidates.append(reg.issue(path, "E303", f"{section}: field '{name}' appears twice",
+                                                "list each field in one fieldset only"))
+                seen.add(name)
+    yield from (c for c in candidates if c)
+
+
+def check_filters(reg: Located) -> Iterator[Issue]:
+    for i, ref in enumerate(reg.spec.filters):
+        field = reg.spec.field_map.get(ref.field)
+        if field is None:
+            continue
+        allowed = FILTER_OPS_BY_TYPE.get(field.type, ())
+        if not allowed:
+            yield reg.issue(("filters", i), "E301", f"filters: field '{ref.field}' of type '{field.type}' "
+                            "cannot be filtered", "filter on text, number, date, enum, tree or reference fields")
+        elif ref.op and ref.op not in allowed:
+            yield reg.issue(("filters", i), "E301", f"filters: op '{ref.op}' does not apply to '{ref.field}' "
+                            f"of type '{field.type}'", "use " + " or ".join(allowed))
+
+
+def check_sort(reg: Located) -> Iterator[Issue]:
+    for i, key in enumerate(reg.spec.list_.sort):
+        name = key.lstrip("-")
+        path = ("list", "sort", i) if len(reg.spec.list_.sort) > 1 else ("list", "sort")
+        if name in SORTABLE_SYSTEM:
+            continue
+        field = reg.spec.field_map.get(name)
+        if field is None:
+            yield reg.issue(path, "E202", f"list.sort: unknown field '{name}'",
+                            did_you_mean(name, list(reg.spec.field_map) + list(SORTABLE_SYSTEM)))
+        elif not field.sortable:
+            yield reg.issue(path, "E302", f"list.sort: field '{name}' of type '{field.type}' cannot be sorted",
+                            "sort on a text, number, date, enum, tree or reference field")
+    for i, name in enumerate(reg.spec.list_.columns):
+        field = reg.spec.field_map.get(name)
+        if field is not None and field.type == "children":
+            yield reg.issue(("list", "columns", i), "E302", f"list.columns: child table '{name}' cannot be a column",
+                            "show child rows on the row's page")
+
+
+def check_form_covers_required(reg: Located) -> Iterator[Issue]:
+    if not reg.spec.form:
+        return
+    on_form = set(reg.spec.form_fields)
+    for i, field in enumerate(reg.spec.fields):
+        if field.required and field.default is None and not field.read_only and field.name not in on_form:
+            yield reg.issue(("fields", i, "name"), "E304", f"required field '{field.name}' is not on the form",
+                            "add it to a form fieldset, or give it a default")
+
+
+def check_menu(reg: Located, menus: dict[str, MenuCategory], menu_doc: SourceDocument | None) -> Iterator[Issue]:
+    if reg.spec.menu and reg.spec.menu.category not in menus:
+        yield reg.issue(("menu", "category"), "E207", f"unknown menu category '{reg.spec.menu.category}'",
+                        did_you_mean(reg.spec.menu.category, menus) + " (categories live in metadata/menus.yaml)")
+    if not reg.spec.menu and not reg.spec.parent:
+        yield reg.issue(("name",), "E209", f"register '{reg.spec.name}' has no menu entry",
+                        "add menu: {category: …, order: …}")
+
+
+# ---------------------------------------------------------------- the whole set
+
+def check_reference_cycles(registers: dict[str, Located]) -> Iterator[Issue]:
+    """Required references that loop (A needs B needs A) make the first row impossible to save."""
+    graph: dict[str, list[tuple[str, int]]] = {}
+    for name, reg in registers.items():
+        graph[name] = [(f.target, i) for i, f in enumerate(reg.spec.fields)
+                       if f.type == "reference" and f.required and f.target in registers]
+    reported: set[frozenset] = set()
+    for start in graph:
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for target, index in graph.get(node, []):
+                if target == start:
+                    cycle = frozenset(trail)
+                    if cycle in reported:
+                        continue
+                    reported.add(cycle)
+                    reg = registers[node]
+                    loop = " → ".join(trail + [start])
+                    yield reg.issue(("fields", index, "required"), "E204",
+                                    f"required references form a cycle: {loop}",
+                                    "make one of these references optional (required: false)")
+                elif target not in trail and len(trail) < 20:
+                    stack.append((target, trail + [target]))
+
+
+def check_duplicate_names(located: list[Located], kind: str) -> Iterator[Issue]:
+    first: dict[str, Located] = {}
+    for item in located:
+        if item.spec.name in first:
+            yield item.issue(("name",), "E210", f"{kind} '{item.spec.name}' is also defined in "
+                             f"{first[item.spec.name].doc.file}", f"give each {kind} its own name")
+        else:
+            first[item.spec.name] = item
+
+
+def iter_items(items: tuple[DictionaryItem, ...]) -> Iterator[DictionaryItem]:
+    for item in items:
+        yield item
+        yield from iter_items(item.children)
+
+
+def _item_paths(items: tuple[DictionaryItem, ...], path: tuple) -> Iterator[tuple[DictionaryItem, tuple]]:
+    for i, item in enumerate(items):
+        yield item, path + (i,)
+        yield from _item_paths(item.children, path + (i, "children"))
+
+
+def check_dictionary(dic: Located) -> Iterator[Issue]:
+    spec: DictionarySpec = dic.spec
+    if spec.source and spec.items:
+        yield dic.issue(("items",), "E212", "a dictionary with a source lists no items",
+                        "remove 'items' or 'source'")
+    if spec.source and spec.kind != "tree":
+        yield dic.issue(("kind",), "E212", "a packaged source is a tree", "write kind: tree")
+    if not spec.source and not spec.items:
+        yield dic.issue(("name",), "E212", f"dictionary '{spec.name}' has no items", "add items: - {code, label}")
+    codes: dict[str, int] = {}
+    for item, path in _item_paths(spec.items, ("items",)):
+        line = dic.at(*path)
+        if item.code in codes:
+            yield dic.issue(path + ("code",), "E211", f"duplicate code '{item.code}' (first at line {codes[item.code]})",
+                            "codes identify items: make each one unique")
+        else:
+            codes[item.code] = line
+        if spec.kind == "list" and (item.children or item.parent):
+            yield dic.issue(path, "E212", f"item '{item.code}' has a parent or children in a list dictionary",
+                            "write kind: tree")
+    parents = {item.code: (item.parent, path) for item, path in _item_paths(spec.items, ("items",))
+               if item.parent is not None}
+    for code, (parent, path) in parents.items():
+        if parent not in codes:
+            yield dic.issue(path + ("parent",), "E211", f"item '{code}': unknown parent '{parent}'",
+                            did_you_mean(parent, codes))
+    reported: set[str] = set()
+    for code, (_, path) in parents.items():
+        trail = [code]
+        current = parents.get(code, (None,))[0]
+        while current is not None and current in codes:
+            if current in trail:
+                loop = trail[trail.index(current):] + [current]
+                if not reported & set(loop):
+                    reported.update(loop)
+                    yield dic.issue(path + ("parent",), "E205",
+                                    "circular tree: " + " → ".join(loop),
+                                    "an item cannot be its own ancestor; fix one 'parent'")
+                break
+            trail.append(current)
+            current = parents.get(current, (None,))[0]

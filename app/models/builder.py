@@ -1,0 +1,213 @@
+"""Registry → SQLAlchemy tables and mapped classes, with the indexes the YAML's filters and sorts imply."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+                        Numeric, String, Text, false, func, true)
+from sqlalchemy.orm import relationship
+
+from app.metadata import Registry
+from app.metadata.checks import default_filter_op
+from app.metadata.spec import FieldBase, RegisterSpec
+
+from .base import make_base, short_name
+from .engine_tables import build_engine_tables
+
+
+@dataclass
+class RegisterModels:
+    """The mapped classes built from one registry."""
+
+    metadata: MetaData
+    classes: dict[str, type] = field(default_factory=dict)
+    engine: dict[str, type] = field(default_factory=dict)
+
+    def __getitem__(self, register: str) -> type:
+        return self.classes[register]
+
+
+def _column_type(f: FieldBase) -> Any:
+    match f.type:
+        case "string":
+            return String(f.length)
+        case "text":
+            return Text()
+        case "integer":
+            return BigInteger().with_variant(Integer(), "sqlite")
+        case "decimal":
+            return Numeric(f.precision, f.scale)
+        case "boolean":
+            return Boolean()
+        case "date":
+            return Date()
+        case "datetime":
+            return DateTime()
+        case "enum":
+            return JSON() if f.multiple else String(64)
+        case "tree":
+            return String(64)
+        case "attachment" | "image":
+            return JSON()
+    raise AssertionError(f"no column type for {f.type}")
+
+
+def _server_default(f: FieldBase) -> Any:
+    """A database default for static defaults, so a required column can be added to a filled table."""
+    value = f.default
+    if value is None or value in ("today", "now") or (f.type == "enum" and f.multiple):
+        return None
+    if f.type == "boolean":
+        return true() if value else false()
+    return str(value)
+
+
+def column_names(f: FieldBase) -> tuple[str, ...]:
+    """The table columns a field occupies."""
+    if f.type == "reference":
+        return (f"{f.name}_id",)
+    if f.type == "geo":
+        return (f"{f.name}_lat", f"{f.name}_lng")
+    if not f.stores_value:
+        return ()
+    return (f.name,)
+
+
+def _columns(spec: RegisterSpec) -> dict[str, Column]:
+    cols: dict[str, Column] = {}
+    for f in spec.stored_fields:
+        nullable = not f.required
+        if f.type == "reference":
+            cols[f"{f.name}_id"] = Column(
+                f"{f.name}_id", Integer, ForeignKey(f"reg_{f.target}.id", ondelete="RESTRICT"),
+                nullable=nullable, index=True)
+        elif f.type == "geo":
+            for axis in ("lat", "lng"):
+                cols[f"{f.name}_{axis}"] = Column(f"{f.name}_{axis}", Numeric(9, 6), nullable=True)
+        else:
+            cols[f.name] = Column(f.name, _column_type(f), nullable=nullable, server_default=_server_default(f))
+    return cols
+
+
+def _sort_columns(spec: RegisterSpec) -> list[str]:
+    keys = [key.lstrip("-") for key in spec.list_.sort]
+    resolved = []
+    for key in keys:
+        if key in spec.field_map and spec.field(key).type == "reference":
+            key = f"{key}_id"
+        resolved.append(key)
+    return resolved if resolved[-1:] == ["id"] else resolved + ["id"]
+
+
+def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool]]:
+    """(name, columns, unique) of every index the descriptor implies, without duplicates."""
+    table = spec.table_name
+    wanted: list[tuple[tuple[str, ...], bool]] = []
+    sort_cols = tuple(_sort_columns(spec))
+    if sort_cols != ("id",):
+        wanted.append((sort_cols, False))
+    for ref in spec.filters:
+        f = spec.field(ref.field)
+        op = ref.op or default_filter_op(f.type)
+        cols = column_names(f)
+        if op in ("equal", "in", "subtree") and f.type != "text":
+            # equality on the filter then the list's order: a filtered, sorted page reads the index in order
+            wanted.append((cols + tuple(c for c in sort_cols if c not in cols), False))
+        elif op == "range":
+            wanted.append((cols, False))
+    for f in spec.stored_fields:
+        if f.unique:
+            wanted.append((column_names(f), True))
+        elif f.index:
+            wanted.append((column_names(f), False))
+    if spec.parent:
+        wanted.append((("parent_id",), False))
+    seen: set[tuple[str, ...]] = set()
+    result = []
+    for cols, unique in wanted:
+        # a plain index that is a prefix of another one is redundant
+        if not unique and any(other[:len(cols)] == cols and other != cols for other, _ in wanted):
+            continue
+        if cols in seen:
+            continue
+        seen.add(cols)
+        prefix = "uq" if unique else "ix"
+        result.append((short_name(f"{prefix}_{table}_{'_'.join(cols)}"), cols, unique))
+    return result
+
+
+def build_models(registry: Registry) -> RegisterModels:
+    base = make_base()
+    models = RegisterModels(metadata=base.metadata)
+    models.engine = build_engine_tables(base)
+    # parents before children, referenced registers before the registers that refer to them
+    for spec in registry.registers.values():
+        attrs: dict[str, Any] = {
+            "__tablename__": spec.table_name,
+            "__register__": spec,
+            "id": Column(Integer, primary_key=True),
+            "created_at": Column(DateTime, nullable=False, server_default=func.now(), default=datetime.now),
+            "updated_at": Column(DateTime, nullable=False, server_default=func.now(), default=datetime.now,
+                                 onupdate=datetime.now),
+            "created_by_id": Column(Integer, nullable=True),
+            "updated_by_id": Column(Integer, nullable=True),
+        }
+        if spec.parent:
+            attrs["parent_id"] = Column(Integer, ForeignKey(f"reg_{spec.parent}.id", ondelete="CASCADE"),
+                                        nullable=False)
+        attrs.update(_columns(spec))
+        for f in spec.fields:
+            if f.type == "geo":
+                attrs[f.name] = _geo_property(f.name)
+        table_args: list[Any] = [Index(name, *cols, unique=unique) for name, cols, unique in derived_indexes(spec)]
+        for rule in spec.unique:
+            cols = [c for name in rule.fields for c in column_names(spec.field(name))]
+            # a unique index rather than a constraint: SQLite can add one to an existing table
+            table_args.append(Index(short_name(f"uq_{spec.table_name}_{'_'.join(cols)}"), *cols, unique=True))
+        attrs["__table_args__"] = tuple(table_args)
+        attrs["__repr__"] = _repr
+        attrs["__str__"] = _title(spec)
+        models.classes[spec.name] = type(_class_name(spec.name), (base,), attrs)
+
+    for spec in registry.registers.values():
+        cls = models.classes[spec.name]
+        for f in spec.fields:
+            if f.type == "reference":
+                target = models.classes[f.target]
+                setattr(cls, f.name, relationship(target, foreign_keys=[getattr(cls, f"{f.name}_id")],
+                                                  lazy="select"))
+            elif f.type == "children":
+                child = models.classes[f.target]
+                setattr(cls, f.name, relationship(child, cascade="all, delete-orphan", order_by=child.id,
+                                                  passive_deletes=True, lazy="select"))
+    return models
+
+
+def _geo_property(name: str) -> property:
+    """``row.<geo field>`` as a (lat, lng) pair, None when either is missing."""
+
+    def get(self: Any) -> tuple | None:
+        lat, lng = getattr(self, f"{name}_lat"), getattr(self, f"{name}_lng")
+        return None if lat is None or lng is None else (lat, lng)
+
+    return property(get)
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _repr(self: Any) -> str:
+    return f"<{type(self).__name__} {self.id}>"
+
+
+def _title(spec: RegisterSpec):
+    title = spec.title_field
+
+    def __str__(self: Any) -> str:
+        value = getattr(self, title, None)
+        return str(value) if value not in (None, "") else f"#{self.id}"
+
+    return __str__

@@ -1,0 +1,50 @@
+"""Tables the engine itself needs beside the registers: dictionary items and the schema-change log."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
+    class DictionaryItem(base):
+        """One item of a dictionary; ``path`` is the materialised path '/a/b/c/' of codes from the root."""
+
+        __tablename__ = "sys_dictionary_item"
+        __table_args__ = (
+            UniqueConstraint("dictionary", "code"),
+            Index("ix_sys_dictionary_item_parent", "dictionary", "parent_code", "sort"),
+            Index("ix_sys_dictionary_item_path", "dictionary", "path",
+                  postgresql_ops={"path": "varchar_pattern_ops"}),
+        )
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        dictionary: Mapped[str] = mapped_column(String(40))
+        code: Mapped[str] = mapped_column(String(64))
+        parent_code: Mapped[str | None] = mapped_column(String(64))
+        path: Mapped[str] = mapped_column(String(700))
+        depth: Mapped[int] = mapped_column(Integer)
+        sort: Mapped[int] = mapped_column(Integer, default=0)
+        label_zh: Mapped[str] = mapped_column(String(200))
+        label_zh_hant: Mapped[str] = mapped_column(String(200))
+        label_en: Mapped[str] = mapped_column(String(300))
+        color: Mapped[str | None] = mapped_column(String(7))
+
+    class DictionaryVersion(base):
+        """What was last synced for a dictionary, so an unchanged one is not rewritten."""
+
+        __tablename__ = "sys_dictionary"
+        name: Mapped[str] = mapped_column(String(40), primary_key=True)
+        digest: Mapped[str] = mapped_column(String(64))
+        item_count: Mapped[int] = mapped_column(Integer)
+        synced_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    class SchemaChange(base):
+        """One applied migration plan (who ran it, when, which operations)."""
+
+        __tablename__ = "sys_schema_change"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        applied_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+        plan: Mapped[str] = mapped_column(Text)
+
+    return {"DictionaryItem": DictionaryItem, "DictionaryVersion": DictionaryVersion, "SchemaChange": SchemaChange}

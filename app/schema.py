@@ -1,0 +1,181 @@
+"""Schema changes with Alembic autogenerate: additive changes applied, destructive ones refused with the plan."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from alembic.autogenerate import produce_migrations
+from alembic.migration import MigrationContext
+from alembic.operations import Operations, ops
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, Numeric, String, Text
+from sqlalchemy.engine import Connection
+
+
+@dataclass
+class Step:
+    """One operation of the plan, with a one-line description and whether it may lose data."""
+
+    op: Any
+    text: str
+    destructive: bool = False
+    reason: str = ""
+
+
+@dataclass
+class MigrationPlan:
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def additive(self) -> list[Step]:
+        return [s for s in self.steps if not s.destructive]
+
+    @property
+    def destructive(self) -> list[Step]:
+        return [s for s in self.steps if s.destructive]
+
+    def describe(self) -> str:
+        if not self.steps:
+            return "The database matches the metadata: nothing to do."
+        lines = []
+        for step in self.steps:
+            mark = "!" if step.destructive else "+"
+            lines.append(f"  {mark} {step.text}" + (f"  [{step.reason}]" if step.reason else ""))
+        return "\n".join(lines)
+
+
+def _flatten(operations: Iterable[Any]) -> list[Any]:
+    flat = []
+    for op in operations:
+        if isinstance(op, ops.ModifyTableOps):
+            flat.extend(_flatten(op.ops))
+        else:
+            flat.append(op)
+    return flat
+
+
+def _type_text(type_: Any) -> str:
+    try:
+        return str(type_.compile())
+    except Exception:  # a dialect-specific type without a generic rendering
+        return type(type_).__name__
+
+
+def _narrowing(old: Any, new: Any) -> str | None:
+    """Why changing ``old`` to ``new`` may lose data, or None when it only widens."""
+    if isinstance(old, String) and isinstance(new, String) and not isinstance(new, Text):
+        if old.length is None or (new.length is not None and new.length < old.length):
+            return f"text shortened to {new.length} characters: longer values would be cut"
+        return None
+    if isinstance(old, String) and isinstance(new, Text):
+        return None
+    if isinstance(old, Integer) and isinstance(new, BigInteger):
+        return None
+    if isinstance(old, Numeric) and isinstance(new, Numeric):
+        if (new.precision or 0) >= (old.precision or 0) and (new.scale or 0) >= (old.scale or 0):
+            return None
+        return "fewer digits: values would be rounded or refused"
+    if isinstance(old, JSON) and isinstance(new, JSON):
+        return None
+    return f"type changes from {_type_text(old)} to {_type_text(new)}: existing values may not convert"
+
+
+def _classify(op: Any) -> Step:
+    if isinstance(op, ops.CreateTableOp):
+        return Step(op, f"create table {op.table_name} ({len(op.columns)} columns)")
+    if isinstance(op, ops.DropTableOp):
+        return Step(op, f"drop table {op.table_name}", True, "all its rows would be lost")
+    if isinstance(op, ops.AddColumnOp):
+        col = op.column
+        text = f"add column {op.table_name}.{col.name} {_type_text(col.type)}"
+        if not col.nullable and col.server_default is None:
+            return Step(op, text + " NOT NULL", True,
+                        "a required field without a default cannot be added to a table that has rows; "
+                        "give the field a default, or add it optional, fill it, then make it required")
+        return Step(op, text + ("" if col.nullable else " NOT NULL with a default"))
+    if isinstance(op, ops.DropColumnOp):
+        return Step(op, f"drop column {op.table_name}.{op.column_name}", True, "its values would be lost")
+    if isinstance(op, ops.CreateIndexOp):
+        kind = "unique index" if op.unique else "index"
+        return Step(op, f"create {kind} {op.index_name} on {op.table_name} ({', '.join(getattr(c, 'name', str(c)) for c in op.columns)})")
+    if isinstance(op, ops.DropIndexOp):
+        return Step(op, f"drop index {op.index_name} on {op.table_name}")
+    if isinstance(op, ops.AlterColumnOp):
+        if op.modify_name:
+            return Step(op, f"rename column {op.table_name}.{op.column_name} → {op.modify_name}")
+        parts, reason = [], None
+        if op.modify_type is not None:
+            parts.append(f"type {_type_text(op.existing_type)} → {_type_text(op.modify_type)}")
+            reason = _narrowing(op.existing_type, op.modify_type)
+        if op.modify_nullable is not None:
+            parts.append("nullable" if op.modify_nullable else "NOT NULL")
+            if op.modify_nullable is False:
+                reason = reason or "rows with an empty value would make this fail"
+        text = f"alter column {op.table_name}.{op.column_name}: {', '.join(parts) or 'details'}"
+        return Step(op, text, reason is not None, reason or "")
+    if isinstance(op, (ops.CreateForeignKeyOp, ops.CreateUniqueConstraintOp)):
+        return Step(op, f"add constraint {op.constraint_name} on {op.source_table if hasattr(op, 'source_table') else op.table_name}")
+    if isinstance(op, ops.DropConstraintOp):
+        return Step(op, f"drop constraint {op.constraint_name} on {op.table_name}")
+    return Step(op, f"{type(op).__name__}", True, "not an operation the engine applies on its own")
+
+
+def _apply_renames(flat: list[Any], renames: dict[tuple[str, str], str]) -> list[Any]:
+    """Turn drop(old) + add(new) into a rename where a field declares ``renamed_from: old``."""
+    drops = {(op.table_name, op.column_name): op for op in flat if isinstance(op, ops.DropColumnOp)}
+    adds = {(op.table_name, op.column.name): op for op in flat if isinstance(op, ops.AddColumnOp)}
+    result = list(flat)
+    for (table, old), new in renames.items():
+        if (table, old) in drops and (table, new) in adds:
+            result.remove(drops[(table, old)])
+            add = adds[(table, new)]
+            index = result.index(add)
+            result[index] = ops.AlterColumnOp(table, old, modify_name=new, existing_type=add.column.type,
+                                              existing_nullable=True)
+    return result
+
+
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # tables that only exist in the database and are not ours (e.g. Celery's) are left alone
+    if type_ == "table" and reflected and compare_to is None:
+        return bool(name) and name.startswith(("reg_", "sys_", "ab_"))
+    return True
+
+
+def plan_migration(connection: Connection, metadatas: Sequence[MetaData],
+                   renames: dict[tuple[str, str], str] | None = None) -> MigrationPlan:
+    context = MigrationContext.configure(connection, opts={
+        "compare_type": True, "include_object": _include_object,
+        "render_as_batch": connection.dialect.name == "sqlite"})
+    script = produce_migrations(context, list(metadatas))
+    flat = _flatten(script.upgrade_ops.ops)
+    flat = _apply_renames(flat, renames or {})
+    # create tables first (parents before children), indexes after their tables
+    order = {ops.CreateTableOp: 0, ops.AddColumnOp: 1, ops.AlterColumnOp: 2, ops.CreateIndexOp: 3}
+    flat.sort(key=lambda op: order.get(type(op), 4))
+    return MigrationPlan([_classify(op) for op in flat])
+
+
+def apply_plan(connection: Connection, plan: MigrationPlan, allow_destructive: bool = False) -> list[Step]:
+    """Apply the additive steps (and the destructive ones when allowed); returns what was applied."""
+    context = MigrationContext.configure(connection, opts={"render_as_batch": connection.dialect.name == "sqlite"})
+    operations = Operations(context)
+    applied = []
+    for step in plan.steps:
+        if step.destructive and not allow_destructive:
+            continue
+        if connection.dialect.name == "sqlite" and isinstance(step.op, (ops.AlterColumnOp, ops.DropColumnOp)):
+            _apply_sqlite_batch(operations, step.op)
+        else:
+            operations.invoke(step.op)
+        applied.append(step)
+    return applied
+
+
+def _apply_sqlite_batch(operations: Operations, op: Any) -> None:
+    """SQLite cannot alter a column in place: Alembic's batch mode copies the table."""
+    with operations.batch_alter_table(op.table_name) as batch:
+        if isinstance(op, ops.DropColumnOp):
+            batch.drop_column(op.column_name)
+        else:
+            batch.alter_column(op.column_name, new_column_name=op.modify_name, type_=op.modify_type,
+                               nullable=op.modify_nullable, existing_type=op.existing_type)

@@ -1,0 +1,91 @@
+"""Bring a database in line with the metadata: schema plan, dictionaries, roles, permissions, admin account."""
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Flask, current_app
+from flask_appbuilder.models.sqla import Model as FabModel
+
+from app.dictionaries import sync_dictionaries
+from app.schema import apply_plan, plan_migration
+from app.services import services
+
+Echo = Callable[[str], Any]
+
+
+def renames_declared() -> dict[tuple[str, str], str]:
+    """(table, old column) → new column for every field with ``renamed_from``."""
+    renames = {}
+    for spec in services().registry.registers.values():
+        for f in spec.fields:
+            if f.renamed_from:
+                renames[(spec.table_name, f.renamed_from)] = f.name
+    return renames
+
+
+def migrate_database(dry_run: bool = False, allow_destructive: bool = False, echo: Echo = print) -> int:
+    """Print the plan; apply it (additive only unless allowed); 1 when something was refused."""
+    svc = services()
+    engine = svc.db.engine
+    with engine.begin() as conn:
+        plan = plan_migration(conn, [FabModel.metadata, svc.models.metadata], renames_declared())
+        echo("Schema plan:")
+        echo(plan.describe())
+        if dry_run:
+            return 1 if plan.destructive and not allow_destructive else 0
+        applied = apply_plan(conn, plan, allow_destructive)
+        if applied:
+            conn.execute(svc.models.engine["SchemaChange"].__table__.insert(),
+                         {"plan": json.dumps([s.text for s in applied], ensure_ascii=False)})
+    refused = [] if allow_destructive else plan.destructive
+    if applied:
+        echo(f"Applied {len(applied)} change(s).")
+    sync_reference_data(echo)
+    if refused:
+        echo(f"Refused {len(refused)} change(s) that could lose data (marked !). To proceed:\n"
+             "  - if a field was renamed, add `renamed_from: <old name>` to it in the YAML and run again;\n"
+             "  - if the change is wanted, back up the database and run "
+             "`flask metadata migrate --allow-destructive`;\n"
+             "  - otherwise restore the YAML as it was.")
+        return 1
+    return 0
+
+
+def sync_reference_data(echo: Echo = print) -> None:
+    """Dictionaries into the database, FAB's built-in roles, and a permission per screen and action."""
+    svc = services()
+    written = sync_dictionaries(svc.session, svc.registry, svc.models.engine,
+                                Path(current_app.config["REGION_DATA_DIR"]))
+    for name, count in written.items():
+        echo(f"Dictionary {name}: {count} items written.")
+    svc.dictionaries.forget()
+    appbuilder = current_app.appbuilder
+    # FAB's create_db makes the Admin and Public roles; FAB_CREATE_DB keeps it off the boot path
+    from flask_appbuilder.security.manager import BaseSecurityManager
+    BaseSecurityManager.create_db(appbuilder.sm)
+    appbuilder.add_permissions(update_perms=True)
+    svc.session.commit()
+
+
+def credentials_file(app: Flask) -> Path:
+    return Path(app.config["UPLOAD_FOLDER"]).parent / "initial-credentials.json"
+
+
+def ensure_admin(app: Flask) -> list[str]:
+    """Create the administrator on first run; return the lines that tell how to sign in."""
+    sm = app.appbuilder.sm
+    path = credentials_file(app)
+    saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    user = sm.find_user(username="admin")
+    if user is None:
+        password = saved.get("admin") or f"Adm-{secrets.token_urlsafe(9)}"
+        role = sm.find_role(app.config["AUTH_ROLE_ADMIN"])
+        sm.add_user("admin", "系统", "管理员", "admin@example.invalid", role, password)
+        saved["admin"] = password
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
+    password = saved.get("admin", "(changed since the first start)")
+    return [f"Administrator: admin / {password}"]

@@ -1,0 +1,265 @@
+"""A register's list query from the request: quick search, filters, sort, page; counts capped, pages by key."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from app.dictionaries import DictionaryService
+from app.metadata.checks import SORTABLE_SYSTEM, default_filter_op
+from app.metadata.spec import FieldBase, RegisterSpec
+
+PAGE_SIZES = (10, 20, 50, 100)
+
+
+@dataclass
+class ActiveFilter:
+    """One filter the user set, as shown back on the page."""
+
+    field: FieldBase
+    op: str
+    value: Any = None
+    low: Any = None
+    high: Any = None
+    error: str = ""
+
+
+@dataclass
+class ListRequest:
+    search: str = ""
+    filters: dict[str, ActiveFilter] = field(default_factory=dict)
+    sort: list[tuple[str, bool]] = field(default_factory=list)  # (column, descending)
+    page: int = 1
+    size: int = 20
+    ids: list[int] = field(default_factory=list)  # explicit selection (export of checked rows)
+
+    def query_args(self, **override: Any) -> dict[str, Any]:
+        """The URL parameters that reproduce this request (with some overridden)."""
+        args: dict[str, Any] = {}
+        if self.search:
+            args["q"] = self.search
+        for name, flt in self.filters.items():
+            if flt.op == "range":
+                if flt.low not in (None, ""):
+                    args[f"f.{name}.from"] = _arg(flt.low)
+                if flt.high not in (None, ""):
+                    args[f"f.{name}.to"] = _arg(flt.high)
+            elif flt.value not in (None, "", []):
+                args[f"f.{name}"] = flt.value if not isinstance(flt.value, list) else list(flt.value)
+        if self.sort:
+            args["sort"] = ",".join(("-" if desc else "") + col for col, desc in self.sort)
+        args["size"] = self.size
+        args.update({k: v for k, v in override.items()})
+        return {k: v for k, v in args.items() if v is not None}
+
+
+def _arg(value: Any) -> str:
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    total: int | None       # exact count when known
+    capped: bool            # True when there are more than ``total`` rows (count stopped at the cap)
+    estimated: bool         # True when ``total`` is the planner's estimate
+    page: int
+    size: int
+    has_next: bool
+
+    @property
+    def last_page(self) -> int | None:
+        if self.total is None:
+            return None
+        return max(1, -(-self.total // self.size))
+
+
+def filter_op(spec: RegisterSpec, name: str) -> str:
+    ref = next(r for r in spec.filters if r.field == name)
+    return ref.op or default_filter_op(spec.field(name).type)
+
+
+def _parse_scalar(f: FieldBase, raw: str) -> Any:
+    raw = raw.strip()
+    if raw == "":
+        return None
+    match f.type:
+        case "integer":
+            return int(raw)
+        case "decimal":
+            return Decimal(raw)
+        case "date":
+            return date.fromisoformat(raw)
+        case "datetime":
+            return datetime.fromisoformat(raw)
+        case "boolean":
+            return raw in ("1", "true", "y", "yes", "on")
+        case "reference":
+            return int(raw)
+    return raw
+
+
+def parse_list_args(spec: RegisterSpec, args: Mapping[str, Any], default_size: int | None = None) -> ListRequest:
+    """Read q, f.<field>[.from|.to], sort, page, size; bad values become a message on the filter, not a 500."""
+    req = ListRequest(search=str(args.get("q", "")).strip()[:100])
+    for ref in spec.filters:
+        f = spec.field(ref.field)
+        op = ref.op or default_filter_op(f.type)
+        flt = ActiveFilter(f, op)
+        try:
+            if op == "range":
+                flt.low = _parse_scalar(f, str(args.get(f"f.{f.name}.from", "")))
+                flt.high = _parse_scalar(f, str(args.get(f"f.{f.name}.to", "")))
+                if flt.low is None and flt.high is None:
+                    continue
+            elif op == "in":
+                values = args.getlist(f"f.{f.name}") if hasattr(args, "getlist") else args.get(f"f.{f.name}", [])
+                flt.value = [v for v in values if v]
+                if not flt.value:
+                    continue
+            else:
+                flt.value = _parse_scalar(f, str(args.get(f"f.{f.name}", "")))
+                if flt.value is None:
+                    continue
+        except (ValueError, InvalidOperation):
+            flt.error = "invalid"
+        req.filters[f.name] = flt
+    req.sort = parse_sort(spec, str(args.get("sort", "")))
+    try:
+        req.page = max(1, min(int(args.get("page", 1)), 1_000_000))
+    except ValueError:
+        req.page = 1
+    try:
+        size = int(args.get("size", default_size or spec.list_.page_size))
+    except ValueError:
+        size = spec.list_.page_size
+    req.size = size if size in PAGE_SIZES or size == spec.list_.page_size else spec.list_.page_size
+    ids = args.getlist("ids") if hasattr(args, "getlist") else args.get("ids", [])
+    req.ids = [int(i) for i in ids if str(i).isdigit()]
+    return req
+
+
+def sortable_columns(spec: RegisterSpec) -> set[str]:
+    return {f.name for f in spec.stored_fields if f.sortable and f.type != "geo"} | set(SORTABLE_SYSTEM)
+
+
+def parse_sort(spec: RegisterSpec, raw: str) -> list[tuple[str, bool]]:
+    allowed = sortable_columns(spec)
+    keys = [k.strip() for k in raw.split(",") if k.strip()] or list(spec.list_.sort)
+    result = [(k.lstrip("-"), k.startswith("-")) for k in keys if k.lstrip("-") in allowed]
+    return result or [(k.lstrip("-"), k.startswith("-")) for k in spec.list_.sort]
+
+
+def _sort_column(spec: RegisterSpec, model: type, name: str) -> Any:
+    if name in spec.field_map and spec.field(name).type == "reference":
+        return getattr(model, f"{name}_id")
+    return getattr(model, name)
+
+
+def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionaries: DictionaryService,
+                  item_class: type) -> list[Any]:
+    """The WHERE conditions for the search and filters of ``req`` (row scope is added by the session)."""
+    clauses: list[Any] = []
+    if req.search and spec.search:
+        pattern = f"%{_escape_like(req.search)}%"
+        clauses.append(or_(*(getattr(model, name).ilike(pattern, escape="\\") for name in spec.search)))
+    for name, flt in req.filters.items():
+        if flt.error:
+            continue
+        f = flt.field
+        if f.type == "reference":
+            column = getattr(model, f"{name}_id")
+        else:
+            column = getattr(model, name)
+        match flt.op:
+            case "contains":
+                clauses.append(column.ilike(f"%{_escape_like(str(flt.value))}%", escape="\\"))
+            case "equal":
+                clauses.append(column == flt.value)
+            case "in":
+                clauses.append(column.in_(flt.value))
+            case "subtree":
+                node = dictionaries.node(f.dictionary, flt.value)
+                if node is None:
+                    clauses.append(column == flt.value)
+                elif not node.children:
+                    clauses.append(column == node.code)
+                else:
+                    path = "/" + "/".join(n.code for n in dictionaries.ancestors(f.dictionary, node.code)) + "/"
+                    clauses.append(column.in_(subtree_select(item_class, f.dictionary, path)))
+            case "range":
+                if flt.low is not None:
+                    clauses.append(column >= flt.low)
+                if flt.high is not None:
+                    high = flt.high
+                    if f.type == "datetime" and isinstance(high, datetime) and high.time() == datetime.min.time():
+                        high = high.replace(hour=23, minute=59, second=59)
+                    clauses.append(column <= high)
+    if req.ids:
+        clauses.append(model.id.in_(req.ids))
+    return clauses
+
+
+def subtree_select(item_class: type, dictionary: str, path: str) -> Select:
+    """Codes of the item at ``path`` ('/32/3204/') and all its descendants: one indexed prefix scan."""
+    return select(item_class.code).where(item_class.dictionary == dictionary,
+                                         item_class.path.like(_escape_like(path) + "%", escape="\\"))
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ordered(spec: RegisterSpec, model: type, stmt: Select, sort: list[tuple[str, bool]]) -> Select:
+    order = []
+    for name, desc in sort:
+        column = _sort_column(spec, model, name)
+        order.append(column.desc() if desc else column.asc())
+    if not any(name == "id" for name, _ in sort):
+        last_desc = sort[-1][1] if sort else True
+        order.append(model.id.desc() if last_desc else model.id.asc())
+    return stmt.order_by(*order)
+
+
+def count_rows(session: Session, model: type, clauses: list[Any], cap: int) -> tuple[int, bool, bool]:
+    """(count, capped, estimated): exact up to ``cap``; beyond it the planner's estimate when unfiltered."""
+    inner = select(model.id).where(*clauses).limit(cap + 1).subquery()
+    counted = session.execute(select(func.count()).select_from(inner)).scalar_one()
+    if counted <= cap:
+        return counted, False, False
+    if not clauses and session.get_bind().dialect.name == "postgresql":
+        estimate = session.execute(text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
+                                   {"t": model.__table__.name}).scalar()
+        if estimate and estimate > cap:
+            return int(estimate), False, True
+    return cap, True, False
+
+
+def load_page(session: Session, spec: RegisterSpec, model: type, req: ListRequest,
+              dictionaries: DictionaryService, item_class: type, cap: int) -> Page:
+    clauses = where_clauses(spec, model, req, dictionaries, item_class)
+    # ids first (an index-only walk even at page 5000), then the rows themselves
+    id_stmt = ordered(spec, model, select(model.id).where(*clauses), req.sort)
+    id_stmt = id_stmt.offset((req.page - 1) * req.size).limit(req.size + 1)
+    ids = list(session.scalars(id_stmt))
+    has_next = len(ids) > req.size
+    ids = ids[: req.size]
+    rows: list[Any] = []
+    if ids:
+        options = [selectinload(getattr(model, f.name)) for f in spec.fields
+                   if f.type == "reference" and f.name in spec.list_columns]
+        loaded = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
+        rows = [loaded[i] for i in ids if i in loaded]
+    total, capped, estimated = count_rows(session, model, clauses, cap)
+    return Page(rows, total, capped, estimated, req.page, req.size, has_next)
+
+
+def select_matching(spec: RegisterSpec, model: type, req: ListRequest, dictionaries: DictionaryService,
+                    item_class: type) -> Select:
+    """Every row the list would show (all pages), in the list's order: for exports and bulk actions."""
+    clauses = where_clauses(spec, model, req, dictionaries, item_class)
+    return ordered(spec, model, select(model).where(and_(*clauses)) if clauses else select(model), req.sort)

@@ -1,0 +1,125 @@
+"""HTML widgets for the field types FAB has none for: tree cascader, reference picker, files, geo, child rows."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from wtforms.widgets import html_params
+
+
+class CascaderWidget:
+    """Cascading selects over a tree dictionary (province → city → county → township), filled by AJAX."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        service = field.dictionaries
+        chain = service.ancestors(field.dictionary, field.data) if field.data else []
+        path = [{"code": n.code, "label": n.label(field.locale())} for n in chain]
+        attrs = {
+            "class": "tree-cascader",
+            "data-url": url_for("DictionaryApi.children", name=field.dictionary),
+            "data-path": json.dumps(path, ensure_ascii=False),
+            "data-leaf-only": "1" if field.leaf_only else "0",
+            "data-placeholder": _("Please choose"),
+        }
+        hidden = f'<input type="hidden" {html_params(name=field.name, id=field.id, value=field.data or "")}>'
+        return Markup(f'<div {html_params(**attrs)}>{hidden}<span class="tree-cascader-selects"></span></div>')
+
+
+class ReferenceWidget:
+    """A type-ahead select over another register (select2 with AJAX); never loads the whole table."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        current = field.data
+        option = ""
+        if current is not None:
+            option = f'<option value="{current.id}" selected>{escape(field.display_of(current))}</option>'
+        attrs = {
+            "name": field.name, "id": field.id, "class": "form-control reference-select",
+            "data-url": url_for(f"{field.target}View.lookup"),
+            "data-placeholder": _("Type to search"),
+            "data-allow-clear": "0" if field.flags.required else "1",
+        }
+        return Markup(f'<select {html_params(**attrs)}><option value=""></option>{option}</select>')
+
+
+class AttachmentWidget:
+    """Files already attached (each with a remove box) and an input for more."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        parts = ['<div class="attachment-field">']
+        remove_text = escape(_("Remove"))
+        for index, meta in enumerate(field.object_data or []):
+            name = escape(meta.get("name", ""))
+            size = meta.get("size", 0)
+            parts.append(
+                f'<div class="checkbox"><label><input type="checkbox" name="{field.name}__remove" value="{index}"> '
+                f'{remove_text}</label> <i class="fa fa-paperclip"></i> {name} '
+                f'<small class="text-muted">({_human_size(size)})</small></div>')
+        accept = ",".join("." + ext for ext in field.accept)
+        multiple = " multiple" if field.multiple else ""
+        parts.append(f'<input type="file" {html_params(name=field.name, id=field.id, accept=accept)}{multiple}>')
+        allowed = _("Allowed: %(types)s; at most %(size)s each", types=", ".join(field.accept), size=field.max_size)
+        parts.append(f'<p class="help-block small">{escape(allowed)}</p>')
+        parts.append("</div>")
+        return Markup("".join(parts))
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
+
+
+class GeoWidget:
+    """Latitude and longitude inputs side by side."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        lat, lng = field.raw_pair()
+        lat_text, lng_text = escape(_("Latitude")), escape(_("Longitude"))
+        lat_input = (f'<input type="text" class="form-control" {html_params(name=field.name + "_lat", id=field.id + "_lat", value=lat)} '
+                     f'placeholder="{lat_text}">')
+        lng_input = (f'<input type="text" class="form-control" {html_params(name=field.name + "_lng", id=field.id + "_lng", value=lng)} '
+                     f'placeholder="{lng_text}">')
+        return Markup(f'<div class="row geo-field"><div class="col-xs-6"><div class="input-group">'
+                      f'<span class="input-group-addon">{lat_text}</span>{lat_input}</div></div>'
+                      f'<div class="col-xs-6"><div class="input-group"><span class="input-group-addon">'
+                      f'{lng_text}</span>{lng_input}</div></div></div>')
+
+
+class ChildTableWidget:
+    """Child rows as an editable table; a hidden template row is cloned by 'Add row'."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        template_form = field.blank_entry()
+        headers = "".join(
+            f'<th>{escape(str(sub.label.text))}{" <strong style=color:red>*</strong>" if sub.flags.required else ""}</th>'
+            for sub in template_form if sub.name.split("-")[-1] != "id")
+        rows = [self._row(entry) for entry in field.entries]
+        add_text = escape(_("Add row"))
+        template = self._row(template_form, template=True)
+        return Markup(
+            f'<div class="child-table" data-prefix="{field.name}" data-next="{len(field.entries)}">'
+            f'<table class="table table-condensed table-bordered"><thead><tr>{headers}<th></th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>'
+            f'<template>{template}</template>'
+            f'<button type="button" class="btn btn-default btn-sm child-add"><i class="fa fa-plus"></i> '
+            f'{add_text}</button></div>')
+
+    @staticmethod
+    def _row(form: Any, template: bool = False) -> str:
+        cells, hidden = [], []
+        remove_title = escape(_("Remove row"))
+        for sub in form:
+            if sub.name.split("-")[-1] == "id":
+                hidden.append(sub(**{"class": "child-id"}))
+                continue
+            errors = "".join(f'<div class="text-danger small">{escape(e)}</div>' for e in sub.errors)
+            cells.append(f'<td>{sub(**{"class": "form-control input-sm"})}{errors}</td>')
+        remove = (f'<td>{"".join(str(h) for h in hidden)}<button type="button" class="btn btn-link child-remove" '
+                  f'title="{remove_title}"><i class="fa fa-trash"></i></button></td>')
+        return f'<tr class="child-row">{"".join(cells)}{remove}</tr>'
