@@ -155,6 +155,15 @@ def plan_migration(connection: Connection, metadatas: Sequence[MetaData],
     return MigrationPlan([_classify(op) for op in flat])
 
 
+def create_sequences(connection: Connection, metadatas: Sequence[MetaData]) -> None:
+    """Sequences the tables name (FAB's ab_*_id_seq): autogenerate does not compare them."""
+    if not connection.dialect.supports_sequences:
+        return
+    for metadata in metadatas:
+        for sequence in metadata._sequences.values():
+            sequence.create(connection, checkfirst=True)
+
+
 def apply_plan(connection: Connection, plan: MigrationPlan, allow_destructive: bool = False) -> list[Step]:
     """Apply the additive steps (and the destructive ones when allowed); returns what was applied."""
     context = MigrationContext.configure(connection, opts={"render_as_batch": connection.dialect.name == "sqlite"})

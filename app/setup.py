@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask_appbuilder.models.sqla import Model as FabModel
 
 from app.dictionaries import sync_dictionaries
-from app.schema import apply_plan, plan_migration
+from app.schema import apply_plan, create_sequences, plan_migration
 from app.services import services
 
 Echo = Callable[[str], Any]
@@ -36,6 +36,7 @@ def migrate_database(dry_run: bool = False, allow_destructive: bool = False, ech
         echo(plan.describe())
         if dry_run:
             return 1 if plan.destructive and not allow_destructive else 0
+        create_sequences(conn, [FabModel.metadata, svc.models.metadata])
         applied = apply_plan(conn, plan, allow_destructive)
         if applied:
             conn.execute(svc.models.engine["SchemaChange"].__table__.insert(),

