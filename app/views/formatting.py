@@ -76,7 +76,7 @@ def html_value(spec: RegisterSpec, field: FieldBase, row: Any, dictionaries: Dic
         files = getattr(row, field.name) or []
         links = []
         for index, meta in enumerate(files):
-            href = url_for(f"{spec.name}View.download", pk=row.id, field_name=field.name, index=index)
+            href = url_for(f"{spec.name}View.attachment", pk=row.id, field_name=field.name, index=index)
             name = escape(meta.get("name", ""))
             if field.type == "image" and mode == "show":
                 links.append(Markup(f'<a href="{href}" target="_blank"><img src="{href}" alt="{name}" '

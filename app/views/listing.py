@@ -49,7 +49,7 @@ class ListRequest:
                 if flt.high not in (None, ""):
                     args[f"f.{name}.to"] = _arg(flt.high)
             elif flt.value not in (None, "", []):
-                args[f"f.{name}"] = flt.value if not isinstance(flt.value, list) else list(flt.value)
+                args[f"f.{name}"] = [_arg(v) for v in flt.value] if isinstance(flt.value, list) else _arg(flt.value)
         if self.sort:
             args["sort"] = ",".join(("-" if desc else "") + col for col, desc in self.sort)
         args["size"] = self.size
@@ -58,6 +58,8 @@ class ListRequest:
 
 
 def _arg(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
     return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
 
 
@@ -97,7 +99,7 @@ def _parse_scalar(f: FieldBase, raw: str) -> Any:
         case "datetime":
             return datetime.fromisoformat(raw)
         case "boolean":
-            return raw in ("1", "true", "y", "yes", "on")
+            return raw.lower() in ("1", "true", "y", "yes", "on")
         case "reference":
             return int(raw)
     return raw
