@@ -75,7 +75,7 @@ def make_app(db_name: str, tmp: Path, metadata_dirs: list[Path] | None = None, *
     with flask_app.app_context():
         assert migrate_database(echo=lambda *_: None) == 0
         sm = flask_app.appbuilder.sm
-        sm.add_user("admin", "系统", "管理员", "admin@example.invalid", sm.find_role("Admin"), ADMIN_PASSWORD)
+        sm.add_user("admin", "Admin", "User", "admin@example.invalid", sm.find_role("Admin"), ADMIN_PASSWORD)
     return flask_app
 
 
@@ -130,8 +130,12 @@ def engine_admin(engine_app) -> FormClient:
 # ---------------------------------------------------------------- browser
 
 class LiveServer:
+    """The app served on a free port in a thread, for the browser."""
+
     def __init__(self, flask_app: Any):
+        import logging
         from werkzeug.serving import make_server
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.server = make_server("127.0.0.1", 0, flask_app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

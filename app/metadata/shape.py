@@ -87,12 +87,28 @@ def _describe(path: tuple) -> str:
 
 
 def issues_from_validation(error: ValidationError, doc: SourceDocument,
-                           root: type[BaseModel]) -> Iterable[Issue]:
+                           root: type[BaseModel]) -> list[Issue]:
+    errors = error.errors()
+    issues = list(_issues(errors, doc, root))
+    # a misspelt option ('lable') also leaves the real one missing: report the spelling, once
+    suggested = {(i.line, i.hint) for i in issues if i.id == "E010"}
+    return [i for i in issues if not (i.id == "E011" and any(
+        hint == f"did you mean '{_missing_name(i)}'?" for _, hint in suggested))]
+
+
+def _missing_name(issue: Issue) -> str:
+    return issue.message.split("'")[1] if "'" in issue.message else ""
+
+
+def _issues(errors: list, doc: SourceDocument, root: type[BaseModel]) -> Iterable[Issue]:
     seen: set[tuple] = set()
-    for err in error.errors():
+    item_error_paths = {tuple(e["loc"][:1]) for e in errors if len(e["loc"]) > 1}
+    for err in errors:
         loc = tuple(err["loc"])
         path = _data_path(doc.data, loc)
         kind = err["type"]
+        if kind == "too_short" and tuple(loc[:1]) in item_error_paths:
+            continue  # pydantic counts only the items that validated: the item errors say it all
         key = (path, kind)
         if key in seen:
             continue
@@ -144,4 +160,5 @@ def _hint_for(kind: str) -> str:
         "int_parsing": "write a whole number",
         "tuple_type": "write a list: [a, b] or one '- item' per line",
         "too_short": "the list needs more items",
+        "value_error": "see docs/metadata.md for this option",
     }.get(kind, "")

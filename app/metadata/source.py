@@ -70,7 +70,7 @@ class _Reader:
                 if key in seen:
                     self.issues.append(Issue(
                         self.file, line, "E002", f"duplicate key '{key}' (first at line {seen[key]})",
-                        "remove one of them; YAML keeps only the last"))
+                        "keep one of them (the first is the one read)"))
                     continue
                 seen[key] = line
                 self.lines[path + (key,)] = line

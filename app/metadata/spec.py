@@ -339,8 +339,11 @@ class DictionaryItem(Spec):
 
     @field_validator("code", "parent", mode="before")
     @classmethod
-    def _code_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, (int, float)) else value
+    def _code_is_text(cls, value: Any) -> Any:
+        # YAML reads 010 as 8 and 1.10 as 1.1: a code must be quoted to mean what it says
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"a code must be quoted text; YAML read this one as the number {value!r}")
+        return value
 
 
 class DictionarySource(Spec):

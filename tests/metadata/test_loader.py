@@ -1,0 +1,193 @@
+"""The metadata loader on the YAML the product ships and on one small broken set per kind of mistake."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.i18n.chinese import to_traditional
+from app.metadata import Issue, MetadataError, check_metadata, load_registry
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "metadata"
+FIXTURES = ROOT / "tests" / "fixtures" / "metadata"
+BASE = FIXTURES / "_base"
+#: every directory with an expected.txt is a broken case, loaded as the second root after _base
+CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.txt").is_file())
+
+#: cases whose expected.txt states the right outcome while the loader still gets it wrong
+KNOWN_BUGS: dict[str, str] = {}
+
+
+def check_case(case: str) -> tuple[object, list[Issue]]:
+    return check_metadata([BASE, FIXTURES / case])
+
+
+def issue_of(case: str, id_: str, word: str) -> Issue:
+    """The one issue of ``case`` with id ``id_`` whose message names ``word``."""
+    _, issues = check_case(case)
+    found = [i for i in issues if i.id == id_ and f"'{word}'" in i.message]
+    assert len(found) == 1, [str(i) for i in issues]
+    return found[0]
+
+
+def expected_prefixes(case: str) -> set[str]:
+    text = (FIXTURES / case / "expected.txt").read_text(encoding="utf-8")
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def _case_param(case: str):
+    if case in KNOWN_BUGS:
+        return pytest.param(case, marks=pytest.mark.xfail(reason=KNOWN_BUGS[case], strict=True))
+    return case
+
+
+# ---------------------------------------------------------------- broken sets
+
+def test_the_broken_cases_are_all_there():
+    assert {"unknown_type", "unknown_reference", "duplicate_field", "bad_indentation", "unknown_option",
+            "circular_tree", "unknown_dictionary", "unknown_field", "unknown_menu_category",
+            "required_reference_cycle", "bad_validators", "duplicate_key", "label_without_english",
+            "filename_mismatch", "child_not_declared", "many_problems"} <= set(CASES)
+
+
+@pytest.mark.parametrize("case", [_case_param(c) for c in CASES])
+def test_broken_case_reports_exactly_the_expected_issues(case):
+    registry, issues = check_case(case)
+
+    assert {f"{i.file}:{i.line}: {i.id}" for i in issues} == expected_prefixes(case)
+    assert registry is None
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c not in KNOWN_BUGS])
+def test_issue_files_are_relative_to_the_parent_of_the_first_root(case):
+    _, issues = check_case(case)
+
+    assert issues
+    for issue in issues:
+        assert issue.file.startswith(f"{case}/"), issue
+        assert (FIXTURES / issue.file).is_file(), issue
+
+
+@pytest.mark.parametrize("case", ["many_problems", "many_shape_problems"])
+def test_every_problem_of_one_file_is_reported_in_one_run(case):
+    _, issues = check_case(case)
+
+    assert len({i.file for i in issues}) == 1
+    assert len({i.id for i in issues}) >= 4
+
+
+def test_load_registry_raises_with_every_issue_and_a_count():
+    with pytest.raises(MetadataError) as caught:
+        load_registry([BASE, FIXTURES / "many_problems"])
+
+    assert len(caught.value.issues) == len(expected_prefixes("many_problems"))
+    assert caught.value.report().endswith(f"\n{len(caught.value.issues)} problems in the metadata.")
+
+
+@pytest.mark.parametrize("case, id_, word, hint", [
+    ("unknown_type", "E102", "dat", "did you mean 'date'?"),
+    ("unknown_option", "E010", "lable", "did you mean 'label'?"),
+    ("unknown_option", "E010", "requried", "did you mean 'required'?"),
+    ("unknown_reference", "E201", "enterprize", "did you mean 'enterprise'?"),
+    ("unknown_dictionary", "E203", "colour", "did you mean 'color'?"),
+    ("unknown_field", "E202", "adress", "did you mean 'address'?"),
+    ("bad_validators", "E103", "usc", "did you mean 'uscc'?"),
+    ("many_problems", "E103", "mobil", "did you mean 'mobile'?"),
+])
+def test_hint_names_the_closest_known_word(case, id_, word, hint):
+    assert issue_of(case, id_, word).hint.startswith(hint)
+
+
+@pytest.mark.parametrize("case, id_, word, hint", [
+    ("unknown_menu_category", "E207", "basic_info", "known: main"),
+    ("many_problems", "E203", "hazard_level", "known: area, color"),
+    ("unknown_field", "E202", "region", "known: address, area, risk_color, site_name"),
+])
+def test_hint_lists_the_known_words_when_none_is_close(case, id_, word, hint):
+    assert issue_of(case, id_, word).hint.startswith(hint)
+
+
+@pytest.mark.parametrize("case, id_, hint_part", [
+    ("bad_indentation", "E001", "check the indentation"),
+    ("required_reference_cycle", "E204", "required: false"),
+    ("circular_tree", "E205", "fix one 'parent'"),
+    ("filename_mismatch", "E004", "rename the file to 'hidden_danger.yaml'"),
+    ("child_not_declared", "E208", "child_not_declared/registers/inspection.yaml"),
+    ("label_without_english", "E013", "{zh: 发现日期, en: <English>}"),
+])
+def test_hint_says_how_to_fix_it(case, id_, hint_part):
+    _, issues = check_case(case)
+
+    assert any(i.id == id_ and hint_part in i.hint for i in issues), [str(i) for i in issues]
+
+
+def test_a_circular_tree_names_the_loop():
+    _, issues = check_case("circular_tree")
+
+    assert "management → behaviour → site → management" in issues[0].message
+
+
+def test_a_reference_to_an_unreadable_register_is_not_reported_again():
+    _, issues = check_case("bad_indentation")
+
+    # hazard.yaml refers to the unreadable inspection.yaml: only the syntax error is reported
+    assert [i.file for i in issues] == ["bad_indentation/registers/inspection.yaml"]
+
+
+# ---------------------------------------------------------------- valid sets
+
+def test_base_fixture_loads_without_issues():
+    registry, issues = check_metadata([BASE])
+
+    assert [str(i) for i in issues] == []
+    assert set(registry.menus) == {"main"}
+    assert [item.code for item in registry.dictionary("color").items] == ["red", "yellow", "blue"]
+    area = registry.dictionary("area")
+    assert area.kind == "tree"
+    assert [child.label.zh for child in area.items[0].children] == ["天宁区", "钟楼区"]
+
+
+def test_shipped_metadata_loads_without_issues():
+    registry, issues = check_metadata([SHIPPED])
+
+    assert [str(i) for i in issues] == []
+    assert {"enterprise", "enterprise_certificate", "law", "standard", "chemical"} <= set(registry.registers)
+    assert registry.register("enterprise_certificate").parent == "enterprise"
+    assert registry.files["enterprise"] == "metadata/registers/enterprise.yaml"
+
+
+# ---------------------------------------------------------------- labels
+
+def test_traditional_chinese_is_derived_with_opencc():
+    label = load_registry([SHIPPED]).register("enterprise").label
+
+    assert label.zh == "生产经营单位"
+    assert label.zh_Hant == "生產經營單位" == to_traditional(label.zh)
+    assert (label.text("zh_Hans"), label.text("zh_Hant"), label.text("en")) == (
+        "生产经营单位", "生產經營單位", "Enterprises")
+
+
+def test_an_explicit_traditional_label_overrides_the_derived_one():
+    label = load_registry([BASE]).menus["main"].label
+
+    assert to_traditional(label.zh) == "安全生產臺賬"
+    assert label.zh_Hant == "安全生產台帳"
+    assert label.text("zh_Hant") == "安全生產台帳"
+
+
+# ---------------------------------------------------------------- rendering
+
+def test_issue_renders_as_file_line_id_message_and_hint():
+    issue = Issue("registers/site.yaml", 14, "E102", "fields[1]: unknown field type 'dat'", "did you mean 'date'?")
+
+    assert str(issue) == "registers/site.yaml:14: E102 fields[1]: unknown field type 'dat' — did you mean 'date'?"
+    without_hint = Issue("registers/site.yaml", 2, "E004", "wrong file name")
+    assert str(without_hint) == "registers/site.yaml:2: E004 wrong file name"
+
+
+def test_a_loaded_issue_renders_with_its_location():
+    _, issues = check_case("unknown_type")
+
+    assert [str(i) for i in issues] == [
+        "unknown_type/registers/site.yaml:14: E102 fields[1]: unknown field type 'dat' — did you mean 'date'?"]
