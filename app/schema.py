@@ -7,7 +7,7 @@ from typing import Any, Iterable, Sequence
 from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
 from alembic.operations import Operations, ops
-from sqlalchemy import JSON, BigInteger, Integer, MetaData, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, Numeric, String, Text, func, select, table
 from sqlalchemy.engine import Connection
 
 
@@ -25,6 +25,7 @@ class Step:
 class MigrationPlan:
     steps: list[Step] = field(default_factory=list)
 
+
     @property
     def additive(self) -> list[Step]:
         return [s for s in self.steps if not s.destructive]
@@ -41,6 +42,15 @@ class MigrationPlan:
             mark = "!" if step.destructive else "+"
             lines.append(f"  {mark} {step.text}" + (f"  [{step.reason}]" if step.reason else ""))
         return "\n".join(lines)
+
+
+class StepFailed(Exception):
+    """A step the database refused (e.g. a unique index over rows that repeat); nothing was applied."""
+
+    def __init__(self, step: Step, error: Exception):
+        self.step, self.error = step, error
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        super().__init__(f"{step.text}: {reason}")
 
 
 def _flatten(operations: Iterable[Any]) -> list[Any]:
@@ -79,15 +89,16 @@ def _narrowing(old: Any, new: Any) -> str | None:
     return f"type changes from {_type_text(old)} to {_type_text(new)}: existing values may not convert"
 
 
-def _classify(op: Any) -> Step:
+def _classify(op: Any, empty_tables: set[str]) -> Step:
     if isinstance(op, ops.CreateTableOp):
-        return Step(op, f"create table {op.table_name} ({len(op.columns)} columns)")
+        columns = [c for c in op.columns if isinstance(c, Column)]
+        return Step(op, f"create table {op.table_name} ({len(columns)} columns)")
     if isinstance(op, ops.DropTableOp):
         return Step(op, f"drop table {op.table_name}", True, "all its rows would be lost")
     if isinstance(op, ops.AddColumnOp):
         col = op.column
         text = f"add column {op.table_name}.{col.name} {_type_text(col.type)}"
-        if not col.nullable and col.server_default is None:
+        if not col.nullable and col.server_default is None and op.table_name not in empty_tables:
             return Step(op, text + " NOT NULL", True,
                         "a required field without a default cannot be added to a table that has rows; "
                         "give the field a default, or add it optional, fill it, then make it required")
@@ -152,7 +163,14 @@ def plan_migration(connection: Connection, metadatas: Sequence[MetaData],
     # create tables first (parents before children), indexes after their tables
     order = {ops.CreateTableOp: 0, ops.AddColumnOp: 1, ops.AlterColumnOp: 2, ops.CreateIndexOp: 3}
     flat.sort(key=lambda op: order.get(type(op), 4))
-    return MigrationPlan([_classify(op) for op in flat])
+    if connection.dialect.name == "sqlite":
+        # SQLite cannot add or drop a foreign key on an existing table (its RENAME COLUMN rewrites the
+        # references itself); the column changes go ahead without the constraint operations
+        flat = [op for op in flat if not isinstance(op, ops.CreateForeignKeyOp)
+                and not (isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey")]
+    empty = {name for name in {getattr(op, "table_name", None) for op in flat if isinstance(op, ops.AddColumnOp)}
+             if name and not connection.execute(select(func.count()).select_from(table(name))).scalar()}
+    return MigrationPlan([_classify(op, empty) for op in flat])
 
 
 def create_sequences(connection: Connection, metadatas: Sequence[MetaData]) -> None:
@@ -172,10 +190,14 @@ def apply_plan(connection: Connection, plan: MigrationPlan, allow_destructive: b
     for step in plan.steps:
         if step.destructive and not allow_destructive:
             continue
-        if connection.dialect.name == "sqlite" and isinstance(step.op, (ops.AlterColumnOp, ops.DropColumnOp)):
-            _apply_sqlite_batch(operations, step.op)
-        else:
-            operations.invoke(step.op)
+        try:
+            with connection.begin_nested():
+                if connection.dialect.name == "sqlite" and isinstance(step.op, (ops.AlterColumnOp, ops.DropColumnOp)):
+                    _apply_sqlite_batch(operations, step.op)
+                else:
+                    operations.invoke(step.op)
+        except Exception as exc:  # the database's own refusal, reported with the step that caused it
+            raise StepFailed(step, exc) from exc
         applied.append(step)
     return applied
 

@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from flask_appbuilder.models.sqla import Model as FabModel
 
 from app.dictionaries import sync_dictionaries
-from app.schema import apply_plan, create_sequences, plan_migration
+from app.models import column_names
+from app.schema import StepFailed, apply_plan, create_sequences, plan_migration
 from app.services import services
 
 Echo = Callable[[str], Any]
@@ -22,7 +23,9 @@ def renames_declared() -> dict[tuple[str, str], str]:
     for spec in services().registry.registers.values():
         for f in spec.fields:
             if f.renamed_from:
-                renames[(spec.table_name, f.renamed_from)] = f.name
+                old = column_names(f.model_copy(update={"name": f.renamed_from}))
+                for before, after in zip(old, column_names(f)):
+                    renames[(spec.table_name, before)] = after
     return renames
 
 
@@ -30,17 +33,14 @@ def migrate_database(dry_run: bool = False, allow_destructive: bool = False, ech
     """Print the plan; apply it (additive only unless allowed); 1 when something was refused."""
     svc = services()
     engine = svc.db.engine
-    with engine.begin() as conn:
-        plan = plan_migration(conn, [FabModel.metadata, svc.models.metadata], renames_declared())
-        echo("Schema plan:")
-        echo(plan.describe())
-        if dry_run:
-            return 1 if plan.destructive and not allow_destructive else 0
-        create_sequences(conn, [FabModel.metadata, svc.models.metadata])
-        applied = apply_plan(conn, plan, allow_destructive)
-        if applied:
-            conn.execute(svc.models.engine["SchemaChange"].__table__.insert(),
-                         {"plan": json.dumps([s.text for s in applied], ensure_ascii=False)})
+    try:
+        applied, plan = _migrate(svc, engine, dry_run, allow_destructive, echo)
+    except StepFailed as exc:
+        echo(f"The database refused a change, so nothing was applied:\n  {exc}\n"
+             "Fix the data (or the YAML) and run `flask metadata migrate` again.")
+        return 1
+    if dry_run:
+        return 1 if plan.destructive and not allow_destructive else 0
     refused = [] if allow_destructive else plan.destructive
     if applied:
         echo(f"Applied {len(applied)} change(s).")
@@ -53,6 +53,21 @@ def migrate_database(dry_run: bool = False, allow_destructive: bool = False, ech
              "  - otherwise restore the YAML as it was.")
         return 1
     return 0
+
+
+def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo: Echo) -> tuple[list, Any]:
+    with engine.begin() as conn:
+        plan = plan_migration(conn, [FabModel.metadata, svc.models.metadata], renames_declared())
+        echo("Schema plan:")
+        echo(plan.describe())
+        if dry_run:
+            return [], plan
+        create_sequences(conn, [FabModel.metadata, svc.models.metadata])
+        applied = apply_plan(conn, plan, allow_destructive)
+        if applied:
+            conn.execute(svc.models.engine["SchemaChange"].__table__.insert(),
+                         {"plan": json.dumps([s.text for s in applied], ensure_ascii=False)})
+    return applied, plan
 
 
 def sync_reference_data(echo: Echo = print) -> None:

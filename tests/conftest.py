@@ -102,10 +102,19 @@ def truncate_registers(flask_app: Any) -> None:
             db.session.commit()
 
 
+def reset_users(flask_app: Any) -> None:
+    """Languages chosen by earlier tests stick to the accounts: forget them."""
+    from app.extensions import db
+    with flask_app.app_context():
+        db.session.execute(text("UPDATE ab_user SET locale = NULL"))
+        db.session.commit()
+
+
 @pytest.fixture
 def db_app(app):
     """The shipped app with empty registers."""
     truncate_registers(app)
+    reset_users(app)
     yield app
     from app.extensions import db
     with app.app_context():

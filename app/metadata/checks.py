@@ -44,7 +44,8 @@ class Located:
 def check_file_name(reg: Located) -> Iterator[Issue]:
     stem = reg.doc.file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     if reg.spec.name != stem:
-        yield reg.issue(("name",), "E004", f"register '{reg.spec.name}' is in a file named '{stem}.yaml'",
+        kind = "dictionary" if isinstance(reg.spec, DictionarySpec) else "register"
+        yield reg.issue(("name",), "E004", f"{kind} '{reg.spec.name}' is in a file named '{stem}.yaml'",
                         f"rename the file to '{reg.spec.name}.yaml' or set name: {stem}")
 
 
@@ -238,9 +239,12 @@ def check_filters(reg: Located) -> Iterator[Issue]:
         if field is None:
             continue
         allowed = FILTER_OPS_BY_TYPE.get(field.type, ())
+        if field.type == "enum" and field.multiple:
+            allowed = ()
         if not allowed:
             yield reg.issue(("filters", i), "E301", f"filters: field '{ref.field}' of type '{field.type}' "
-                            "cannot be filtered", "filter on text, number, date, enum, tree or reference fields")
+                            "cannot be filtered", "filter on string, text (contains), number, date, boolean, single enum, tree or "
+                            "reference fields")
         elif ref.op and ref.op not in allowed:
             yield reg.issue(("filters", i), "E301", f"filters: op '{ref.op}' does not apply to '{ref.field}' "
                             f"of type '{field.type}'", "use " + " or ".join(allowed))
@@ -258,7 +262,7 @@ def check_sort(reg: Located) -> Iterator[Issue]:
                             did_you_mean(name, list(reg.spec.field_map) + list(SORTABLE_SYSTEM)))
         elif not field.sortable:
             yield reg.issue(path, "E302", f"list.sort: field '{name}' of type '{field.type}' cannot be sorted",
-                            "sort on a text, number, date, enum, tree or reference field")
+                            "sort on a string, number, date, boolean, single enum, tree or reference field")
     for i, name in enumerate(reg.spec.list_.columns):
         field = reg.spec.field_map.get(name)
         if field is not None and field.type == "children":
@@ -267,13 +271,30 @@ def check_sort(reg: Located) -> Iterator[Issue]:
 
 
 def check_form_covers_required(reg: Located) -> Iterator[Issue]:
-    if not reg.spec.form:
-        return
     on_form = set(reg.spec.form_fields)
     for i, field in enumerate(reg.spec.fields):
-        if field.required and field.default is None and not field.read_only and field.name not in on_form:
+        if not (field.required and field.default is None and field.stores_value):
+            continue
+        if field.read_only:
+            yield reg.issue(("fields", i, "read_only"), "E305", f"field '{field.name}' is required and read-only "
+                            "but has no default", "give it a default, or make it editable or optional")
+        elif reg.spec.form and field.name not in on_form:
             yield reg.issue(("fields", i, "name"), "E304", f"required field '{field.name}' is not on the form",
                             "add it to a form fieldset, or give it a default")
+
+
+def check_field_options(reg: Located) -> Iterator[Issue]:
+    """Options that exist on every field but mean nothing for some types."""
+    for i, field in enumerate(reg.spec.fields):
+        for option in ("unique", "index"):
+            if getattr(field, option) and field.type in ("attachment", "image", "children", "geo", "text") \
+                    or getattr(field, option) and field.type == "enum" and field.multiple:
+                yield reg.issue(("fields", i, option), "E110", f"field '{field.name}': '{option}' does not apply "
+                                f"to type '{field.type}'", f"remove '{option}: true'")
+    if reg.spec.title and reg.spec.title in reg.spec.field_map and \
+            reg.spec.field(reg.spec.title).type not in ("string", "text"):
+        yield reg.issue(("title",), "E110", f"title: field '{reg.spec.title}' is not a text field",
+                        "the title names a row in pickers and page headers: choose a string field")
 
 
 def check_menu(reg: Located, menus: dict[str, MenuCategory], menu_doc: SourceDocument | None) -> Iterator[Issue]:
@@ -337,6 +358,7 @@ def _item_paths(items: tuple[DictionaryItem, ...], path: tuple) -> Iterator[tupl
 
 def check_dictionary(dic: Located) -> Iterator[Issue]:
     spec: DictionarySpec = dic.spec
+    yield from check_file_name(dic)
     if spec.source and spec.items:
         yield dic.issue(("items",), "E212", "a dictionary with a source lists no items",
                         "remove 'items' or 'source'")
@@ -376,3 +398,15 @@ def check_dictionary(dic: Located) -> Iterator[Issue]:
                 break
             trail.append(current)
             current = parents.get(current, (None,))[0]
+
+
+def check_menu_categories(menus: list[tuple[MenuCategory, SourceDocument, int]]) -> Iterator[Issue]:
+    first: dict[str, str] = {}
+    for category, doc, index in menus:
+        where = f"{doc.file}:{doc.line_of(('categories', index))}"
+        if category.name in first:
+            yield Issue(doc.file, doc.line_of(("categories", index, "name")), "E210",
+                        f"menu category '{category.name}' is also defined at {first[category.name]}",
+                        "give each category its own name")
+        else:
+            first[category.name] = where

@@ -46,6 +46,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     registers: list[Located] = []
     dictionaries: list[Located] = []
     menu_categories = {}
+    menu_entries: list = []
     menu_doc: SourceDocument | None = None
     # names of files that failed to parse: references to them are not reported a second time
     broken: set[str] = set()
@@ -57,6 +58,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
             issues += found
             if located:
                 menu_doc = located.doc
+                menu_entries += [(c, located.doc, i) for i, c in enumerate(located.spec.categories)]
                 menu_categories.update({c.name: c for c in located.spec.categories})
         for path in _yaml_files(root / "dictionaries"):
             located, found = _parse(path, display_root, DictionarySpec, broken)
@@ -69,6 +71,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
             if located:
                 registers.append(located)
 
+    issues += checks.check_menu_categories(menu_entries)
     issues += checks.check_duplicate_names(registers, "register")
     issues += checks.check_duplicate_names(dictionaries, "dictionary")
     reg_by_name = {r.spec.name: r for r in registers}
@@ -86,6 +89,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_filters(reg)
         issues += checks.check_sort(reg)
         issues += checks.check_form_covers_required(reg)
+        issues += checks.check_field_options(reg)
         issues += checks.check_menu(reg, menu_categories, menu_doc)
     issues += checks.check_reference_cycles(reg_by_name)
 

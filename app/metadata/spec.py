@@ -110,6 +110,12 @@ class DecimalField(FieldBase):
     precision: Annotated[int, Field(ge=1, le=38)] = 18
     scale: Annotated[int, Field(ge=0, le=12)] = 2
 
+    @model_validator(mode="after")
+    def _scale_fits(self) -> "DecimalField":
+        if self.scale > self.precision:
+            raise ValueError(f"scale {self.scale} is larger than precision {self.precision}")
+        return self
+
 
 class BooleanField(FieldBase):
     type: Literal["boolean"]
@@ -180,6 +186,12 @@ class GeoField(FieldBase):
     #: optional bounding box [[lat_min, lng_min], [lat_max, lng_max]] the point must fall in
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
 
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> "GeoField":
+        if self.bounds and not (self.bounds[0][0] < self.bounds[1][0] and self.bounds[0][1] < self.bounds[1][1]):
+            raise ValueError("bounds are [[lat_min, lng_min], [lat_max, lng_max]] with min < max")
+        return self
+
     @property
     def sortable(self) -> bool:
         return False
@@ -192,6 +204,12 @@ class ChildTableField(FieldBase):
     target: Identifier = Field(alias="register")
     min_rows: Annotated[int, Field(ge=0)] = 0
     max_rows: Annotated[int, Field(ge=1)] = 200
+
+    @model_validator(mode="after")
+    def _rows_ordered(self) -> "ChildTableField":
+        if self.min_rows > self.max_rows:
+            raise ValueError(f"min_rows {self.min_rows} is larger than max_rows {self.max_rows}")
+        return self
 
     @property
     def stores_value(self) -> bool:

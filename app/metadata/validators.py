@@ -36,6 +36,16 @@ class ValidatorKind:
     check_params: Callable[[Any], str | None]
     #: returns a Failure or None
     run: Callable[[Any, Any], Failure | None]
+    #: the form the value is stored in (codes without spaces, upper case), applied before checking
+    normalize: Callable[[str], str] | None = None
+
+
+def _compact_upper(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+def _compact(value: str) -> str:
+    return "".join(value.split())
 
 
 def _no_params(params: Any) -> str | None:
@@ -64,8 +74,9 @@ def _regex_params(params: Any) -> str | None:
     except re.error as exc:
         return f"pattern is not a valid regular expression ({exc})"
     message = params.get("message")
-    if message is not None and not (isinstance(message, dict) and {"zh", "en"} <= set(message)):
-        return "message needs {zh: …, en: …}"
+    if message is not None and not (isinstance(message, dict) and {"zh", "en"} <= set(message)
+                                    and set(message) <= {"zh", "en", "zh_Hant"}):
+        return "message needs {zh: …, en: …} (and optionally zh_Hant), nothing else"
     return None
 
 
@@ -176,11 +187,11 @@ class _Joined:
 
 
 SIMPLE: dict[str, ValidatorKind] = {
-    "uscc": ValidatorKind("uscc", TEXT_TYPES, _no_params, _uscc),
-    "mobile": ValidatorKind("mobile", TEXT_TYPES, _no_params, _mobile),
-    "phone": ValidatorKind("phone", TEXT_TYPES, _no_params, _phone),
-    "id_card": ValidatorKind("id_card", TEXT_TYPES, _no_params, _id_card),
-    "cas": ValidatorKind("cas", TEXT_TYPES, _no_params, _cas),
+    "uscc": ValidatorKind("uscc", TEXT_TYPES, _no_params, _uscc, _compact_upper),
+    "mobile": ValidatorKind("mobile", TEXT_TYPES, _no_params, _mobile, _compact),
+    "phone": ValidatorKind("phone", TEXT_TYPES, _no_params, _phone, _compact),
+    "id_card": ValidatorKind("id_card", TEXT_TYPES, _no_params, _id_card, _compact_upper),
+    "cas": ValidatorKind("cas", TEXT_TYPES, _no_params, _cas, _compact),
 }
 
 VALIDATORS: dict[str, ValidatorKind] = {
@@ -191,6 +202,19 @@ VALIDATORS: dict[str, ValidatorKind] = {
     "max": ValidatorKind("max", NUMBER_TYPES, _number_param, _max),
     "one_of": ValidatorKind("one_of", TEXT_TYPES, _one_of_params, _one_of),
 }
+
+
+def normalize_value(field: Any, value: Any) -> Any:
+    """The value as it is stored: the first declared validator that normalises decides (one_of: its first)."""
+    if not isinstance(value, str):
+        return value
+    for ref in field.validators:
+        names = ref.params if ref.name == "one_of" and isinstance(ref.params, list) else [ref.name]
+        for name in names:
+            kind = VALIDATORS.get(name)
+            if kind and kind.normalize:
+                return kind.normalize(value)
+    return value
 
 
 def run_validators(field: Any, value: Any) -> list[Failure]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
@@ -82,13 +82,23 @@ def _columns(spec: RegisterSpec) -> dict[str, Column]:
         if f.type == "reference":
             cols[f"{f.name}_id"] = Column(
                 f"{f.name}_id", Integer, ForeignKey(f"reg_{f.target}.id", ondelete="RESTRICT"),
-                nullable=nullable, index=True)
+                nullable=nullable)
         elif f.type == "geo":
             for axis in ("lat", "lng"):
                 cols[f"{f.name}_{axis}"] = Column(f"{f.name}_{axis}", Numeric(9, 6), nullable=True)
         else:
-            cols[f.name] = Column(f.name, _column_type(f), nullable=nullable, server_default=_server_default(f))
+            cols[f.name] = Column(f.name, _column_type(f), nullable=nullable, server_default=_server_default(f),
+                                  default=_python_default(f))
     return cols
+
+
+def _python_default(f: FieldBase) -> Any:
+    """The default applied on insert when the row does not set the field (e.g. a field off the form)."""
+    if f.default == "today":
+        return date.today
+    if f.default == "now":
+        return datetime.now
+    return f.default
 
 
 def _sort_columns(spec: RegisterSpec) -> list[str]:
@@ -106,9 +116,9 @@ def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool
     table = spec.table_name
     wanted: list[tuple[tuple[str, ...], bool]] = []
     sort_cols = tuple(_sort_columns(spec))
-    if sort_cols != ("id",):
+    if sort_cols != ("id",) and not spec.parent:
         wanted.append((sort_cols, False))
-    for ref in spec.filters:
+    for ref in spec.filters if not spec.parent else ():
         f = spec.field(ref.field)
         op = ref.op or default_filter_op(f.type)
         cols = column_names(f)
@@ -124,6 +134,11 @@ def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool
             wanted.append((column_names(f), False))
     if spec.parent:
         wanted.append((("parent_id",), False))
+    # every reference column is indexed (deletes of the referenced row look it up), unless a longer index
+    # starting with it exists
+    for f in spec.stored_fields:
+        if f.type == "reference":
+            wanted.append(((f"{f.name}_id",), False))
     seen: set[tuple[str, ...]] = set()
     result = []
     for cols, unique in wanted:
@@ -142,7 +157,6 @@ def build_models(registry: Registry) -> RegisterModels:
     base = make_base()
     models = RegisterModels(metadata=base.metadata)
     models.engine = build_engine_tables(base)
-    # parents before children, referenced registers before the registers that refer to them
     for spec in registry.registers.values():
         attrs: dict[str, Any] = {
             "__tablename__": spec.table_name,

@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.i18n import current_locale, label_text, lazy_label
 from app.metadata.spec import FieldBase, RegisterSpec
-from app.metadata.validators import run_validators
+from app.metadata.validators import normalize_value, run_validators
 from app.services import Services
 
 from .widgets import AttachmentWidget, CascaderWidget, ChildTableWidget, GeoWidget, ReferenceWidget
@@ -287,8 +287,18 @@ class ChildRowsField(FieldList):
     widget = ChildTableWidget()
 
     def __init__(self, child_form: type, child_model: type, *args: Any, max_rows: int = 200, **kwargs: Any):
-        super().__init__(FormField(child_form), *args, max_entries=max_rows, **kwargs)
+        # one more than allowed is parsed, so that too many rows is an error rather than rows dropped
+        super().__init__(FormField(child_form), *args, max_entries=max_rows + 1, **kwargs)
+        self.max_rows = max_rows
         self.child_form, self.child_model = child_form, child_model
+
+    def pre_validate(self, form: Any) -> None:
+        count = len(self.entries)
+        low = max(self.min_entries, 1 if self.flags.required else 0)
+        if count < low:
+            raise ValidationError(gettext("At least %(n)s row(s) are needed.", n=low))
+        if count > self.max_rows:
+            raise ValidationError(gettext("At most %(n)s rows are allowed.", n=self.max_rows))
 
     def blank_entry(self) -> Any:
         options = {"name": f"{self.name}{self._separator}__index__", "id": f"{self.id}{self._separator}__index__",
@@ -353,6 +363,9 @@ class RegisterForm(DynamicForm):
         for names, message in rules:
             if any(name not in self._fields or self[name].errors for name in names):
                 continue
+            values = [self[name].data for name in names]
+            if all(v in (None, "") for v in values):
+                continue  # empty is not a value: optional unique fields may stay empty on many rows
             conditions = []
             for name in names:
                 value = self[name].data
@@ -414,7 +427,8 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
     match f.type:
         case "string":
             validators.insert(1, Length(max=f.length, message=_l("At most %(max)d characters.")))
-            return StringField(widget=BS3TextFieldWidget(), filters=[_strip], **kwargs)
+            return StringField(widget=BS3TextFieldWidget(), filters=[_strip, lambda v: normalize_value(f, v)],
+                               **kwargs)
         case "text":
             return TextAreaField(widget=BS3TextAreaFieldWidget(), filters=[_strip], **kwargs)
         case "integer":
@@ -450,6 +464,8 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
             child_spec = services.registry.register(f.target)
             child_form = build_child_form(child_spec, services)
             kwargs.pop("default")
+            if f.required:
+                kwargs["validators"] = [_RequiredFlag()]
             return ChildRowsField(child_form, services.models[f.target], max_rows=f.max_rows,
                                   min_entries=f.min_rows, **kwargs)
     raise AssertionError(f.type)

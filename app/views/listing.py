@@ -139,7 +139,7 @@ def parse_list_args(spec: RegisterSpec, args: Mapping[str, Any], default_size: i
         size = int(args.get("size", default_size or spec.list_.page_size))
     except ValueError:
         size = spec.list_.page_size
-    req.size = size if size in PAGE_SIZES or size == spec.list_.page_size else spec.list_.page_size
+    req.size = size if 5 <= size <= 500 else spec.list_.page_size
     ids = args.getlist("ids") if hasattr(args, "getlist") else args.get("ids", [])
     req.ids = [int(i) for i in ids if str(i).isdigit()]
     return req

@@ -62,7 +62,7 @@ class RegisterView(ModelView):
             filter_widgets=self._filter_widgets(req), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec), system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search],
-            perms=self._permissions(), endpoint=self.__class__.__name__)
+            perms=self._permissions(), endpoint=self.__class__.__name__, description=label_text(spec.description))
 
     def _filter_widgets(self, req: listing.ListRequest) -> list[dict[str, Any]]:
         """What the filter panel shows: one control per YAML filter, with the current value."""
@@ -129,8 +129,10 @@ class RegisterView(ModelView):
         """Type-ahead search for reference pickers: {results: [{id, text}]}, at most 20."""
         spec, model = self.register, self.datamodel.obj
         text = request.args.get("q", "").strip()[:50]
+        display = request.args.get("display", "")
+        display = display if display in spec.field_map and spec.field(display).type == "string" else None
         stmt = select(model)
-        names = [spec.title_field] + [n for n in spec.search if n != spec.title_field]
+        names = [display or spec.title_field] + [n for n in spec.search if n != spec.title_field]
         if text:
             pattern = f"%{listing._escape_like(text)}%"
             stmt = stmt.where(or_(*(getattr(model, n).ilike(pattern, escape="\\") for n in names
@@ -138,7 +140,8 @@ class RegisterView(ModelView):
         if request.args.get("id", "").isdigit():
             stmt = select(model).where(model.id == int(request.args["id"]))
         rows = self.services.session.scalars(stmt.order_by(model.id.desc()).limit(20))
-        return jsonify(results=[{"id": row.id, "text": str(row)} for row in rows])
+        return jsonify(results=[{"id": row.id, "text": str(getattr(row, display)) if display else str(row)}
+                                for row in rows])
 
     @expose("/attachment/<int:pk>/<field_name>/<int:index>")
     @has_access

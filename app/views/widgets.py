@@ -38,7 +38,7 @@ class ReferenceWidget:
             option = f'<option value="{current.id}" selected>{escape(field.display_of(current))}</option>'
         attrs = {
             "name": field.name, "id": field.id, "class": "form-control reference-select",
-            "data-url": url_for(f"{field.target}View.lookup"),
+            "data-url": url_for(f"{field.target}View.lookup", display=field.display or None),
             "data-placeholder": _("Type to search"),
             "data-allow-clear": "0" if field.flags.required else "1",
         }

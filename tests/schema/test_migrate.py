@@ -100,6 +100,8 @@ def test_additive_changes_are_applied_and_destructive_ones_refused(workspace: Wo
 
 def test_narrowing_and_required_without_default_are_refused(workspace: Workspace):
     workspace.migrate()
+    workspace.sql("INSERT INTO reg_depot (depot_name, created_at, updated_at) "
+                  "VALUES ('北区一号物资库', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
     workspace.edit("depot", lambda d: d["fields"][0].update(length=20))
     workspace.edit("depot", _add_field({"name": "manager", "label": {"zh": "负责人", "en": "Manager"},
                                         "type": "string", "required": True}))
@@ -138,3 +140,61 @@ def test_allow_destructive_applies_the_drop(workspace: Workspace):
     code, out = workspace.migrate(allow_destructive=True)
     assert code == 0 and "drop column reg_rescue_team.notes" in out
     assert "notes" not in workspace.sql("SELECT 1")[1]["reg_rescue_team"]
+
+
+def test_a_required_field_goes_into_an_empty_table(workspace: Workspace):
+    workspace.migrate()
+    workspace.edit("depot", _add_field({"name": "manager", "label": {"zh": "负责人", "en": "Manager"},
+                                        "type": "string", "required": True}))
+    code, out = workspace.migrate()
+    assert code == 0 and "+ add column reg_depot.manager VARCHAR(255) NOT NULL" in out
+
+
+def test_a_new_reference_field_on_a_filled_register(workspace: Workspace):
+    workspace.migrate()
+    workspace.sql("INSERT INTO reg_depot (depot_name, created_at, updated_at) "
+                  "VALUES ('北区一号物资库', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+    workspace.edit("depot", _add_field({"name": "backup", "label": {"zh": "备用库", "en": "Backup depot"},
+                                        "type": "reference", "register": "depot"}))
+    code, out = workspace.migrate()
+    assert code == 0, out
+    assert out.count("create index ix_reg_depot_backup_id") == 1
+    assert workspace.migrate()[1].endswith("nothing to do.") or "nothing to do" in workspace.migrate()[1]
+    rows, columns = workspace.sql("SELECT depot_name, backup_id FROM reg_depot")
+    assert rows == [("北区一号物资库", None)]
+
+
+def test_a_change_the_database_refuses_is_reported_and_nothing_is_applied(workspace: Workspace):
+    workspace.migrate()
+    for _ in range(2):
+        workspace.sql("INSERT INTO reg_depot (depot_name, zone, created_at, updated_at) "
+                      "VALUES (:n, 'n1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", n=f"库{_}")
+    workspace.edit("depot", _add_field({"name": "phone", "label": {"zh": "电话", "en": "Phone"}, "type": "string"}))
+    workspace.edit("depot", lambda d: d["fields"][1].update(unique=True))  # zone repeats: n1, n1
+    code, out = workspace.migrate()
+    assert code == 1
+    assert "The database refused a change, so nothing was applied" in out and "uq_reg_depot_zone" in out
+    _, columns = workspace.sql("SELECT 1")
+    if "postgresql" in workspace.url:  # PostgreSQL rolls the whole plan back
+        assert "phone" not in columns["reg_depot"]
+
+
+def test_renamed_reference_field_keeps_its_links(workspace: Workspace):
+    workspace.migrate()
+    workspace.sql("INSERT INTO reg_depot (depot_name, created_at, updated_at) "
+                  "VALUES ('北区一号物资库', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+    workspace.sql("INSERT INTO reg_rescue_team (team_name, kind, depot_id, on_duty, created_at, updated_at) "
+                  "VALUES ('救援一队', 'fire', 1, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+
+    def rename(data):
+        for f in data["fields"]:
+            if f["name"] == "depot":
+                f.update(name="home_depot", renamed_from="depot")
+        data["filters"] = [x for x in data["filters"] if x != "depot"] + ["home_depot"]
+        data["list"]["columns"] = [c if c != "depot" else "home_depot" for c in data["list"]["columns"]]
+    workspace.edit("rescue_team", rename)
+    code, out = workspace.migrate()
+    assert code == 0, out
+    assert "rename column reg_rescue_team.depot_id → home_depot_id" in out
+    rows, _ = workspace.sql("SELECT team_name, home_depot_id FROM reg_rescue_team")
+    assert rows == [("救援一队", 1)]
