@@ -53,6 +53,11 @@ class BaseConfig:
     # Lists: counts above this are shown as "more than N" instead of counting the whole table
     LIST_COUNT_CAP = 10_000
 
+    # accounts: lock after repeated failures, end idle sessions, one password policy for every form
+    LOGIN_FAILURES_BEFORE_LOCK = 5
+    LOGIN_LOCK_MINUTES = 15
+    SESSION_IDLE_MINUTES = 30
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -38,13 +38,17 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
                                                                               models.engine["DictionaryItem"])))
     app.extensions["safety"] = svc
 
+    from app.security.policy import AccessPolicy
+    app.extensions["safety_policy"] = AccessPolicy(registry, models, svc.dictionaries)
+    _install_listeners()
+
+    from app.security.passwords import validate_password
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", validate_password)
     with app.app_context():
         appbuilder = AppBuilder(update_perms=app.config.get("FAB_UPDATE_PERMS", False))
         appbuilder.init_app(app, db.session)
         _register_screens(appbuilder, svc)
-        # FAB creates the security tables on init; everything else is made by `flask metadata migrate`
-    from app.security.manager import remember_locale
-    app.after_request(remember_locale)
+    _register_request_rules(app)
 
     from app import cli
     cli.init_app(app)
@@ -52,12 +56,47 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     return app
 
 
+def _install_listeners() -> None:
+    """Session events (once per process): row scope on every query, write checks, accounts, audit."""
+    from app.audit import recorder
+    from app.security import accounts, row_scope
+
+    row_scope.install()
+    accounts.install()
+    recorder.install()
+
+
 def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
+    from flask_babel import lazy_gettext
+
+    from app.audit.views import AuditLogView, LoginLogView
+    from app.security.views import AccountView, PasswordView
     from app.views.builder import register_views
     from app.views.dictionary_api import DictionaryApi
 
     appbuilder.add_view_no_menu(DictionaryApi())
+    appbuilder.add_view_no_menu(PasswordView())
     register_views(appbuilder, svc)
+    from app.i18n import lazy_label
+    system = svc.registry.menus.get("system")
+    menu = {"category": "system", "category_label": lazy_label(system.label), "category_icon": system.icon} \
+        if system else {"category": "system", "category_label": lazy_gettext("System")}
+    appbuilder.add_view(AccountView, "menu_accounts", label=lazy_gettext("Accounts"), icon="fa-users", **menu)
+    appbuilder.add_view(AuditLogView, "menu_audit_log", label=lazy_gettext("Operation log"), icon="fa-history",
+                        **menu)
+    appbuilder.add_view(LoginLogView, "menu_login_log", label=lazy_gettext("Login log"), icon="fa-sign-in",
+                        **menu)
+
+
+def _register_request_rules(app: Flask) -> None:
+    from app.security.manager import remember_locale
+    from app.security.policy import AccessDenied
+    from app.security.views import access_denied, enforce_session_rules
+
+    app.before_request(enforce_session_rules)
+    app.after_request(remember_locale)
+    app.register_error_handler(AccessDenied, access_denied)
+    app.register_error_handler(403, access_denied)
 
 
 def create_app_or_exit(config: Any = None, **kwargs: Any) -> Flask:

@@ -56,10 +56,11 @@ def demo_load_command(enterprises: int) -> None:
 
 @demo_cli.command("accounts")
 def demo_accounts_command() -> None:
-    """Create the admin account if missing and print the demo logins."""
+    """Create the admin and demo accounts if missing and print their logins."""
+    from app.demo.accounts import ensure_demo_accounts
     from app.setup import ensure_admin
 
-    for line in ensure_admin(current_app):
+    for line in ensure_admin(current_app) + ensure_demo_accounts():
         click.echo(line)
 
 

@@ -83,6 +83,8 @@ def sync_reference_data(echo: Echo = print) -> None:
     from flask_appbuilder.security.manager import BaseSecurityManager
     BaseSecurityManager.create_db(appbuilder.sm)
     appbuilder.add_permissions(update_perms=True)
+    from app.security.roles import sync_roles
+    sync_roles(appbuilder, svc.registry)
     svc.session.commit()
 
 

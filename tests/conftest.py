@@ -96,10 +96,14 @@ def truncate_registers(flask_app: Any) -> None:
     from app.extensions import db
     with flask_app.app_context():
         tables = [t.name for t in flask_app.extensions["safety"].models.metadata.sorted_tables
-                  if t.name.startswith("reg_")]
+                  if t.name.startswith("reg_") or t.name in ("sys_audit_log", "sys_login_log")]
         if tables:
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+        # accounts made by earlier tests (enterprise accounts, demo users) go too; the administrator stays
+        db.session.execute(text("DELETE FROM ab_user_role WHERE user_id IN "
+                                "(SELECT id FROM ab_user WHERE username <> 'admin')"))
+        db.session.execute(text("DELETE FROM ab_user WHERE username <> 'admin'"))
+        db.session.commit()
 
 
 def reset_users(flask_app: Any) -> None:

@@ -27,6 +27,13 @@ def _coerce(svc: Services, spec: Any, name: str, value: Any) -> Any:
         return code
     if f.type == "date" and isinstance(value, str):
         return date.fromisoformat(value)
+    if f.type == "reference":
+        target_spec = svc.registry.register(f.target)
+        target = svc.models[f.target]
+        found = svc.session.scalar(select(target).where(getattr(target, target_spec.title_field) == value))
+        if found is None:
+            raise ValueError(f"{spec.name}.{name}: no {f.target} titled {value!r}")
+        return found
     return value
 
 
@@ -59,6 +66,7 @@ def load_demo(enterprises: int = 300, echo: Callable[[str], Any] = print) -> Non
     for path in sorted(DATA.glob("*.yaml")):
         content = yaml.safe_load(path.read_text(encoding="utf-8"))
         _load_if_empty(svc, content["register"], content["rows"], echo)
+        svc.session.commit()
     _load_if_empty(svc, "enterprise", generate_enterprises(svc, enterprises), echo)
 
 

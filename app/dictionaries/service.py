@@ -133,6 +133,11 @@ class DictionaryService:
             node = tree.nodes.get(node.parent) if node.parent else None
         return list(reversed(chain))
 
+    def path_of(self, dictionary: str, code: Any) -> str | None:
+        """The materialised path '/32/3204/' of an item (as stored in sys_dictionary_item), None if unknown."""
+        chain = self.ancestors(dictionary, code)
+        return "/" + "/".join(n.code for n in chain) + "/" if chain else None
+
     def path_label(self, dictionary: str, code: Any, depth: int | None = None, locale: str | None = None,
                    sep: str = " / ") -> str:
         """'江苏省 / 常州市 / 钟楼区'; with ``depth`` only the last levels."""

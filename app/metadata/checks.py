@@ -410,3 +410,108 @@ def check_menu_categories(menus: list[tuple[MenuCategory, SourceDocument, int]])
                         "give each category its own name")
         else:
             first[category.name] = where
+
+
+# ---------------------------------------------------------------- access and roles
+
+SCOPE_ANCHOR = {"jurisdiction": "region", "department": "department", "own_enterprise": "enterprise"}
+
+
+def _anchor_field(reg: Located, registers: dict[str, Located], path: str) -> tuple[Any, str | None]:
+    """The field an ownership anchor names ('region' or 'enterprise.region'), or why it cannot be used."""
+    head, _, tail = path.partition(".")
+    field = reg.spec.field_map.get(head)
+    if field is None:
+        return None, f"unknown field '{head}'"
+    if not tail:
+        return field, None
+    if field.type != "reference":
+        return None, f"'{head}' is not a reference, so '{path}' cannot be followed"
+    target = registers.get(field.target)
+    if target is None:
+        return None, f"register '{field.target}' is unknown"
+    inner = target.spec.field_map.get(tail)
+    if inner is None:
+        return None, f"register '{field.target}' has no field '{tail}'"
+    return inner, None
+
+
+def check_access(reg: Located, roles: set[str], registers: dict[str, Located], has_roles: bool) -> Iterator[Issue]:
+    spec = reg.spec
+    if spec.parent and spec.access:
+        yield reg.issue(("access",), "E507", "a child register follows its parent's access rules",
+                        f"remove 'access' here; set it on '{spec.parent}'")
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(spec.access):
+        for j, role in enumerate(rule.roles):
+            if has_roles and role not in roles:
+                yield reg.issue(("access", i, "roles", j), "E501", f"access: unknown role '{role}'",
+                                did_you_mean(role, roles) + " (roles live in metadata/roles.yaml)")
+            if role in seen:
+                yield reg.issue(("access", i, "roles", j), "E504", f"access: role '{role}' has two rules "
+                                f"(the other is rule {seen[role] + 1})", "give each role one rule per register")
+            seen[role] = i
+        for key in ("read_only", "hidden"):
+            for j, name in enumerate(getattr(rule, key)):
+                if name not in spec.field_map:
+                    yield reg.issue(("access", i, key, j), "E202", f"access.{key}: unknown field '{name}'",
+                                    did_you_mean(name, spec.field_map))
+        for kind in rule.scope:
+            anchor = SCOPE_ANCHOR.get(kind)
+            if anchor and not getattr(spec.ownership, anchor):
+                yield reg.issue(("access", i, "scope"), "E502", f"access: scope '{kind}' needs to know the row's "
+                                f"{anchor}", f"add ownership: {{{anchor}: <field>}}")
+    for anchor in ("region", "department", "enterprise"):
+        path = getattr(spec.ownership, anchor)
+        if not path or (anchor == "enterprise" and path == "self"):
+            continue
+        field, problem = _anchor_field(reg, registers, path)
+        if problem:
+            yield reg.issue(("ownership", anchor), "E503", f"ownership.{anchor}: {problem}",
+                            "name a field of this register, or <reference field>.<field of the register it points to>")
+            continue
+        wanted = {"region": ("tree",), "department": ("enum",), "enterprise": ("reference",)}[anchor]
+        if field.type not in wanted:
+            yield reg.issue(("ownership", anchor), "E503", f"ownership.{anchor}: field '{path}' is of type "
+                            f"'{field.type}'", f"use a {' or '.join(wanted)} field")
+
+
+def check_roles_file(roles: Located, registers: dict[str, Located], broken: set[str]) -> Iterator[Issue]:
+    spec = roles.spec
+    names = [r.name for r in spec.roles]
+    for i, role in enumerate(spec.roles):
+        if names.index(role.name) != i:
+            yield roles.issue(("roles", i, "name"), "E504", f"role '{role.name}' is defined twice",
+                              "give each role its own name")
+        for j, rule in enumerate(role.accounts):
+            if rule.role not in names:
+                yield roles.issue(("roles", i, "accounts", j, "role"), "E501", f"unknown role '{rule.role}'",
+                                  did_you_mean(rule.role, names))
+    org = spec.organisations
+    target = registers.get(org.target)
+    if target is None and org.target not in broken:
+        yield roles.issue(("organisations", "register"), "E201", f"unknown register '{org.target}'",
+                          did_you_mean(org.target, registers))
+    elif target is not None:
+        for key, types in (("region", ("tree",)), ("department", ("enum",)), ("level", ("enum",)),
+                           ("parent", ("reference",))):
+            name = getattr(org, key)
+            field = target.spec.field_map.get(name)
+            if field is None or field.type not in types:
+                yield roles.issue(("organisations", key), "E503", f"organisations.{key}: '{name}' is not a "
+                                  f"{types[0]} field of '{org.target}'", did_you_mean(name, target.spec.field_map))
+    accounts = spec.enterprise_accounts
+    if accounts:
+        target = registers.get(accounts.target)
+        if target is None and accounts.target not in broken:
+            yield roles.issue(("enterprise_accounts", "register"), "E201", f"unknown register '{accounts.target}'",
+                              did_you_mean(accounts.target, registers))
+        elif target is not None:
+            for key in ("login", "name"):
+                name = getattr(accounts, key)
+                if name not in target.spec.field_map:
+                    yield roles.issue(("enterprise_accounts", key), "E202", f"enterprise_accounts.{key}: unknown "
+                                      f"field '{name}'", did_you_mean(name, target.spec.field_map))
+        if accounts.role not in names:
+            yield roles.issue(("enterprise_accounts", "role"), "E501", f"unknown role '{accounts.role}'",
+                              did_you_mean(accounts.role, names))

@@ -12,7 +12,7 @@ from .issues import Issue, MetadataError
 from .registry import Registry
 from .shape import issues_from_validation
 from .source import SourceDocument, read_source
-from .spec import DictionarySpec, MenuFile, RegisterSpec
+from .spec import DictionarySpec, MenuFile, RegisterSpec, RolesFile
 
 
 def _parse(path: Path, root: Path, model: type[BaseModel],
@@ -51,7 +51,13 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     # names of files that failed to parse: references to them are not reported a second time
     broken: set[str] = set()
 
+    roles_file: Located | None = None
     for root in roots:
+        roles_path = root / "roles.yaml"
+        if roles_path.exists():
+            located, found = _parse(roles_path, display_root, RolesFile)
+            issues += found
+            roles_file = located or roles_file
         menu_path = root / "menus.yaml"
         if menu_path.exists():
             located, found = _parse(menu_path, display_root, MenuFile)
@@ -92,6 +98,11 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_field_options(reg)
         issues += checks.check_menu(reg, menu_categories, menu_doc)
     issues += checks.check_reference_cycles(reg_by_name)
+    role_names = {r.name for r in roles_file.spec.roles} if roles_file else set()
+    if roles_file:
+        issues += checks.check_roles_file(roles_file, reg_by_name, broken)
+    for reg in registers:
+        issues += checks.check_access(reg, role_names, reg_by_name, roles_file is not None)
 
     if issues:
         return None, sorted(set(issues))
@@ -101,6 +112,9 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         menus=menu_categories,
         files={r.spec.name: r.doc.file for r in registers},
         root=roots[0],
+        roles={r.name: r for r in roles_file.spec.roles} if roles_file else {},
+        organisations=roles_file.spec.organisations if roles_file else None,
+        enterprise_accounts=roles_file.spec.enterprise_accounts if roles_file else None,
     )
     return registry, []
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
-from .spec import DictionarySpec, FieldBase, MenuCategory, RegisterSpec
+from .spec import (DictionarySpec, EnterpriseAccounts, FieldBase, MenuCategory, OrganisationSpec, RegisterSpec,
+                   RoleSpec)
 
 
 @dataclass(frozen=True)
@@ -17,9 +18,12 @@ class Registry:
     #: register name → the YAML file that declares it (for messages)
     files: Mapping[str, str] = field(default_factory=dict)
     root: Path | None = None
+    roles: Mapping[str, RoleSpec] = field(default_factory=dict)
+    organisations: OrganisationSpec | None = None
+    enterprise_accounts: EnterpriseAccounts | None = None
 
     def __post_init__(self) -> None:
-        for name in ("registers", "dictionaries", "menus", "files"):
+        for name in ("registers", "dictionaries", "menus", "files", "roles"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def register(self, name: str) -> RegisterSpec:
@@ -32,6 +36,18 @@ class Registry:
         """Every (register, reference field) that points at register ``name``."""
         return tuple((reg, f) for reg in self.registers.values() for f in reg.fields
                      if f.type == "reference" and f.target == name)
+
+    def access_of(self, spec: RegisterSpec) -> tuple:
+        """The access rules that govern a register (a child register follows its parent's)."""
+        while spec.parent:
+            spec = self.registers[spec.parent]
+        return spec.access
+
+    def owner_of(self, spec: RegisterSpec) -> RegisterSpec:
+        """The register whose rows own this one's (itself, or the parent of a child register)."""
+        while spec.parent:
+            spec = self.registers[spec.parent]
+        return spec
 
     def children_of(self, name: str) -> tuple[RegisterSpec, ...]:
         return tuple(reg for reg in self.registers.values() if reg.parent == name)

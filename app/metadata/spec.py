@@ -281,7 +281,41 @@ class MenuPlace(Spec):
     icon: Annotated[str, StringConstraints(pattern=r"^fa-[a-z0-9-]+$")] = "fa-table"
 
 
-SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "created_by_id", "updated_by_id", "parent_id")
+SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "created_by_id", "updated_by_id", "organisation_id",
+                  "parent_id")
+
+Action = Literal["view", "add", "edit", "delete", "import", "export"]
+ACTIONS = ("view", "add", "edit", "delete", "import", "export")
+ScopeKind = Literal["all", "jurisdiction", "department", "own_enterprise", "own_records", "own_organisation_edits"]
+
+
+class AccessRule(Spec):
+    """What some roles may do on a register, on which rows, and which fields they may not change or see."""
+
+    roles: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    actions: tuple[Action, ...] | Literal["all"] = ("view",)
+    #: row scope; several kinds combine (all must hold)
+    scope: tuple[ScopeKind, ...] = ("all",)
+    read_only: tuple[Identifier, ...] = ()
+    hidden: tuple[Identifier, ...] = ()
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @property
+    def action_set(self) -> frozenset[str]:
+        return frozenset(ACTIONS) if self.actions == "all" else frozenset(self.actions)
+
+
+class Ownership(Spec):
+    """Where the row scope finds a row's region, department, enterprise (a field, or 'ref.field')."""
+
+    region: str | None = None
+    department: str | None = None
+    #: 'self' on the enterprise register; elsewhere a reference field to it
+    enterprise: str | None = None
 
 
 class RegisterSpec(Spec):
@@ -300,6 +334,9 @@ class RegisterSpec(Spec):
     filters: tuple[FilterRef, ...] = ()
     form: LayoutSpec | None = None
     show: LayoutSpec | None = None
+    #: who may do what on which rows (administrators may do everything everywhere)
+    access: tuple[AccessRule, ...] = ()
+    ownership: Ownership = Field(default_factory=Ownership)
 
     # -- queries used by every consumer
     @cached_property
@@ -398,3 +435,46 @@ PYTHON_TYPES = {
     "string": str, "text": str, "integer": int, "decimal": (int, float, Decimal), "boolean": bool,
     "date": date, "datetime": (datetime, date),
 }
+
+
+# ---------------------------------------------------------------- roles and organisations
+
+class AccountRule(Spec):
+    """Accounts a role may create and manage: a role, in its own organisation or the ones directly below."""
+
+    role: Identifier
+    where: Literal["own_organisation", "child_organisations"]
+
+
+class RoleSpec(Spec):
+    name: Identifier
+    label: Label
+    description: Label | None = None
+    #: regulator accounts belong to an organisation, enterprise accounts to an enterprise
+    kind: Literal["regulator", "enterprise", "any"] = "regulator"
+    accounts: tuple[AccountRule, ...] = ()
+
+
+class EnterpriseAccounts(Spec):
+    """Enterprise accounts made for every enterprise row: login = its code (USCC or mobile)."""
+
+    target: Identifier = Field(alias="register")
+    login: Identifier
+    name: Identifier
+    role: Identifier
+
+
+class OrganisationSpec(Spec):
+    """The register of regulators' organisations and the fields the engine reads from it."""
+
+    target: Identifier = Field(alias="register")
+    region: Identifier
+    department: Identifier
+    level: Identifier
+    parent: Identifier
+
+
+class RolesFile(Spec):
+    roles: tuple[RoleSpec, ...]
+    organisations: OrganisationSpec
+    enterprise_accounts: EnterpriseAccounts | None = None

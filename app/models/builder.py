@@ -167,6 +167,8 @@ def build_models(registry: Registry) -> RegisterModels:
                                  onupdate=datetime.now),
             "created_by_id": Column(Integer, nullable=True),
             "updated_by_id": Column(Integer, nullable=True),
+            # the organisation of the account that created the row ("edits only its own organisation's")
+            "organisation_id": Column(Integer, nullable=True, index=True),
         }
         if spec.parent:
             attrs["parent_id"] = Column(Integer, ForeignKey(f"reg_{spec.parent}.id", ondelete="CASCADE"),
@@ -190,8 +192,10 @@ def build_models(registry: Registry) -> RegisterModels:
         for f in spec.fields:
             if f.type == "reference":
                 target = models.classes[f.target]
+                # a register referring to itself (organisation → parent organisation) is many-to-one too
+                remote = {"remote_side": [target.id]} if target is cls else {}
                 setattr(cls, f.name, relationship(target, foreign_keys=[getattr(cls, f"{f.name}_id")],
-                                                  lazy="select"))
+                                                  lazy="select", **remote))
             elif f.type == "children":
                 child = models.classes[f.target]
                 setattr(cls, f.name, relationship(child, cascade="all, delete-orphan", order_by=child.id,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -47,4 +47,39 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         applied_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
         plan: Mapped[str] = mapped_column(Text)
 
-    return {"DictionaryItem": DictionaryItem, "DictionaryVersion": DictionaryVersion, "SchemaChange": SchemaChange}
+    class AuditLog(base):
+        """One changed field of one register row: who, when, from which organisation, old → new."""
+
+        __tablename__ = "sys_audit_log"
+        __table_args__ = (
+            Index("ix_sys_audit_log_row", "register", "row_id", "id"),
+            Index("ix_sys_audit_log_at", "at", "id"),
+            Index("ix_sys_audit_log_user", "user_id", "at"),
+        )
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        at: Mapped[datetime] = mapped_column(DateTime)
+        user_id: Mapped[int | None] = mapped_column(Integer)
+        username: Mapped[str | None] = mapped_column(String(100))
+        organisation_id: Mapped[int | None] = mapped_column(Integer)
+        register: Mapped[str] = mapped_column(String(40))
+        row_id: Mapped[int] = mapped_column(Integer)
+        action: Mapped[str] = mapped_column(String(10))
+        field: Mapped[str | None] = mapped_column(String(60))
+        old_value: Mapped[str | None] = mapped_column(Text)
+        new_value: Mapped[str | None] = mapped_column(Text)
+
+    class LoginLog(base):
+        """Every sign-in attempt, successful or not."""
+
+        __tablename__ = "sys_login_log"
+        __table_args__ = (Index("ix_sys_login_log_at", "at", "id"), Index("ix_sys_login_log_user", "username", "at"))
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        at: Mapped[datetime] = mapped_column(DateTime)
+        username: Mapped[str] = mapped_column(String(100))
+        user_id: Mapped[int | None] = mapped_column(Integer)
+        success: Mapped[bool] = mapped_column(Boolean)
+        reason: Mapped[str | None] = mapped_column(String(40))
+        ip: Mapped[str | None] = mapped_column(String(64))
+
+    return {"DictionaryItem": DictionaryItem, "DictionaryVersion": DictionaryVersion, "SchemaChange": SchemaChange,
+            "AuditLog": AuditLog, "LoginLog": LoginLog}

@@ -52,6 +52,8 @@ def build_view(spec: RegisterSpec, svc: Services) -> type[RegisterView]:
         "add_fieldsets": fieldsets,
         "edit_fieldsets": fieldsets,
         "page_size": spec.list_.page_size,
+        # FAB keeps exactly these permissions for the view (import/export are used by their own endpoints)
+        "base_permissions": [f"can_{a}" for a in ("view", "add", "edit", "delete", "import", "export")],
     }
     return type(f"{spec.name}View", (RegisterView,), attrs)
 

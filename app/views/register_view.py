@@ -1,10 +1,15 @@
-"""The CRUD screens every register gets: FAB's add/edit/delete with generated forms, our list and show pages."""
+"""The screens every register gets: list, show, add, edit, delete, reference lookup, attachment download.
+
+Each endpoint asks the access policy whether the actor may take the action (403 if not); which rows exist for
+the actor is decided by the row scope on every query, and every write is checked again when it is flushed.
+"""
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
-from flask import abort, current_app, jsonify, request, send_file, url_for
-from flask_appbuilder import ModelView, expose, has_access
+from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -12,15 +17,37 @@ from sqlalchemy.exc import IntegrityError
 
 from app.i18n import label_text, lazy_label
 from app.metadata.spec import RegisterSpec
+from app.security.actor import current_actor
+from app.security.policy import AccessDenied
 from app.services import Services
 
 from . import listing
 from .formatting import html_value, plain_value
+from .forms import build_form
 from .listing import PAGE_SIZES
 
 
 class RegisterFormWidget(FormWidget):
     template = "register/form_widget.html"
+
+
+def permitted(action: str) -> Callable:
+    """The actor may take ``action`` on this register (the YAML's access rules), else 403 (login if anonymous)."""
+
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def wrapper(self: "RegisterView", *args: Any, **kwargs: Any) -> Any:
+            actor = current_actor()
+            if actor is None or actor.is_anonymous:
+                return redirect(url_for("AuthDBView.login", next=request.full_path))
+            if not self.policy.can(self.register, actor, action):
+                abort(403)
+            return method(self, *args, **kwargs)
+
+        wrapper._permission_name = action  # FAB lists it among the view's permissions
+        return wrapper
+
+    return decorate
 
 
 class RegisterView(ModelView):
@@ -31,10 +58,7 @@ class RegisterView(ModelView):
 
     list_template = "register/list.html"
     show_template = "register/show.html"
-    add_widget = RegisterFormWidget
-    edit_widget = RegisterFormWidget
-    method_permission_name = {"list": "list", "show": "show", "add": "add", "edit": "edit", "delete": "delete",
-                              "lookup": "list", "attachment": "show"}
+    form_template = "register/form_page.html"
 
     # FAB endpoints that would bypass the engine (files by name, actions): not exposed
     def download(self, filename: str) -> Any:  # type: ignore[override]
@@ -46,30 +70,58 @@ class RegisterView(ModelView):
     def action_post(self) -> Any:  # type: ignore[override]
         abort(404)
 
+    @property
+    def policy(self) -> Any:
+        return current_app.extensions["safety_policy"]
+
+    # ---------------------------------------------------------------- per-actor field sets
+    def _hidden(self) -> frozenset[str]:
+        return self.policy.hidden_fields(self.register, current_actor())
+
+    def _form_class(self, action: str) -> type:
+        """The form for this actor: without the fields it may not set or see (cached per field set)."""
+        spec = self.register
+        locked = self.policy.read_only_fields(spec, current_actor(), action)
+        names = tuple(n for n in spec.form_fields if not spec.field(n).read_only and n not in locked)
+        cache = self.__class__.__dict__.get("_forms")
+        if cache is None:
+            cache = {}
+            setattr(self.__class__, "_forms", cache)
+        if names not in cache:
+            cache[names] = build_form(spec, self.services, names)
+        return cache[names]
+
+    def _permissions(self) -> dict[str, bool]:
+        actions = self.policy.actions(self.register, current_actor())
+        return {a: a in actions for a in ("add", "edit", "delete", "import", "export")} | {"show": "view" in actions}
+
     # ---------------------------------------------------------------- list
     @expose("/list/")
-    @has_access
+    @permitted("view")
     def list(self) -> Any:
         spec, svc = self.register, self.services
         req = listing.parse_list_args(spec, request.args)
         page = listing.load_page(svc.session, spec, self.datamodel.obj, req, svc.dictionaries,
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
-        columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns]
-        self.update_redirect()
+        hidden = self._hidden()
+        self.update_redirect()  # the language switch comes back here
+        columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns if c not in hidden]
         return self.render_template(
             self.list_template, title=label_text(spec.label), spec=spec, req=req, page=page, columns=columns,
             cells=lambda row, f: html_value(spec, f, row, svc.dictionaries, "list"),
-            filter_widgets=self._filter_widgets(req), page_sizes=PAGE_SIZES, label=label_text,
-            sortable=listing.sortable_columns(spec), system_labels=_system_labels(),
+            filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
+            sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search],
             perms=self._permissions(), endpoint=self.__class__.__name__, description=label_text(spec.description))
 
-    def _filter_widgets(self, req: listing.ListRequest) -> list[dict[str, Any]]:
+    def _filter_widgets(self, req: listing.ListRequest, hidden: frozenset[str]) -> list[dict[str, Any]]:
         """What the filter panel shows: one control per YAML filter, with the current value."""
         svc, spec = self.services, self.register
         widgets = []
         for ref in spec.filters:
             f = spec.field(ref.field)
+            if f.name in hidden:
+                continue
             op = listing.filter_op(spec, f.name)
             current = req.filters.get(f.name)
             widget: dict[str, Any] = {"field": f, "op": op, "label": label_text(f.label), "current": current}
@@ -88,21 +140,18 @@ class RegisterView(ModelView):
             widgets.append(widget)
         return widgets
 
-    def _permissions(self) -> dict[str, bool]:
-        sm = self.appbuilder.sm
-        name = self.class_permission_name
-        return {action: sm.has_access(f"can_{action}", name) for action in ("add", "edit", "delete", "show")}
-
     # ---------------------------------------------------------------- show
     @expose("/show/<pk>", methods=["GET"])
-    @has_access
+    @permitted("view")
     def show(self, pk: Any) -> Any:
         spec, svc = self.register, self.services
-        row = self._row_or_404(pk)
-        fieldsets = _layout(spec, "show")
+        row = self._row(pk)
+        hidden = self._hidden()
+        self.update_redirect()
+        fieldsets = [(title, [f for f in fields if f.name not in hidden]) for title, fields in _layout(spec, "show")]
         children = {}
         for f in spec.fields:
-            if f.type == "children":
+            if f.type == "children" and f.name not in hidden:
                 child_spec = svc.registry.register(f.target)
                 children[f.name] = (child_spec, getattr(row, f.name))
         return self.render_template(
@@ -110,69 +159,98 @@ class RegisterView(ModelView):
             cell=lambda r, f, s=spec: html_value(s, f, r, svc.dictionaries, "show"),
             child_cell=lambda cs, f, r: html_value(cs, f, r, svc.dictionaries, "list"),
             children=children, label=label_text, perms=self._permissions(), endpoint=self.__class__.__name__,
-            row_title=str(row))
+            row_title=str(row), row_extras=self._row_extras(row))
 
-    def _row_or_404(self, pk: Any) -> Any:
+    def _row_extras(self, row: Any) -> dict[str, Any]:
+        """Tabs and buttons other parts of the engine add to a row's page (change history, account reset)."""
+        from app.audit.history import row_history
+        extras: dict[str, Any] = {"history": row_history(self.register, row.id)}
+        accounts = self.services.registry.enterprise_accounts
+        if accounts and accounts.target == self.register.name and self._permissions()["edit"]:
+            extras["account_reset"] = url_for("AccountView.enterprise_reset", row_id=row.id)
+            extras["account_login"] = getattr(row, accounts.login)
+        return extras
+
+    def _row(self, pk: Any) -> Any:
+        """The row if the actor may see it: 404 when it does not exist, 403 when it is outside the scope."""
         try:
             pk = int(pk)
         except (TypeError, ValueError):
             abort(404)
-        row = self.services.session.get(self.datamodel.obj, pk)
+        model = self.datamodel.obj
+        row = self.services.session.get(model, pk)
         if row is None:
-            abort(404)
+            exists = self.services.session.execute(
+                select(model.id).where(model.id == pk).execution_options(include_all_rows=True)).first()
+            abort(403 if exists else 404)
         return row
 
-    # ---------------------------------------------------------------- lookups and files
-    @expose("/lookup")
-    @has_access
-    def lookup(self) -> Any:
-        """Type-ahead search for reference pickers: {results: [{id, text}]}, at most 20."""
-        spec, model = self.register, self.datamodel.obj
-        text = request.args.get("q", "").strip()[:50]
-        display = request.args.get("display", "")
-        display = display if display in spec.field_map and spec.field(display).type == "string" else None
-        stmt = select(model)
-        names = [display or spec.title_field] + [n for n in spec.search if n != spec.title_field]
-        if text:
-            pattern = f"%{listing._escape_like(text)}%"
-            stmt = stmt.where(or_(*(getattr(model, n).ilike(pattern, escape="\\") for n in names
-                                    if n in spec.field_map)))
-        if request.args.get("id", "").isdigit():
-            stmt = select(model).where(model.id == int(request.args["id"]))
-        rows = self.services.session.scalars(stmt.order_by(model.id.desc()).limit(20))
-        return jsonify(results=[{"id": row.id, "text": str(getattr(row, display)) if display else str(row)}
-                                for row in rows])
+    # ---------------------------------------------------------------- add / edit / delete
+    @expose("/add", methods=["GET", "POST"])
+    @permitted("add")
+    def add(self) -> Any:
+        form_class = self._form_class("add")
+        form = form_class()
+        if request.method == "POST" and form.validate():
+            row = self.datamodel.obj()
+            form.populate_obj(row)
+            self.services.session.add(row)
+            if self._commit(_("Added Row")):
+                return redirect(url_for(".list"))
+        return self._render_form(form, str(self.add_title))
 
-    @expose("/attachment/<int:pk>/<field_name>/<int:index>")
-    @has_access
-    def attachment(self, pk: int, field_name: str, index: int) -> Any:
-        spec = self.register
-        field = spec.field_map.get(field_name)
-        if field is None or field.type not in ("attachment", "image"):
-            abort(404)
-        row = self._row_or_404(pk)
-        files = getattr(row, field_name) or []
-        if not 0 <= index < len(files):
-            abort(404)
-        record = files[index]
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @permitted("edit")
+    def edit(self, pk: Any) -> Any:
+        row = self._row(pk)
+        if not self.policy.row_in_scope(self.register, current_actor(), row, "edit", old=False):
+            abort(403)
+        form_class = self._form_class("edit")
+        if request.method == "POST":
+            form = form_class()
+            form._id = row.id
+            if form.validate():
+                form.populate_obj(row)
+                if self._commit(_("Changed Row")):
+                    return redirect(url_for(".show", pk=row.id))
+        else:
+            form = form_class(obj=row)
+        return self._render_form(form, str(self.edit_title))
+
+    @expose("/delete/<pk>", methods=["POST"])
+    @permitted("delete")
+    def delete(self, pk: Any) -> Any:
+        row = self._row(pk)
         try:
-            path = self.services.files.path_of(record)
-        except FileNotFoundError:
-            abort(404)
-        if not path.exists():
-            abort(404)
-        inline = field.type == "image" and record.get("type", "").startswith("image/")
-        return send_file(path, mimetype=record.get("type"), download_name=record.get("name", path.name),
-                         as_attachment=not inline)
+            self._refuse_if_referred(row)
+        except ValueError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", pk=row.id))
+        self.services.session.delete(row)
+        self._commit(_("Deleted Row"))
+        return redirect(url_for(".list"))
 
-    # ---------------------------------------------------------------- writes
-    def pre_add(self, item: Any) -> None:
-        item.created_by_id = item.updated_by_id = _user_id()
+    def _commit(self, message: str) -> bool:
+        session = self.services.session
+        try:
+            session.commit()
+        except AccessDenied:
+            session.rollback()
+            abort(403)
+        except IntegrityError as exc:
+            session.rollback()
+            flash(_("The database refused the change: %(reason)s", reason=str(exc.orig).splitlines()[0]), "danger")
+            return False
+        flash(message, "success")
+        return True
 
-    def pre_update(self, item: Any) -> None:
-        item.updated_by_id = _user_id()
+    def _render_form(self, form: Any, title: str) -> Any:
+        names = tuple(form._fields)
+        widget = RegisterFormWidget(form=form, fieldsets=form_fieldsets(self.register, names), exclude_cols=[])
+        return self.render_template(self.form_template, title=title, widget=widget, spec=self.register,
+                                    endpoint=self.__class__.__name__)
 
-    def pre_delete(self, item: Any) -> None:
+    def _refuse_if_referred(self, item: Any) -> None:
         """Refuse to delete a row other registers still refer to, naming them (004 Q27)."""
         svc = self.services
         blockers = []
@@ -187,6 +265,47 @@ class RegisterView(ModelView):
             raise ValueError(_("This record cannot be deleted: it is still referred to by %(refs)s.",
                                refs=", ".join(blockers)))
 
+    # ---------------------------------------------------------------- lookups and files
+    @expose("/lookup")
+    @permitted("view")
+    def lookup(self) -> Any:
+        """Type-ahead search for reference pickers: {results: [{id, text}]}, at most 20, in the actor's scope."""
+        spec, model = self.register, self.datamodel.obj
+        text = request.args.get("q", "").strip()[:50]
+        display = request.args.get("display", "")
+        display = display if display in spec.field_map and spec.field(display).type == "string" else None
+        stmt = select(model)
+        names = [display or spec.title_field] + [n for n in spec.search if n != spec.title_field]
+        if text:
+            pattern = f"%{listing._escape_like(text)}%"
+            stmt = stmt.where(or_(*(getattr(model, n).ilike(pattern, escape="\\") for n in names
+                                    if n in spec.field_map)))
+        rows = self.services.session.scalars(stmt.order_by(model.id.desc()).limit(20))
+        return jsonify(results=[{"id": row.id, "text": str(getattr(row, display)) if display else str(row)}
+                                for row in rows])
+
+    @expose("/attachment/<int:pk>/<field_name>/<int:index>")
+    @permitted("view")
+    def attachment(self, pk: int, field_name: str, index: int) -> Any:
+        spec = self.register
+        field = spec.field_map.get(field_name)
+        if field is None or field.type not in ("attachment", "image") or field_name in self._hidden():
+            abort(404)
+        row = self._row(pk)
+        files = getattr(row, field_name) or []
+        if not 0 <= index < len(files):
+            abort(404)
+        record = files[index]
+        try:
+            path = self.services.files.path_of(record)
+        except FileNotFoundError:
+            abort(404)
+        if not path.exists():
+            abort(404)
+        inline = field.type == "image" and record.get("type", "").startswith("image/")
+        return send_file(path, mimetype=record.get("type"), download_name=record.get("name", path.name),
+                         as_attachment=not inline)
+
 
 def _system_labels() -> dict[str, str]:
     return {"id": _("ID"), "created_at": _("Created"), "updated_at": _("Updated")}
@@ -195,12 +314,6 @@ def _system_labels() -> dict[str, str]:
 def _locale() -> str:
     from app.i18n import current_locale
     return current_locale()
-
-
-def _user_id() -> int | None:
-    from flask import g
-    user = getattr(g, "user", None)
-    return getattr(user, "id", None) if user is not None and not getattr(user, "is_anonymous", True) else None
 
 
 def _layout(spec: RegisterSpec, section: str) -> list[tuple[str, list]]:
@@ -212,11 +325,11 @@ def _layout(spec: RegisterSpec, section: str) -> list[tuple[str, list]]:
 
 
 def form_fieldsets(spec: RegisterSpec, names: tuple[str, ...]) -> list[tuple[Any, dict]]:
-    """FAB's fieldsets for the add and edit forms, restricted to the fields the form holds."""
+    """Fieldsets for the add and edit forms, restricted to the fields the form holds."""
     if spec.form:
         sets = [(lazy_label(fs.label), {"fields": [n for n in fs.fields if n in names]}) for fs in spec.form.fieldsets]
         return [s for s in sets if s[1]["fields"]]
-    return [(lazy_label(spec.label), {"fields": list(names)})]
+    return [("", {"fields": list(names)})]
 
 
-__all__ = ["RegisterView", "form_fieldsets", "plain_value"]
+__all__ = ["RegisterView", "form_fieldsets", "permitted", "plain_value"]

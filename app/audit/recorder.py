@@ -1,0 +1,100 @@
+"""Session events that write one audit row per changed field, in the same transaction as the change:
+a write that is refused or rolled back leaves no audit row."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event, insert
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from app.models import column_names
+from app.security.actor import current_actor, in_app
+
+_INSTALLED = False
+
+
+def install() -> None:
+    global _INSTALLED
+    if not _INSTALLED:
+        event.listen(Session, "after_flush", _record)
+        event.listen(Session, "before_flush", _refuse_audit_changes)
+        _INSTALLED = True
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _columns(spec: Any) -> list[str]:
+    names = [c for f in spec.stored_fields for c in column_names(f)]
+    return names + (["parent_id"] if spec.parent else [])
+
+
+def _record(session: Session, flush_context: Any) -> None:
+    if not in_app():
+        return
+    rows = []
+    actor = current_actor()
+    now = datetime.now()
+    who = {"at": now, "user_id": actor.user_id if actor else None, "username": actor.username if actor else "system",
+           "organisation_id": actor.organisation_id if actor else None}
+    for obj in session.new:
+        spec = getattr(type(obj), "__register__", None)
+        if spec is None:
+            continue
+        for name in _columns(spec):
+            value = getattr(obj, name, None)
+            if value not in (None, "", []):
+                rows.append({**who, "register": spec.name, "row_id": obj.id, "action": "insert", "field": name,
+                             "old_value": None, "new_value": _text(value)})
+    for obj in session.dirty:
+        spec = getattr(type(obj), "__register__", None)
+        if spec is None:
+            continue
+        state = sa_inspect(obj)
+        for name in _columns(spec):
+            history = state.attrs[name].history
+            if not history.has_changes():
+                continue
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if _text(old) == _text(new):
+                continue
+            rows.append({**who, "register": spec.name, "row_id": obj.id, "action": "update", "field": name,
+                         "old_value": _text(old), "new_value": _text(new)})
+    for obj in session.deleted:
+        spec = getattr(type(obj), "__register__", None)
+        if spec is None:
+            continue
+        snapshot = {name: _text(getattr(obj, name, None)) for name in _columns(spec)}
+        rows.append({**who, "register": spec.name, "row_id": obj.id, "action": "delete", "field": None,
+                     "old_value": json.dumps(snapshot, ensure_ascii=False), "new_value": None})
+    if rows:
+        table = current_app.extensions["safety"].models.engine["AuditLog"].__table__
+        session.connection().execute(insert(table), rows)
+
+
+def _refuse_audit_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """Audit rows are written by the engine only; no screen, API or import may change or delete them."""
+    if not in_app():
+        return
+    audit = current_app.extensions["safety"].models.engine["AuditLog"]
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, audit):
+            from app.security.policy import AccessDenied
+            raise AccessDenied("audit rows cannot be changed")

@@ -1,0 +1,142 @@
+"""操作日志 and 登录日志: read-only, searchable lists of the audit trail (no add, edit or delete exists)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, request
+from flask_appbuilder import BaseView, expose
+from markupsafe import escape
+from sqlalchemy import select
+
+from app.i18n import label_text
+from app.metadata.spec import RegisterSpec
+from app.security.actor import current_actor
+from app.views import listing
+
+from .history import field_label, readable
+
+
+def _label(zh: str, en: str) -> dict:
+    return {"zh": zh, "en": en}
+
+
+AUDIT_SPEC = RegisterSpec.model_validate({
+    "name": "sys_audit_log", "label": _label("操作日志", "Operation log"),
+    "fields": [
+        {"name": "at", "label": _label("时间", "Time"), "type": "datetime"},
+        {"name": "username", "label": _label("用户", "User"), "type": "string"},
+        {"name": "register", "label": _label("台账", "Register"), "type": "string"},
+        {"name": "row_id", "label": _label("记录编号", "Record"), "type": "integer"},
+        {"name": "action", "label": _label("操作", "Action"), "type": "string"},
+        {"name": "field", "label": _label("字段", "Field"), "type": "string"},
+        {"name": "old_value", "label": _label("修改前", "Before"), "type": "text"},
+        {"name": "new_value", "label": _label("修改后", "After"), "type": "text"},
+    ],
+    "list": {"columns": ["at", "username", "register", "row_id", "action", "field", "old_value", "new_value"],
+             "sort": ["-at"], "page_size": 50},
+    "search": ["username", "old_value", "new_value"],
+    "filters": [{"field": "at", "op": "range"}, {"field": "username", "op": "equal"},
+                {"field": "register", "op": "equal"}, {"field": "row_id", "op": "equal"},
+                {"field": "action", "op": "equal"}],
+})
+
+LOGIN_SPEC = RegisterSpec.model_validate({
+    "name": "sys_login_log", "label": _label("登录日志", "Login log"),
+    "fields": [
+        {"name": "at", "label": _label("时间", "Time"), "type": "datetime"},
+        {"name": "username", "label": _label("登录名", "Login name"), "type": "string"},
+        {"name": "success", "label": _label("成功", "Succeeded"), "type": "boolean"},
+        {"name": "reason", "label": _label("失败原因", "Reason"), "type": "string"},
+        {"name": "ip", "label": _label("IP 地址", "IP address"), "type": "string"},
+    ],
+    "list": {"columns": ["at", "username", "success", "reason", "ip"], "sort": ["-at"], "page_size": 50},
+    "search": ["username", "ip"],
+    "filters": [{"field": "at", "op": "range"}, {"field": "username", "op": "contains"},
+                {"field": "success", "op": "equal"}],
+})
+
+
+class _LogView(BaseView):
+    spec: RegisterSpec
+    model_name: str
+    default_view = "list"
+
+    def _visible(self, model: type) -> Any:
+        """Administrators see every entry; an organisation's administrator those of its own accounts and below."""
+        actor = current_actor()
+        if actor is None or actor.is_anonymous:
+            abort(401)
+        if actor.is_admin:
+            return None
+        if "org_admin" not in actor.roles or not actor.region_path:
+            abort(403)
+        svc = current_app.extensions["safety"]
+        org = svc.registry.organisations
+        org_model = svc.models[org.target]
+        org_spec = svc.registry.register(org.target)
+        region_field = org_spec.field(org.region)
+        org_ids = select(org_model.id).where(getattr(org_model, org.region).in_(
+            listing.subtree_select(svc.dictionary_item, region_field.dictionary, actor.region_path)))
+        from app.security.models import AppUser
+        if self.model_name == "AuditLog":
+            return model.organisation_id.in_(org_ids)
+        return model.user_id.in_(select(AppUser.id).where(AppUser.organisation_id.in_(org_ids)))
+
+    @expose("/")
+    def list(self) -> Any:
+        svc = current_app.extensions["safety"]
+        model = svc.models.engine[self.model_name]
+        restriction = self._visible(model)
+        req = listing.parse_list_args(self.spec, request.args)
+        clauses = listing.where_clauses(self.spec, model, req, svc.dictionaries, svc.dictionary_item)
+        if restriction is not None:
+            clauses.append(restriction)
+        stmt = listing.ordered(self.spec, model, select(model).where(*clauses), req.sort)
+        rows = list(svc.session.scalars(stmt.offset((req.page - 1) * req.size).limit(req.size + 1)))
+        has_next = len(rows) > req.size
+        total, capped, estimated = listing.count_rows(svc.session, model, clauses,
+                                                      current_app.config["LIST_COUNT_CAP"])
+        page = listing.Page(rows[: req.size], total, capped, estimated, req.page, req.size, has_next)
+        columns = [self.spec.field(c) for c in self.spec.list_columns]
+        return self.render_template(
+            "register/list.html", title=label_text(self.spec.label), spec=self.spec, req=req, page=page,
+            columns=columns, cells=self._cell, filter_widgets=[
+                {"field": self.spec.field(r.field), "op": r.op, "label": label_text(self.spec.field(r.field).label),
+                 "current": req.filters.get(r.field)} for r in self.spec.filters],
+            page_sizes=listing.PAGE_SIZES, label=label_text, sortable={"at"}, system_labels={},
+            search_labels=[label_text(self.spec.field(n).label) for n in self.spec.search],
+            perms={"add": False, "edit": False, "delete": False, "show": False, "import": False, "export": False},
+            endpoint=self.__class__.__name__, description="")
+
+    def _cell(self, row: Any, field: Any) -> Any:
+        from app.views.formatting import plain_value
+        registry = current_app.extensions["safety"].registry
+        if self.model_name == "AuditLog":
+            spec = registry.registers.get(row.register)
+            if field.name == "register":
+                return escape(label_text(spec.label) if spec else row.register)
+            if field.name == "field":
+                return escape(field_label(spec, row.field) if spec else row.field or "")
+            if field.name in ("old_value", "new_value") and spec is not None:
+                text = readable(spec, row.field, getattr(row, field.name))
+                return escape(text if len(text) <= 80 else text[:78] + "…")
+            if field.name == "row_id" and spec is not None and spec.menu:
+                return escape(row.row_id)
+        return escape(plain_value(field, row, current_app.extensions["safety"].dictionaries))
+
+
+class AuditLogView(_LogView):
+    route_base = "/audit/changes"
+    spec = AUDIT_SPEC
+    model_name = "AuditLog"
+    class_permission_name = "audit_log"
+
+
+class LoginLogView(_LogView):
+    route_base = "/audit/logins"
+    spec = LOGIN_SPEC
+    model_name = "LoginLog"
+    class_permission_name = "login_log"
+
+
+__all__ = ["AuditLogView", "LoginLogView"]

@@ -1,0 +1,154 @@
+"""Accounts: which accounts an administrator may manage (roles.yaml `accounts`), enterprise accounts made for
+every enterprise row, password resets; the checks run on every flush, whatever screen made the change."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from .actor import Actor, current_actor, in_app
+from .models import AppUser
+from .passwords import default_password
+from .policy import AccessDenied
+
+_INSTALLED = False
+GUARDED = ("username", "organisation_id", "enterprise_key", "active")
+
+
+def install() -> None:
+    global _INSTALLED
+    if not _INSTALLED:
+        event.listen(Session, "before_flush", _enterprise_accounts)
+        event.listen(Session, "before_flush", _check_account_changes)
+        _INSTALLED = True
+
+
+def manageable(actor: Actor) -> dict[int, set[str]]:
+    """organisation id → roles whose accounts the actor may create and manage there."""
+    svc = current_app.extensions["safety"]
+    registry = svc.registry
+    org = registry.organisations
+    model = svc.models[org.target]
+    if actor.is_admin:
+        ids = svc.session.scalars(select(model.id).execution_options(include_all_rows=True)).all()
+        return {i: set(registry.roles) for i in ids}
+    pairs: dict[int, set[str]] = {}
+    for name in actor.roles:
+        role = registry.roles.get(name)
+        if role is None or not actor.organisation_id:
+            continue
+        for rule in role.accounts:
+            if rule.where == "own_organisation":
+                pairs.setdefault(actor.organisation_id, set()).add(rule.role)
+            else:
+                children = svc.session.scalars(
+                    select(model.id).where(getattr(model, f"{org.parent}_id") == actor.organisation_id)
+                    .execution_options(include_all_rows=True)).all()
+                for child in children:
+                    pairs.setdefault(child, set()).add(rule.role)
+    return pairs
+
+
+def may_manage(actor: Actor, user: AppUser, roles: set[str] | None = None, organisation_id: Any = "current") -> bool:
+    if actor.is_admin:
+        return True
+    pairs = manageable(actor)
+    org_id = user.organisation_id if organisation_id == "current" else organisation_id
+    names = roles if roles is not None else {r.name for r in user.roles}
+    return org_id in pairs and bool(names) and names <= pairs[org_id]
+
+
+def _enterprise_accounts(session: Session, flush_context: Any, instances: Any) -> None:
+    """Every new enterprise row gets an account (login = its code) unless one with that login exists."""
+    if not in_app():
+        return
+    svc = current_app.extensions["safety"]
+    config = svc.registry.enterprise_accounts
+    if config is None:
+        return
+    model = svc.models[config.target]
+    sm = current_app.appbuilder.sm
+    role = None
+    for obj in list(session.new):
+        if not isinstance(obj, model):
+            continue
+        login = getattr(obj, config.login)
+        if not login or _account_exists(session, login):
+            continue
+        role = role or sm.find_role(config.role)
+        user = AppUser(username=login, first_name=str(getattr(obj, config.name) or login)[:64], last_name="",
+                       email=f"{login.lower()}@enterprise.invalid", active=True, roles=[role] if role else [],
+                       enterprise_key=login, must_change_password=True,
+                       password=generate_password_hash(default_password(login)))
+        user._made_by_engine = True
+        session.add(user)
+
+
+def _account_exists(session: Session, login: str) -> bool:
+    for obj in session.new:
+        if isinstance(obj, AppUser) and obj.username == login:
+            return True
+    return session.execute(select(AppUser.id).where(AppUser.username == login)).first() is not None
+
+
+def _check_account_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """Only an administrator of the right level changes who an account is, where it belongs, what it may do."""
+    if not in_app():
+        return
+    actor = current_actor()
+    if actor is None or actor.is_admin:
+        return
+    for obj in list(session.new):
+        if isinstance(obj, AppUser) and not getattr(obj, "_made_by_engine", False):
+            if not may_manage(actor, obj, {r.name for r in obj.roles}, obj.organisation_id):
+                raise AccessDenied(f"{actor.username} may not create the account {obj.username}")
+    for obj in list(session.dirty):
+        if not isinstance(obj, AppUser) or getattr(obj, "_made_by_engine", False):
+            continue
+        state = sa_inspect(obj)
+        changed = [name for name in GUARDED if state.attrs[name].history.has_changes()]
+        roles_changed = state.attrs["roles"].history.has_changes()
+        password_changed = state.attrs["password"].history.has_changes()
+        if not changed and not roles_changed and not (password_changed and obj.id != actor.user_id):
+            continue
+        old_org = state.attrs["organisation_id"].history.deleted[0] if state.attrs["organisation_id"].history.deleted \
+            else obj.organisation_id
+        old_roles = {r.name for r in (state.attrs["roles"].history.unchanged + state.attrs["roles"].history.deleted)}
+        if obj.id == actor.user_id and not changed and not roles_changed:
+            continue
+        if not changed and not roles_changed and obj.enterprise_key and may_reset_enterprise(actor, obj.enterprise_key):
+            continue
+        if not (may_manage(actor, obj, old_roles or None, old_org) and may_manage(actor, obj)):
+            raise AccessDenied(f"{actor.username} may not change the account {obj.username}")
+
+
+def reset_password(user: AppUser) -> str:
+    """Set the default password, to be changed at the next login; returns it for the administrator."""
+    password = default_password(user.username)
+    user.password = generate_password_hash(password)
+    user.must_change_password = True
+    user.locked_until = None
+    user.fail_login_count = 0
+    user.changed_on = datetime.now()
+    return password
+
+
+def may_reset_enterprise(actor: Actor, key: str) -> bool:
+    """A regulator may reset an enterprise account whose enterprise rows it may edit."""
+    svc = current_app.extensions["safety"]
+    config = svc.registry.enterprise_accounts
+    if config is None:
+        return False
+    policy = current_app.extensions["safety_policy"]
+    spec = svc.registry.register(config.target)
+    model = svc.models[config.target]
+    condition = policy.write_condition(spec, actor, "edit")
+    stmt = select(model.id).where(getattr(model, config.login) == key)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return svc.session.execute(stmt.execution_options(include_all_rows=True).limit(1)).first() is not None

@@ -1,0 +1,237 @@
+"""What an actor may do on a register and on which rows: SQL conditions for reads, checks for writes.
+
+Every path that reads rows goes through `read_condition` (added to each ORM query by app.security.row_scope);
+every write is checked by `check_write` before it is flushed. No screen decides this on its own.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.metadata import Registry
+from app.metadata.spec import AccessRule, RegisterSpec
+from app.views.listing import subtree_select
+
+from .actor import Actor
+
+
+class AccessDenied(Exception):
+    """A read or write outside what the actor may do; shown as 403 and nothing is written."""
+
+
+class AccessPolicy:
+    def __init__(self, registry: Registry, models: Any, dictionaries: Any):
+        self.registry, self.models, self.dictionaries = registry, models, dictionaries
+        self._item = models.engine["DictionaryItem"]
+
+    # ---------------------------------------------------------------- rules and actions
+    def rules(self, spec: RegisterSpec, actor: Actor) -> list[AccessRule]:
+        return [rule for rule in self.registry.access_of(spec) if actor.roles & set(rule.roles)]
+
+    def actions(self, spec: RegisterSpec, actor: Actor) -> frozenset[str]:
+        if actor.is_admin:
+            return frozenset(("view", "add", "edit", "delete", "import", "export"))
+        found: set[str] = set()
+        for rule in self.rules(spec, actor):
+            found |= rule.action_set
+        return frozenset(found)
+
+    def can(self, spec: RegisterSpec, actor: Actor, action: str) -> bool:
+        return action in self.actions(spec, actor)
+
+    def read_only_fields(self, spec: RegisterSpec, actor: Actor, action: str = "edit") -> frozenset[str]:
+        """Fields the actor may not set: read-only (or hidden) in every rule that grants ``action``."""
+        if actor.is_admin:
+            return frozenset()
+        granting = [r for r in self.rules(spec, actor) if action in r.action_set]
+        if not granting:
+            return frozenset(spec.field_map)
+        sets = [set(r.read_only) | set(r.hidden) for r in granting]
+        return frozenset(set.intersection(*sets))
+
+    def hidden_fields(self, spec: RegisterSpec, actor: Actor) -> frozenset[str]:
+        if actor.is_admin:
+            return frozenset()
+        granting = [r for r in self.rules(spec, actor) if "view" in r.action_set]
+        if not granting:
+            return frozenset(spec.field_map)
+        return frozenset(set.intersection(*(set(r.hidden) for r in granting)))
+
+    # ---------------------------------------------------------------- SQL
+    def read_condition(self, spec: RegisterSpec, actor: Actor) -> ColumnElement | None:
+        """WHERE condition limiting ``spec``'s rows to what the actor may see (None: everything)."""
+        return self._condition(spec, actor, "view", write=False)
+
+    def write_condition(self, spec: RegisterSpec, actor: Actor, action: str) -> ColumnElement | None:
+        return self._condition(spec, actor, action, write=True)
+
+    def _condition(self, spec: RegisterSpec, actor: Actor, action: str, write: bool) -> ColumnElement | None:
+        if actor.is_admin:
+            return None
+        model = self.models[spec.name]
+        if spec.parent:
+            parent = self.registry.register(spec.parent)
+            inner = self._condition(parent, actor, "edit" if write else "view", write)
+            parent_model = self.models[parent.name]
+            if inner is None:
+                return None
+            return model.parent_id.in_(select(parent_model.id).where(inner))
+        parts = []
+        for rule in self.rules(spec, actor):
+            if action not in rule.action_set:
+                continue
+            condition = self._rule_condition(spec, model, rule, actor, write)
+            if condition is None:
+                return None  # one unrestricted rule is enough
+            parts.append(condition)
+        if not parts:
+            return false()
+        return or_(*parts) if len(parts) > 1 else parts[0]
+
+    def _rule_condition(self, spec: RegisterSpec, model: type, rule: AccessRule, actor: Actor,
+                        write: bool) -> ColumnElement | None:
+        terms = []
+        for kind in rule.scope:
+            term = self._kind_condition(spec, model, kind, actor, write)
+            if term is not None:
+                terms.append(term)
+        if not terms:
+            return None
+        return and_(*terms) if len(terms) > 1 else terms[0]
+
+    def _kind_condition(self, spec: RegisterSpec, model: type, kind: str, actor: Actor,
+                        write: bool) -> ColumnElement | None:
+        own = spec.ownership
+        if kind == "all":
+            return None
+        if kind == "own_records":
+            return model.created_by_id == actor.user_id if actor.user_id else false()
+        if kind == "own_organisation_edits":
+            if not write:
+                return None
+            return model.organisation_id == actor.organisation_id if actor.organisation_id else false()
+        if kind == "jurisdiction":
+            if not actor.region_path:
+                return false()
+            return self._anchored(spec, model, own.region, lambda column, target_spec, field: column.in_(
+                subtree_select(self._item, field.dictionary, actor.region_path)))
+        if kind == "department":
+            if not actor.department:
+                return None if actor.region_path else false()
+            return self._anchored(spec, model, own.department, lambda column, *_: column == actor.department)
+        if kind == "own_enterprise":
+            if not actor.enterprise_key:
+                return false()
+            accounts = self.registry.enterprise_accounts
+            login = accounts.login if accounts else "uscc"
+            if own.enterprise == "self":
+                return getattr(model, login) == actor.enterprise_key
+            ref = spec.field(own.enterprise)
+            target = self.models[ref.target]
+            return getattr(model, f"{ref.name}_id").in_(
+                select(target.id).where(getattr(target, login) == actor.enterprise_key))
+        raise AssertionError(kind)
+
+    def _anchored(self, spec: RegisterSpec, model: type, path: str, make: Any) -> ColumnElement:
+        """Apply ``make`` to the anchor column, following one reference when the anchor is 'ref.field'."""
+        head, _, tail = path.partition(".")
+        field = spec.field(head)
+        if not tail:
+            return make(getattr(model, head), spec, field)
+        target_spec = self.registry.register(field.target)
+        target = self.models[target_spec.name]
+        inner_field = target_spec.field(tail)
+        return getattr(model, f"{head}_id").in_(
+            select(target.id).where(make(getattr(target, tail), target_spec, inner_field)))
+
+    # ---------------------------------------------------------------- rows in Python (writes)
+    def row_in_scope(self, spec: RegisterSpec, actor: Actor, row: Any, action: str, old: bool = False) -> bool:
+        """Whether ``row`` (its new values, or the stored ones with ``old``) lies in the actor's scope."""
+        if actor.is_admin:
+            return True
+        if spec.parent:
+            parent_spec = self.registry.register(spec.parent)
+            parent = _value(row, "parent", old) if hasattr(type(row), "parent") else None
+            if parent is None:
+                parent_id = _value(row, "parent_id", old)
+                parent = self._load(parent_spec, parent_id)
+            return parent is not None and self.row_in_scope(parent_spec, actor, parent, "edit", old)
+        for rule in self.rules(spec, actor):
+            if action in rule.action_set and all(self._kind_holds(spec, kind, actor, row, old) for kind in rule.scope):
+                return True
+        return False
+
+    def _kind_holds(self, spec: RegisterSpec, kind: str, actor: Actor, row: Any, old: bool) -> bool:
+        own = spec.ownership
+        if kind == "all":
+            return True
+        if kind == "own_records":
+            return _value(row, "created_by_id", old) == actor.user_id
+        if kind == "own_organisation_edits":
+            return actor.organisation_id is not None and _value(row, "organisation_id", old) == actor.organisation_id
+        if kind == "jurisdiction":
+            value, field = self._anchor_value(spec, own.region, row, old)
+            path = self.dictionaries.path_of(field.dictionary, value) if value else None
+            return bool(actor.region_path and path and path.startswith(actor.region_path))
+        if kind == "department":
+            if not actor.department:
+                return bool(actor.region_path)
+            value, _ = self._anchor_value(spec, own.department, row, old)
+            return value == actor.department
+        if kind == "own_enterprise":
+            accounts = self.registry.enterprise_accounts
+            login = accounts.login if accounts else "uscc"
+            if not actor.enterprise_key:
+                return False
+            if own.enterprise == "self":
+                return _value(row, login, old) == actor.enterprise_key
+            target = self._reference(spec, own.enterprise, row, old)
+            return target is not None and getattr(target, login) == actor.enterprise_key
+        raise AssertionError(kind)
+
+    def _anchor_value(self, spec: RegisterSpec, path: str, row: Any, old: bool) -> tuple[Any, Any]:
+        head, _, tail = path.partition(".")
+        field = spec.field(head)
+        if not tail:
+            return _value(row, head, old), field
+        target = self._reference(spec, head, row, old)
+        target_spec = self.registry.register(field.target)
+        return (getattr(target, tail) if target is not None else None), target_spec.field(tail)
+
+    def _reference(self, spec: RegisterSpec, name: str, row: Any, old: bool) -> Any:
+        ref_id = _value(row, f"{name}_id", old)
+        related = getattr(row, name, None) if not old else None
+        if related is not None and (ref_id is None or related.id == ref_id):
+            return related
+        return self._load(self.registry.register(spec.field(name).target), ref_id)
+
+    def _load(self, spec: RegisterSpec, row_id: Any) -> Any:
+        if row_id is None:
+            return None
+        from app.services import services
+        model = self.models[spec.name]
+        return services().session.execute(select(model).where(model.id == row_id)
+                                          .execution_options(include_all_rows=True)).scalar_one_or_none()
+
+
+def _value(row: Any, name: str, old: bool) -> Any:
+    """The attribute's current value, or with ``old`` the value stored before this change."""
+    if not old:
+        return getattr(row, name, None)
+    state = sa_inspect(row)
+    if name not in state.attrs:
+        return getattr(row, name, None)
+    history = state.attrs[name].history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    return getattr(row, name, None) if not history.added else None
+
+
+def changed_fields(row: Any, names: Iterable[str]) -> list[str]:
+    state = sa_inspect(row)
+    return [n for n in names if n in state.attrs and state.attrs[n].history.has_changes()]

@@ -1,0 +1,49 @@
+"""Roles of roles.yaml synced into FAB roles, with the permissions the registers' access rules imply."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from app.metadata import Registry
+from app.views.builder import menu_name
+
+ACCOUNT_PERMISSIONS = [("can_list", "accounts"), ("can_add", "accounts"), ("can_edit", "accounts"),
+                       ("menu_access", "menu_accounts"), ("menu_access", "menu_audit_log"),
+                       ("menu_access", "menu_login_log")]
+
+
+def wanted_permissions(registry: Registry) -> dict[str, set[tuple[str, str]]]:
+    """role name → {(permission, view or menu)} derived from the YAML."""
+    wanted: dict[str, set[tuple[str, str]]] = {name: set() for name in registry.roles}
+    accounts = registry.enterprise_accounts
+    for spec in registry.registers.values():
+        if not spec.menu:
+            continue
+        for rule in spec.access:
+            for role in rule.roles:
+                perms = wanted.setdefault(role, set())
+                perms |= {(f"can_{action}", spec.name) for action in rule.action_set}
+                if "view" in rule.action_set:
+                    perms |= {("menu_access", menu_name(spec)), ("menu_access", spec.menu.category)}
+                if accounts and spec.name == accounts.target and "edit" in rule.action_set:
+                    perms.add(("can_reset_enterprise", "accounts"))
+    for name, role in registry.roles.items():
+        if role.accounts:
+            wanted[name] |= set(ACCOUNT_PERMISSIONS) | {("menu_access", "system")}
+    return wanted
+
+
+def sync_roles(appbuilder: Any, registry: Registry) -> None:
+    """Make FAB's roles match roles.yaml (permissions replaced, not merged); Admin gets every permission."""
+    sm = appbuilder.sm
+    for name, perms in wanted_permissions(registry).items():
+        role = sm.find_role(name) or sm.add_role(name)
+        role.permissions = [sm.add_permission_view_menu(perm, view) for perm, view in sorted(perms)]
+    admin = sm.find_role(current_app.config["AUTH_ROLE_ADMIN"])
+    if admin is not None:
+        for perm, view in {(p, v) for perms in wanted_permissions(registry).values() for p, v in perms}:
+            pv = sm.add_permission_view_menu(perm, view)
+            if pv not in admin.permissions:
+                admin.permissions.append(pv)
+    sm.session.commit()
