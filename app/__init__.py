@@ -49,6 +49,8 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
         appbuilder.init_app(app, db.session)
         _register_screens(appbuilder, svc)
     _register_request_rules(app)
+    from app import api
+    api.init_app(app)
 
     from app import cli
     cli.init_app(app)

@@ -12,11 +12,12 @@ from flask import abort, current_app, flash, g, jsonify, redirect, request, send
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.i18n import label_text, lazy_label
 from app.metadata.spec import RegisterSpec
+from app.records import blocking_references
 from app.security.actor import current_actor
 from app.security.policy import AccessDenied
 from app.services import Services
@@ -252,15 +253,8 @@ class RegisterView(ModelView):
 
     def _refuse_if_referred(self, item: Any) -> None:
         """Refuse to delete a row other registers still refer to, naming them (004 Q27)."""
-        svc = self.services
-        blockers = []
-        for other, f in svc.registry.referrers(self.register.name):
-            model = svc.models[other.name]
-            count = svc.session.execute(
-                select(func.count()).select_from(model).where(getattr(model, f"{f.name}_id") == item.id)
-                .execution_options(include_all_rows=True)).scalar_one()
-            if count:
-                blockers.append(_("%(count)s record(s) of %(register)s", count=count, register=label_text(other.label)))
+        blockers = [_("%(count)s record(s) of %(register)s", count=count, register=label_text(other.label))
+                    for other, count in blocking_references(self.services, self.register, item.id)]
         if blockers:
             raise ValueError(_("This record cannot be deleted: it is still referred to by %(refs)s.",
                                refs=", ".join(blockers)))
