@@ -209,6 +209,7 @@ def update_row(register: str, row_id: int) -> Any:
     spec = _spec(register)
     _require(spec, "edit")
     row = _row(spec, row_id)
+    current_app.extensions["safety_policy"].require(spec, current_actor(), row, "edit")
     return _save(spec, row, request.get_json(silent=True), "edit")
 
 
@@ -218,6 +219,7 @@ def delete_row(register: str, row_id: int) -> Any:
     _require(spec, "delete")
     svc = current_app.extensions["safety"]
     row = _row(spec, row_id)
+    current_app.extensions["safety_policy"].require(spec, current_actor(), row, "delete")
     blockers = blocking_references(svc, spec, row.id)
     if blockers:
         return jsonify(error="still referred to", by={other.name: count for other, count in blockers}), 409

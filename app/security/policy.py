@@ -147,6 +147,12 @@ class AccessPolicy:
         return getattr(model, f"{head}_id").in_(
             select(target.id).where(make(getattr(target, tail), target_spec, inner_field)))
 
+    def require(self, spec: RegisterSpec, actor: Actor, row: Any, action: str) -> None:
+        """Refuse up front an edit or delete of a row the actor sees but may not change (e.g. another
+        organisation's row under own_organisation_edits); the flush check refuses it again if it is tried."""
+        if not self.can(spec, actor, action) or not self.row_in_scope(spec, actor, row, action, old=True):
+            raise AccessDenied(f"{actor.username} may not {action} {spec.name} #{getattr(row, 'id', '?')}")
+
     # ---------------------------------------------------------------- rows in Python (writes)
     def row_in_scope(self, spec: RegisterSpec, actor: Actor, row: Any, action: str, old: bool = False) -> bool:
         """Whether ``row`` (its new values, or the stored ones with ``old``) lies in the actor's scope."""

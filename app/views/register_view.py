@@ -204,8 +204,7 @@ class RegisterView(ModelView):
     @permitted("edit")
     def edit(self, pk: Any) -> Any:
         row = self._row(pk)
-        if not self.policy.row_in_scope(self.register, current_actor(), row, "edit", old=False):
-            abort(403)
+        self.policy.require(self.register, current_actor(), row, "edit")
         form_class = self._form_class("edit")
         if request.method == "POST":
             form = form_class()
@@ -222,6 +221,7 @@ class RegisterView(ModelView):
     @permitted("delete")
     def delete(self, pk: Any) -> Any:
         row = self._row(pk)
+        self.policy.require(self.register, current_actor(), row, "delete")
         try:
             self._refuse_if_referred(row)
         except ValueError as exc:
