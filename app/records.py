@@ -18,3 +18,11 @@ def blocking_references(svc: Any, spec: Any, row_id: int) -> list[tuple[Any, int
         if count:
             found.append((other, count))
     return found
+
+
+def scoped_get(session: Any, model: type, row_id: Any) -> Any:
+    """The row by id if the actor may see it. Always a query: Session.get() may answer from the identity map,
+    where a row loaded by an unscoped engine check would bypass the row scope."""
+    if row_id is None:
+        return None
+    return session.execute(select(model).where(model.id == row_id)).scalar_one_or_none()

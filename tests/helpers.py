@@ -47,7 +47,7 @@ def visible_text(html: str) -> str:
 
 def field_errors(html: str, field: str) -> list[str]:
     """Error texts shown under one field of a generated form."""
-    block = re.search(rf'data-field="{field}"(.*?)(?=data-field="|<div class="well)', html, re.S)
+    block = re.search(rf'data-field="{field}"(.*?)(?=data-field="|<div class="well|</form>|\Z)', html, re.S)
     if not block:
         return []
     return [visible_text(e) for e in re.findall(r'class="help-block field-error">(.*?)</span>', block.group(1), re.S)]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import csrf
-from app.records import blocking_references
+from app.records import blocking_references, scoped_get
 from app.security.actor import actor_for, current_actor
 from app.security.policy import AccessDenied
 from app.views import listing
@@ -107,7 +107,7 @@ def serialize(spec: Any, row: Any, hidden: frozenset[str]) -> dict[str, Any]:
 def _row(spec: Any, row_id: int) -> Any:
     svc = current_app.extensions["safety"]
     model = svc.models[spec.name]
-    row = svc.session.get(model, row_id)
+    row = scoped_get(svc.session, model, row_id)
     if row is None:
         exists = svc.session.execute(select(model.id).where(model.id == row_id)
                                      .execution_options(include_all_rows=True)).first()

@@ -15,6 +15,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from app.i18n import label_text
+from app.records import scoped_get
 from app.views.forms import _TranslatedMeta
 
 from .accounts import manageable, may_manage, may_reset_enterprise, reset_password
@@ -25,7 +26,7 @@ from .policy import AccessDenied
 
 
 class _Form(DynamicForm):
-    Meta = type("Meta", (DynamicForm.Meta, _TranslatedMeta), {})
+    Meta = type("Meta", (_TranslatedMeta, DynamicForm.Meta), {})
 
 
 class PasswordForm(_Form):
@@ -180,7 +181,7 @@ class AccountView(BaseView):
         if config is None:
             abort(404)
         model = svc.models[config.target]
-        row = svc.session.get(model, row_id)  # scoped: an enterprise outside the jurisdiction is not found
+        row = scoped_get(svc.session, model, row_id)  # an enterprise outside the jurisdiction is not found
         if row is None:
             abort(403 if svc.session.execute(select(model.id).where(model.id == row_id)
                                               .execution_options(include_all_rows=True)).first() else 404)

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from app.i18n import current_locale, label_text, lazy_label
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.metadata.validators import normalize_value, run_validators
+from app.records import scoped_get
 from app.services import Services
 
 from .widgets import AttachmentWidget, CascaderWidget, ChildTableWidget, GeoWidget, ReferenceWidget
@@ -155,7 +156,7 @@ class ReferenceSelectField(Field):
             return
         row = None
         if str(raw).isdigit():
-            row = self.services.session.get(self.services.models[self.target], int(raw))
+            row = scoped_get(self.services.session, self.services.models[self.target], int(raw))
         if row is None:
             self._invalid = True
         self.data = row
@@ -334,7 +335,7 @@ class ChildRowsField(FieldList):
 class RegisterForm(DynamicForm):
     """Base of generated forms: localised choices per request, row-level uniqueness rules."""
 
-    Meta = type("Meta", (DynamicForm.Meta, _TranslatedMeta), {})
+    Meta = type("Meta", (_TranslatedMeta, DynamicForm.Meta), {})
     _register: RegisterSpec
     _services: Services
     _id: Any = None
@@ -396,7 +397,7 @@ def _refresh_child_choices(form: Any) -> None:
 
 
 class ChildForm(Form):
-    Meta = type("Meta", (Form.Meta, _TranslatedMeta), {})
+    Meta = type("Meta", (_TranslatedMeta, Form.Meta), {})
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.i18n import label_text, lazy_label
 from app.metadata.spec import RegisterSpec
-from app.records import blocking_references
+from app.records import blocking_references, scoped_get
 from app.security.actor import current_actor
 from app.security.policy import AccessDenied
 from app.services import Services
@@ -135,7 +135,7 @@ class RegisterView(ModelView):
                 widget["url"] = url_for("DictionaryApi.children", name=f.dictionary)
             elif f.type == "reference":
                 value = current.value if current else None
-                target = svc.session.get(svc.models[f.target], value) if value else None
+                target = scoped_get(svc.session, svc.models[f.target], value) if value else None
                 widget["selected"] = (target.id, str(target)) if target is not None else None
                 widget["url"] = url_for(f"{f.target}View.lookup")
             widgets.append(widget)
@@ -179,7 +179,7 @@ class RegisterView(ModelView):
         except (TypeError, ValueError):
             abort(404)
         model = self.datamodel.obj
-        row = self.services.session.get(model, pk)
+        row = scoped_get(self.services.session, model, pk)
         if row is None:
             exists = self.services.session.execute(
                 select(model.id).where(model.id == pk).execution_options(include_all_rows=True)).first()

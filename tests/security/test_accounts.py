@@ -1,0 +1,197 @@
+"""Accounts: who may open which accounts, enterprise accounts, first-login password change, resets,
+throttling, idle sessions, menus per role, secrets in production."""
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.conftest import ADMIN_PASSWORD
+from tests.helpers import FormClient, field_errors, login, visible_text
+
+from . import factory
+
+
+def _client(app, username, password=factory.PASSWORD):
+    client = FormClient(app.test_client())
+    login(client, username, password)
+    return client
+
+
+@pytest.fixture
+def chain(db_app):
+    """江苏 → 常州 → 新北区 (and 武进区, a sibling county) with an administrator each."""
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        province = factory.make_row(svc, "organisation", {"name": "江苏省应急管理厅", "region": "32", "level": "province",
+                                                          "department": "emergency"})
+        city = factory.make_row(svc, "organisation", {"name": "常州市应急管理局", "region": "3204", "level": "city",
+                                                      "department": "emergency", "parent": province})
+        county = factory.make_row(svc, "organisation", {"name": "新北区应急管理局", "region": "320411",
+                                                        "level": "county", "department": "emergency", "parent": city})
+        sibling = factory.make_row(svc, "organisation", {"name": "武进区应急管理局", "region": "320412",
+                                                         "level": "county", "department": "emergency", "parent": city})
+        ids = {"province": province.id, "city": city.id, "county": county.id, "sibling": sibling.id}
+        users = {level: factory.make_user(db_app, "org_admin", org).username
+                 for level, org in (("city", city), ("county", county))}
+    return {"orgs": ids, "users": users}
+
+
+def _add_account(client, username, org_id, role):
+    return client.post_form("/accounts/add", {"username": username, "first_name": "测试", "mobile": "",
+                                              "organisation": str(org_id), "role": role})
+
+
+class _Account:
+    def __init__(self, user):
+        self.organisation_id, self.must_change_password = user.organisation_id, user.must_change_password
+        self.enterprise_key, self.roles = user.enterprise_key, [r.name for r in user.roles]
+
+
+def _user(app, username):
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        return _Account(user) if user is not None else None
+
+
+def test_an_administrator_opens_inspectors_of_its_level_and_administrators_one_level_down(db_app, chain):
+    orgs, county, city = chain["orgs"], _client(db_app, chain["users"]["county"]), _client(db_app, chain["users"]["city"])
+    response = _add_account(county, "xb_checker", orgs["county"], "inspector")
+    assert response.status_code == 302
+    created = _user(db_app, "xb_checker")
+    assert created.organisation_id == orgs["county"] and created.must_change_password
+    assert created.roles == ["inspector"]
+    # a county may not open an administrator of its own level, nor anything in the neighbouring county
+    html = _add_account(county, "xb_boss", orgs["county"], "org_admin").get_data(as_text=True)
+    assert field_errors(html, "role") == ["不是有效的选项。"]  # the role is not even offered
+    html = _add_account(county, "wj_checker", orgs["sibling"], "inspector").get_data(as_text=True)
+    assert field_errors(html, "organisation") == ["不是有效的选项。"]
+    assert _user(db_app, "xb_boss") is None and _user(db_app, "wj_checker") is None
+    # the city opens the administrators of its counties
+    assert _add_account(city, "wj_admin", orgs["sibling"], "org_admin").status_code == 302
+    listed = visible_text(county.get("/accounts/").get_data(as_text=True))
+    assert "xb_checker" in listed and "wj_admin" not in listed
+
+
+def test_an_enterprise_gets_its_account_and_changes_the_first_password(db_app, chain):
+    county = _client(db_app, chain["users"]["county"])
+    code = factory.make_uscc()
+    response = county.post_form("/r/enterprise/add", {
+        "name": "常州新北测试化工有限公司", "uscc": code, "enterprise_type": "hc_use", "region": factory.HOME_TOWNSHIP,
+        "address": "春江街道1号", "legal_representative": "王伟", "department": "emergency", "status": "producing"})
+    assert response.status_code == 302
+    account = _user(db_app, code)
+    assert account is not None and account.enterprise_key == code and account.must_change_password
+    enterprise = FormClient(db_app.test_client())
+    login(enterprise, code, f"Aq@{code[-6:]}")
+    # every page leads to the password form until a new password is chosen
+    assert enterprise.get("/r/enterprise/list/").headers["Location"].endswith("/account/password")
+    weak = enterprise.post_form("/account/password", {"current": f"Aq@{code[-6:]}", "new": "abcdefgh",
+                                                      "confirm": "abcdefgh"})
+    assert "须包含小写字母、大写字母、数字、符号中的至少三种" in field_errors(weak.get_data(as_text=True), "new")[0]
+    done = enterprise.post_form("/account/password", {"current": f"Aq@{code[-6:]}", "new": "Changzhou#2024",
+                                                      "confirm": "Changzhou#2024"})
+    assert done.status_code == 302
+    text = visible_text(enterprise.get("/r/enterprise/list/").get_data(as_text=True))
+    assert "常州新北测试化工有限公司" in text and "共 1 条" in text
+
+
+def test_a_regulator_resets_an_enterprise_password(db_app, chain):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        row = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency"})
+        row_id, code = row.id, row.uscc
+        factory.make_user(db_app, "enterprise_user", enterprise_key=code)
+    county = _client(db_app, chain["users"]["county"])
+    assert "重置企业账号密码" in visible_text(county.get(f"/r/enterprise/show/{row_id}").get_data(as_text=True))
+    county.post_form(f"/accounts/enterprise/{row_id}/reset", {}, page_url=f"/r/enterprise/show/{row_id}")
+    account = _user(db_app, code)
+    assert account.must_change_password
+    fresh = FormClient(db_app.test_client())
+    login(fresh, code, f"Aq@{code[-6:]}")
+    # a regulator of another county may not
+    with db_app.app_context():
+        other = factory.make_user(db_app, "regulator", factory.make_org(svc, region="320412")).username
+    outsider = _client(db_app, other)
+    assert outsider.post_form(f"/accounts/enterprise/{row_id}/reset", {}, page_url="/account/password").status_code == 403
+
+
+def test_repeated_failures_lock_the_account_and_are_logged(db_app, chain):
+    username = chain["users"]["county"]
+    client = FormClient(db_app.test_client())
+    for _ in range(5):
+        client.post_form("/login/", {"username": username, "password": "wrong-Pass-1"})
+    locked = client.post_form("/login/", {"username": username, "password": factory.PASSWORD}, follow_redirects=True)
+    assert "该账号因多次登录失败已被锁定" in visible_text(locked.get_data(as_text=True))
+    assert client.get("/r/enterprise/list/").status_code == 302  # still not signed in
+    log = db_app.extensions["safety"].models.engine["LoginLog"]
+    with db_app.app_context():
+        entries = db_app.extensions["safety"].session.execute(
+            select(log.success, log.reason, log.ip).where(log.username == username).order_by(log.id)).all()
+    assert [e.reason for e in entries] == ["password"] * 5 + ["locked"]
+    assert all(e.ip == "127.0.0.1" for e in entries)
+    with db_app.app_context():
+        user = db_app.appbuilder.sm.find_user(username=username)
+        user.locked_until = datetime.now() - timedelta(seconds=1)
+        db_app.appbuilder.sm.session.commit()
+    login(FormClient(db_app.test_client()), username, factory.PASSWORD)
+
+
+def test_idle_sessions_end(db_app, chain):
+    client = _client(db_app, chain["users"]["county"])
+    with client.client.session_transaction() as session:
+        session["_seen"] = datetime.now().timestamp() - 31 * 60
+    response = client.get("/r/enterprise/list/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_menus_follow_the_role(db_app, chain):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        inspector = factory.make_user(db_app, "inspector", factory.make_org(svc)).username
+        row = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency"})
+        code = row.uscc
+        factory.make_user(db_app, "enterprise_user", enterprise_key=code)
+    admin_menu = visible_text(_client(db_app, chain["users"]["county"]).get("/").get_data(as_text=True))
+    inspector_menu = visible_text(_client(db_app, inspector).get("/").get_data(as_text=True))
+    enterprise_menu = visible_text(_client(db_app, code).get("/").get_data(as_text=True))
+    assert "账号管理" in admin_menu and "操作日志" in admin_menu
+    assert "账号管理" not in inspector_menu and "生产经营单位" in inspector_menu and "监管单位" in inspector_menu
+    assert "系统管理" not in enterprise_menu and "监管单位" not in enterprise_menu and "生产经营单位" in enterprise_menu
+    assert "用户列表" not in admin_menu  # FAB's own user screens stay with the system administrator
+
+
+def test_production_refuses_the_default_secret_key():
+    from app import create_app
+    from config import ProductionConfig
+    with pytest.raises(SystemExit, match="default SECRET_KEY"):
+        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
+@pytest.mark.browser
+def test_first_login_in_the_browser(db_app, chain, page):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        row = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency",
+                                                   "name": "常州首登测试有限公司"})
+        code = row.uscc
+    page.goto(page.base_url + "/login/")
+    page.fill("#username", code)
+    page.fill("#password", f"Aq@{code[-6:]}")
+    page.click("[type=submit]")
+    page.wait_for_url("**/account/password")
+    expect(page.locator("#must-change")).to_be_visible()
+    page.goto(page.base_url + "/r/enterprise/list/")  # any other page sends it back
+    page.wait_for_url("**/account/password")
+    page.fill("#current", f"Aq@{code[-6:]}")
+    page.fill("#new", "Qiye@First2024")
+    page.fill("#confirm", "Qiye@First2024")
+    page.click("#change-password")
+    page.wait_for_url(page.base_url + "/")
+    page.goto(page.base_url + "/r/enterprise/list/")
+    expect(page.locator(".register-table tbody tr")).to_have_count(1)
+    expect(page.locator(".register-table")).to_contain_text("常州首登测试有限公司")

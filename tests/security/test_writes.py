@@ -1,0 +1,128 @@
+"""Writes are checked on the server with the same rule as reads, whatever path carries them."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.security.actor import acting_as, actor_for
+from app.security.policy import AccessDenied
+from tests.helpers import FormClient, field_errors, login
+
+from . import factory
+from .test_scope_matrix import scoped_app  # noqa: F401 - the fixture
+
+
+def _client(app, username):
+    client = FormClient(app.test_client())
+    login(client, username, factory.PASSWORD)
+    return client
+
+
+def _enterprise(app, **anchors):
+    svc = app.extensions["safety"]
+    with app.app_context():
+        row = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency",
+                                                   **anchors})
+        return row.id, row.uscc
+
+
+def _stored(app, register, row_id):
+    svc = app.extensions["safety"]
+    model = svc.models[register]
+    with app.app_context():
+        return svc.session.execute(select(model).where(model.id == row_id)
+                                   .execution_options(include_all_rows=True)).scalar_one_or_none()
+
+
+@pytest.fixture
+def county(db_app):
+    """A county regulator (新北区, 应急) and its administrator."""
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        home = factory.make_org(svc)
+        regulator = factory.make_user(db_app, "regulator", home).username
+        admin = factory.make_user(db_app, "org_admin", home).username
+    return {"regulator": regulator, "admin": admin}
+
+
+def _form(row_id, app, **override):
+    row = _stored(app, "enterprise", row_id)
+    data = {"name": row.name, "uscc": row.uscc, "enterprise_type": row.enterprise_type, "region": row.region,
+            "address": row.address, "legal_representative": row.legal_representative,
+            "department": row.department, "status": row.status}
+    data.update(override)
+    return data
+
+
+def test_moving_a_row_out_of_the_jurisdiction_is_refused(db_app, county):
+    row_id, _ = _enterprise(db_app)
+    client = _client(db_app, county["regulator"])
+    response = client.post_form(f"/r/enterprise/edit/{row_id}", _form(row_id, db_app, region=factory.AWAY_TOWNSHIP))
+    assert response.status_code == 403
+    assert _stored(db_app, "enterprise", row_id).region == factory.HOME_TOWNSHIP
+
+
+def test_adding_a_row_outside_the_jurisdiction_is_refused_on_the_screen_and_the_api(db_app, county):
+    client = _client(db_app, county["admin"])
+    data = _form(_enterprise(db_app)[0], db_app, region=factory.AWAY_TOWNSHIP, uscc=factory.make_uscc(), name="外地企业")
+    assert client.post_form("/r/enterprise/add", data).status_code == 403
+    import base64
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{county['admin']}:{factory.PASSWORD}".encode()).decode()}
+    assert client.client.post("/api/v1/enterprise/", json=data, headers=auth).status_code == 403
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        names = svc.session.scalars(select(svc.models["enterprise"].name)
+                                    .execution_options(include_all_rows=True)).all()
+    assert "外地企业" not in names
+
+
+def test_an_enterprise_account_cannot_change_its_own_classification(db_app):
+    row_id, code = _enterprise(db_app)
+    with db_app.app_context():
+        factory.make_user(db_app, "enterprise_user", enterprise_key=code)
+    client = _client(db_app, code)
+    form_page = client.get(f"/r/enterprise/edit/{row_id}").get_data(as_text=True)
+    assert 'name="uscc"' not in form_page and 'name="grade"' not in form_page and 'name="address"' in form_page
+    response = client.post_form(f"/r/enterprise/edit/{row_id}", _form(row_id, db_app, grade="A", uscc="13900000000",
+                                                                       address="新地址1号"))
+    assert response.status_code == 302
+    row = _stored(db_app, "enterprise", row_id)
+    assert (row.grade, row.uscc, row.address) == (None, code, "新地址1号")
+    import base64
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{code}:{factory.PASSWORD}".encode()).decode()}
+    refused = client.client.put(f"/api/v1/enterprise/{row_id}", json={"grade": "A"}, headers=auth)
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {"grade": ["read-only"]}
+
+
+def test_reference_pickers_only_offer_and_accept_rows_in_scope(scoped_app):
+    svc = scoped_app.extensions["safety"]
+    with scoped_app.app_context():
+        home = factory.make_org(svc)
+        chief = factory.make_user(scoped_app, "chief", home).username
+        near = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "title": "近处公司"}).id
+        far = factory.make_row(svc, "company", {"area": factory.AWAY_TOWNSHIP, "title": "远处公司"}).id
+    client = _client(scoped_app, chief)
+    offered = {r["id"] for r in client.get("/r/company/lookup?q=公司").get_json()["results"]}
+    assert near in offered and far not in offered
+    html = client.post_form("/r/visit/add", {"company": str(far), "remark": "走访"}).get_data(as_text=True)
+    assert field_errors(html, "company") == ["所选记录不存在或无权访问。"]
+    assert client.post_form("/r/visit/add", {"company": str(near), "remark": "走访"}).status_code == 302
+
+
+def test_the_flush_check_stands_without_any_screen(db_app, county):
+    """The last line: an ORM write made as a regulator outside its jurisdiction is refused at flush."""
+    row_id, _ = _enterprise(db_app, region=factory.AWAY_TOWNSHIP)
+    svc = db_app.extensions["safety"]
+    with db_app.test_request_context():
+        user = db_app.appbuilder.sm.find_user(username=county["regulator"])
+        with acting_as(actor_for(user)):
+            row = svc.session.execute(select(svc.models["enterprise"]).where(svc.models["enterprise"].id == row_id)
+                                      .execution_options(include_all_rows=True)).scalar_one()
+            row.name = "改名"
+            with pytest.raises(AccessDenied):
+                svc.session.commit()
+            svc.session.rollback()
+            # and the read side: the same query without the escape hatch finds nothing
+            from app.records import scoped_get
+            assert scoped_get(svc.session, svc.models["enterprise"], row_id) is None
+    assert _stored(db_app, "enterprise", row_id).name != "改名"
