@@ -47,7 +47,13 @@ def timed(name, fn):
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - s
     return wrapper
 app_pkg.load_registry = timed("load_registry (YAML + checks)", app_pkg.load_registry)
-app_pkg.build_models = timed("build_models (tables, mappers)", app_pkg.build_models)
+def build_and_configure(registry, _build=app_pkg.build_models):
+    models = timed("build_models (tables, classes)", _build)(registry)
+    # SQLAlchemy configures every mapper on first use (FAB's first SQLAInterface); done here it is timed apart
+    from sqlalchemy.orm import configure_mappers
+    timed("configure_mappers (SQLAlchemy)", configure_mappers)()
+    return models
+app_pkg.build_models = build_and_configure
 app_pkg._register_screens = timed("register_views (FAB views, menus)", app_pkg._register_screens)
 flask_appbuilder.AppBuilder.init_app = timed("AppBuilder.init_app (FAB core)", flask_appbuilder.AppBuilder.init_app)
 flask_app = app_pkg.create_app()

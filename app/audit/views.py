@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, request
+from flask_babel import gettext
 from flask_appbuilder import BaseView, expose
 from markupsafe import escape
 from sqlalchemy import select
@@ -100,13 +101,26 @@ class _LogView(BaseView):
         columns = [self.spec.field(c) for c in self.spec.list_columns]
         return self.render_template(
             "register/list.html", title=label_text(self.spec.label), spec=self.spec, req=req, page=page,
-            columns=columns, cells=self._cell, filter_widgets=[
-                {"field": self.spec.field(r.field), "op": r.op, "label": label_text(self.spec.field(r.field).label),
-                 "current": req.filters.get(r.field)} for r in self.spec.filters],
+            columns=columns, cells=self._cell, filter_widgets=self._filters(req),
             page_sizes=listing.PAGE_SIZES, label=label_text, sortable={"at"}, system_labels={},
             search_labels=[label_text(self.spec.field(n).label) for n in self.spec.search],
             perms={"add": False, "edit": False, "delete": False, "show": False, "import": False, "export": False},
             endpoint=self.__class__.__name__, description="")
+
+    def _filters(self, req: Any) -> list[dict[str, Any]]:
+        registry = current_app.extensions["safety"].registry
+        choices = {
+            "register": [(name, label_text(spec.label)) for name, spec in registry.registers.items()],
+            "action": [("insert", gettext("Created")), ("update", gettext("Changed")), ("delete", gettext("Deleted"))],
+        }
+        widgets = []
+        for ref in self.spec.filters:
+            field = self.spec.field(ref.field)
+            widget = {"field": field, "op": ref.op, "label": label_text(field.label), "current": req.filters.get(ref.field)}
+            if ref.field in choices and self.model_name == "AuditLog":
+                widget["choices"] = choices[ref.field]
+            widgets.append(widget)
+        return widgets
 
     def _cell(self, row: Any, field: Any) -> Any:
         from app.views.formatting import plain_value
@@ -120,8 +134,9 @@ class _LogView(BaseView):
             if field.name in ("old_value", "new_value") and spec is not None:
                 text = readable(spec, row.field, getattr(row, field.name))
                 return escape(text if len(text) <= 80 else text[:78] + "…")
-            if field.name == "row_id" and spec is not None and spec.menu:
-                return escape(row.row_id)
+            if field.name == "action":
+                return escape({"insert": gettext("Created"), "update": gettext("Changed"),
+                               "delete": gettext("Deleted")}.get(row.action, row.action))
         return escape(plain_value(field, row, current_app.extensions["safety"].dictionaries))
 
 
