@@ -30,7 +30,8 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
             raise SystemExit("Refusing to start in production with the default SECRET_KEY: set SECRET_KEY.")
 
     registry = load_registry(app.config["METADATA_DIRS"])
-    models = build_models(registry)
+    from sqlalchemy.engine import make_url
+    models = build_models(registry, make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name())
     db.init_app(app)
     csrf.init_app(app)
     svc = Services(registry=registry, models=models, files=FileStore(app.config["UPLOAD_FOLDER"]), db=db,

@@ -56,6 +56,9 @@ def migrate_database(dry_run: bool = False, allow_destructive: bool = False, ech
 
 
 def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo: Echo) -> tuple[list, Any]:
+    if engine.dialect.name == "postgresql" and not dry_run:
+        with engine.begin() as conn:  # trigram indexes for quick search (a trusted extension since PostgreSQL 13)
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     with engine.begin() as conn:
         plan = plan_migration(conn, [FabModel.metadata, svc.models.metadata], renames_declared())
         echo("Schema plan:")

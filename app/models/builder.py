@@ -153,7 +153,14 @@ def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool
     return result
 
 
-def build_models(registry: Registry) -> RegisterModels:
+def search_indexes(spec: RegisterSpec) -> list[Index]:
+    """PostgreSQL trigram indexes for the quick-search fields (ILIKE '%…%' of three characters or more)."""
+    return [Index(short_name(f"ix_trgm_{spec.table_name}_{name}"), name, postgresql_using="gin",
+                  postgresql_ops={name: "gin_trgm_ops"}) for name in spec.search]
+
+
+def build_models(registry: Registry, dialect: str = "postgresql") -> RegisterModels:
+    """Mapped classes for every register; ``dialect`` decides the indexes only one database has."""
     base = make_base()
     models = RegisterModels(metadata=base.metadata)
     models.engine = build_engine_tables(base)
@@ -178,6 +185,8 @@ def build_models(registry: Registry) -> RegisterModels:
             if f.type == "geo":
                 attrs[f.name] = _geo_property(f.name)
         table_args: list[Any] = [Index(name, *cols, unique=unique) for name, cols, unique in derived_indexes(spec)]
+        if dialect == "postgresql":
+            table_args += search_indexes(spec)
         for rule in spec.unique:
             cols = [c for name in rule.fields for c in column_names(spec.field(name))]
             # a unique index rather than a constraint: SQLite can add one to an existing table

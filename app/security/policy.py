@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.metadata import Registry
 from app.metadata.spec import AccessRule, RegisterSpec
-from app.views.listing import subtree_select
+from app.views.listing import subtree_condition
 
 from .actor import Actor
 
@@ -116,8 +116,8 @@ class AccessPolicy:
         if kind == "jurisdiction":
             if not actor.region_path:
                 return false()
-            return self._anchored(spec, model, own.region, lambda column, target_spec, field: column.in_(
-                subtree_select(self._item, field.dictionary, actor.region_path)))
+            return self._anchored(spec, model, own.region, lambda column, target_spec, field: subtree_condition(
+                column, self.dictionaries, self._item, field.dictionary, actor.region_code))
         if kind == "department":
             if not actor.department:
                 return None if actor.region_path else false()

@@ -191,8 +191,7 @@ def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionarie
                 elif not node.children:
                     clauses.append(column == node.code)
                 else:
-                    path = "/" + "/".join(n.code for n in dictionaries.ancestors(f.dictionary, node.code)) + "/"
-                    clauses.append(column.in_(subtree_select(item_class, f.dictionary, path)))
+                    clauses.append(subtree_condition(column, dictionaries, item_class, f.dictionary, node.code))
             case "range":
                 if flt.low is not None:
                     clauses.append(column >= flt.low)
@@ -204,6 +203,20 @@ def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionarie
     if req.ids:
         clauses.append(model.id.in_(req.ids))
     return clauses
+
+
+#: up to this many codes a subtree is written as a constant list (the planner then combines the column's index
+#: with the other filters); beyond it, as an indexed sub-select on the materialised path
+SUBTREE_LIST_LIMIT = 5000
+
+
+def subtree_condition(column: Any, dictionaries: DictionaryService, item_class: type, dictionary: str,
+                      code: str) -> Any:
+    """``column`` holds ``code`` or one of its descendants."""
+    codes = dictionaries.subtree_codes(dictionary, code)
+    if len(codes) <= SUBTREE_LIST_LIMIT:
+        return column.in_(codes) if len(codes) > 1 else column == code
+    return column.in_(subtree_select(item_class, dictionary, dictionaries.path_of(dictionary, code)))
 
 
 def subtree_select(item_class: type, dictionary: str, path: str) -> Select:
