@@ -91,7 +91,13 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
                         **menu)
 
 
+def _field_messages(field: Any) -> list[str]:
+    """A field's own error texts (a child table's per-row errors are shown in its cells)."""
+    return [str(e) for e in field.errors if not isinstance(e, (list, dict))]
+
+
 def _register_request_rules(app: Flask) -> None:
+    app.jinja_env.globals["field_messages"] = _field_messages
     from app.security.manager import remember_locale
     from app.security.policy import AccessDenied
     from app.security.views import access_denied, enforce_session_rules

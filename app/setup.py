@@ -86,8 +86,12 @@ def sync_reference_data(echo: Echo = print) -> None:
     from flask_appbuilder.security.manager import BaseSecurityManager
     BaseSecurityManager.create_db(appbuilder.sm)
     appbuilder.add_permissions(update_perms=True)
+    from app.security.accounts import create_missing_enterprise_accounts
     from app.security.roles import sync_roles
     sync_roles(appbuilder, svc.registry)
+    made = create_missing_enterprise_accounts(svc.session)
+    if made:
+        echo(f"Enterprise accounts created: {made}.")
     svc.session.commit()
 
 

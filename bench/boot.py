@@ -47,8 +47,9 @@ def timed(name, fn):
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - s
     return wrapper
 app_pkg.load_registry = timed("load_registry (YAML + checks)", app_pkg.load_registry)
-def build_and_configure(registry, _build=app_pkg.build_models):
-    models = timed("build_models (tables, classes)", _build)(registry)
+_build = app_pkg.build_models
+def build_and_configure(*args, **kwargs):
+    models = timed("build_models (tables, classes)", _build)(*args, **kwargs)
     # SQLAlchemy configures every mapper on first use (FAB's first SQLAInterface); done here it is timed apart
     from sqlalchemy.orm import configure_mappers
     timed("configure_mappers (SQLAlchemy)", configure_mappers)()
@@ -196,16 +197,17 @@ def generate_metadata(root: Path, count: int, seed: int = 2024) -> Path:
 def run_child(env: dict[str, str]) -> dict:
     """One fresh interpreter; wall from outside, CPU and peak RSS from the kernel's accounting of the child."""
     # time.monotonic is CLOCK_MONOTONIC, one clock for the whole machine: the child's readings line up with ours
-    start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    end = time.monotonic()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"create_app failed (exit {proc.returncode}):\n{err[-4000:]}")
+    with tempfile.TemporaryFile(mode="w+") as errors:  # a file, not a pipe: a chatty child cannot block on it
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=errors, text=True)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        end = time.monotonic()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"create_app failed (exit {proc.returncode}):\n{errors.read()[-4000:]}")
     data = json.loads(out.strip().splitlines()[-1])
     data.update(wall=end - start, ready=data["t2"] - start, interpreter=data["t0"] - start,
                 exit=end - data["t2"], cpu=usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024)
@@ -217,9 +219,9 @@ def spread(values: list[float]) -> str:
 
 
 def environment(tmp: Path, metadata: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("METADATA_DIRS", "FLASK_APP", "PYTHONPROFILEIMPORTTIME")}
-    env.update(APP_CONFIG="embedded", DATABASE_URL=f"sqlite:///{tmp / 'boot.db'}", UPLOAD_FOLDER=str(tmp / "uploads"),
-               PYTHONDONTWRITEBYTECODE="0")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("METADATA_DIRS", "FLASK_APP", "PYTHONPROFILEIMPORTTIME", "PYTHONDONTWRITEBYTECODE")}
+    env.update(APP_CONFIG="embedded", DATABASE_URL=f"sqlite:///{tmp / 'boot.db'}", UPLOAD_FOLDER=str(tmp / "uploads"))
     if metadata is not None:
         env["METADATA_DIRS"] = str(metadata)
     return env

@@ -23,14 +23,13 @@ import io
 import os
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent

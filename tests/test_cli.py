@@ -22,7 +22,7 @@ def run(args: list[str], metadata: list[Path] | None = None, timeout: int = 60) 
 def test_check_on_the_shipped_metadata_prints_only_a_summary():
     result = run([sys.executable, "-m", "flask", "metadata", "check"])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith("Metadata OK: 6 registers")
+    assert result.stdout.strip().startswith("Metadata OK: 9 registers")
 
 
 def test_check_lists_every_problem_located_and_exits_1():

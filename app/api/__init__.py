@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import csrf
@@ -39,11 +40,15 @@ def _authenticate() -> Any:
         user = current_app.appbuilder.sm.auth_user_db(username, password)
         if user is None:
             return jsonify(error="invalid credentials"), 401
+        if user.must_change_password:
+            return jsonify(error="change the first password on the web page first"), 403
         g.user = user
         g._actor = actor_for(user)
         return None
     if not current_user.is_authenticated:
         return jsonify(error="sign in first"), 401
+    if getattr(current_user, "must_change_password", False):
+        return jsonify(error="change the first password on the web page first"), 403
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         try:  # a browser session writes only with the page's CSRF token
             validate_csrf(request.headers.get("X-CSRFToken", ""))
@@ -120,10 +125,10 @@ def list_rows(register: str) -> Any:
     spec = _spec(register)
     _require(spec, "view")
     svc = current_app.extensions["safety"]
-    req = listing.parse_list_args(spec, request.args)
+    hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
+    req = listing.parse_list_args(spec, request.args, hidden=hidden)
     page = listing.load_page(svc.session, spec, svc.models[spec.name], req, svc.dictionaries, svc.dictionary_item,
                              current_app.config["LIST_COUNT_CAP"])
-    hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
     return jsonify(count=page.total, capped=page.capped, estimated=page.estimated, page=page.page, size=page.size,
                    has_next=page.has_next, items=[serialize(spec, row, hidden) for row in page.rows])
 
@@ -194,6 +199,9 @@ def _save(spec: Any, row: Any, payload: Any, action: str) -> Any:
     except AccessDenied:
         svc.session.rollback()
         return jsonify(error="forbidden"), 403
+    except IntegrityError as exc:
+        svc.session.rollback()
+        return jsonify(error="the database refused the row", reason=str(exc.orig).splitlines()[0]), 409
     return jsonify(serialize(spec, target, policy.hidden_fields(spec, current_actor()))), 201 if row is None else 200
 
 

@@ -48,8 +48,11 @@ def field_label(spec: Any, column: str | None) -> str:
     return label_text(field.label)
 
 
-def row_history(spec: Any, row_id: int, limit: int = 500) -> list[dict[str, Any]]:
-    """Changes of one row, newest first, one entry per save: who, when, which fields old → new."""
+def row_history(spec: Any, row_id: int, limit: int = 500, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Changes of one row, newest first, one entry per save: who, when, which fields old → new (fields hidden
+    from the reader left out)."""
+    from app.models import column_names
+    hidden_columns = {c for name in hidden if name in spec.field_map for c in column_names(spec.field(name))}
     svc = current_app.extensions["safety"]
     audit = svc.models.engine["AuditLog"]
     entries = svc.session.scalars(select(audit).where(audit.register == spec.name, audit.row_id == row_id)
@@ -60,6 +63,7 @@ def row_history(spec: Any, row_id: int, limit: int = 500) -> list[dict[str, Any]
         changes.append({
             "at": at, "username": username, "action": action,
             "fields": [(field_label(spec, e.field), readable(spec, e.field, e.old_value),
-                        readable(spec, e.field, e.new_value)) for e in reversed(group) if e.field],
+                        readable(spec, e.field, e.new_value)) for e in reversed(group)
+                       if e.field and e.field not in hidden_columns],
         })
     return changes

@@ -69,9 +69,10 @@ class _LogView(BaseView):
             abort(401)
         if actor.is_admin:
             return None
-        if "org_admin" not in actor.roles or not actor.region_path:
-            abort(403)
         svc = current_app.extensions["safety"]
+        managers = {name for name, role in svc.registry.roles.items() if role.accounts}
+        if not (managers & actor.roles) or not actor.region_path:
+            abort(403)
         org = svc.registry.organisations
         org_model = svc.models[org.target]
         org_spec = svc.registry.register(org.target)

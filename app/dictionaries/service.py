@@ -34,8 +34,8 @@ class Tree:
     kind: str
     nodes: dict[str, Node]
     roots: list[str]
-    #: label (any language, stripped) → code, for imports and quick lookups
-    by_label: dict[str, str] = field(default_factory=dict)
+    #: label (any language, stripped) → codes with that label, for imports and quick lookups
+    by_label: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _nodes_from_spec(items: Iterable[ItemSpec]) -> list[tuple[str, str | None, tuple[str, str, str], str | None]]:
@@ -69,10 +69,10 @@ def build_tree(name: str, kind: str,
         code, depth = stack.pop()
         nodes[code].depth = depth
         stack.extend((child, depth + 1) for child in nodes[code].children)
-    by_label: dict[str, str] = {}
+    by_label: dict[str, list[str]] = {}
     for node in nodes.values():
-        for text in node.labels:
-            by_label.setdefault(text.strip(), node.code)
+        for text in set(node.labels):
+            by_label.setdefault(text.strip(), []).append(node.code)
     return Tree(name, kind, nodes, roots, by_label)
 
 
@@ -155,24 +155,29 @@ class DictionaryService:
         text = str(text).strip()
         if text in tree.nodes:
             return text
-        if text in tree.by_label:
-            return tree.by_label[text]
+        if len(tree.by_label.get(text, ())) == 1:
+            return tree.by_label[text][0]
         for sep in ("/", "-", ">"):
             if sep in text:
                 return self.code_for_path(dictionary, [part.strip() for part in text.split(sep)])
         return None
 
     def code_for_path(self, dictionary: str, parts: list[str]) -> str | None:
+        """The item whose path ends with ``parts`` ('常州市/新北区/春江街道' without the province works too)."""
         tree = self.tree(dictionary)
-        candidates = tree.roots
-        found: str | None = None
-        for part in parts:
-            match = next((c for c in candidates if part in tree.nodes[c].labels or part == c), None)
-            if match is None:
-                return None
-            found = match
-            candidates = tree.nodes[match].children
-        return found
+        parts = [p for p in parts if p]
+        if not parts:
+            return None
+        found = []
+        candidates = tree.by_label.get(parts[-1], []) + ([parts[-1]] if parts[-1] in tree.nodes else [])
+        for code in candidates:
+            chain = self.ancestors(dictionary, code)
+            if len(chain) < len(parts):
+                continue
+            tail = chain[-len(parts):]
+            if all(part in n.labels or part == n.code for part, n in zip(parts, tail)):
+                found.append(code)
+        return found[0] if len(found) == 1 else None
 
     # -- lists
     def choices(self, dictionary: str, locale: str | None = None) -> list[tuple[str, str]]:

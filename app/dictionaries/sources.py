@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from pypinyin import lazy_pinyin
-
 from app.i18n.chinese import to_traditional
 
 
@@ -39,6 +37,7 @@ _SPECIAL = {"市辖区": "City districts", "省直辖县级行政区划": "Count
 
 def english_name(name: str) -> str:
     """Pinyin with the administrative suffix translated: 常州市 → 'Changzhou City'."""
+    from pypinyin import lazy_pinyin  # 0.27 s to import: only when regions are synced, not at every start
     if name in _SPECIAL:
         return _SPECIAL[name]
     for suffix, english in _SUFFIXES:

@@ -293,7 +293,7 @@ def check_field_options(reg: Located) -> Iterator[Issue]:
                                 f"to type '{field.type}'", f"remove '{option}: true'")
     if reg.spec.title and reg.spec.title in reg.spec.field_map and \
             reg.spec.field(reg.spec.title).type not in ("string", "text"):
-        yield reg.issue(("title",), "E110", f"title: field '{reg.spec.title}' is not a text field",
+        yield reg.issue(("title",), "E110", f"title: field '{reg.spec.title}' is not a string or text field",
                         "the title names a row in pickers and page headers: choose a string field")
 
 
@@ -436,8 +436,14 @@ def _anchor_field(reg: Located, registers: dict[str, Located], path: str) -> tup
     return inner, None
 
 
-def check_access(reg: Located, roles: set[str], registers: dict[str, Located], has_roles: bool) -> Iterator[Issue]:
+def check_access(reg: Located, roles: set[str], registers: dict[str, Located], has_roles: bool,
+                 org_dictionaries: dict[str, str] | None = None, enterprise_register: str | None = None
+                 ) -> Iterator[Issue]:
     spec = reg.spec
+    org_dictionaries = org_dictionaries or {}
+    if spec.ownership.enterprise == "self" and enterprise_register and spec.name != enterprise_register:
+        yield reg.issue(("ownership", "enterprise"), "E503", "ownership.enterprise: self is only for the register of "
+                        f"enterprise accounts ('{enterprise_register}')", "name the reference field to it instead")
     if spec.parent and spec.access:
         yield reg.issue(("access",), "E507", "a child register follows its parent's access rules",
                         f"remove 'access' here; set it on '{spec.parent}'")
@@ -463,7 +469,13 @@ def check_access(reg: Located, roles: set[str], registers: dict[str, Located], h
                                 f"{anchor}", f"add ownership: {{{anchor}: <field>}}")
     for anchor in ("region", "department", "enterprise"):
         path = getattr(spec.ownership, anchor)
-        if not path or (anchor == "enterprise" and path == "self"):
+        if not path:
+            continue
+        if anchor == "enterprise" and path == "self":
+            continue
+        if anchor == "enterprise" and "." in path:
+            yield reg.issue(("ownership", anchor), "E503", "ownership.enterprise: name a reference field of this "
+                            "register (or self)", "the enterprise is not followed through a second reference")
             continue
         field, problem = _anchor_field(reg, registers, path)
         if problem:
@@ -474,6 +486,11 @@ def check_access(reg: Located, roles: set[str], registers: dict[str, Located], h
         if field.type not in wanted:
             yield reg.issue(("ownership", anchor), "E503", f"ownership.{anchor}: field '{path}' is of type "
                             f"'{field.type}'", f"use a {' or '.join(wanted)} field")
+        elif anchor in ("region", "department") and org_dictionaries.get(anchor) \
+                and field.dictionary != org_dictionaries[anchor]:
+            yield reg.issue(("ownership", anchor), "E503", f"ownership.{anchor}: field '{path}' uses dictionary "
+                            f"'{field.dictionary}', the organisations use '{org_dictionaries[anchor]}'",
+                            "scope compares the two: use a field on the same dictionary")
 
 
 def check_roles_file(roles: Located, registers: dict[str, Located], broken: set[str]) -> Iterator[Issue]:
@@ -515,3 +532,54 @@ def check_roles_file(roles: Located, registers: dict[str, Located], broken: set[
         if accounts.role not in names:
             yield roles.issue(("enterprise_accounts", "role"), "E501", f"unknown role '{accounts.role}'",
                               did_you_mean(accounts.role, names))
+
+
+# ---------------------------------------------------------------- import and export
+
+def check_import_export(reg: Located, registers: dict[str, Located]) -> Iterator[Issue]:
+    spec = reg.spec
+    imp = spec.import_
+    if imp is not None:
+        target = spec
+        if imp.into:
+            field = spec.field_map.get(imp.into)
+            if field is None or field.type != "children":
+                yield reg.issue(("import", "into"), "E601", f"import.into: '{imp.into}' is not a children field",
+                                did_you_mean(imp.into, [f.name for f in spec.fields if f.type == "children"]))
+                return
+            child = registers.get(field.target)
+            if child is None:
+                return
+            target = child.spec
+            if not imp.file_name or imp.file_name not in spec.field_map or spec.field(imp.file_name).type != "string":
+                yield reg.issue(("import", "file_name") if imp.file_name else ("import", "into"), "E601",
+                                "import.into needs file_name: the string field that takes the file's name",
+                                "e.g. file_name: name")
+        elif imp.file_name:
+            yield reg.issue(("import", "file_name"), "E601", "import.file_name only goes with import.into",
+                            "remove file_name, or add into: <children field>")
+        for key in ("columns", "key"):
+            for i, name in enumerate(getattr(imp, key)):
+                field = target.field_map.get(name)
+                if field is None:
+                    yield reg.issue(("import", key, i), "E202", f"import.{key}: unknown field '{name}'",
+                                    did_you_mean(name, target.field_map))
+                elif field.type in ("attachment", "image", "children"):
+                    yield reg.issue(("import", key, i), "E602", f"import.{key}: a spreadsheet cell cannot hold "
+                                    f"'{name}' of type '{field.type}'", "leave it out of the template")
+        for name in imp.examples:
+            if name not in target.field_map:
+                yield reg.issue(("import", "examples", name), "E202", f"import.examples: unknown field '{name}'",
+                                did_you_mean(name, target.field_map))
+        if imp.into is None:
+            columns = set(spec.import_columns)
+            for f in spec.fields:
+                if f.required and f.default is None and f.stores_value and not f.read_only and f.name not in columns:
+                    yield reg.issue(("import", "columns"), "E603", f"import: required field '{f.name}' is not a column",
+                                    "add it to import.columns (or give it a default)")
+    if spec.export is not None:
+        for i, name in enumerate(spec.export.columns):
+            field = spec.field_map.get(name)
+            if field is None and name not in SORTABLE_SYSTEM:
+                yield reg.issue(("export", "columns", i), "E202", f"export.columns: unknown field '{name}'",
+                                did_you_mean(name, list(spec.field_map) + list(SORTABLE_SYSTEM)))

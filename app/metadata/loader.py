@@ -96,13 +96,27 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_sort(reg)
         issues += checks.check_form_covers_required(reg)
         issues += checks.check_field_options(reg)
+        issues += checks.check_import_export(reg, reg_by_name)
         issues += checks.check_menu(reg, menu_categories, menu_doc)
     issues += checks.check_reference_cycles(reg_by_name)
     role_names = {r.name for r in roles_file.spec.roles} if roles_file else set()
     if roles_file:
         issues += checks.check_roles_file(roles_file, reg_by_name, broken)
+    org_dictionaries: dict[str, str] = {}
+    enterprise_register = None
+    if roles_file:
+        org = roles_file.spec.organisations
+        org_reg = reg_by_name.get(org.target)
+        if org_reg:
+            for anchor, name in (("region", org.region), ("department", org.department)):
+                field = org_reg.spec.field_map.get(name)
+                if field is not None and hasattr(field, "dictionary"):
+                    org_dictionaries[anchor] = field.dictionary
+        if roles_file.spec.enterprise_accounts:
+            enterprise_register = roles_file.spec.enterprise_accounts.target
     for reg in registers:
-        issues += checks.check_access(reg, role_names, reg_by_name, roles_file is not None)
+        issues += checks.check_access(reg, role_names, reg_by_name, roles_file is not None, org_dictionaries,
+                                      enterprise_register)
 
     if issues:
         return None, sorted(set(issues))

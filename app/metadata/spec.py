@@ -275,6 +275,31 @@ class UniqueRule(Spec):
     message: Label
 
 
+class ImportSpec(Spec):
+    """The Excel template and import of a register."""
+
+    #: template columns in order (default: the form's importable fields)
+    columns: tuple[Identifier, ...] = ()
+    #: fields that identify an existing row, for the 'insert or update' mode (e.g. USCC + type + address)
+    key: tuple[Identifier, ...] = ()
+    #: title of the data sheet (default: the register's label)
+    sheet: Label | None = None
+    #: extra lines for the instructions sheet (填写说明)
+    notes: tuple[Label, ...] = ()
+    #: an example value per column, shown on the instructions sheet
+    examples: dict[Identifier, Any] = Field(default_factory=dict)
+    #: import the rows into this children field of one new row per file (003 checklists)
+    into: Identifier | None = None
+    #: with ``into``: the field of the new row that takes the file's name (清单名称为Excel的文件名)
+    file_name: Identifier | None = None
+
+
+class ExportSpec(Spec):
+    #: columns of the exported sheet (default: the list columns); may differ from the list (004 隐患台账)
+    columns: tuple[Identifier, ...] = ()
+    sheet: Label | None = None
+
+
 class MenuPlace(Spec):
     category: Identifier
     order: int = 100
@@ -337,6 +362,8 @@ class RegisterSpec(Spec):
     #: who may do what on which rows (administrators may do everything everywhere)
     access: tuple[AccessRule, ...] = ()
     ownership: Ownership = Field(default_factory=Ownership)
+    import_: ImportSpec | None = Field(default=None, alias="import")
+    export: ExportSpec | None = None
 
     # -- queries used by every consumer
     @cached_property
@@ -374,6 +401,20 @@ class RegisterSpec(Spec):
         if self.form:
             return tuple(name for fs in self.form.fieldsets for name in fs.fields)
         return tuple(f.name for f in self.fields)
+
+    @property
+    def import_columns(self) -> tuple[str, ...]:
+        """Template columns: declared, or the form's fields a spreadsheet cell can hold."""
+        if self.import_ and self.import_.columns:
+            return self.import_.columns
+        return tuple(n for n in self.form_fields if self.field(n).type not in ("attachment", "image", "children")
+                     and not self.field(n).read_only)
+
+    @property
+    def export_columns(self) -> tuple[str, ...]:
+        if self.export and self.export.columns:
+            return self.export.columns
+        return tuple(c for c in self.list_columns)
 
     @property
     def show_fields(self) -> tuple[str, ...]:

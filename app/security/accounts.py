@@ -74,6 +74,9 @@ def _enterprise_accounts(session: Session, flush_context: Any, instances: Any) -
     model = svc.models[config.target]
     sm = current_app.appbuilder.sm
     role = None
+    for obj in list(session.dirty):
+        if isinstance(obj, model):
+            _follow_code_change(session, obj, config)
     for obj in list(session.new):
         if not isinstance(obj, model):
             continue
@@ -87,6 +90,49 @@ def _enterprise_accounts(session: Session, flush_context: Any, instances: Any) -
                        password=generate_password_hash(default_password(login)))
         user._made_by_engine = True
         session.add(user)
+
+
+def _follow_code_change(session: Session, row: Any, config: Any) -> None:
+    """A corrected enterprise code moves its account along, unless another row still has the old code."""
+    history = sa_inspect(row).attrs[config.login].history
+    if not history.deleted or not history.added:
+        return
+    old, new = history.deleted[0], history.added[0]
+    model = type(row)
+    still_used = session.execute(select(model.id).where(getattr(model, config.login) == old, model.id != row.id)
+                                 .execution_options(include_all_rows=True).limit(1)).first()
+    user = session.execute(select(AppUser).where(AppUser.username == old)).scalar_one_or_none()
+    if user is None or still_used or _account_exists(session, new):
+        return
+    user.username = new
+    user.enterprise_key = new
+    user._made_by_engine = True
+
+
+def create_missing_enterprise_accounts(session: Session) -> int:
+    """Accounts for enterprise rows that have none (rows entered before enterprise_accounts was configured)."""
+    svc = current_app.extensions["safety"]
+    config = svc.registry.enterprise_accounts
+    if config is None:
+        return 0
+    model = svc.models[config.target]
+    login = getattr(model, config.login)
+    missing = session.execute(select(login, getattr(model, config.name)).where(
+        ~login.in_(select(AppUser.username))).execution_options(include_all_rows=True)).all()
+    role = current_app.appbuilder.sm.find_role(config.role)
+    made = set()
+    for code, name in missing:
+        if not code or code in made:
+            continue
+        made.add(code)
+        user = AppUser(username=code, first_name=str(name or code)[:64], last_name="",
+                       email=f"{code.lower()}@enterprise.invalid", active=True, roles=[role] if role else [],
+                       enterprise_key=code, must_change_password=True,
+                       password=generate_password_hash(default_password(code)))
+        user._made_by_engine = True
+        session.add(user)
+    session.commit()
+    return len(made)
 
 
 def _account_exists(session: Session, login: str) -> bool:

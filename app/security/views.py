@@ -116,7 +116,9 @@ class AccountView(BaseView):
         form = AccountForm()
         form.organisation.choices = [(i, str(orgs[i])) for i in sorted(orgs, key=lambda i: str(orgs[i]))]
         roles = sorted({r for names in pairs.values() for r in names})
-        form.role.choices = [(r, label_text(registry.roles[r].label)) for r in roles if r in registry.roles]
+        # enterprise accounts are made with their enterprise rows, never opened by hand in an organisation
+        form.role.choices = [(r, label_text(registry.roles[r].label)) for r in roles
+                             if r in registry.roles and registry.roles[r].kind != "enterprise"]
         return form
 
     @expose("/add", methods=["GET", "POST"])

@@ -282,6 +282,19 @@ class GeoPointField(Field):
         setattr(obj, f"{name}_lng", lng)
 
 
+class RowCount:
+    """How many child rows there must be (min_rows, required) and may be (max_rows); FieldList runs its
+    validators after its rows, unlike pre_validate."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        count = len(field.entries)
+        low = max(field.min_entries, 1 if field.flags.required else 0)
+        if count < low:
+            raise ValidationError(gettext("At least %(n)s row(s) are needed.", n=low))
+        if count > field.max_rows:
+            raise ValidationError(gettext("At most %(n)s rows are allowed.", n=field.max_rows))
+
+
 class ChildRowsField(FieldList):
     """Rows of a child register inside the parent's form, matched to existing rows by their id."""
 
@@ -289,17 +302,10 @@ class ChildRowsField(FieldList):
 
     def __init__(self, child_form: type, child_model: type, *args: Any, max_rows: int = 200, **kwargs: Any):
         # one more than allowed is parsed, so that too many rows is an error rather than rows dropped
-        super().__init__(FormField(child_form), *args, max_entries=max_rows + 1, **kwargs)
+        validators = list(kwargs.pop("validators", []) or []) + [RowCount()]
+        super().__init__(FormField(child_form), *args, max_entries=max_rows + 1, validators=validators, **kwargs)
         self.max_rows = max_rows
         self.child_form, self.child_model = child_form, child_model
-
-    def pre_validate(self, form: Any) -> None:
-        count = len(self.entries)
-        low = max(self.min_entries, 1 if self.flags.required else 0)
-        if count < low:
-            raise ValidationError(gettext("At least %(n)s row(s) are needed.", n=low))
-        if count > self.max_rows:
-            raise ValidationError(gettext("At most %(n)s rows are allowed.", n=self.max_rows))
 
     def blank_entry(self) -> Any:
         options = {"name": f"{self.name}{self._separator}__index__", "id": f"{self.id}{self._separator}__index__",
@@ -362,14 +368,20 @@ class RegisterForm(DynamicForm):
         rules = [((f.name,), None) for f in spec.stored_fields if f.unique and f.name in self._fields]
         rules += [(rule.fields, rule.message) for rule in spec.unique]
         for names, message in rules:
-            if any(name not in self._fields or self[name].errors for name in names):
+            if any(name in self._fields and self[name].errors for name in names):
                 continue
-            values = [self[name].data for name in names]
-            if all(v in (None, "") for v in values):
+            shown = next((n for n in names if n in self._fields), None)
+            if shown is None:
+                continue
+            current = self.current_row()
+            # a field the actor may not change is not on its form: the row keeps its stored value
+            values = {name: self[name].data if name in self._fields else
+                      (getattr(current, name) if current is not None else None) for name in names}
+            if all(v in (None, "") for v in values.values()):
                 continue  # empty is not a value: optional unique fields may stay empty on many rows
             conditions = []
             for name in names:
-                value = self[name].data
+                value = values[name]
                 column = getattr(model, f"{name}_id" if spec.field(name).type == "reference" else name)
                 if spec.field(name).type == "reference":
                     value = value.id if value is not None else None
@@ -382,7 +394,7 @@ class RegisterForm(DynamicForm):
             if found:
                 text = label_text(message) if message else gettext(
                     "This value is already used by another record (#%(id)s).", id=found[0])
-                self[names[0]].errors = list(self[names[0]].errors) + [text]
+                self[shown].errors = list(self[shown].errors) + [text]
                 ok = False
         return ok
 
@@ -482,7 +494,11 @@ class _RequiredFlag:
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed text; an empty box is no value (NULL), so optional unique fields may stay empty on many rows."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
 
 
 def build_form(spec: RegisterSpec, services: Services, names: tuple[str, ...] | None = None) -> type[RegisterForm]:

@@ -101,10 +101,10 @@ class RegisterView(ModelView):
     @permitted("view")
     def list(self) -> Any:
         spec, svc = self.register, self.services
-        req = listing.parse_list_args(spec, request.args)
+        hidden = self._hidden()
+        req = listing.parse_list_args(spec, request.args, hidden=hidden)
         page = listing.load_page(svc.session, spec, self.datamodel.obj, req, svc.dictionaries,
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
-        hidden = self._hidden()
         self.update_redirect()  # the language switch comes back here
         columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns if c not in hidden]
         return self.render_template(
@@ -112,7 +112,7 @@ class RegisterView(ModelView):
             cells=lambda row, f: html_value(spec, f, row, svc.dictionaries, "list"),
             filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
-            search_labels=[label_text(spec.field(n).label) for n in spec.search],
+            search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
             perms=self._permissions(), endpoint=self.__class__.__name__, description=label_text(spec.description))
 
     def _filter_widgets(self, req: listing.ListRequest, hidden: frozenset[str]) -> list[dict[str, Any]]:
@@ -165,9 +165,11 @@ class RegisterView(ModelView):
     def _row_extras(self, row: Any) -> dict[str, Any]:
         """Tabs and buttons other parts of the engine add to a row's page (change history, account reset)."""
         from app.audit.history import row_history
-        extras: dict[str, Any] = {"history": row_history(self.register, row.id)}
+        extras: dict[str, Any] = {"history": row_history(self.register, row.id, hidden=self._hidden())}
         accounts = self.services.registry.enterprise_accounts
-        if accounts and accounts.target == self.register.name and self._permissions()["edit"]:
+        actor = current_actor()
+        regulator = not actor.enterprise_key
+        if accounts and accounts.target == self.register.name and self._permissions()["edit"] and regulator:
             extras["account_reset"] = url_for("AccountView.enterprise_reset", row_id=row.id)
             extras["account_login"] = getattr(row, accounts.login)
         return extras

@@ -128,6 +128,12 @@ class Case:
         html = response.get_data(as_text=True)
         return response.status_code, {int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)}, visible_text(html)
 
+    def listed_by_id(self, ids: list[int]) -> set[int]:
+        """The list asked for explicit rows (a filter: the page is chosen among the matches)."""
+        query = "&".join(f"ids={i}" for i in ids)
+        html = self.client.get(f"/r/{self.register}/list/?size=500&{query}").get_data(as_text=True)
+        return {int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)}
+
     def looked_up(self) -> tuple[int, set[int]]:
         response = self.client.get(f"/r/{self.register}/lookup?q=")
         return response.status_code, {r["id"] for r in (response.get_json() or {}).get("results", [])}
@@ -167,6 +173,9 @@ def test_rows_outside_the_scope_are_never_read_nor_written(request, app_fixture,
     count = re.search(r"(?:共|about|more than)?\s*([\d,]+)\s*(?:条|records)", text)
     assert count and int(count.group(1).replace(",", "")) == len(listed), "the count includes hidden rows"
     assert case.inside.id in case.looked_up()[1]
+    asked = [case.inside.id] + [row.id for row in case.outside.values()]
+    readable = {case.inside.id} | {row.id for kind, row in case.outside.items() if kind not in READ_KINDS}
+    assert case.listed_by_id(asked) == readable
     assert case.inside.id in case.api_listed()[1]
 
     for kind, row in case.outside.items():

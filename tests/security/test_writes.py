@@ -126,3 +126,51 @@ def test_the_flush_check_stands_without_any_screen(db_app, county):
             from app.records import scoped_get
             assert scoped_get(svc.session, svc.models["enterprise"], row_id) is None
     assert _stored(db_app, "enterprise", row_id).name != "改名"
+
+
+def test_hidden_fields_cannot_be_sorted_filtered_searched_or_read_in_the_history(scoped_app):
+    svc = scoped_app.extensions["safety"]
+    with scoped_app.app_context():
+        home = factory.make_org(svc)
+        viewer = factory.make_user(scoped_app, "viewer", home).username
+        low = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "rating": "AAA", "title": "甲公司"})
+        high = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "rating": "ZZZ", "title": "乙公司"})
+        low.rating = "BBB"  # a change the history would show
+        svc.session.commit()
+        low_id, high_id = low.id, high.id
+    client = _client(scoped_app, viewer)
+    import re
+    ids = lambda q: [int(i) for i in re.findall(r'<tr data-id="(\d+)"', client.get(f"/r/company/list/?{q}").get_data(as_text=True))]  # noqa: E731
+    assert ids("sort=rating") == ids("sort=-rating")  # the sort on a hidden field is ignored
+    page = client.get(f"/r/company/show/{low_id}").get_data(as_text=True)
+    assert "BBB" not in page and "AAA" not in page
+    item = client.client.get(f"/api/v1/company/{low_id}").get_json()
+    assert "rating" not in item and item["title"] == "甲公司"
+    assert {low_id, high_id} <= set(ids(""))
+
+
+def test_an_account_that_must_change_its_password_cannot_use_the_api(db_app):
+    import base64
+    _, code = _enterprise(db_app)
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{code}:Aq@{code[-6:]}".encode()).decode()}
+    response = db_app.test_client().get("/api/v1/enterprise/", headers=auth)
+    assert response.status_code == 403 and "password" in response.get_json()["error"]
+
+
+def test_a_corrected_enterprise_code_moves_its_account(db_app, county):
+    row_id, code = _enterprise(db_app)
+    client = _client(db_app, county["admin"])
+    new_code = factory.make_uscc()
+    assert client.post_form(f"/r/enterprise/edit/{row_id}", _form(row_id, db_app, uscc=new_code)).status_code == 302
+    with db_app.app_context():
+        sm = db_app.appbuilder.sm
+        assert sm.find_user(username=code) is None
+        assert sm.find_user(username=new_code).enterprise_key == new_code
+
+
+def test_child_row_counts_are_enforced(admin, db_app):
+    html = admin.post_form("/r/checklist/add", {"name": "加油站检查清单", "kind": "independent"}).get_data(as_text=True)
+    assert field_errors(html, "items") == ["至少需要 1 行。"]
+    ok = admin.post_form("/r/checklist/add", {"name": "加油站检查清单", "kind": "independent",
+                                              "items-0-stage": "储存", "items-0-content": "油罐区设置防火堤"})
+    assert ok.status_code == 302

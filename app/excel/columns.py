@@ -1,0 +1,63 @@
+"""The columns of a register's template and export: which field, its title in each language, its format."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+from app.i18n import label_text
+from app.metadata.spec import FieldBase, RegisterSpec
+
+LOCALES = ("zh_Hans", "zh_Hant", "en")
+
+
+@dataclass(frozen=True)
+class Column:
+    field: FieldBase
+    required: bool
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    def title(self, locale: str | None = None) -> str:
+        return self.field.label.text(locale) if locale else label_text(self.field.label)
+
+    def titles(self) -> set[str]:
+        """Every title the column is recognised by (a template downloaded in any language can be uploaded)."""
+        return {self.field.label.text(loc) for loc in LOCALES} | {self.field.name}
+
+    def format_hint(self) -> str:
+        f = self.field
+        return {
+            "string": _("text, at most %(n)s characters", n=getattr(f, "length", 255)),
+            "text": _("text"),
+            "integer": _("whole number"),
+            "decimal": _("number, at most %(n)s decimal places", n=getattr(f, "scale", 2)),
+            "boolean": _("是 or 否 (drop-down)"),
+            "date": _("date, e.g. 2024-01-31"),
+            "datetime": _("date and time, e.g. 2024-01-31 09:30"),
+            "enum": _("one value of the drop-down list") if not getattr(f, "multiple", False)
+            else _("values of the drop-down list, separated by 、"),
+            "tree": _("a value of the drop-down list (the whole path)"),
+            "reference": _("the name of an existing record"),
+            "geo": _("latitude, longitude, e.g. 31.85, 119.97"),
+        }.get(f.type, "")
+
+
+def import_target(registry: Any, spec: RegisterSpec) -> RegisterSpec:
+    """The register whose rows the sheet holds: the register, or its child register with import.into."""
+    if spec.import_ and spec.import_.into:
+        return registry.register(spec.field(spec.import_.into).target)
+    return spec
+
+
+def import_columns(registry: Any, spec: RegisterSpec) -> list[Column]:
+    target = import_target(registry, spec)
+    names = spec.import_.columns if spec.import_ and spec.import_.columns else target.import_columns
+    columns = []
+    for name in names:
+        field = target.field(name)
+        columns.append(Column(field, field.required and field.default is None and field.type != "boolean"))
+    return columns
