@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext
 from flask_appbuilder import BaseView, expose
 from markupsafe import escape
@@ -106,7 +106,8 @@ class _LogView(BaseView):
             page_sizes=listing.PAGE_SIZES, label=label_text, sortable={"at"}, system_labels={},
             search_labels=[label_text(self.spec.field(n).label) for n in self.spec.search],
             perms={"add": False, "edit": False, "delete": False, "show": False, "import": False, "export": False},
-            endpoint=self.__class__.__name__, description="")
+            endpoint=self.__class__.__name__, description="",
+            link=lambda action, **values: url_for(f"{self.__class__.__name__}.{action}", **values))
 
     def _filters(self, req: Any) -> list[dict[str, Any]]:
         registry = current_app.extensions["safety"].registry

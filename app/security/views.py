@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from app.i18n import label_text
 from app.records import scoped_get
+from app.views.urls import register_url
 from app.views.forms import _TranslatedMeta
 
 from .accounts import manageable, may_manage, may_reset_enterprise, reset_password
@@ -197,7 +198,7 @@ class AccountView(BaseView):
         self.appbuilder.sm.session.commit()
         flash(gettext("The password of %(login)s is reset to %(password)s; it must be changed at the next login.",
                       login=login, password=password), "success")
-        return redirect(url_for(f"{config.target}View.show", pk=row_id))
+        return redirect(register_url(config.target, "show", pk=row_id))
 
 
 ALWAYS_ALLOWED = {"PasswordView.password", "AuthDBView.logout", "AuthDBView.login", "static", "appbuilder.static",

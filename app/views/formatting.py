@@ -5,12 +5,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.dictionaries import DictionaryService
 from app.metadata.spec import FieldBase, RegisterSpec
+from app.views.urls import register_url
 
 
 def plain_value(field: FieldBase, row: Any, dictionaries: DictionaryService, locale: str | None = None,
@@ -70,13 +70,13 @@ def html_value(spec: RegisterSpec, field: FieldBase, row: Any, dictionaries: Dic
         if target is None:
             return Markup("")
         text = escape(str(getattr(target, field.display)) if field.display else str(target))
-        link = _safe_url(f"{field.target}View.show", pk=target.id)
+        link = _safe_url(field.target, "show", pk=target.id)
         return Markup(f'<a href="{link}">{text}</a>') if link else text
     if field.type in ("attachment", "image"):
         files = getattr(row, field.name) or []
         links = []
         for index, meta in enumerate(files):
-            href = url_for(f"{spec.name}View.attachment", pk=row.id, field_name=field.name, index=index)
+            href = register_url(spec.name, "attachment", pk=row.id, field_name=field.name, index=index)
             name = escape(meta.get("name", ""))
             if field.type == "image" and mode == "show":
                 links.append(Markup(f'<a href="{href}" target="_blank"><img src="{href}" alt="{name}" '
@@ -97,8 +97,8 @@ def _locale() -> str:
     return current_locale()
 
 
-def _safe_url(endpoint: str, **values: Any) -> str | None:
+def _safe_url(register: str, action: str, **values: Any) -> str | None:
     try:
-        return url_for(endpoint, **values)
-    except Exception:  # the target register has no screen (e.g. not in this role's menu)
+        return register_url(register, action, **values)
+    except Exception:  # no screens (e.g. in a bare test app)
         return None

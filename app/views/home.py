@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.i18n import label_text
 from app.security.actor import current_actor
 from app.services import services
+from app.views.urls import register_url
 
 
 class HomeView(IndexView):
@@ -36,7 +37,7 @@ class HomeView(IndexView):
                 count = svc.session.execute(select(func.count()).select_from(
                     select(model.id).limit(100_001).subquery())).scalar_one()
                 cards.append({"spec": spec, "label": label_text(spec.label), "count": count,
-                              "url": url_for(f"{spec.name}View.list")})
+                              "url": register_url(spec.name, "list")})
             if cards:
                 sections.append({"label": label_text(category.label), "icon": category.icon, "cards": cards})
         return self.render_template(self.index_template, appbuilder=self.appbuilder, sections=sections)

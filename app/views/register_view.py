@@ -1,7 +1,9 @@
 """The screens every register gets: list, show, add, edit, delete, reference lookup, attachment download.
 
-Each endpoint asks the access policy whether the actor may take the action (403 if not); which rows exist for
-the actor is decided by the row scope on every query, and every write is checked again when it is flushed.
+One FAB view (RegisterScreens) serves every register under /r/<register>/ and hands each request to that
+register's controller: start-up does not grow with routes per register. Each endpoint asks the access policy
+whether the actor may take the action (403 if not); which rows exist for the actor is decided by the row scope
+on every query, and every write is checked again when it is flushed.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import functools
 from typing import Any, Callable
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -26,6 +28,7 @@ from . import listing
 from .formatting import html_value, plain_value
 from .forms import build_form
 from .listing import PAGE_SIZES
+from .urls import register_url
 
 
 class RegisterFormWidget(FormWidget):
@@ -37,7 +40,7 @@ def permitted(action: str) -> Callable:
 
     def decorate(method: Callable) -> Callable:
         @functools.wraps(method)
-        def wrapper(self: "RegisterView", *args: Any, **kwargs: Any) -> Any:
+        def wrapper(self: "RegisterController", *args: Any, **kwargs: Any) -> Any:
             actor = current_actor()
             if actor is None or actor.is_anonymous:
                 return redirect(url_for("AuthDBView.login", next=request.full_path))
@@ -45,31 +48,38 @@ def permitted(action: str) -> Callable:
                 abort(403)
             return method(self, *args, **kwargs)
 
-        wrapper._permission_name = action  # FAB lists it among the view's permissions
         return wrapper
 
     return decorate
 
 
-class RegisterView(ModelView):
-    """Generated per register by app.views.builder; behaviour comes from ``register`` (its descriptor)."""
-
-    register: RegisterSpec
-    services: Services
+class RegisterController:
+    """The screens of one register; behaviour comes from ``register`` (its descriptor)."""
 
     list_template = "register/list.html"
     show_template = "register/show.html"
     form_template = "register/form_page.html"
 
-    # FAB endpoints that would bypass the engine (files by name, actions): not exposed
-    def download(self, filename: str) -> Any:  # type: ignore[override]
-        abort(404)
+    def __init__(self, spec: RegisterSpec, services: Services, screens: "RegisterScreens"):
+        self.register, self.services, self.screens = spec, services, screens
+        self.model = services.models[spec.name]
+        self._forms: dict[tuple[str, ...], type] = {}
 
-    def action(self, name: str, pk: Any) -> Any:  # type: ignore[override]
-        abort(404)
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        name = self.register.name
+        return self.screens.render_template(
+            template, link=lambda action, **values: register_url(name, action, **values), **kwargs)
 
-    def action_post(self) -> Any:  # type: ignore[override]
-        abort(404)
+    def update_redirect(self) -> None:
+        self.screens.update_redirect()
+
+    @property
+    def add_title(self) -> str:
+        return _("Add to %(name)s", name=label_text(self.register.label))
+
+    @property
+    def edit_title(self) -> str:
+        return _("Edit %(name)s", name=label_text(self.register.label))
 
     @property
     def policy(self) -> Any:
@@ -84,26 +94,21 @@ class RegisterView(ModelView):
         spec = self.register
         locked = self.policy.read_only_fields(spec, current_actor(), action)
         names = tuple(n for n in spec.form_fields if not spec.field(n).read_only and n not in locked)
-        cache = self.__class__.__dict__.get("_forms")
-        if cache is None:
-            cache = {}
-            setattr(self.__class__, "_forms", cache)
-        if names not in cache:
-            cache[names] = build_form(spec, self.services, names)
-        return cache[names]
+        if names not in self._forms:
+            self._forms[names] = build_form(spec, self.services, names)
+        return self._forms[names]
 
     def _permissions(self) -> dict[str, bool]:
         actions = self.policy.actions(self.register, current_actor())
         return {a: a in actions for a in ("add", "edit", "delete", "import", "export")} | {"show": "view" in actions}
 
     # ---------------------------------------------------------------- list
-    @expose("/list/")
     @permitted("view")
     def list(self) -> Any:
         spec, svc = self.register, self.services
         hidden = self._hidden()
         req = listing.parse_list_args(spec, request.args, hidden=hidden)
-        page = listing.load_page(svc.session, spec, self.datamodel.obj, req, svc.dictionaries,
+        page = listing.load_page(svc.session, spec, self.model, req, svc.dictionaries,
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
         self.update_redirect()  # the language switch comes back here
         columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns if c not in hidden]
@@ -113,7 +118,7 @@ class RegisterView(ModelView):
             filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
-            perms=self._permissions(), endpoint=self.__class__.__name__, description=label_text(spec.description))
+            perms=self._permissions(), endpoint="RegisterScreens", description=label_text(spec.description))
 
     def _filter_widgets(self, req: listing.ListRequest, hidden: frozenset[str]) -> list[dict[str, Any]]:
         """What the filter panel shows: one control per YAML filter, with the current value."""
@@ -137,12 +142,11 @@ class RegisterView(ModelView):
                 value = current.value if current else None
                 target = scoped_get(svc.session, svc.models[f.target], value) if value else None
                 widget["selected"] = (target.id, str(target)) if target is not None else None
-                widget["url"] = url_for(f"{f.target}View.lookup")
+                widget["url"] = register_url(f.target, "lookup")
             widgets.append(widget)
         return widgets
 
     # ---------------------------------------------------------------- show
-    @expose("/show/<pk>", methods=["GET"])
     @permitted("view")
     def show(self, pk: Any) -> Any:
         spec, svc = self.register, self.services
@@ -159,7 +163,7 @@ class RegisterView(ModelView):
             self.show_template, title=label_text(spec.label), spec=spec, row=row, fieldsets=fieldsets,
             cell=lambda r, f, s=spec: html_value(s, f, r, svc.dictionaries, "show"),
             child_cell=lambda cs, f, r: html_value(cs, f, r, svc.dictionaries, "list"),
-            children=children, label=label_text, perms=self._permissions(), endpoint=self.__class__.__name__,
+            children=children, label=label_text, perms=self._permissions(), endpoint="RegisterScreens",
             row_title=str(row), row_extras=self._row_extras(row))
 
     def _row_extras(self, row: Any) -> dict[str, Any]:
@@ -180,7 +184,7 @@ class RegisterView(ModelView):
             pk = int(pk)
         except (TypeError, ValueError):
             abort(404)
-        model = self.datamodel.obj
+        model = self.model
         row = scoped_get(self.services.session, model, pk)
         if row is None:
             exists = self.services.session.execute(
@@ -189,20 +193,18 @@ class RegisterView(ModelView):
         return row
 
     # ---------------------------------------------------------------- add / edit / delete
-    @expose("/add", methods=["GET", "POST"])
     @permitted("add")
     def add(self) -> Any:
         form_class = self._form_class("add")
         form = form_class()
         if request.method == "POST" and form.validate():
-            row = self.datamodel.obj()
+            row = self.model()
             form.populate_obj(row)
             self.services.session.add(row)
             if self._commit(_("Added Row")):
-                return redirect(url_for(".list"))
-        return self._render_form(form, str(self.add_title))
+                return redirect(register_url(self.register.name, "list"))
+        return self._render_form(form, self.add_title)
 
-    @expose("/edit/<pk>", methods=["GET", "POST"])
     @permitted("edit")
     def edit(self, pk: Any) -> Any:
         row = self._row(pk)
@@ -214,12 +216,11 @@ class RegisterView(ModelView):
             if form.validate():
                 form.populate_obj(row)
                 if self._commit(_("Changed Row")):
-                    return redirect(url_for(".show", pk=row.id))
+                    return redirect(register_url(self.register.name, "show", pk=row.id))
         else:
             form = form_class(obj=row)
-        return self._render_form(form, str(self.edit_title))
+        return self._render_form(form, self.edit_title)
 
-    @expose("/delete/<pk>", methods=["POST"])
     @permitted("delete")
     def delete(self, pk: Any) -> Any:
         row = self._row(pk)
@@ -228,10 +229,10 @@ class RegisterView(ModelView):
             self._refuse_if_referred(row)
         except ValueError as exc:
             flash(str(exc), "danger")
-            return redirect(url_for(".show", pk=row.id))
+            return redirect(register_url(self.register.name, "show", pk=row.id))
         self.services.session.delete(row)
         self._commit(_("Deleted Row"))
-        return redirect(url_for(".list"))
+        return redirect(register_url(self.register.name, "list"))
 
     def _commit(self, message: str) -> bool:
         session = self.services.session
@@ -251,7 +252,7 @@ class RegisterView(ModelView):
         names = tuple(form._fields)
         widget = RegisterFormWidget(form=form, fieldsets=form_fieldsets(self.register, names), exclude_cols=[])
         return self.render_template(self.form_template, title=title, widget=widget, spec=self.register,
-                                    endpoint=self.__class__.__name__)
+                                    endpoint="RegisterScreens")
 
     def _refuse_if_referred(self, item: Any) -> None:
         """Refuse to delete a row other registers still refer to, naming them (004 Q27)."""
@@ -262,11 +263,10 @@ class RegisterView(ModelView):
                                refs=", ".join(blockers)))
 
     # ---------------------------------------------------------------- lookups and files
-    @expose("/lookup")
     @permitted("view")
     def lookup(self) -> Any:
         """Type-ahead search for reference pickers: {results: [{id, text}]}, at most 20, in the actor's scope."""
-        spec, model = self.register, self.datamodel.obj
+        spec, model = self.register, self.model
         text = request.args.get("q", "").strip()[:50]
         display = request.args.get("display", "")
         display = display if display in spec.field_map and spec.field(display).type == "string" else None
@@ -280,7 +280,6 @@ class RegisterView(ModelView):
         return jsonify(results=[{"id": row.id, "text": str(getattr(row, display)) if display else str(row)}
                                 for row in rows])
 
-    @expose("/attachment/<int:pk>/<field_name>/<int:index>")
     @permitted("view")
     def attachment(self, pk: int, field_name: str, index: int) -> Any:
         spec = self.register
@@ -328,4 +327,49 @@ def form_fieldsets(spec: RegisterSpec, names: tuple[str, ...]) -> list[tuple[Any
     return [("", {"fields": list(names)})]
 
 
-__all__ = ["RegisterView", "form_fieldsets", "permitted", "plain_value"]
+class RegisterScreens(BaseView):
+    """The one FAB view of every register's screens: /r/<register>/list/, /show/<pk>, /add, /edit/<pk> …"""
+
+    route_base = "/r"
+    default_view = "list"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controllers: dict[str, RegisterController] = {}
+
+    def controller(self, register: str) -> RegisterController:
+        found = self.controllers.get(register)
+        if found is None:
+            abort(404)
+        return found
+
+    @expose("/<register>/list/")
+    def list(self, register: str) -> Any:
+        return self.controller(register).list()
+
+    @expose("/<register>/show/<pk>")
+    def show(self, register: str, pk: Any) -> Any:
+        return self.controller(register).show(pk)
+
+    @expose("/<register>/add", methods=["GET", "POST"])
+    def add(self, register: str) -> Any:
+        return self.controller(register).add()
+
+    @expose("/<register>/edit/<pk>", methods=["GET", "POST"])
+    def edit(self, register: str, pk: Any) -> Any:
+        return self.controller(register).edit(pk)
+
+    @expose("/<register>/delete/<pk>", methods=["POST"])
+    def delete(self, register: str, pk: Any) -> Any:
+        return self.controller(register).delete(pk)
+
+    @expose("/<register>/lookup")
+    def lookup(self, register: str) -> Any:
+        return self.controller(register).lookup()
+
+    @expose("/<register>/attachment/<int:pk>/<field_name>/<int:index>")
+    def attachment(self, register: str, pk: int, field_name: str, index: int) -> Any:
+        return self.controller(register).attachment(pk, field_name, index)
+
+
+__all__ = ["RegisterController", "RegisterScreens", "form_fieldsets", "permitted", "plain_value"]

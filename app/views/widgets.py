@@ -7,6 +7,8 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from app.views.urls import register_url
 from wtforms.widgets import html_params
 
 
@@ -38,7 +40,7 @@ class ReferenceWidget:
             option = f'<option value="{current.id}" selected>{escape(field.display_of(current))}</option>'
         attrs = {
             "name": field.name, "id": field.id, "class": "form-control reference-select",
-            "data-url": url_for(f"{field.target}View.lookup", display=field.display or None),
+            "data-url": register_url(field.target, "lookup", display=field.display or None),
             "data-placeholder": _("Type to search"),
             "data-allow-clear": "0" if field.flags.required else "1",
         }
