@@ -53,6 +53,15 @@ class BaseConfig:
     # Lists: counts above this are shown as "more than N" instead of counting the whole table
     LIST_COUNT_CAP = 10_000
 
+    # Excel: what an upload may be; exports up to EXPORT_INLINE_ROWS come at once, larger ones in the background
+    IMPORT_MAX_BYTES = 30 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED = 300 * 1024 * 1024
+    IMPORT_MAX_RATIO = 200
+    IMPORT_MAX_ROWS = 200_000
+    EXPORT_INLINE_ROWS = 10_000
+    # a running job whose worker has not written progress for this long is marked failed
+    JOB_STALE_SECONDS = 60
+
     # accounts: lock after repeated failures, end idle sessions, one password policy for every form
     LOGIN_FAILURES_BEFORE_LOCK = 5
     LOGIN_LOCK_MINUTES = 15

@@ -56,6 +56,7 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     from app import cli
     cli.init_app(app)
     init_celery(app)
+    from app.excel import jobs  # noqa: F401 - registers the import and export tasks with Celery
     return app
 
 

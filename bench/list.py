@@ -554,6 +554,27 @@ def machine_facts(url: str) -> str:
             f"random_page_cost {rpc}, jit {jit}); {TABLE} with indexes {size}")
 
 
+COUNTY_USER, COUNTY_PASSWORD = "bench_county", "Bench-County-2024"
+
+
+def ensure_county_regulator(flask_app: Any, facts: dict[str, Any]) -> str:
+    """A regulator whose organisation supervises the busiest county (every department): its row scope is the
+    county's townships."""
+    with flask_app.app_context():
+        sm = flask_app.appbuilder.sm
+        svc = flask_app.extensions["safety"]
+        if sm.find_user(username=COUNTY_USER) is None:
+            org_model = svc.models["organisation"]
+            org = org_model(name=f"{facts['county_name']}应急管理局", level="county", region=facts["county"])
+            svc.session.add(org)
+            svc.session.commit()
+            user = sm.add_user(COUNTY_USER, "县级", "监管人员", "county@bench.invalid", sm.find_role("regulator"),
+                               COUNTY_PASSWORD)
+            user.organisation_id = org.id
+            svc.session.commit()
+    return f"{COUNTY_USER}:{COUNTY_PASSWORD}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per URL (default 200)")
@@ -563,6 +584,8 @@ def main() -> int:
     parser.add_argument("--explain-all", action="store_true", help="print the plans of every URL, not only slow ones")
     parser.add_argument("--county-user", metavar="USER:PASSWORD",
                         help="also time county_urls() as this (existing) county-level regulator")
+    parser.add_argument("--county", action="store_true",
+                        help="also time county_urls() as a regulator of the busiest county (made if missing)")
     args = parser.parse_args()
 
     ensure_database(DATABASE_URL)
@@ -585,6 +608,8 @@ def main() -> int:
         log = StatementLog(db.engine)
     results = bench_urls(flask_app, ADMIN_USER, ADMIN_PASSWORD, admin_urls(facts), args.requests, args.warmup, log)
     print_results(f"administrator ({ADMIN_USER}, whole country)", results)
+    if args.county and not args.county_user:
+        args.county_user = ensure_county_regulator(flask_app, facts)
     if args.county_user:
         user, _, password = args.county_user.partition(":")
         county = bench_urls(flask_app, user, password, county_urls(facts), args.requests, args.warmup, log)

@@ -48,6 +48,15 @@ def field_label(spec: Any, column: str | None) -> str:
     return label_text(field.label)
 
 
+def snapshot_readable(spec: Any, text: str | None) -> str:
+    """A created or deleted row's values as '法规类别：法律；时效状态：现行有效 …'."""
+    try:
+        snapshot = json.loads(text or "{}")
+    except ValueError:
+        return text or ""
+    return "；".join(f"{field_label(spec, column)}：{readable(spec, column, value)}" for column, value in snapshot.items())
+
+
 def row_history(spec: Any, row_id: int, limit: int = 500, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Changes of one row, newest first, one entry per save: who, when, which fields old → new (fields hidden
     from the reader left out)."""
@@ -60,10 +69,18 @@ def row_history(spec: Any, row_id: int, limit: int = 500, hidden: frozenset[str]
     changes = []
     for (at, username, action), group in groupby(entries, key=lambda e: (e.at, e.username, e.action)):
         group = list(group)
-        changes.append({
-            "at": at, "username": username, "action": action,
-            "fields": [(field_label(spec, e.field), readable(spec, e.field, e.old_value),
-                        readable(spec, e.field, e.new_value)) for e in reversed(group)
-                       if e.field and e.field not in hidden_columns],
-        })
+        fields = []
+        for e in reversed(group):
+            if e.field is None and action in ("insert", "delete"):
+                # a created or deleted row is one entry holding all its values
+                snapshot = json.loads(e.new_value if action == "insert" else e.old_value or "{}")
+                for column, value in snapshot.items():
+                    if column not in hidden_columns:
+                        old, new = (None, value) if action == "insert" else (value, None)
+                        fields.append((field_label(spec, column), readable(spec, column, old),
+                                       readable(spec, column, new)))
+            elif e.field and e.field not in hidden_columns:
+                fields.append((field_label(spec, e.field), readable(spec, e.field, e.old_value),
+                               readable(spec, e.field, e.new_value)))
+        changes.append({"at": at, "username": username, "action": action, "fields": fields})
     return changes

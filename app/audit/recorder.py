@@ -40,6 +40,12 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def snapshot_text(spec: Any, values: dict[str, Any]) -> str:
+    """A created (or deleted) row's values as one JSON object: one audit row per row, not per field."""
+    return json.dumps({name: _text(values.get(name)) for name in _columns(spec) if values.get(name) not in (None, "", [])},
+                      ensure_ascii=False)
+
+
 def _columns(spec: Any) -> list[str]:
     names = [c for f in spec.stored_fields for c in column_names(f)]
     return names + (["parent_id"] if spec.parent else [])
@@ -57,11 +63,9 @@ def _record(session: Session, flush_context: Any) -> None:
         spec = getattr(type(obj), "__register__", None)
         if spec is None:
             continue
-        for name in _columns(spec):
-            value = getattr(obj, name, None)
-            if value not in (None, "", []):
-                rows.append({**who, "register": spec.name, "row_id": obj.id, "action": "insert", "field": name,
-                             "old_value": None, "new_value": _text(value)})
+        values = {name: getattr(obj, name, None) for name in _columns(spec)}
+        rows.append({**who, "register": spec.name, "row_id": obj.id, "action": "insert", "field": None,
+                     "old_value": None, "new_value": snapshot_text(spec, values)})
     for obj in session.dirty:
         spec = getattr(type(obj), "__register__", None)
         if spec is None:
@@ -81,9 +85,9 @@ def _record(session: Session, flush_context: Any) -> None:
         spec = getattr(type(obj), "__register__", None)
         if spec is None:
             continue
-        snapshot = {name: _text(getattr(obj, name, None)) for name in _columns(spec)}
+        values = {name: getattr(obj, name, None) for name in _columns(spec)}
         rows.append({**who, "register": spec.name, "row_id": obj.id, "action": "delete", "field": None,
-                     "old_value": json.dumps(snapshot, ensure_ascii=False), "new_value": None})
+                     "old_value": snapshot_text(spec, values), "new_value": None})
     if rows:
         table = current_app.extensions["safety"].models.engine["AuditLog"].__table__
         session.connection().execute(insert(table), rows)

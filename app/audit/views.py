@@ -14,7 +14,7 @@ from app.metadata.spec import RegisterSpec
 from app.security.actor import current_actor
 from app.views import listing
 
-from .history import field_label, readable
+from .history import field_label, readable, snapshot_readable
 
 
 def _label(zh: str, en: str) -> dict:
@@ -134,7 +134,8 @@ class _LogView(BaseView):
             if field.name == "field":
                 return escape(field_label(spec, row.field) if spec else row.field or "")
             if field.name in ("old_value", "new_value") and spec is not None:
-                text = readable(spec, row.field, getattr(row, field.name))
+                value = getattr(row, field.name)
+                text = snapshot_readable(spec, value) if row.field is None and value else readable(spec, row.field, value)
                 return escape(text if len(text) <= 80 else text[:78] + "…")
             if field.name == "action":
                 return escape({"insert": gettext("Created"), "update": gettext("Changed"),

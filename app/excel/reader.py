@@ -40,6 +40,8 @@ class Sheet:
     header_row: int                       # 1-based row of the header in the file
     headers: list[str]
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+    #: (row, column) of cells holding a formula whose result was never computed (a program wrote it, not Excel)
+    formulas: set[tuple[int, int]] = field(default_factory=set)
 
 
 def clean_header(value: Any) -> str:
@@ -67,25 +69,53 @@ def _check_zip(path: Path, limits: Limits) -> None:
                                    size=total // (1024 * 1024), limit=limits.max_uncompressed // (1024 * 1024)))
 
 
-def _xlsx_row_counts(path: Path) -> dict[str, int]:
-    """Rows per worksheet part, counted by streaming its XML (nothing is kept in memory)."""
-    counts: dict[str, int] = {}
+DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
+def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, set[tuple[int, int]]]:
+    """The largest row count of the worksheets and the cells holding a formula without a computed value,
+    read by streaming the XML (nothing is kept in memory); stops as soon as a sheet is over the row limit."""
+    most = 0
+    formulas: set[tuple[int, int]] = set()
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
+            with archive.open(name) as handle:
+                declared = DIMENSION.search(handle.read(4096))
+            if declared and int(declared.group(1)) > limits.max_rows + 20:
+                return int(declared.group(1)), formulas
             rows = 0
             with archive.open(name) as handle:
                 for _event, element in iterparse(handle, events=("end",)):
-                    if element.tag.endswith("}row"):
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    if tag == "row":
                         rows += 1
-                    element.clear()
-            counts[name] = rows
-    return counts
+                        if rows > limits.max_rows + 20:
+                            return rows, formulas
+                        element.clear()
+                    elif tag == "c" and len(formulas) < 1000:
+                        children = {child.tag.rsplit("}", 1)[-1] for child in element}
+                        if "f" in children and "v" not in children:
+                            formulas.add(_cell_position(element.get("r", "")))
+            most = max(most, rows)
+    return most, formulas
 
 
-def check_file(path: Path, original_name: str, limits: Limits) -> str:
-    """Refuse what must not be parsed; returns the kind ('xlsx', 'xls', 'csv')."""
+def _cell_position(ref: str) -> tuple[int, int]:
+    """'C12' → (12, 2): 1-based row, 0-based column."""
+    match = re.match(r"([A-Z]+)(\d+)", ref)
+    if not match:
+        return (0, 0)
+    column = 0
+    for char in match.group(1):
+        column = column * 26 + ord(char) - 64
+    return int(match.group(2)), column - 1
+
+
+def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set[tuple[int, int]]]:
+    """Refuse what must not be parsed; returns the kind ('xlsx', 'xls', 'csv') and the formula cells that
+    carry no computed value."""
     suffix = Path(original_name).suffix.lower()
     if suffix == ".xlsm":
         raise UnreadableFile(_("Macro-enabled workbooks (.xlsm) are not accepted; save it as .xlsx."))
@@ -102,16 +132,16 @@ def check_file(path: Path, original_name: str, limits: Limits) -> str:
         if not magic.startswith(b"PK"):
             raise UnreadableFile(_("The file is not an Excel workbook (.xlsx) even though its name says so."))
         _check_zip(path, limits)
-        most = max(_xlsx_row_counts(path).values(), default=0)
+        most, formulas = _xlsx_scan(path, limits)
         if most > limits.max_rows + 20:
             raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
                                    "Split the file.", rows=f"{most:,}", limit=f"{limits.max_rows:,}"))
-        return "xlsx"
+        return "xlsx", formulas
     if suffix == ".xls":
         if not magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise UnreadableFile(_("The file is not an Excel 97-2003 workbook (.xls) even though its name says so."))
-        return "xls"
-    return "csv"
+        return "xls", set()
+    return "csv", set()
 
 
 def _read_csv(path: Path, limits: Limits) -> list[list[Any]]:
@@ -157,7 +187,7 @@ INSTRUCTION_TITLES = {"填写说明", "填寫說明", "Instructions", "下拉选
 def read_sheet(path: Path, original_name: str, expected: dict[str, set[str]], sheet_titles: Iterable[str],
                limits: Limits) -> tuple[Sheet, dict[str, int]]:
     """The data sheet and, for each expected column (name → accepted titles), its index in the rows."""
-    kind = check_file(path, original_name, limits)
+    kind, formulas = check_file(path, original_name, limits)
     if kind == "csv":
         name, grid = Path(original_name).stem, _read_csv(path, limits)
     else:
@@ -181,7 +211,7 @@ def read_sheet(path: Path, original_name: str, expected: dict[str, set[str]], sh
         column = titles.get(clean_header(cell))
         if column and column not in positions:
             positions[column] = index
-    sheet = Sheet(name=name, header_row=best + 1, headers=header)
+    sheet = Sheet(name=name, header_row=best + 1, headers=header, formulas=formulas)
     width = len(header)
     for offset, row in enumerate(grid[best + 1:], start=best + 2):
         values = list(row[:width]) + [None] * max(0, width - len(row))

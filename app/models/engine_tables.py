@@ -81,5 +81,30 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         reason: Mapped[str | None] = mapped_column(String(40))
         ip: Mapped[str | None] = mapped_column(String(64))
 
-    return {"DictionaryItem": DictionaryItem, "DictionaryVersion": DictionaryVersion, "SchemaChange": SchemaChange,
+    class Job(base):
+        """A background import or export: who asked, its progress, and the result kept for later."""
+
+        __tablename__ = "sys_job"
+        __table_args__ = (Index("ix_sys_job_user", "user_id", "id"),)
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        kind: Mapped[str] = mapped_column(String(10))
+        register: Mapped[str] = mapped_column(String(40))
+        user_id: Mapped[int | None] = mapped_column(Integer)
+        locale: Mapped[str] = mapped_column(String(10))
+        mode: Mapped[str | None] = mapped_column(String(20))
+        status: Mapped[str] = mapped_column(String(10))
+        stage: Mapped[str | None] = mapped_column(String(20))
+        done: Mapped[int] = mapped_column(Integer, default=0)
+        total: Mapped[int] = mapped_column(Integer, default=0)
+        file_name: Mapped[str | None] = mapped_column(String(255))
+        stored: Mapped[str | None] = mapped_column(String(255))
+        arguments: Mapped[str | None] = mapped_column(Text)
+        result: Mapped[str | None] = mapped_column(Text)
+        output: Mapped[str | None] = mapped_column(String(255))
+        message: Mapped[str | None] = mapped_column(Text)
+        created_at: Mapped[datetime] = mapped_column(DateTime)
+        heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+        finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    return {"DictionaryItem": DictionaryItem, "Job": Job, "DictionaryVersion": DictionaryVersion, "SchemaChange": SchemaChange,
             "AuditLog": AuditLog, "LoginLog": LoginLog}

@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from .actor import Actor, current_actor, in_app
 from .models import AppUser
-from .passwords import default_password
+from .passwords import default_password, default_password_hash
 from .policy import AccessDenied
 
 _INSTALLED = False
@@ -87,7 +87,7 @@ def _enterprise_accounts(session: Session, flush_context: Any, instances: Any) -
         user = AppUser(username=login, first_name=str(getattr(obj, config.name) or login)[:64], last_name="",
                        email=f"{login.lower()}@enterprise.invalid", active=True, roles=[role] if role else [],
                        enterprise_key=login, must_change_password=True,
-                       password=generate_password_hash(default_password(login)))
+                       password=default_password_hash(login))
         user._made_by_engine = True
         session.add(user)
 
@@ -128,7 +128,7 @@ def create_missing_enterprise_accounts(session: Session) -> int:
         user = AppUser(username=code, first_name=str(name or code)[:64], last_name="",
                        email=f"{code.lower()}@enterprise.invalid", active=True, roles=[role] if role else [],
                        enterprise_key=code, must_change_password=True,
-                       password=generate_password_hash(default_password(code)))
+                       password=default_password_hash(code))
         user._made_by_engine = True
         session.add(user)
     session.commit()
@@ -176,7 +176,7 @@ def _check_account_changes(session: Session, flush_context: Any, instances: Any)
 def reset_password(user: AppUser) -> str:
     """Set the default password, to be changed at the next login; returns it for the administrator."""
     password = default_password(user.username)
-    user.password = generate_password_hash(password)
+    user.password = default_password_hash(user.username)
     user.must_change_password = True
     user.locked_until = None
     user.fail_login_count = 0
@@ -198,3 +198,35 @@ def may_reset_enterprise(actor: Actor, key: str) -> bool:
     if condition is not None:
         stmt = stmt.where(condition)
     return svc.session.execute(stmt.execution_options(include_all_rows=True).limit(1)).first() is not None
+
+
+def create_accounts_for(session: Session, spec: Any, records: list[dict[str, Any]]) -> int:
+    """Accounts for enterprise rows written in bulk (an import): one INSERT for the users, one for their role."""
+    svc = current_app.extensions["safety"]
+    config = svc.registry.enterprise_accounts
+    if config is None or config.target != spec.name:
+        return 0
+    wanted: dict[str, str] = {}
+    for record in records:
+        login = record.get(config.login)
+        if login and login not in wanted:
+            wanted[login] = str(record.get(config.name) or login)[:64]
+    existing = set()
+    logins = list(wanted)
+    for start in range(0, len(logins), 2000):
+        existing |= set(session.scalars(select(AppUser.username).where(
+            AppUser.username.in_(logins[start:start + 2000]))))
+    new = [login for login in logins if login not in existing]
+    if not new:
+        return 0
+    role = current_app.appbuilder.sm.find_role(config.role)
+    now = datetime.now()
+    table = AppUser.__table__
+    ids = session.execute(insert(table).returning(table.c.id), [{
+        "username": login, "first_name": wanted[login], "last_name": "", "email": f"{login.lower()}@enterprise.invalid",
+        "active": True, "enterprise_key": login, "must_change_password": True, "created_on": now, "changed_on": now,
+        "password": default_password_hash(login)} for login in new]).scalars().all()
+    if role is not None:
+        from flask_appbuilder.security.sqla.models import assoc_user_role
+        session.execute(insert(assoc_user_role), [{"user_id": i, "role_id": role.id} for i in ids])
+    return len(new)

@@ -302,6 +302,38 @@ class RegisterController:
                          as_attachment=not inline)
 
 
+    # ---------------------------------------------------------------- Excel
+    @permitted("import")
+    def template(self) -> Any:
+        from app.excel import screens
+        return screens.download_template(self)
+
+    @permitted("import")
+    def import_page(self) -> Any:
+        from app.excel import screens
+        return screens.import_page(self)
+
+    @permitted("export")
+    def export(self) -> Any:
+        from app.excel import screens
+        return screens.export(self)
+
+    @permitted("view")
+    def job(self, job_id: int) -> Any:
+        from app.excel import screens
+        return screens.job_page(self, job_id)
+
+    @permitted("view")
+    def job_status(self, job_id: int) -> Any:
+        from app.excel import screens
+        return screens.job_json(self, job_id)
+
+    @permitted("view")
+    def job_file(self, job_id: int) -> Any:
+        from app.excel import screens
+        return screens.job_download(self, job_id)
+
+
 def _system_labels() -> dict[str, str]:
     return {"id": _("ID"), "created_at": _("Created"), "updated_at": _("Updated")}
 
@@ -370,6 +402,30 @@ class RegisterScreens(BaseView):
     @expose("/<register>/attachment/<int:pk>/<field_name>/<int:index>")
     def attachment(self, register: str, pk: int, field_name: str, index: int) -> Any:
         return self.controller(register).attachment(pk, field_name, index)
+
+    @expose("/<register>/template")
+    def template(self, register: str) -> Any:
+        return self.controller(register).template()
+
+    @expose("/<register>/import", methods=["GET", "POST"])
+    def import_page(self, register: str) -> Any:
+        return self.controller(register).import_page()
+
+    @expose("/<register>/export")
+    def export(self, register: str) -> Any:
+        return self.controller(register).export()
+
+    @expose("/<register>/jobs/<int:job_id>")
+    def job(self, register: str, job_id: int) -> Any:
+        return self.controller(register).job(job_id)
+
+    @expose("/<register>/jobs/<int:job_id>.json")
+    def job_status(self, register: str, job_id: int) -> Any:
+        return self.controller(register).job_status(job_id)
+
+    @expose("/<register>/jobs/<int:job_id>/file")
+    def job_file(self, register: str, job_id: int) -> Any:
+        return self.controller(register).job_file(job_id)
 
 
 __all__ = ["RegisterController", "RegisterScreens", "form_fieldsets", "permitted", "plain_value"]

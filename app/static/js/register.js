@@ -119,8 +119,33 @@
     });
   }
 
+  /* ---------------------------------------------------------- job progress (imports, exports) */
+  function followJob(el) {
+    var $job = $(el);
+    var status = $job.find("#job-status").data("status");
+    if (status === "done" || status === "failed") { return; }
+    var poll = function () {
+      $.getJSON($job.data("status-url")).done(function (job) {
+        var width = job.total ? Math.round(100 * job.done / job.total) : 5;
+        $job.find(".progress-bar").css("width", Math.max(5, Math.min(width, 100)) + "%");
+        $job.find("#job-count").text(job.done + (job.total ? " / " + job.total : ""));
+        if (job.status === "done" || job.status === "failed") { window.location.reload(); }
+        else { window.setTimeout(poll, 1000); }
+      }).fail(function () { window.setTimeout(poll, 3000); });
+    };
+    window.setTimeout(poll, 800);
+  }
+
   $(function () {
     initWithin(document);
+    $(".register-job").each(function () { followJob(this); });
+    $(document).on("change", "#select-all", function () { $(".row-select").prop("checked", this.checked); });
+    $(document).on("click", "#export-selected", function (e) {
+      e.preventDefault();
+      var ids = $(".row-select:checked").map(function () { return "ids=" + this.value; }).get();
+      if (!ids.length) { window.alert(I18N.tickFirst || "Tick the rows first."); return; }
+      window.location = $(this).data("base") + "&" + ids.join("&");
+    });
     $(".child-table").each(function () { initChildTable(this); });
     $(document).on("submit", "form.delete-form", function (e) {
       if (!window.confirm($(this).data("confirm"))) { e.preventDefault(); }

@@ -1,0 +1,395 @@
+"""Import a filled template: every row checked like the form (types, validators, drop-down values, references,
+uniqueness in the file and in the register, row scope), then written all together or not at all.
+
+New rows go in with bulk inserts (one audit row each, enterprise accounts made in bulk); rows updated by the
+'insert or update' mode go through the ORM, so the session's checks and per-field audit apply as on a form."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select, tuple_
+
+from app.audit.recorder import snapshot_text
+from app.i18n import label_text
+from app.metadata.spec import RegisterSpec
+from app.security.actor import Actor
+from app.security.policy import AccessPolicy
+
+from .columns import Column, import_columns, import_target
+from .convert import CellError, convert_cell
+from .reader import Limits, UnreadableFile, read_sheet
+
+Progress = Callable[[str, int, int], None]
+MAX_REPORTED = 2000   # problems kept for the page and the error workbook's notes
+
+
+@dataclass
+class CellProblem:
+    row: int            # the row number in the uploaded file (1-based, as Excel shows it)
+    column: str | None  # field name, None for the whole row
+    title: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    register: str
+    mode: str
+    sheet: str = ""
+    header_row: int = 1
+    rows: int = 0
+    valid: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[CellProblem] = field(default_factory=list)
+    problem_count: int = 0
+    refused: str | None = None          # the whole file refused (not the template, too big …)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None and self.problem_count == 0
+
+    def add(self, problem: CellProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(problem)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in self.__dict__.items() if k != "problems"},
+                "problems": [p.__dict__ for p in self.problems]}
+
+
+@dataclass
+class ParsedRow:
+    number: int
+    raw: list[Any]
+    values: dict[str, Any]
+    failed: bool = False
+    existing_id: int | None = None
+
+
+class Importer:
+    def __init__(self, app: Any, spec: RegisterSpec, actor: Actor | None, mode: str = "insert",
+                 progress: Progress | None = None):
+        self.app, self.spec, self.actor, self.mode = app, spec, actor, mode
+        self.svc = app.extensions["safety"]
+        self.policy: AccessPolicy = app.extensions["safety_policy"]
+        self.target = import_target(self.svc.registry, spec)
+        self.columns = import_columns(self.svc.registry, spec)
+        self.model = self.svc.models[self.target.name]
+        self.progress = progress or (lambda stage, done, total: None)
+        self.report = ImportReport(register=spec.name, mode=mode)
+
+    # ---------------------------------------------------------------- reading
+    def run(self, path: Path, original_name: str) -> ImportReport:
+        limits = Limits(**{k: current_app.config[f"IMPORT_{k.upper()}"] for k in Limits.__dataclass_fields__
+                           if f"IMPORT_{k.upper()}" in current_app.config})
+        titles = {c.name: c.titles() for c in self.columns}
+        imp = self.spec.import_
+        sheet_titles = [imp.sheet.text(loc) for loc in ("zh_Hans", "zh_Hant", "en")] if imp and imp.sheet else []
+        sheet_titles += [self.target.label.text(loc) for loc in ("zh_Hans", "zh_Hant", "en")]
+        try:
+            sheet, positions = read_sheet(path, original_name, titles, sheet_titles, limits)
+        except UnreadableFile as exc:
+            self.report.refused = str(exc)
+            return self.report
+        self.report.sheet, self.report.header_row = sheet.name, sheet.header_row
+        missing = [c for c in self.columns if c.required and c.name not in positions]
+        if missing:
+            self.report.refused = _("This is not the template: these required columns are missing: %(columns)s. "
+                                    "Download the template and fill it in.",
+                                    columns="、".join(c.title() for c in missing))
+            return self.report
+        self.positions = positions
+        self.report.rows = len(sheet.rows)
+        if not sheet.rows:
+            self.report.refused = _("The sheet '%(sheet)s' has no data rows below its titles.", sheet=sheet.name)
+            return self.report
+        parsed = self._convert(sheet)
+        self._resolve_references(parsed)
+        self._check_duplicates(parsed)
+        self._check_scope(parsed)
+        self.report.valid = sum(1 for row in parsed if not row.failed)
+        order = {c.name: i for i, c in enumerate(self.columns)}
+        self.report.problems.sort(key=lambda p: (p.row, order.get(p.column, -1)))
+        self.progress("validated", len(parsed), len(parsed))
+        if self.report.problem_count or self.mode == "validate":
+            return self.report
+        self._write(parsed, Path(original_name).stem)
+        return self.report
+
+    def problem(self, row: ParsedRow, column: Column | None, message: str) -> None:
+        row.failed = True
+        self.report.add(CellProblem(row.number, column.name if column else None,
+                                    column.title() if column else "", message))
+
+    def _convert(self, sheet: Any) -> list[ParsedRow]:
+        parsed = []
+        dictionaries = self.svc.dictionaries
+        total = len(sheet.rows)
+        for index, (number, raw) in enumerate(sheet.rows):
+            row = ParsedRow(number, raw, {})
+            for column in self.columns:
+                position = self.positions.get(column.name)
+                cell = raw[position] if position is not None and position < len(raw) else None
+                if (number, position) in sheet.formulas:
+                    self.problem(row, column, _("The cell holds a formula without a computed value; paste its "
+                                                "value instead (Paste Special → Values)."))
+                    continue
+                try:
+                    value = convert_cell(column.field, cell, dictionaries)
+                except CellError as exc:
+                    self.problem(row, column, str(exc))
+                    continue
+                if value is None and column.field.default is not None and column.field.default not in ("today", "now"):
+                    value = column.field.default
+                row.values[column.name] = value
+            parsed.append(row)
+            if index % 2000 == 0:
+                self.progress("read", index, total)
+        self.progress("read", total, total)
+        return parsed
+
+    # ---------------------------------------------------------------- rules over many rows
+    def _resolve_references(self, parsed: list[ParsedRow]) -> None:
+        """Reference cells name a row of the other register by its title (or #id), among the rows the
+        importing user may see."""
+        for column in self.columns:
+            if column.field.type != "reference":
+                continue
+            target_spec = self.svc.registry.register(column.field.target)
+            target = self.svc.models[target_spec.name]
+            title = column.field.display or target_spec.title_field
+            wanted = {row.values.get(column.name) for row in parsed if row.values.get(column.name)}
+            found: dict[str, list[int]] = {}
+            texts = [w for w in wanted if not w.startswith("#")]
+            ids = [int(w[1:]) for w in wanted if w.startswith("#") and w[1:].isdigit()]
+            for start in range(0, len(texts), 1000):
+                for row_id, text in self.svc.session.execute(
+                        select(target.id, getattr(target, title)).where(
+                            getattr(target, title).in_(texts[start:start + 1000]))):
+                    found.setdefault(str(text), []).append(row_id)
+            if ids:
+                for (row_id,) in self.svc.session.execute(select(target.id).where(target.id.in_(ids))):
+                    found[f"#{row_id}"] = [row_id]
+            for row in parsed:
+                text = row.values.get(column.name)
+                if not text:
+                    continue
+                matches = found.get(text, [])
+                if not matches:
+                    self.problem(row, column, _("'%(value)s' does not exist or is not available to you.", value=text))
+                elif len(matches) > 1:
+                    self.problem(row, column, _("'%(value)s' names several records; write #<id> instead.",
+                                                value=text))
+                else:
+                    row.values[column.name] = matches[0]
+
+    def _unique_rules(self) -> list[tuple[tuple[str, ...], Any]]:
+        spec = self.target
+        rules = [((f.name,), None) for f in spec.stored_fields if f.unique]
+        rules += [(rule.fields, rule.message) for rule in spec.unique]
+        return [(names, message) for names, message in rules if all(n in {c.name for c in self.columns}
+                                                                    for n in names)]
+
+    def _key(self) -> tuple[str, ...]:
+        return tuple(self.spec.import_.key) if self.spec.import_ and self.spec.import_.key else ()
+
+    def _column_of(self, name: str) -> Any:
+        field = self.target.field(name)
+        return getattr(self.model, f"{name}_id" if field.type == "reference" else name)
+
+    def _existing(self, names: tuple[str, ...], keys: set[tuple]) -> dict[tuple, int]:
+        """Rows of the whole register (not only the importer's scope) already holding these values."""
+        found: dict[tuple, int] = {}
+        keys = [k for k in keys if all(v is not None for v in k)]
+        columns = [self._column_of(n) for n in names]
+        for start in range(0, len(keys), 2000):
+            chunk = keys[start:start + 2000]
+            condition = columns[0].in_([k[0] for k in chunk]) if len(names) == 1 else tuple_(*columns).in_(chunk)
+            stmt = select(self.model.id, *columns).where(condition).execution_options(include_all_rows=True)
+            for row_id, *values in self.svc.session.execute(stmt):
+                found[tuple(values)] = row_id
+        return found
+
+    def _check_duplicates(self, parsed: list[ParsedRow]) -> None:
+        key = self._key()
+        columns = {c.name: c for c in self.columns}
+        for names, message in self._unique_rules():
+            first: dict[tuple, int] = {}
+            rows_by_key: dict[tuple, list[ParsedRow]] = {}
+            for row in parsed:
+                values = tuple(row.values.get(n) for n in names)
+                if any(v in (None, "") for v in values) and len(names) == 1:
+                    continue
+                if all(v in (None, "") for v in values):
+                    continue
+                if values in first:
+                    self.problem(row, columns[names[0]], _("Duplicate of row %(row)s of this file (%(what)s).",
+                                                           row=first[values], what=self._titles(names)))
+                else:
+                    first[values] = row.number
+                    rows_by_key.setdefault(values, []).append(row)
+            existing = self._existing(names, set(rows_by_key))
+            for values, row_id in existing.items():
+                for row in rows_by_key.get(values, []):
+                    if key and set(names) == set(key) and self.mode == "upsert":
+                        row.existing_id = row_id  # the row to update
+                        continue
+                    if self.mode == "upsert" and key:
+                        matched = self._existing(key, {tuple(row.values.get(n) for n in key)})
+                        if row_id in matched.values():
+                            continue  # the same row, found by its key: it will be updated
+                    text = label_text(message) if message else _("already exists in the register (#%(id)s)",
+                                                                  id=row_id)
+                    self.problem(row, columns[names[0]], _("Already in the register: %(reason)s", reason=text))
+        if self.mode == "upsert" and key:
+            wanted = {tuple(row.values.get(n) for n in key): row for row in parsed if not row.failed}
+            for values, row_id in self._existing(key, set(wanted)).items():
+                if values in wanted:
+                    wanted[values].existing_id = row_id
+
+    def _titles(self, names: tuple[str, ...]) -> str:
+        return "、".join(label_text(self.target.field(n).label) for n in names)
+
+    def _check_scope(self, parsed: list[ParsedRow]) -> None:
+        """Each row must fall in the importing user's scope, as a new row or as the row it updates."""
+        if self.actor is None or self.actor.is_admin:
+            return
+        owner = self.svc.registry.owner_of(self.target)
+        if self.spec.import_ and self.spec.import_.into:
+            return  # rows of one new parent: the parent is checked when it is written
+        existing_ids = [row.existing_id for row in parsed if row.existing_id]
+        editable = set()
+        if existing_ids:
+            condition = self.policy.write_condition(owner, self.actor, "edit")
+            stmt = select(self.model.id).where(self.model.id.in_(existing_ids))
+            if condition is not None:
+                stmt = stmt.where(condition)
+            editable = set(self.svc.session.scalars(stmt.execution_options(include_all_rows=True)))
+        for row in parsed:
+            if row.failed:
+                continue
+            if row.existing_id:
+                if row.existing_id not in editable:
+                    self.problem(row, None, _("The existing record #%(id)s is outside your jurisdiction; it cannot "
+                                              "be updated.", id=row.existing_id))
+                continue
+            probe = self._transient(row.values)
+            if not self.policy.row_in_scope(self.target, self.actor, probe, "add"):
+                self.problem(row, None, _("This row is outside your jurisdiction (region, department or "
+                                          "enterprise); you may not add it."))
+
+    def _transient(self, values: dict[str, Any]) -> Any:
+        obj = self.model()
+        for name, value in values.items():
+            field = self.target.field(name)
+            if field.type == "reference":
+                setattr(obj, f"{name}_id", value)
+            elif field.type == "geo":
+                setattr(obj, f"{name}_lat", value[0] if value else None)
+                setattr(obj, f"{name}_lng", value[1] if value else None)
+            else:
+                setattr(obj, name, value)
+        if self.actor is not None:
+            obj.created_by_id, obj.organisation_id = self.actor.user_id, self.actor.organisation_id
+        return obj
+
+    # ---------------------------------------------------------------- writing
+    def _record(self, values: dict[str, Any]) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for name, value in values.items():
+            field = self.target.field(name)
+            if field.type == "reference":
+                record[f"{name}_id"] = value
+            elif field.type == "geo":
+                record[f"{name}_lat"], record[f"{name}_lng"] = value if value else (None, None)
+            else:
+                record[name] = value
+        return record
+
+    def _write(self, parsed: list[ParsedRow], file_stem: str) -> None:
+        session = self.svc.session
+        if self.spec.import_ and self.spec.import_.into:
+            self._write_into_parent(parsed, file_stem)
+        else:
+            new = [row for row in parsed if not row.existing_id]
+            updates = [row for row in parsed if row.existing_id]
+            self._insert(new)
+            self._update(updates)
+        session.commit()
+        self.report.written = True
+
+    def _insert(self, rows: list[ParsedRow]) -> None:
+        if not rows:
+            return
+        session = self.svc.session
+        now = datetime.now()
+        who = {"created_by_id": self.actor.user_id if self.actor else None,
+               "updated_by_id": self.actor.user_id if self.actor else None,
+               "organisation_id": self.actor.organisation_id if self.actor else None,
+               "created_at": now, "updated_at": now}
+        table = self.model.__table__
+        audit = self.svc.models.engine["AuditLog"].__table__
+        total = len(rows)
+        for start in range(0, total, 5000):
+            chunk = rows[start:start + 5000]
+            records = [{**self._record(row.values), **who} for row in chunk]
+            ids = session.execute(insert(table).returning(table.c.id), records).scalars().all()
+            session.execute(insert(audit), [{
+                "at": now, "user_id": who["created_by_id"], "username": self.actor.username if self.actor else "system",
+                "organisation_id": who["organisation_id"], "register": self.target.name, "row_id": row_id,
+                "action": "insert", "field": None, "old_value": None,
+                "new_value": snapshot_text(self.target, record)} for row_id, record in zip(ids, records)])
+            from app.security.accounts import create_accounts_for
+            create_accounts_for(session, self.target, records)
+            self.report.inserted += len(chunk)
+            self.progress("written", min(start + 5000, total), total)
+
+    def _update(self, rows: list[ParsedRow]) -> None:
+        """Existing rows go through the ORM: the flush checks scope and locked fields, the audit is per field."""
+        session = self.svc.session
+        for index, row in enumerate(rows):
+            obj = session.get(self.model, row.existing_id)
+            changed = False
+            for name, value in self._record(row.values).items():
+                if getattr(obj, name) != value:
+                    setattr(obj, name, value)
+                    changed = True
+            if changed:
+                self.report.updated += 1
+            else:
+                self.report.unchanged += 1
+            if index % 500 == 0:
+                session.flush()
+                self.progress("written", index, len(rows))
+
+    def _write_into_parent(self, parsed: list[ParsedRow], file_stem: str) -> None:
+        """One new parent row named after the file, the sheet's rows as its children (003 checklists)."""
+        imp = self.spec.import_
+        parent_model = self.svc.models[self.spec.name]
+        parent = parent_model()
+        setattr(parent, imp.file_name, file_stem[:getattr(self.spec.field(imp.file_name), "length", 255)])
+        for f in self.spec.stored_fields:
+            if f.default is not None and f.default not in ("today", "now") and f.name != imp.file_name:
+                setattr(parent, f.name, f.default)
+        children = []
+        for row in parsed:
+            child = self.model()
+            for name, value in self._record(row.values).items():
+                setattr(child, name, value)
+            children.append(child)
+        setattr(parent, imp.into, children)
+        self.svc.session.add(parent)
+        self.svc.session.flush()  # the session's checks: may this user add one, in its scope
+        self.report.inserted = len(children)
+
+
+__all__ = ["CellProblem", "ImportReport", "Importer"]

@@ -1,0 +1,145 @@
+"""Background imports and exports: a job row per request, run by a Celery task (inline on the embedded default),
+progress written on its own connection so the page can show it while the import's transaction is still open."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from celery import shared_task
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from app.security.actor import acting_as, actor_from_id
+
+
+def job_model() -> type:
+    return current_app.extensions["safety"].models.engine["Job"]
+
+
+def jobs_folder(kind: str) -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]).parent / "jobs" / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class ProgressWriter:
+    """Progress and heartbeat of a running job, committed on a connection of its own, at most twice a second."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.last = 0.0
+        self.engine = current_app.extensions["safety"].db.engine
+
+    def __call__(self, stage: str, done: int, total: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.5:
+            return
+        self.last = now
+        table = job_model().__table__
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(table).where(table.c.id == self.job_id).values(
+                    stage=stage, done=done, total=total, heartbeat_at=datetime.now()))
+        except OperationalError:
+            # SQLite (the embedded default) has one writer: while the import writes, progress waits
+            current_app.logger.debug("progress of job %s not recorded (database busy)", self.job_id)
+
+
+def finish(job_id: int, status: str, **values: Any) -> None:
+    table = job_model().__table__
+    with current_app.extensions["safety"].db.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == job_id).values(
+            status=status, finished_at=datetime.now(), heartbeat_at=datetime.now(), **values))
+
+
+def refresh_state(job: Any) -> Any:
+    """A running job whose worker stopped beating is marked failed: its transaction never committed."""
+    stale = timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    if job.status == "running" and job.heartbeat_at and datetime.now() - job.heartbeat_at > stale:
+        with force_locale(job.locale):
+            message = _("The worker stopped before the job finished (it was killed or crashed); nothing was "
+                        "written. Upload the file again.")
+        finish(job.id, "failed", message=message)
+        session = current_app.extensions["safety"].session
+        session.expire(job)
+        session.refresh(job)
+    return job
+
+
+@shared_task(name="excel.import", acks_late=False)
+def import_task(job_id: int) -> str:
+    from .errors import write_error_workbook
+    from .importer import Importer
+
+    svc = current_app.extensions["safety"]
+    session = svc.session
+    job = session.get(job_model(), job_id)
+    progress = ProgressWriter(job_id)
+    finish_values: dict[str, Any]
+    try:
+        progress("started", 0, 0, force=True)
+        table = job_model().__table__
+        with svc.db.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == job_id).values(status="running"))
+        actor = actor_from_id(job.user_id) if job.user_id else None
+        spec = svc.registry.register(job.register)
+        with acting_as(actor), force_locale(job.locale):
+            importer = Importer(current_app, spec, actor, job.mode or "insert", progress)
+            report = importer.run(Path(job.stored), job.file_name)
+            output = None
+            if report.problem_count:
+                output = str(write_error_workbook(importer, Path(job.stored), job.file_name,
+                                                  jobs_folder("errors") / f"{job_id}.xlsx"))
+        finish_values = {"result": json.dumps(report.as_dict(), ensure_ascii=False, default=str), "output": output,
+                         "stage": "done", "done": report.rows, "total": report.rows}
+    except Exception as exc:  # the job fails as a whole; the import's own transaction is rolled back
+        session.rollback()
+        current_app.logger.exception("import job %s failed", job_id)
+        finish(job_id, "failed", message=f"{type(exc).__name__}: {exc}"[:2000])
+        return "failed"
+    finally:
+        session.remove() if hasattr(session, "remove") else None
+    finish(job_id, "done", **finish_values)
+    return "done"
+
+
+@shared_task(name="excel.export")
+def export_task(job_id: int) -> str:
+    from .export import write_export
+
+    svc = current_app.extensions["safety"]
+    session = svc.session
+    job = session.get(job_model(), job_id)
+    progress = ProgressWriter(job_id)
+    arguments = json.loads(job.arguments or "{}")
+    try:
+        progress("started", 0, 0, force=True)
+        table = job_model().__table__
+        with svc.db.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == job_id).values(status="running"))
+        actor = actor_from_id(job.user_id) if job.user_id else None
+        spec = svc.registry.register(job.register)
+        target = jobs_folder("exports") / f"{job_id}.{job.mode}"
+        with acting_as(actor), force_locale(job.locale):
+            count = write_export(spec, arguments, job.mode, target, progress)
+    except Exception as exc:
+        session.rollback()
+        current_app.logger.exception("export job %s failed", job_id)
+        finish(job_id, "failed", message=f"{type(exc).__name__}: {exc}"[:2000])
+        return "failed"
+    finally:
+        session.remove() if hasattr(session, "remove") else None
+    finish(job_id, "done", output=str(target), stage="done", done=count, total=count)
+    return "done"
+
+
+def user_jobs(user_id: int, register: str, limit: int = 20) -> list[Any]:
+    model = job_model()
+    return list(current_app.extensions["safety"].session.scalars(
+        select(model).where(model.user_id == user_id, model.register == register)
+        .order_by(model.id.desc()).limit(limit)))

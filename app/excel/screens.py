@@ -1,0 +1,132 @@
+"""The import and export screens of a register (下载模板, 导入, 导出), run behind RegisterController."""
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file
+from flask_babel import gettext as _
+
+from app.i18n import current_locale, label_text
+from app.security.actor import current_actor
+from app.views import listing
+from app.views.urls import register_url
+
+from .columns import import_columns
+from .export import write_export
+from .jobs import export_task, import_task, job_model, jobs_folder, refresh_state, user_jobs
+from .reader import EXCEL_TYPES
+from .template import build_template
+
+MODES = ("insert", "upsert", "validate")
+
+
+def download_template(controller: Any) -> Any:
+    svc = controller.services
+    data = build_template(svc, controller.register)
+    name = _("%(register)s import template", register=label_text(controller.register.label)) + ".xlsx"
+    path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+    path.write_bytes(data)
+    return send_file(path, as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def import_page(controller: Any) -> Any:
+    spec = controller.register
+    has_key = bool(spec.import_ and spec.import_.key)
+    if request.method == "POST":
+        upload = request.files.get("file")
+        mode = request.form.get("mode", "insert")
+        if mode not in MODES or (mode == "upsert" and not has_key):
+            abort(400)
+        if upload is None or not upload.filename:
+            flash(_("Choose the filled template first."), "warning")
+        else:
+            suffix = Path(upload.filename).suffix.lower()
+            stored = jobs_folder("uploads") / f"{uuid.uuid4().hex}{suffix if suffix in EXCEL_TYPES else '.bin'}"
+            upload.save(stored)
+            model = job_model()
+            job = model(kind="import", register=spec.name, user_id=g.user.id, locale=current_locale(), mode=mode,
+                        status="queued", stage="queued", done=0, total=0, file_name=Path(upload.filename).name,
+                        stored=str(stored), created_at=datetime.now())
+            session = controller.services.session
+            session.add(job)
+            session.commit()
+            job_id = job.id
+            import_task.delay(job_id)
+            return redirect(register_url(spec.name, "job", job_id=job_id))
+    columns = import_columns(controller.services.registry, spec)
+    return controller.render_template(
+        "register/import.html", title=_("Import into %(register)s", register=label_text(spec.label)), spec=spec,
+        columns=columns, has_key=has_key, jobs=user_jobs(g.user.id, spec.name),
+        key_titles="、".join(label_text(spec.field(n).label) for n in (spec.import_.key if has_key else ())),
+        label=label_text)
+
+
+def _own_job(controller: Any, job_id: int) -> Any:
+    job = controller.services.session.get(job_model(), job_id)
+    actor = current_actor()
+    if job is None or job.register != controller.register.name:
+        abort(404)
+    if job.user_id != actor.user_id and not actor.is_admin:
+        abort(403)
+    return refresh_state(job)
+
+
+def job_page(controller: Any, job_id: int) -> Any:
+    job = _own_job(controller, job_id)
+    result = json.loads(job.result) if job.result else None
+    return controller.render_template("register/job.html", title=label_text(controller.register.label),
+                                      spec=controller.register, job=job, result=result, label=label_text)
+
+
+def job_json(controller: Any, job_id: int) -> Any:
+    job = _own_job(controller, job_id)
+    result = json.loads(job.result) if job.result else {}
+    return jsonify(id=job.id, kind=job.kind, status=job.status, stage=job.stage, done=job.done, total=job.total,
+                   message=job.message, problems=result.get("problem_count"), inserted=result.get("inserted"),
+                   updated=result.get("updated"), refused=result.get("refused"), output=bool(job.output))
+
+
+def job_download(controller: Any, job_id: int) -> Any:
+    job = _own_job(controller, job_id)
+    if not job.output or not Path(job.output).exists():
+        abort(404)
+    spec = controller.register
+    if job.kind == "import":
+        name = f"{Path(job.file_name).stem}-{_('errors')}.xlsx"
+    else:
+        name = f"{label_text(spec.label)}-{job.created_at:%Y%m%d%H%M}.{job.mode}"
+    return send_file(job.output, as_attachment=True, download_name=name)
+
+
+def export(controller: Any) -> Any:
+    """The list's rows as a file: small exports at once, large ones in the background with progress."""
+    spec = controller.register
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        abort(400)
+    arguments = {key: request.args.getlist(key) for key in request.args if key not in ("format", "page")}
+    svc = controller.services
+    hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
+    req = listing.parse_list_args(spec, request.args, hidden=hidden)
+    clauses = listing.where_clauses(spec, svc.models[spec.name], req, svc.dictionaries, svc.dictionary_item)
+    inline = current_app.config["EXPORT_INLINE_ROWS"]
+    count, capped, _estimated = listing.count_rows(svc.session, svc.models[spec.name], clauses, inline)
+    if not capped:
+        target = Path(tempfile.mkstemp(suffix=f".{fmt}")[1])
+        write_export(spec, arguments, fmt, target)
+        name = f"{label_text(spec.label)}-{datetime.now():%Y%m%d%H%M}.{fmt}"
+        return send_file(target, as_attachment=True, download_name=name)
+    model = job_model()
+    job = model(kind="export", register=spec.name, user_id=g.user.id, locale=current_locale(), mode=fmt,
+                status="queued", stage="queued", done=0, total=0, arguments=json.dumps(arguments, ensure_ascii=False),
+                created_at=datetime.now())
+    svc.session.add(job)
+    svc.session.commit()
+    export_task.delay(job.id)
+    return redirect(register_url(spec.name, "job", job_id=job.id))
