@@ -77,6 +77,10 @@ class BaseConfig:
         "task_always_eager": False,
         "task_eager_propagates": True,
         "task_track_started": True,
+        "task_default_queue": os.environ.get("CELERY_QUEUE", "safety"),
+        # a job lost with its worker is not redelivered: its import rolled back, the job page says it failed
+        "task_acks_late": False,
+        "worker_prefetch_multiplier": 1,
     }
 
 

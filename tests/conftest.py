@@ -63,7 +63,7 @@ def recreate_database(url: str) -> None:
     conn.close()
 
 
-def make_app(db_name: str, tmp: Path, metadata_dirs: list[Path] | None = None, **overrides: Any):
+def make_app(db_name: str, tmp: Path, metadata_dirs: list[Path] | None = None, **overrides: Any):  # noqa: D103
     """A migrated app on its own fresh PostgreSQL database, with the admin account."""
     from app import create_app
     from app.setup import migrate_database
@@ -79,10 +79,16 @@ def make_app(db_name: str, tmp: Path, metadata_dirs: list[Path] | None = None, *
     return flask_app
 
 
+EAGER = {"task_always_eager": True, "task_eager_propagates": True, "broker_url": "memory://",
+         "result_backend": "cache+memory://"}
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory):
-    """The product as shipped (metadata/), on database safety_test."""
-    return make_app(make_url(PG_BASE).database, tmp_path_factory.mktemp("app"))
+    """The product as shipped (metadata/), on database safety_test; background tasks run inline."""
+    from config import TestConfig
+    return make_app(make_url(PG_BASE).database, tmp_path_factory.mktemp("app"),
+                    CELERY={**TestConfig.CELERY, **EAGER})
 
 
 @pytest.fixture(scope="session")
@@ -186,3 +192,67 @@ def page(browser, live_server, tmp_path) -> Iterator[Any]:
     page.base_url = live_server.url  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+# ---------------------------------------------------------------- a real Celery worker on Redis
+
+WORKER_DB = make_url(PG_BASE).database + "_worker"
+WORKER_QUEUE = f"safety-test-{os.getpid()}"
+
+
+class Worker:
+    """`celery -A app.celery_worker worker` in a subprocess, on its own queue, against the worker database."""
+
+    def __init__(self, uploads: Path):
+        import subprocess
+        import sys
+        self.log = uploads.parent / "worker.log"
+        env = dict(os.environ, APP_CONFIG="test", TEST_DATABASE_URL=database_url(WORKER_DB), CELERY_QUEUE=WORKER_QUEUE,
+                   UPLOAD_FOLDER=str(uploads))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo", "-Q", WORKER_QUEUE,
+             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"the Celery worker exited: {self.log.read_text()[-2000:]}")
+            if "ready." in self.log.read_text():
+                return
+            time.sleep(0.3)
+        pytest.fail(f"the Celery worker did not start in {timeout} s: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        import signal
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except Exception:
+                self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def worker_app(tmp_path_factory: pytest.TempPathFactory):
+    """The product on database safety_test_worker, sending its background tasks to Redis (not inline)."""
+    from config import TestConfig
+    tmp = tmp_path_factory.mktemp("worker")
+    flask_app = make_app(WORKER_DB, tmp, JOB_STALE_SECONDS=5,
+                         CELERY={**TestConfig.CELERY, "task_default_queue": WORKER_QUEUE})
+    flask_app.config["WORKER_UPLOADS"] = tmp / "uploads"
+    return flask_app
+
+
+@pytest.fixture
+def celery_worker(worker_app) -> Iterator[Worker]:
+    worker = Worker(Path(worker_app.config["UPLOAD_FOLDER"]))
+    yield worker
+    worker.stop()

@@ -51,6 +51,7 @@ class ImportReport:
     problem_count: int = 0
     refused: str | None = None          # the whole file refused (not the template, too big …)
     written: bool = False
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -77,15 +78,17 @@ class ParsedRow:
 
 class Importer:
     def __init__(self, app: Any, spec: RegisterSpec, actor: Actor | None, mode: str = "insert",
-                 progress: Progress | None = None):
-        self.app, self.spec, self.actor, self.mode = app, spec, actor, mode
+                 progress: Progress | None = None, dry_run: bool = False):
+        """``mode``: 'insert' (new rows only) or 'upsert' (update the rows found by import.key); ``dry_run``
+        checks everything and writes nothing (校验)."""
+        self.app, self.spec, self.actor, self.mode, self.dry_run = app, spec, actor, mode, dry_run
         self.svc = app.extensions["safety"]
         self.policy: AccessPolicy = app.extensions["safety_policy"]
         self.target = import_target(self.svc.registry, spec)
         self.columns = import_columns(self.svc.registry, spec)
         self.model = self.svc.models[self.target.name]
         self.progress = progress or (lambda stage, done, total: None)
-        self.report = ImportReport(register=spec.name, mode=mode)
+        self.report = ImportReport(register=spec.name, mode=mode, dry_run=dry_run)
 
     # ---------------------------------------------------------------- reading
     def run(self, path: Path, original_name: str) -> ImportReport:
@@ -120,7 +123,7 @@ class Importer:
         order = {c.name: i for i, c in enumerate(self.columns)}
         self.report.problems.sort(key=lambda p: (p.row, order.get(p.column, -1)))
         self.progress("validated", len(parsed), len(parsed))
-        if self.report.problem_count or self.mode == "validate":
+        if self.report.problem_count or self.dry_run:
             return self.report
         self._write(parsed, Path(original_name).stem)
         return self.report

@@ -89,7 +89,8 @@ def import_task(job_id: int) -> str:
         actor = actor_from_id(job.user_id) if job.user_id else None
         spec = svc.registry.register(job.register)
         with acting_as(actor), force_locale(job.locale):
-            importer = Importer(current_app, spec, actor, job.mode or "insert", progress)
+            dry_run = json.loads(job.arguments or "{}").get("dry_run", False)
+            importer = Importer(current_app, spec, actor, job.mode or "insert", progress, dry_run=dry_run)
             report = importer.run(Path(job.stored), job.file_name)
             output = None
             if report.problem_count:

@@ -22,7 +22,7 @@ from .jobs import export_task, import_task, job_model, jobs_folder, refresh_stat
 from .reader import EXCEL_TYPES
 from .template import build_template
 
-MODES = ("insert", "upsert", "validate")
+MODES = ("insert", "upsert")
 
 
 def download_template(controller: Any) -> Any:
@@ -52,7 +52,8 @@ def import_page(controller: Any) -> Any:
             model = job_model()
             job = model(kind="import", register=spec.name, user_id=g.user.id, locale=current_locale(), mode=mode,
                         status="queued", stage="queued", done=0, total=0, file_name=Path(upload.filename).name,
-                        stored=str(stored), created_at=datetime.now())
+                        stored=str(stored), created_at=datetime.now(),
+                        arguments=json.dumps({"dry_run": bool(request.form.get("dry_run"))}))
             session = controller.services.session
             session.add(job)
             session.commit()
