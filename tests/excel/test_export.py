@@ -1,0 +1,96 @@
+"""Exports: the list's rows in the user's scope, titles and labels in the user's language, formulas neutralised."""
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+
+from tests.security import factory
+from tests.security.test_writes import _client
+
+
+def _rows(app, n_home=3, n_away=2, **extra):
+    svc = app.extensions["safety"]
+    with app.app_context():
+        for i in range(n_home):
+            factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency",
+                                                 "grade": "A", "name": f"新北企业{i}", **extra})
+        for i in range(n_away):
+            factory.make_row(svc, "enterprise", {"region": factory.AWAY_TOWNSHIP, "department": "emergency",
+                                                 "name": f"朝阳企业{i}"})
+
+
+def _sheet(response):
+    assert response.status_code == 200, response.status_code
+    return [list(r) for r in openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0].iter_rows(values_only=True)]
+
+
+def test_a_county_regulators_export_holds_only_its_county(db_app):
+    _rows(db_app)
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        regulator = factory.make_user(db_app, "regulator", factory.make_org(svc)).username
+    client = _client(db_app, regulator)
+    rows = _sheet(client.get("/r/enterprise/export?format=xlsx"))
+    assert rows[0][:4] == ["企业名称", "统一社会信用代码", "企业类型", "属地"]
+    names = sorted(r[0] for r in rows[1:])
+    assert names == ["新北企业0", "新北企业1", "新北企业2"]
+    # the ids of rows outside the county are ignored even when asked for by name
+    with db_app.app_context():
+        model = svc.models["enterprise"]
+        away = [r.id for r in svc.session.query(model).execution_options(include_all_rows=True)
+                if r.name.startswith("朝阳")]
+    selected = _sheet(client.get("/r/enterprise/export?format=xlsx&" + "&".join(f"ids={i}" for i in away)))
+    assert selected[1:] == []
+
+
+def test_export_follows_filters_language_and_labels(admin, db_app):
+    _rows(db_app, n_home=2, n_away=1)
+    rows = _sheet(admin.get("/r/enterprise/export?format=xlsx&f.region=3204"))
+    assert len(rows) == 3
+    assert rows[1][2] == "危险物品类 / 危险化学品生产单位" or rows[1][2].endswith("单位")
+    assert rows[1][3] == "江苏省 / 常州市 / 新北区 / 春江街道" and rows[1][9] == "A级"
+    admin.get("/lang/en")
+    english = _sheet(admin.get("/r/enterprise/export?format=xlsx&f.region=3204"))
+    assert english[0][:2] == ["Enterprise name", "Unified social credit code"] and english[1][9] == "Grade A"
+    text = admin.get("/r/enterprise/export?format=csv&f.region=3204").data.decode("utf-8-sig")
+    parsed = list(csv.reader(io.StringIO(text)))
+    assert parsed[0][0] == "Enterprise name" and len(parsed) == 3
+
+
+def test_formulas_are_neutralised(admin, db_app):
+    _rows(db_app, n_home=1, n_away=0, address="=HYPERLINK(\"http://evil.example\",\"点击\")",
+          legal_representative="+1+cmd|' /C calc'!A0")
+    workbook = openpyxl.load_workbook(io.BytesIO(admin.get("/r/enterprise/export?format=xlsx").data))
+    cell = workbook.worksheets[0]["E2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK") and cell.quotePrefix
+    assert workbook.worksheets[0]["F2"].data_type == "s"
+    text = admin.get("/r/enterprise/export?format=csv").data.decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(text)))[1]
+    assert row[4].startswith("'=HYPERLINK") and row[5].startswith("'+1+cmd")
+
+
+def test_a_large_export_runs_as_a_job_with_a_download_link(admin, db_app):
+    _rows(db_app, n_home=12, n_away=0)
+    db_app.config["EXPORT_INLINE_ROWS"] = 10
+    try:
+        response = admin.get("/r/enterprise/export?format=xlsx")
+        assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+        status = admin.get(response.headers["Location"] + ".json").get_json()
+        assert status["status"] == "done" and status["done"] == 12
+        assert len(_sheet(admin.get(response.headers["Location"] + "/file"))) == 13
+    finally:
+        db_app.config["EXPORT_INLINE_ROWS"] = 10_000
+
+
+def test_export_needs_the_export_permission(db_app):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        row = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP})
+        factory.make_user(db_app, "enterprise_user", enterprise_key=row.uscc)
+        code = row.uscc
+    client = _client(db_app, code)
+    assert client.get("/r/enterprise/export?format=xlsx").status_code == 403
+    assert client.get("/r/enterprise/import").status_code == 403
+    assert client.get("/r/enterprise/template").status_code == 403
