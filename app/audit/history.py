@@ -54,6 +54,8 @@ def snapshot_readable(spec: Any, text: str | None) -> str:
         snapshot = json.loads(text or "{}")
     except ValueError:
         return text or ""
+    if "_import" in snapshot:
+        return _("Imported from %(source)s", source=snapshot["_import"])
     return "；".join(f"{field_label(spec, column)}：{readable(spec, column, value)}" for column, value in snapshot.items())
 
 
@@ -74,6 +76,9 @@ def row_history(spec: Any, row_id: int, limit: int = 500, hidden: frozenset[str]
             if e.field is None and action in ("insert", "delete"):
                 # a created or deleted row is one entry holding all its values
                 snapshot = json.loads(e.new_value if action == "insert" else e.old_value or "{}")
+                if "_import" in snapshot:  # written by an import: the file and its row
+                    fields.append((_("Imported from"), "", snapshot["_import"]))
+                    continue
                 for column, value in snapshot.items():
                     if column not in hidden_columns:
                         old, new = (None, value) if action == "insert" else (value, None)

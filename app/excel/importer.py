@@ -5,6 +5,7 @@ New rows go in with bulk inserts (one audit row each, enterprise accounts made i
 'insert or update' mode go through the ORM, so the session's checks and per-field audit apply as on a form."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,14 +13,16 @@ from typing import Any, Callable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 
-from app.audit.recorder import snapshot_text
 from app.i18n import label_text
 from app.metadata.spec import RegisterSpec
 from app.security.actor import Actor
 from app.security.policy import AccessPolicy
 
+from app.security.accounts import create_accounts_for
+
+from .bulk import write_rows
 from .columns import Column, import_columns, import_target
 from .convert import CellError, convert_cell
 from .reader import Limits, UnreadableFile, read_sheet
@@ -92,6 +95,7 @@ class Importer:
 
     # ---------------------------------------------------------------- reading
     def run(self, path: Path, original_name: str) -> ImportReport:
+        self.file_name = Path(original_name).name
         limits = Limits(**{k: current_app.config[f"IMPORT_{k.upper()}"] for k in Limits.__dataclass_fields__
                            if f"IMPORT_{k.upper()}" in current_app.config})
         titles = {c.name: c.titles() for c in self.columns}
@@ -137,22 +141,33 @@ class Importer:
         parsed = []
         dictionaries = self.svc.dictionaries
         total = len(sheet.rows)
+        # the same cell text converts to the same value: 应急管理, 在产 or a region path are converted once
+        caches: dict[str, dict[Any, tuple[bool, Any]]] = {c.name: {} for c in self.columns}
+        plan = [(column, self.positions.get(column.name), caches[column.name],
+                 column.field.default if column.field.default not in (None, "today", "now") else None)
+                for column in self.columns]
         for index, (number, raw) in enumerate(sheet.rows):
             row = ParsedRow(number, raw, {})
-            for column in self.columns:
-                position = self.positions.get(column.name)
-                cell = raw[position] if position is not None and position < len(raw) else None
-                if (number, position) in sheet.formulas:
+            width = len(raw)
+            for column, position, cache, default in plan:
+                cell = raw[position] if position is not None and position < width else None
+                if sheet.formulas and (number, position) in sheet.formulas:
                     self.problem(row, column, _("The cell holds a formula without a computed value; paste its "
                                                 "value instead (Paste Special → Values)."))
                     continue
-                try:
-                    value = convert_cell(column.field, cell, dictionaries)
-                except CellError as exc:
-                    self.problem(row, column, str(exc))
+                hit = cache.get(cell)
+                if hit is None:
+                    try:
+                        hit = (True, convert_cell(column.field, cell, dictionaries))
+                    except CellError as exc:
+                        hit = (False, str(exc))
+                    cache[cell] = hit
+                if not hit[0]:
+                    self.problem(row, column, hit[1])
                     continue
-                if value is None and column.field.default is not None and column.field.default not in ("today", "now"):
-                    value = column.field.default
+                value = hit[1]
+                if value is None and default is not None:
+                    value = default
                 row.values[column.name] = value
             parsed.append(row)
             if index % 2000 == 0:
@@ -214,12 +229,37 @@ class Importer:
         found: dict[tuple, int] = {}
         keys = [k for k in keys if all(v is not None for v in k)]
         columns = [self._column_of(n) for n in names]
+        if len(keys) > 2000 and self.svc.session.get_bind().dialect.name == "postgresql":
+            return self._existing_by_join(names, columns, keys)
         for start in range(0, len(keys), 2000):
             chunk = keys[start:start + 2000]
             condition = columns[0].in_([k[0] for k in chunk]) if len(names) == 1 else tuple_(*columns).in_(chunk)
             stmt = select(self.model.id, *columns).where(condition).execution_options(include_all_rows=True)
             for row_id, *values in self.svc.session.execute(stmt):
                 found[tuple(values)] = row_id
+        return found
+
+    def _existing_by_join(self, names: tuple[str, ...], columns: list[Any], keys: list[tuple]) -> dict[tuple, int]:
+        """Many keys at once: COPY them into a temporary table and join it on the register's unique index."""
+        import csv
+        import io
+        session = self.svc.session
+        connection = session.connection()
+        names_sql = ", ".join(f"k{i}" for i in range(len(names)))
+        types = ", ".join(f"k{i} {column.type.compile(dialect=connection.dialect)}" for i, column in enumerate(columns))
+        connection.exec_driver_sql("DROP TABLE IF EXISTS import_keys")
+        connection.exec_driver_sql(f"CREATE TEMP TABLE import_keys ({types}) ON COMMIT DROP")
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(keys)
+        buffer.seek(0)
+        connection.connection.cursor().copy_expert(f"COPY import_keys ({names_sql}) FROM STDIN WITH (FORMAT csv)",
+                                                   buffer)
+        table = self.model.__table__.name
+        on = " AND ".join(f"t.{column.name} = k.k{i}" for i, column in enumerate(columns))
+        rows = connection.exec_driver_sql(
+            f"SELECT t.id, {', '.join(f't.{c.name}' for c in columns)} FROM {table} t JOIN import_keys k ON {on}")
+        found = {tuple(values): row_id for row_id, *values in rows}
+        connection.exec_driver_sql("DROP TABLE import_keys")
         return found
 
     def _check_duplicates(self, parsed: list[ParsedRow]) -> None:
@@ -341,20 +381,22 @@ class Importer:
                "created_at": now, "updated_at": now}
         table = self.model.__table__
         audit = self.svc.models.engine["AuditLog"].__table__
+        username = self.actor.username if self.actor else "system"
         total = len(rows)
-        for start in range(0, total, 5000):
-            chunk = rows[start:start + 5000]
+        for start in range(0, total, 10_000):
+            chunk = rows[start:start + 10_000]
             records = [{**self._record(row.values), **who} for row in chunk]
-            ids = session.execute(insert(table).returning(table.c.id), records).scalars().all()
-            session.execute(insert(audit), [{
-                "at": now, "user_id": who["created_by_id"], "username": self.actor.username if self.actor else "system",
+            ids = write_rows(session, table, records)
+            # one audit row per imported row: created by this user, from this file's row (the values are the row's)
+            write_rows(session, audit, [{
+                "at": now, "user_id": who["created_by_id"], "username": username,
                 "organisation_id": who["organisation_id"], "register": self.target.name, "row_id": row_id,
                 "action": "insert", "field": None, "old_value": None,
-                "new_value": snapshot_text(self.target, record)} for row_id, record in zip(ids, records)])
-            from app.security.accounts import create_accounts_for
+                "new_value": json.dumps({"_import": f"{self.file_name}#{row.number}"}, ensure_ascii=False)}
+                for row_id, row in zip(ids, chunk)])
             create_accounts_for(session, self.target, records)
             self.report.inserted += len(chunk)
-            self.progress("written", min(start + 5000, total), total)
+            self.progress("written", min(start + 10_000, total), total)
 
     def _update(self, rows: list[ParsedRow]) -> None:
         """Existing rows go through the ORM: the flush checks scope and locked fields, the audit is per field."""

@@ -73,33 +73,49 @@ DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 
 
 def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, set[tuple[int, int]]]:
-    """The largest row count of the worksheets and the cells holding a formula without a computed value,
-    read by streaming the XML (nothing is kept in memory); stops as soon as a sheet is over the row limit."""
+    """The largest row count of the worksheets and the cells holding a formula without a computed value.
+
+    The XML is streamed in chunks (nothing is kept in memory); rows are counted at C speed, and only a sheet that
+    contains formulas at all is parsed for them. Stops as soon as a sheet is over the row limit."""
     most = 0
     formulas: set[tuple[int, int]] = set()
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
+            rows, has_formulas, tail = 0, False, b""
             with archive.open(name) as handle:
-                declared = DIMENSION.search(handle.read(4096))
-            if declared and int(declared.group(1)) > limits.max_rows + 20:
-                return int(declared.group(1)), formulas
-            rows = 0
-            with archive.open(name) as handle:
-                for _event, element in iterparse(handle, events=("end",)):
-                    tag = element.tag.rsplit("}", 1)[-1]
-                    if tag == "row":
-                        rows += 1
-                        if rows > limits.max_rows + 20:
-                            return rows, formulas
-                        element.clear()
-                    elif tag == "c" and len(formulas) < 1000:
-                        children = {child.tag.rsplit("}", 1)[-1] for child in element}
-                        if "f" in children and "v" not in children:
-                            formulas.add(_cell_position(element.get("r", "")))
+                head = handle.read(4096)
+                declared = DIMENSION.search(head)
+                if declared and int(declared.group(1)) > limits.max_rows + 20:
+                    return int(declared.group(1)), formulas
+                chunk = head
+                while chunk:
+                    window = tail + chunk
+                    rows += window.count(b"<row ") + window.count(b"<row>") - tail.count(b"<row ") - tail.count(b"<row>")
+                    has_formulas = has_formulas or b"<f>" in window or b"<f " in window
+                    if rows > limits.max_rows + 20:
+                        return rows, formulas
+                    tail = window[-8:]
+                    chunk = handle.read(1024 * 1024)
             most = max(most, rows)
+            if has_formulas:
+                formulas |= _formula_cells(archive, name)
     return most, formulas
+
+
+def _formula_cells(archive: zipfile.ZipFile, name: str) -> set[tuple[int, int]]:
+    found: set[tuple[int, int]] = set()
+    with archive.open(name) as handle:
+        for _event, element in iterparse(handle, events=("end",)):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "row":
+                element.clear()
+            elif tag == "c" and len(found) < 1000:
+                children = {child.tag.rsplit("}", 1)[-1] for child in element}
+                if "f" in children and "v" not in children:
+                    found.add(_cell_position(element.get("r", "")))
+    return found
 
 
 def _cell_position(ref: str) -> tuple[int, int]:

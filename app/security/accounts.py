@@ -110,7 +110,8 @@ def _follow_code_change(session: Session, row: Any, config: Any) -> None:
 
 
 def create_missing_enterprise_accounts(session: Session) -> int:
-    """Accounts for enterprise rows that have none (rows entered before enterprise_accounts was configured)."""
+    """Accounts for enterprise rows that have none (rows entered before enterprise_accounts was configured),
+    written in bulk like an import's."""
     svc = current_app.extensions["safety"]
     config = svc.registry.enterprise_accounts
     if config is None:
@@ -119,20 +120,13 @@ def create_missing_enterprise_accounts(session: Session) -> int:
     login = getattr(model, config.login)
     missing = session.execute(select(login, getattr(model, config.name)).where(
         ~login.in_(select(AppUser.username))).execution_options(include_all_rows=True)).all()
-    role = current_app.appbuilder.sm.find_role(config.role)
-    made = set()
-    for code, name in missing:
-        if not code or code in made:
-            continue
-        made.add(code)
-        user = AppUser(username=code, first_name=str(name or code)[:64], last_name="",
-                       email=f"{code.lower()}@enterprise.invalid", active=True, roles=[role] if role else [],
-                       enterprise_key=code, must_change_password=True,
-                       password=default_password_hash(code))
-        user._made_by_engine = True
-        session.add(user)
+    spec = svc.registry.register(config.target)
+    made = 0
+    for start in range(0, len(missing), 20_000):
+        records = [{config.login: code, config.name: name} for code, name in missing[start:start + 20_000]]
+        made += create_accounts_for(session, spec, records)
     session.commit()
-    return len(made)
+    return made
 
 
 def _account_exists(session: Session, login: str) -> bool:
@@ -219,14 +213,16 @@ def create_accounts_for(session: Session, spec: Any, records: list[dict[str, Any
     new = [login for login in logins if login not in existing]
     if not new:
         return 0
+    from flask_appbuilder.security.sqla.models import assoc_user_role
+
+    from app.excel.bulk import write_rows
     role = current_app.appbuilder.sm.find_role(config.role)
     now = datetime.now()
-    table = AppUser.__table__
-    ids = session.execute(insert(table).returning(table.c.id), [{
+    ids = write_rows(session, AppUser.__table__, [{
         "username": login, "first_name": wanted[login], "last_name": "", "email": f"{login.lower()}@enterprise.invalid",
         "active": True, "enterprise_key": login, "must_change_password": True, "created_on": now, "changed_on": now,
-        "password": default_password_hash(login)} for login in new]).scalars().all()
+        "password": default_password_hash(login)} for login in new], sequence="ab_user_id_seq")
     if role is not None:
-        from flask_appbuilder.security.sqla.models import assoc_user_role
-        session.execute(insert(assoc_user_role), [{"user_id": i, "role_id": role.id} for i in ids])
+        write_rows(session, assoc_user_role, [{"user_id": i, "role_id": role.id} for i in ids],
+                   sequence="ab_user_role_id_seq")
     return len(new)

@@ -12,6 +12,7 @@ from flask_login import user_logged_in
 from sqlalchemy import insert
 
 from .models import AppUser
+from .passwords import is_default_password
 
 
 class SecurityManager(FabSecurityManager):
@@ -39,7 +40,15 @@ class SecurityManager(FabSecurityManager):
                           n=minutes), "danger")
             _log_login(username, user.id, False, "locked")
             return None
-        result = super().auth_user_db(username, password)
+        default = is_default_password(user.password, user.username, password) if user is not None else None
+        if default is True and user.is_active:
+            self.update_user_auth_stat(user, True)
+            result = user
+        elif default is False:
+            self.update_user_auth_stat(user, False)
+            result = None
+        else:
+            result = super().auth_user_db(username, password)
         if result is not None:
             if result.locked_until:
                 result.locked_until = None

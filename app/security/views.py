@@ -22,7 +22,7 @@ from app.views.forms import _TranslatedMeta
 from .accounts import manageable, may_manage, may_reset_enterprise, reset_password
 from .actor import current_actor
 from .models import AppUser
-from .passwords import default_password, password_problem
+from .passwords import default_password, default_password_hash, is_default_password, password_problem
 from .policy import AccessDenied
 
 
@@ -51,7 +51,8 @@ class PasswordView(BaseView):
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
         form = PasswordForm()
         if request.method == "POST" and form.validate():
-            if not check_password_hash(user.password, form.current.data):
+            default = is_default_password(user.password, user.username, form.current.data)
+            if default is False or (default is None and not check_password_hash(user.password, form.current.data)):
                 form.current.errors = [gettext("The current password is wrong.")]
             elif form.new.data == form.current.data:
                 form.new.errors = [gettext("Choose a password other than the current one.")]
@@ -138,7 +139,7 @@ class AccountView(BaseView):
                                email=f"{form.username.data.lower()}@accounts.invalid", active=True,
                                roles=[sm.find_role(form.role.data)], organisation_id=form.organisation.data,
                                must_change_password=True,
-                               password=generate_password_hash(default_password(form.username.data)))
+                               password=default_password_hash(form.username.data))
                 sm.session.add(user)
                 sm.session.commit()
                 flash(gettext("Account %(login)s created; first password: %(password)s (to be changed at the "

@@ -1,0 +1,142 @@
+"""Import benchmark: 100,000 enterprise rows in a filled template, imported into a register that already holds
+1,000,000 rows (database safety_bench of bench/list.py), against parsing the same file and loading it with
+PostgreSQL COPY alone.
+
+    .venv/bin/python bench/import.py [--rows 100000]
+
+Both paths run inside a transaction that is rolled back, so the register keeps its 1,000,000 rows. Prints rows/s
+of the full import (parse + validate + dedup against the 1M rows + write + audit + enterprise accounts) and the
+ratio to the COPY path, against the targets: ≥ 3,000 rows/s and ≤ 3× the COPY path.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("APP_CONFIG", "test")
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/safety_bench")
+OUT = ROOT / "bench" / "out"
+
+
+def make_file(app, rows: int, path: Path) -> None:
+    """The template filled by openpyxl-free fast writing (xlsxwriter), with the template's titles."""
+    import random
+
+    import xlsxwriter
+    from stdnum.cn import uscc
+
+    from app.excel.columns import import_columns
+
+    svc = app.extensions["safety"]
+    spec = svc.registry.register("enterprise")
+    columns = import_columns(svc.registry, spec)
+    rng = random.Random(5)
+    with app.test_request_context():
+        towns = [c for c in svc.dictionaries.subtree_codes("region", "3204") if svc.dictionaries.is_leaf("region", c)]
+        paths = [svc.dictionaries.path_label("region", c, sep="/", locale="zh_Hans") for c in towns]
+        types = ["危险化学品生产单位", "危险化学品经营单位", "加油站", "城镇燃气充装企业", "餐饮企业"]
+        chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        sheet = workbook.add_worksheet("企业信息收集表")
+        titles = [("*" if c.required else "") + c.title("zh_Hans") for c in columns]
+        sheet.write_row(0, 0, titles)
+        for n in range(1, rows + 1):
+            body = "91320411" + "".join(rng.choice(chars) for _ in range(9))
+            values = {"name": f"常州基准企业{n}有限公司", "uscc": body + uscc.calc_check_digit(body),
+                      "enterprise_type": rng.choice(types), "region": rng.choice(paths), "address": f"基准路{n}号",
+                      "legal_representative": "王伟", "phone": "0519-85681234", "department": "应急管理",
+                      "status": "在产", "scale": "小型", "grade": rng.choice("ABCD") + "级",
+                      "safety_manager": "李娜", "safety_manager_mobile": f"139{n:08d}", "established_on": "2015-06-01",
+                      "employee_count": str(rng.randint(3, 500)), "registered_capital": "100.5"}
+            sheet.write_row(n, 0, [values.get(c.name, "") for c in columns])
+        workbook.close()
+
+
+def copy_path(app, path: Path) -> tuple[float, int]:
+    """Parse with calamine, map the columns, COPY into a temporary copy of the table (no checks at all)."""
+    import python_calamine
+
+    from app.extensions import db
+    start = time.perf_counter()
+    from app.excel.columns import import_columns
+    grid = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    header, body = grid[0], grid[1:]
+    svc = app.extensions["safety"]
+    columns = import_columns(svc.registry, svc.registry.register("enterprise"))
+    names = [c.name for c in columns]
+    buffer = io.StringIO()
+    for row in body:
+        buffer.write("\t".join("\\N" if v == "" else str(v).replace("\t", " ") for v in row[:len(names)]) + "\n")
+    buffer.seek(0)
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            # the same columns, no constraint, no check: the cells as they are, loaded as fast as PostgreSQL can
+            cursor.execute(f"CREATE TEMP TABLE copy_target AS SELECT {', '.join(names)} FROM reg_enterprise "
+                           "WITH NO DATA")
+            cursor.copy_expert(f"COPY copy_target ({', '.join(names)}) FROM STDIN", buffer)
+            raw.rollback()
+        finally:
+            raw.close()
+    return time.perf_counter() - start, len(body)
+
+
+def import_path(app, path: Path) -> tuple[float, object]:
+    from app.excel.importer import Importer
+    from app.extensions import db
+
+    with app.test_request_context():
+        svc = app.extensions["safety"]
+        start = time.perf_counter()
+        importer = Importer(app, svc.registry.register("enterprise"), None, "insert")
+        # the import's own commit is turned into a rollback, so the 1,000,000 rows stay as they are
+        session = db.session
+        session.commit = session.flush  # type: ignore[method-assign]
+        report = importer.run(path, "企业信息.xlsx")
+        elapsed = time.perf_counter() - start
+        session.rollback()
+    return elapsed, report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    from app import create_app
+    import logging
+    logging.getLogger("flask_appbuilder").setLevel(logging.ERROR)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=DATABASE_URL, UPLOAD_FOLDER=OUT / "uploads")
+    with app.app_context():
+        from sqlalchemy import text
+        from app.extensions import db
+        existing = db.session.execute(text("SELECT count(*) FROM reg_enterprise")).scalar()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"import-{args.rows}.xlsx"
+    if not path.exists():
+        make_file(app, args.rows, path)
+    print(f"file: {path.name}, {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB; register holds {existing:,} rows")
+    copy_seconds, copied = copy_path(app, path)
+    print(f"parse + COPY alone:   {copy_seconds:6.2f} s  ({copied / copy_seconds:,.0f} rows/s)")
+    import_seconds, report = import_path(app, path)
+    assert report.ok and report.inserted == args.rows, (report.refused, report.problem_count, report.problems[:3])
+    rate = args.rows / import_seconds
+    ratio = import_seconds / copy_seconds
+    print(f"full import:          {import_seconds:6.2f} s  ({rate:,.0f} rows/s; parse, check every cell, dedup "
+          f"against {existing:,} rows, write, audit, enterprise accounts)")
+    print(f"ratio import / COPY:  {ratio:.2f}x")
+    ok = rate >= 3000 and ratio <= 3
+    print(f"VERDICT: {'PASS' if ok else 'FAIL'} - {rate:,.0f} rows/s (target >= 3,000), {ratio:.2f}x the COPY path "
+          f"(target <= 3x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
