@@ -21,8 +21,7 @@ import os
 import random
 import sys
 import zipfile
-import zlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -125,17 +124,16 @@ def excel_serial(day: date) -> int:
 
 
 def id_card(body17: str) -> str:
+    """A valid resident ID number (GB 11643) from its first 17 digits."""
     from stdnum.cn import ric
-    return body17 + ric.calc_check_digit(body17)
+    number = body17 + ric.calc_check_digit(body17 + "0")  # stdnum expects a placeholder check digit
+    assert ric.is_valid(number), number
+    return number
 
 
 # ---------------------------------------------------------------- enterprise rows
 
 ENTERPRISE_TITLES = dict((n, t) for n, t, _ in import_columns("enterprise"))
-
-
-def _enterprise(**values: Any) -> dict[str, Any]:
-    return values
 
 
 def messy_enterprises() -> list[dict[str, Any]]:
@@ -146,7 +144,7 @@ def messy_enterprises() -> list[dict[str, Any]]:
     path = region_path
     station = make_uscc("91", 104)
     rows = [
-        _enterprise(name="常州华锦新材料有限公司 ", uscc=full_width(make_uscc("91", 101)),
+        dict(name="常州华锦新材料有限公司 ", uscc=full_width(make_uscc("91", 101)),
                     enterprise_type="危险化学品生产单位", region=path("春江街道"),
                     address="常州市新北区春江街道港区中路88号", legal_representative="王伟", phone="0519-85681234",
                     department="应急管理", status="在产", scale="中型", grade="B级", safety_manager="李强",
@@ -154,7 +152,7 @@ def messy_enterprises() -> list[dict[str, Any]]:
                     employee_count="120", registered_capital=5000, licence_name="安全生产许可证",
                     licence_number="（苏）WH安许证字〔D00123〕", licence_expires_on=date(2026, 5, 31),
                     business_scope="丙烯酸树脂、涂料用助剂生产"),
-        _enterprise(name="常州新北港华燃气有限公司", uscc=make_uscc("91", 102),
+        dict(name="常州新北港华燃气有限公司", uscc=make_uscc("91", 102),
                     enterprise_type="城镇燃气类/管道燃气经营企业", region=path("三井街道") + " ",
                     address="常州市新北区太湖东路9号", legal_representative="张建国", phone="0519－85120000",
                     department="住房和城乡建设", status="在产", scale="大型", grade="A级", safety_manager="陈静",
@@ -162,7 +160,7 @@ def messy_enterprises() -> list[dict[str, Any]]:
                     registered_capital="12000", licence_name="燃气经营许可证",
                     licence_number="苏202104110001G", licence_expires_on="2027年3月31日",
                     business_scope="管道天然气供应；燃气设施维护"),
-        _enterprise(name="常州市新北区龙虎塘华通液化气供应站", uscc=make_uscc("92", 103),
+        dict(name="常州市新北区龙虎塘华通液化气供应站", uscc=make_uscc("92", 103),
                     enterprise_type="瓶装液化石油气经营企业", region=path("龙虎塘街道"),
                     address="常州市新北区龙虎塘街道通江北路218号", legal_representative="周海",
                     phone="13775201234", department="住房和城乡建设", status="在产", scale="微型",
@@ -170,25 +168,25 @@ def messy_enterprises() -> list[dict[str, Any]]:
                     employee_count="6", licence_name="燃气经营许可证", licence_number="苏202004110017P",
                     licence_expires_on=excel_serial(date(2025, 12, 31))),
         # 004 Q38: one enterprise with two types is two rows (same code and address)
-        _enterprise(name="中石化常州新北新桥加油站", uscc=station, enterprise_type="加油站",
+        dict(name="中石化常州新北新桥加油站", uscc=station, enterprise_type="加油站",
                     region=path("新桥街道"), address="常州市新北区新桥街道汉江路368号",
                     legal_representative="刘洋", phone="0519-85551234", department="商务", status="在产",
                     scale="小型", grade="B级", safety_manager="吴斌", safety_manager_mobile="15861112222",
                     established_on=date(2008, 9, 18), employee_count=18, registered_capital="50",
                     licence_name="成品油零售经营批准证书", licence_number="油零售证书第3204025号"),
-        _enterprise(name="中石化常州新北新桥加油站", uscc=station, enterprise_type="危险物品类/危险化学品经营单位",
+        dict(name="中石化常州新北新桥加油站", uscc=station, enterprise_type="危险物品类/危险化学品经营单位",
                     region=path("新桥街道"), address="常州市新北区新桥街道汉江路368号",
                     legal_representative="刘洋", phone="0519-85551234", department="应急管理", status="在产",
                     scale="小型", grade="B级", safety_manager="吴斌", safety_manager_mobile="15861112222",
                     established_on=date(2008, 9, 18), employee_count=18, registered_capital="50",
                     licence_name="危险化学品经营许可证", licence_number="苏常危化经字〔2023〕000321",
                     licence_expires_on="2026/8/20"),
-        _enterprise(name="常州市魏村华润液化气充装站", uscc=make_uscc("91", 105),
+        dict(name="常州市魏村华润液化气充装站", uscc=make_uscc("91", 105),
                     enterprise_type="城镇燃气充装企业", region=path("魏村街道"),
                     address="常州市新北区魏村街道江边路6号", legal_representative="钱文", phone="0519-85810088",
                     department="住房和城乡建设", status="停产", scale="小型", grade="C级",
                     established_on="2011-04-26", employee_count="25", registered_capital="300.5"),
-        _enterprise(name="常州恒泰化工有限公司", uscc=full_width(make_uscc("91", 106)),
+        dict(name="常州恒泰化工有限公司", uscc=full_width(make_uscc("91", 106)),
                     enterprise_type="危险物品类/危险化学品生产单位", region=path("春江街道"),
                     address="常州市新北区春江街道圩塘江边工业园长江北路1号", legal_representative="孙立新",
                     phone="0519-85900001", department="应急管理", status="在产", scale="中型", grade="A级",
@@ -196,64 +194,64 @@ def messy_enterprises() -> list[dict[str, Any]]:
                     employee_count=210, registered_capital="8000.00", licence_name="安全生产许可证",
                     licence_number="（苏）WH安许证字〔D00456〕", licence_expires_on=date(2025, 11, 30),
                     business_scope="氯碱产品生产"),
-        _enterprise(name="常州市新北区薛家老街饭店", uscc=make_uscc("92", 107), enterprise_type="餐饮企业",
+        dict(name="常州市新北区薛家老街饭店", uscc=make_uscc("92", 107), enterprise_type="餐饮企业",
                     region=path("薛家镇"), address="常州市新北区薛家镇薛家老街12号", legal_representative="蒋红",
                     phone="13915098765", department="市场监管", status="在产", scale="微型",
                     employee_count="8"),
-        _enterprise(name="常州市新北区罗溪中学", uscc=make_uscc("12", 108), enterprise_type="学校",
+        dict(name="常州市新北区罗溪中学", uscc=make_uscc("12", 108), enterprise_type="学校",
                     region=path("罗溪镇"), address="常州市新北区罗溪镇罗溪路1号", legal_representative="朱明",
                     phone="0519-83530011", department="教育", status="在产", employee_count="156"),
-        _enterprise(name="常州市新北区三井人民医院", uscc=make_uscc("12", 109), enterprise_type="医院",
+        dict(name="常州市新北区三井人民医院", uscc=make_uscc("12", 109), enterprise_type="医院",
                     region=path("三井街道"), address="常州市新北区三井街道晋陵北路120号",
                     legal_representative="何平", phone="0519-85101120", department="卫生健康", status="在产",
                     scale="中型", employee_count="430"),
-        _enterprise(name="常州孟河汽车配件有限公司", uscc=make_uscc("91", 110), enterprise_type="机械行业",
+        dict(name="常州孟河汽车配件有限公司", uscc=make_uscc("91", 110), enterprise_type="机械行业",
                     region=path("孟河镇"), address="常州市新北区孟河镇通江北路18号", legal_representative="沈杰",
                     department="工业和信息化", status="在产", scale="小型", grade="C级",
                     established_on="2012.10.08", employee_count="64", registered_capital="1,200"),
-        _enterprise(name="常州奔牛港务危险品运输有限公司", uscc=make_uscc("91", 111),
+        dict(name="常州奔牛港务危险品运输有限公司", uscc=make_uscc("91", 111),
                     enterprise_type="危险货物道路运输企业", region=path("奔牛镇"),
                     address="常州市新北区奔牛镇港区路5号", legal_representative="韩冰", phone="0519-86681234",
                     department="交通运输", status="在产", scale="小型", grade="B级", safety_manager="韩冰",
                     safety_manager_mobile="13685211234", established_on="20130508", employee_count="45",
                     licence_name="道路运输经营许可证", licence_number="苏交运管许可常字320411300123号"),
-        _enterprise(name="常州西夏墅燃气具制造有限公司", uscc=make_uscc("91", 112),
+        dict(name="常州西夏墅燃气具制造有限公司", uscc=make_uscc("91", 112),
                     enterprise_type="燃气具及配件生产企业", region=path("西夏墅镇"),
                     address="常州市新北区西夏墅镇东南路30号", legal_representative="杨帆", phone="0519-85711234",
                     department="市场监管", status="在产", scale="小型", employee_count="38",
                     registered_capital="500"),
         # a shop without a business licence gives the operator's mobile (typed full-width) as its code
-        _enterprise(name="新桥便民液化气店", uscc=full_width("13861234567"),
+        dict(name="新桥便民液化气店", uscc=full_width("13861234567"),
                     enterprise_type="瓶装液化石油气经营企业", region=path("新桥街道"),
                     address="常州市新北区新桥街道新桥菜场东侧2号", legal_representative="许大军",
                     phone="13861234567", department="住房和城乡建设", status="在产", scale="微型",
                     employee_count="2"),
-        _enterprise(name="常州龙城特种设备检验有限公司", uscc=make_uscc("91", 113),
+        dict(name="常州龙城特种设备检验有限公司", uscc=make_uscc("91", 113),
                     enterprise_type="特种设备检验机构", region=path("龙虎塘街道"),
                     address="常州市新北区龙虎塘街道汉江西路3号", legal_representative="邹强",
                     department="市场监管", status="在产", scale="小型", employee_count="22"),
-        _enterprise(name="常州江畔物流仓储有限公司", uscc=make_uscc("91", 114),
+        dict(name="常州江畔物流仓储有限公司", uscc=make_uscc("91", 114),
                     enterprise_type="危险化学品储存单位", region=path("春江街道"),
                     address="常州市新北区春江街道港区北路66号", legal_representative="袁凯",
                     phone="0519-85779900", department="应急管理", status="试生产", scale="中型", grade="C级",
                     safety_manager="唐亮", safety_manager_mobile=full_width("15950123456"),
                     established_on=date(2019, 8, 1), employee_count="88", registered_capital="2000"),
-        _enterprise(name="常州奔牛烟花爆竹零售点", uscc=make_uscc("92", 115), enterprise_type="烟花爆竹零售单位",
+        dict(name="常州奔牛烟花爆竹零售点", uscc=make_uscc("92", 115), enterprise_type="烟花爆竹零售单位",
                     region=path("奔牛镇"), address="常州市新北区奔牛镇人民路99号", legal_representative="丁伟",
                     phone="13584561234", department="应急管理", status="停业", scale="微型"),
-        _enterprise(name="常州罗溪建材有限公司", uscc=make_uscc("91", 116), enterprise_type="建材行业",
+        dict(name="常州罗溪建材有限公司", uscc=make_uscc("91", 116), enterprise_type="建材行业",
                     region=path("罗溪镇"), address="常州市新北区罗溪镇工业集中区8号", legal_representative="潘强",
                     department="工业和信息化", status="在产", scale="小型", grade="D级",
                     established_on="2016-11-11", employee_count="40"),
-        _enterprise(name="常州薛家汽车客运有限公司", uscc=make_uscc("91", 117), enterprise_type="交通运输",
+        dict(name="常州薛家汽车客运有限公司", uscc=make_uscc("91", 117), enterprise_type="交通运输",
                     region=path("薛家镇"), address="常州市新北区薛家镇府西路2号", legal_representative="彭辉",
                     phone="0519-85132222", department="交通运输", status="在产", scale="中型",
                     employee_count="150", registered_capital="3000"),
-        _enterprise(name="常州三井颐养院", uscc=make_uscc("52", 118), enterprise_type="民政服务机构",
+        dict(name="常州三井颐养院", uscc=make_uscc("52", 118), enterprise_type="民政服务机构",
                     region=path("三井街道"), address="常州市新北区三井街道河海中路55号", legal_representative="曹敏",
                     phone="0519-85108899", department="民政", status="在产", scale="小型",
                     employee_count="35"),
-        _enterprise(name="常州新北兴达化学品贸易有限公司", uscc=make_uscc("91", 119),
+        dict(name="常州新北兴达化学品贸易有限公司", uscc=make_uscc("91", 119),
                     enterprise_type="危险化学品经营单位", region=path("龙虎塘街道"),
                     address="常州市新北区龙虎塘街道龙锦路508号", legal_representative="邵峰",
                     phone="0519-85211234", department="应急管理", status="在产", scale="小型", grade="B级",
@@ -545,18 +543,48 @@ def write_sparse_cells(path: Path) -> None:
     wb.save(path)
 
 
+def write_sparse_xls(path: Path) -> None:
+    """The .xls variant: a header, one row and a stray cell in the last cell BIFF8 has (IV65536): ~6 KB."""
+    import xlwt
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet(sheet_title("enterprise"))
+    for column, title in enumerate(header(import_columns("enterprise"))):
+        ws.write(0, column, title)
+    for column, value in enumerate(_plain_rows()[0]):
+        if value is not None:
+            ws.write(1, column, value.isoformat() if isinstance(value, date) else value)
+    ws.write(65535, 255, "备注")
+    wb.save(str(path))
+
+
+def write_wide_csv(path: Path) -> None:
+    """A 10 MB CSV whose header row has ten million empty columns after the titles (one line of commas)."""
+    with path.open("wb") as handle:
+        handle.write(",".join(header(import_columns("enterprise"))).encode("utf-8-sig"))
+        handle.write(b"," * 10_000_000 + b"\r\n")
+        for row in _plain_rows():
+            handle.write(",".join("" if v is None else str(v) for v in row).encode() + b"\r\n")
+
+
 def write_damaged(path: Path) -> None:
-    """A valid workbook whose data sheet was damaged in transit: one byte changed, the CRC no longer matches."""
+    """A valid workbook whose data sheet was damaged in transit: one byte of the sheet changed ('A2' → 'A3' in a
+    cell reference, still well-formed XML), so the member's CRC-32 no longer matches."""
     source = _small_enterprise_workbook()
     with zipfile.ZipFile(io.BytesIO(source)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
             info.compress_type = zipfile.ZIP_STORED
             dst.writestr(info, data)
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.getinfo("xl/worksheets/sheet2.xml")
     raw = bytearray(path.read_bytes())
-    marker = raw.find("常州华锦".encode())
-    raw[marker] ^= 0x01
+    start = raw.index(b'r="A2"', sheet.header_offset)
+    assert start < sheet.header_offset + 30 + len(sheet.filename) + sheet.compress_size + 64
+    raw[start + 4] = ord("3")
     path.write_bytes(bytes(raw))
+
+
+DATE_FIELDS = {n for n, f in _fields(register("enterprise")).items() if f["type"] == "date"}
 
 
 def _plain_rows() -> list[list[Any]]:
@@ -569,6 +597,8 @@ def _plain_rows() -> list[list[Any]]:
         plain = []
         for name in columns:
             value = values.get(name)
+            if name in DATE_FIELDS and isinstance(value, int):  # a serial typed in a General cell: a date here
+                value = date(1899, 12, 30) + timedelta(days=value)
             if isinstance(value, str):
                 value = normalize("NFKC", value).strip() if name in ("uscc", "safety_manager_mobile") else value
             plain.append(value)
@@ -623,9 +653,9 @@ PERSONNEL = [
     ("李娜", "13912345679", "应急管理", "是", "管理员", "32041119900215242", "副局长", "32040012346", "2026/12/31"),
     ("王强", "13801501234", "住房和城乡建设", "是", "检查员", "32040219880808331", "科员", "32040022001", None),
     ("刘洋", "13776541234", TYPED_DEPARTMENT, "是", "检查员", "32041119920101441", "科员", "32040012347", None),
-    ("陈静", "15161123456", "应急管理", "否", "技术专家", "32010619751120552", "高级工程师", None, None),
+    ("陈静", "15161123456", "应急管理", "否", "技术专家", "32010619830808552", "高级工程师", None, None),
     ("杨帆", "18912345670", "市场监管", "是", "工作人员", "32041119950630662", None, None, None),
-    ("赵磊", "13382201234", "应急管理", "否", "技术专家", "32040419700501771", "注册安全工程师", None, None),
+    ("赵磊", "13382201234", "应急管理", "否", "技术专家", "32040219840501771", "注册安全工程师", None, None),
     ("黄敏", "13685201234", "交通运输", "是", "检查员", "32041119870909882", "科员", "32040033012", "2028年1月31日"),
 ]
 #: the Excel row of the typed department (header on row 1)
@@ -732,6 +762,8 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
     "macro.xlsx": write_macro,
     "sparse_cells.xlsx": write_sparse_cells,
     "damaged.xlsx": write_damaged,
+    "sparse_cells.xls": write_sparse_xls,
+    "wide.csv": write_wide_csv,
     "enterprise.xls": write_xls,
     "enterprise.csv": write_csv_utf8,
     "enterprise_gbk.csv": write_csv_gbk,

@@ -56,7 +56,10 @@ def snapshot_readable(spec: Any, text: str | None) -> str:
         return text or ""
     if "_import" in snapshot:
         return _("Imported from %(source)s", source=snapshot["_import"])
-    return "；".join(f"{field_label(spec, column)}：{readable(spec, column, value)}" for column, value in snapshot.items())
+    from app.i18n import current_locale
+    colon, semicolon = (": ", "; ") if current_locale() == "en" else ("：", "；")
+    return semicolon.join(f"{field_label(spec, column)}{colon}{readable(spec, column, value)}"
+                          for column, value in snapshot.items())
 
 
 def row_history(spec: Any, row_id: int, limit: int = 500, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:

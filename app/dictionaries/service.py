@@ -14,7 +14,7 @@ from app.metadata.spec import DictionaryItem as ItemSpec
 LOCALE_INDEX = {"zh_Hans": 0, "zh_Hant": 1, "en": 2}
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     code: str
     parent: str | None
@@ -34,8 +34,18 @@ class Tree:
     kind: str
     nodes: dict[str, Node]
     roots: list[str]
-    #: label (any language, stripped) → codes with that label, for imports and quick lookups
-    by_label: dict[str, list[str]] = field(default_factory=dict)
+    _by_label: dict[str, list[str]] | None = None
+
+    @property
+    def by_label(self) -> dict[str, list[str]]:
+        """Label (any language) → codes with that label; built on first use (imports), 15 MB for the regions."""
+        if self._by_label is None:
+            index: dict[str, list[str]] = {}
+            for node in self.nodes.values():
+                for text in set(node.labels):
+                    index.setdefault(text.strip(), []).append(node.code)
+            self._by_label = index
+        return self._by_label
 
 
 def _nodes_from_spec(items: Iterable[ItemSpec]) -> list[tuple[str, str | None, tuple[str, str, str], str | None]]:
@@ -56,7 +66,9 @@ def build_tree(name: str, kind: str,
                rows: Iterable[tuple[str, str | None, tuple[str, str, str], str | None]]) -> Tree:
     nodes: dict[str, Node] = {}
     for sort, (code, parent, labels, color) in enumerate(rows):
-        nodes[code] = Node(code, parent, labels, sort, color)
+        zh, zh_hant, en = labels
+        # one string object when the Traditional form is the same (many place names): 44,703 regions held once
+        nodes[code] = Node(code, parent, (zh, zh if zh_hant == zh else zh_hant, en), sort, color)
     roots = []
     for node in nodes.values():
         if node.parent and node.parent in nodes:
@@ -69,17 +81,13 @@ def build_tree(name: str, kind: str,
         code, depth = stack.pop()
         nodes[code].depth = depth
         stack.extend((child, depth + 1) for child in nodes[code].children)
-    by_label: dict[str, list[str]] = {}
-    for node in nodes.values():
-        for text in set(node.labels):
-            by_label.setdefault(text.strip(), []).append(node.code)
-    return Tree(name, kind, nodes, roots, by_label)
+    return Tree(name, kind, nodes, roots)
 
 
 class DictionaryService:
     """In-memory dictionaries: YAML ones at once, packaged ones (regions) from the database on first use."""
 
-    def __init__(self, registry: Registry, load_rows: Callable[[str], list[tuple]]):
+    def __init__(self, registry: Registry, load_rows: Callable[[str], Iterable[tuple]]):
         self.registry = registry
         self._load_rows = load_rows
         self._trees: dict[str, Tree] = {}
@@ -217,13 +225,16 @@ class DictionaryService:
         return found
 
 
-def load_rows_from_db(session_factory: Callable[[], Any], item_class: type) -> Callable[[str], list[tuple]]:
-    def load(dictionary: str) -> list[tuple]:
+def load_rows_from_db(session_factory: Callable[[], Any], item_class: type) -> Callable[[str], Iterable[tuple]]:
+    def load(dictionary: str) -> Iterable[tuple]:
         session = session_factory()
+        # streamed: the 44,703 regions never sit in memory twice (as result rows and as nodes)
         rows = session.execute(
             select(item_class.code, item_class.parent_code, item_class.label_zh, item_class.label_zh_hant,
                    item_class.label_en, item_class.color)
-            .where(item_class.dictionary == dictionary).order_by(item_class.sort)).all()
-        return [(code, parent, (zh, zh_hant, en), color) for code, parent, zh, zh_hant, en, color in rows]
+            .where(item_class.dictionary == dictionary).order_by(item_class.sort)
+            .execution_options(yield_per=2000))
+        for code, parent, zh, zh_hant, en, color in rows:
+            yield code, parent, (zh, zh_hant, en), color
 
     return load

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from app.dictionaries import DictionaryService
 from app.metadata.spec import FieldBase
-from app.metadata.validators import normalize_value, run_validators
+from app.metadata.validators import is_code, normalize_value, run_validators
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "对"}
@@ -105,14 +105,14 @@ def _boolean(value: Any) -> bool:
 def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) -> Any:
     """The stored value for the cell (None when empty); references are resolved later, in bulk."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if field.required and field.type != "boolean":
+        if field.required and field.type != "boolean" and field.default is None:
             raise CellError(_("This field is required."))
-        return None
+        return None  # the importer applies the field's default
     match field.type:
         case "string" | "text":
             text = text_of(raw) if field.type == "string" else str(raw).strip()
-            if field.validators:
-                text = normalize_value(field, half_width(text))
+            # a code (USCC, mobile, CAS …) typed with full-width characters becomes ASCII; names keep their （）
+            text = normalize_value(field, half_width(text) if is_code(field) else text)
             if field.type == "string" and len(text) > field.length:
                 raise CellError(_("At most %(max)d characters.", max=field.length))
             failures = run_validators(field, text)
@@ -136,11 +136,12 @@ def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) ->
         case "datetime":
             return _datetime(raw)
         case "enum":
-            parts = [half_width(p) for p in re.split(r"[,，、;；]", text_of(raw)) if p.strip()] \
-                if field.multiple else [half_width(text_of(raw))]
+            parts = [p.strip() for p in re.split(r"[,，、;；]", text_of(raw)) if p.strip()] \
+                if field.multiple else [text_of(raw)]
             codes = []
             for part in parts:
-                code = dictionaries.code_for_label(field.dictionary, part)
+                code = dictionaries.code_for_label(field.dictionary, part) or \
+                    dictionaries.code_for_label(field.dictionary, half_width(part))
                 if code is None:
                     raise CellError(_("'%(value)s' is not in the drop-down list; choose one of its values.",
                                       value=part))
@@ -156,7 +157,7 @@ def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) ->
                 raise CellError(_("Please choose down to the last level."))
             return code
         case "reference":
-            return half_width(text_of(raw))
+            return text_of(raw)  # a name as typed: （区安委办） stays full-width
         case "geo":
             parts = re.split(r"[,，\s]+", half_width(text_of(raw)))
             try:

@@ -84,6 +84,8 @@ class Importer:
                  progress: Progress | None = None, dry_run: bool = False):
         """``mode``: 'insert' (new rows only) or 'upsert' (update the rows found by import.key); ``dry_run``
         checks everything and writes nothing (校验)."""
+        if mode not in ("insert", "upsert"):
+            raise ValueError(f"unknown import mode {mode!r}: 'insert' or 'upsert' (and dry_run=True to check only)")
         self.app, self.spec, self.actor, self.mode, self.dry_run = app, spec, actor, mode, dry_run
         self.svc = app.extensions["safety"]
         self.policy: AccessPolicy = app.extensions["safety_policy"]
@@ -270,10 +272,8 @@ class Importer:
             rows_by_key: dict[tuple, list[ParsedRow]] = {}
             for row in parsed:
                 values = tuple(row.values.get(n) for n in names)
-                if any(v in (None, "") for v in values) and len(names) == 1:
-                    continue
-                if all(v in (None, "") for v in values):
-                    continue
+                if any(v in (None, "") for v in values):
+                    continue  # as in the database, a combination with an empty part repeats nothing
                 if values in first:
                     self.problem(row, columns[names[0]], _("Duplicate of row %(row)s of this file (%(what)s).",
                                                            row=first[values], what=self._titles(names)))

@@ -10,6 +10,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -30,6 +31,10 @@ class Limits:
     max_uncompressed: int = 300 * 1024 * 1024
     max_ratio: int = 200
     max_rows: int = 200_000
+    #: rows × columns of a sheet's used area: a parser holds the area densely (one stray cell at XFD200000
+    #: would be 3 billion cells)
+    max_cells: int = 10_000_000
+    max_columns: int = 16_384
 
 
 @dataclass
@@ -69,7 +74,15 @@ def _check_zip(path: Path, limits: Limits) -> None:
                                    size=total // (1024 * 1024), limit=limits.max_uncompressed // (1024 * 1024)))
 
 
-DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)(\d+)"')
+CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})\d')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + char - 64
+    return number
 
 
 def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, set[tuple[int, int]]]:
@@ -83,12 +96,14 @@ def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, set[tuple[int, int]]]:
         for name in archive.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
-            rows, has_formulas, tail = 0, False, b""
+            rows, has_formulas, tail, widest = 0, False, b"", 0
             with archive.open(name) as handle:
                 head = handle.read(4096)
                 declared = DIMENSION.search(head)
-                if declared and int(declared.group(1)) > limits.max_rows + 20:
-                    return int(declared.group(1)), formulas
+                if declared and int(declared.group(2)) > limits.max_rows + 20:
+                    return int(declared.group(2)), formulas
+                if declared and int(declared.group(2)) * _column_number(declared.group(1)) > limits.max_cells:
+                    raise UnreadableFile(_too_wide(int(declared.group(2)), _column_number(declared.group(1)), limits))
                 chunk = head
                 while chunk:
                     window = tail + chunk
@@ -96,12 +111,23 @@ def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, set[tuple[int, int]]]:
                     has_formulas = has_formulas or b"<f>" in window or b"<f " in window
                     if rows > limits.max_rows + 20:
                         return rows, formulas
-                    tail = window[-8:]
+                    columns = CELL_COLUMN.findall(window)
+                    if columns:
+                        widest = max(widest, max(_column_number(c) for c in set(columns)))
+                    tail = window[-16:]
                     chunk = handle.read(1024 * 1024)
+            if rows * max(widest, 1) > limits.max_cells or widest > limits.max_columns:
+                raise UnreadableFile(_too_wide(rows, widest, limits))
             most = max(most, rows)
             if has_formulas:
                 formulas |= _formula_cells(archive, name)
     return most, formulas
+
+
+def _too_wide(rows: int, columns: int, limits: Limits) -> str:
+    return _("The sheet's used area is %(rows)s rows × %(columns)s columns, more than %(cells)s cells: a cell far "
+             "from the data (or a whole formatted column) makes it so. Delete the empty rows and columns after the "
+             "data and upload again.", rows=f"{rows:,}", columns=f"{columns:,}", cells=f"{limits.max_cells:,}")
 
 
 def _formula_cells(archive: zipfile.ZipFile, name: str) -> set[tuple[int, int]]:
@@ -112,8 +138,9 @@ def _formula_cells(archive: zipfile.ZipFile, name: str) -> set[tuple[int, int]]:
             if tag == "row":
                 element.clear()
             elif tag == "c" and len(found) < 1000:
-                children = {child.tag.rsplit("}", 1)[-1] for child in element}
-                if "f" in children and "v" not in children:
+                children = {child.tag.rsplit("}", 1)[-1]: child.text for child in element}
+                # a program that writes a formula stores no result (or an empty one): Excel computes it on opening
+                if "f" in children and not children.get("v"):
                     found.add(_cell_position(element.get("r", "")))
     return found
 
@@ -148,7 +175,11 @@ def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set
         if not magic.startswith(b"PK"):
             raise UnreadableFile(_("The file is not an Excel workbook (.xlsx) even though its name says so."))
         _check_zip(path, limits)
-        most, formulas = _xlsx_scan(path, limits)
+        try:
+            most, formulas = _xlsx_scan(path, limits)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise UnreadableFile(_("The workbook is damaged and cannot be read; open it in Excel, save it again "
+                                   "and upload the saved file. (%(reason)s)", reason=str(exc)[:120]))
         if most > limits.max_rows + 20:
             raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
                                    "Split the file.", rows=f"{most:,}", limit=f"{limits.max_rows:,}"))
@@ -170,8 +201,17 @@ def _read_csv(path: Path, limits: Limits) -> list[list[Any]]:
             continue
     else:
         raise UnreadableFile(_("The CSV file is neither UTF-8 nor GB18030 text."))
+    for line in text.splitlines():
+        # counted before parsing: a line of ten million commas must not become ten million cells
+        if line.count(",") >= limits.max_columns:
+            raise UnreadableFile(_("A line of the CSV file has %(n)s columns; at most %(limit)s are read.",
+                                   n=f"{line.count(',') + 1:,}", limit=f"{limits.max_columns:,}"))
     rows = []
+    csv.field_size_limit(1024 * 1024)
     for row in csv.reader(io.StringIO(text)):
+        if len(row) > limits.max_columns:
+            raise UnreadableFile(_("A line of the CSV file has %(n)s columns; at most %(limit)s are read.",
+                                   n=f"{len(row):,}", limit=f"{limits.max_columns:,}"))
         rows.append(row)
         if len(rows) > limits.max_rows + 20:
             raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
@@ -215,7 +255,7 @@ def read_sheet(path: Path, original_name: str, expected: dict[str, set[str]], sh
     # the header is the first of the top rows that names most columns (title rows may sit above it)
     best, best_hits = None, 0
     for index, row in enumerate(grid[:15]):
-        hits = sum(1 for cell in row if clean_header(cell) in titles)
+        hits = sum(1 for cell in row[:200] if cell not in (None, "") and clean_header(cell) in titles)
         if hits > best_hits:
             best, best_hits = index, hits
     if best is None or best_hits == 0:
@@ -229,9 +269,11 @@ def read_sheet(path: Path, original_name: str, expected: dict[str, set[str]], sh
             positions[column] = index
     sheet = Sheet(name=name, header_row=best + 1, headers=header, formulas=formulas)
     width = len(header)
+    mapped = sorted(positions.values())
     for offset, row in enumerate(grid[best + 1:], start=best + 2):
         values = list(row[:width]) + [None] * max(0, width - len(row))
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue  # blank rows a person leaves between or after the data
+        # blank rows a person leaves between or after the data, and notes typed beside the table, are not rows
+        if all(values[i] is None or (isinstance(values[i], str) and not values[i].strip()) for i in mapped):
+            continue
         sheet.rows.append((offset, values))
     return sheet, positions

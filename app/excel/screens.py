@@ -18,11 +18,16 @@ from app.views.urls import register_url
 
 from .columns import import_columns
 from .export import write_export
-from .jobs import export_task, import_task, job_model, jobs_folder, refresh_state, user_jobs
+from .jobs import job_model, jobs_folder, refresh_state, user_jobs
 from .reader import EXCEL_TYPES
 from .template import build_template
 
 MODES = ("insert", "upsert")
+
+
+def _task(name: str) -> Any:
+    """The task as bound to this app's Celery (inline on the embedded default, a queue in production)."""
+    return current_app.extensions["celery"].tasks[name]
 
 
 def download_template(controller: Any) -> Any:
@@ -58,7 +63,7 @@ def import_page(controller: Any) -> Any:
             session.add(job)
             session.commit()
             job_id = job.id
-            import_task.delay(job_id)
+            _task("excel.import").delay(job_id)
             return redirect(register_url(spec.name, "job", job_id=job_id))
     columns = import_columns(controller.services.registry, spec)
     return controller.render_template(
@@ -129,5 +134,5 @@ def export(controller: Any) -> Any:
                 created_at=datetime.now())
     svc.session.add(job)
     svc.session.commit()
-    export_task.delay(job.id)
+    _task("excel.export").delay(job.id)
     return redirect(register_url(spec.name, "job", job_id=job.id))

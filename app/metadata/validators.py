@@ -204,6 +204,15 @@ VALIDATORS: dict[str, ValidatorKind] = {
 }
 
 
+def is_code(field: Any) -> bool:
+    """Whether the field holds a code (USCC, mobile, ID, CAS …): typed full-width characters become ASCII."""
+    for ref in field.validators:
+        names = ref.params if ref.name == "one_of" and isinstance(ref.params, list) else [ref.name]
+        if any(VALIDATORS.get(name) and VALIDATORS[name].normalize for name in names):
+            return True
+    return False
+
+
 def normalize_value(field: Any, value: Any) -> Any:
     """The value as it is stored: the first declared validator that normalises decides (one_of: its first)."""
     if not isinstance(value, str):

@@ -3,6 +3,7 @@ that runs the import engine on one of them the way the background job does, in S
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -24,7 +25,7 @@ generator = _load_generator()
 
 @pytest.fixture(scope="session")
 def gen() -> ModuleType:
-    """The generator module: its constants say what the files hold (rows, the planted mistakes)."""
+    """The generator module: its constants say what the files hold (row counts, the planted mistakes)."""
     return generator
 
 
@@ -34,17 +35,34 @@ def excel_files() -> Path:
     return generator.make_excel_fixtures()
 
 
-@pytest.fixture
-def run_import(db_app: Any, excel_files: Path) -> Callable[..., Any]:
-    """run_import(register, file name[, mode]) → the ImportReport, as the job runs it (no user: the system),
-    inside a request so messages render in the default language (zh_Hans)."""
+def make_importer(flask_app: Any, register: str, mode: str = "validate", actor: Any = None) -> Any:
+    """An Importer checking only ('validate') or writing ('insert', 'upsert').
+
+    The engine has said 'check only' in two ways: mode="validate" (the commit the tests were written against) and
+    dry_run=True next to mode "insert" (the work tree since): the helper uses whichever the engine has."""
     from app.excel.importer import Importer
 
+    spec = flask_app.extensions["safety"].registry.register(register)
+    if mode == "validate" and "dry_run" in inspect.signature(Importer).parameters:
+        return Importer(flask_app, spec, actor, mode="insert", dry_run=True)
+    return Importer(flask_app, spec, actor, mode=mode)
+
+
+@pytest.fixture
+def run_import(db_app: Any, excel_files: Path) -> Callable[..., Any]:
+    """run_import(register, file name[, mode][, user=username]) → the ImportReport, inside a request so messages
+    render in the default language (zh_Hans).
+
+    Without ``user`` the Importer gets actor=None. Its own checks then treat the import as the system's, but its
+    queries (references) run as whoever the request is: nobody, so no reference resolves. With ``user`` it runs
+    as the job runs an upload: as that user (acting_as), who is also the Importer's actor."""
+    from app.security.actor import acting_as, actor_for
+
     def run(register: str, name: str, mode: str = "validate", path: Path | None = None,
-            original_name: str | None = None) -> Any:
+            user: str | None = None) -> Any:
         with db_app.test_request_context():
-            spec = db_app.extensions["safety"].registry.register(register)
-            importer = Importer(db_app, spec, actor=None, mode=mode)
-            return importer.run(path or excel_files / name, original_name or name)
+            actor = actor_for(db_app.appbuilder.sm.find_user(username=user)) if user else None
+            with acting_as(actor):
+                return make_importer(db_app, register, mode, actor=actor).run(path or excel_files / name, name)
 
     return run
