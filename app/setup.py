@@ -82,9 +82,17 @@ def sync_reference_data(echo: Echo = print) -> None:
         echo(f"Dictionary {name}: {count} items written.")
     svc.dictionaries.forget()
     appbuilder = current_app.appbuilder
-    # FAB's create_db makes the Admin and Public roles; FAB_CREATE_DB keeps it off the boot path
+    # FAB's create_db makes the Admin and Public roles; FAB_CREATE_DB keeps it off the boot path. (Its warning
+    # "No user yet created" would come before `flask demo accounts` creates the administrator.)
+    import logging
     from flask_appbuilder.security.manager import BaseSecurityManager
-    BaseSecurityManager.create_db(appbuilder.sm)
+    fab_log = logging.getLogger("flask_appbuilder.security.manager")
+    level = fab_log.level
+    fab_log.setLevel(logging.ERROR)
+    try:
+        BaseSecurityManager.create_db(appbuilder.sm)
+    finally:
+        fab_log.setLevel(level)
     appbuilder.add_permissions(update_perms=True)
     from app.security.accounts import create_missing_enterprise_accounts
     from app.security.roles import sync_roles
