@@ -81,6 +81,8 @@ class BaseConfig:
         # a job lost with its worker is not redelivered: its import rolled back, the job page says it failed
         "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
+        # `celery -A app.celery_worker beat` runs the scan of overdue deadlines (inbox warnings) every 6 hours
+        "beat_schedule": {"deadline-warnings": {"task": "workflow.deadline_warnings", "schedule": 6 * 3600.0}},
     }
 
 

@@ -42,6 +42,8 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     from app.security.policy import AccessPolicy
     app.extensions["safety_policy"] = AccessPolicy(registry, models, svc.dictionaries)
     _install_listeners()
+    from app import workflow
+    workflow.init_app(app, svc)
 
     from app.security.passwords import validate_password
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", validate_password)
@@ -57,6 +59,7 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     cli.init_app(app)
     init_celery(app)
     from app.excel import jobs  # noqa: F401 - registers the import and export tasks with Celery
+    from app.workflow import warnings  # noqa: F401 - registers the deadline warnings task
     return app
 
 
@@ -80,6 +83,8 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
 
     appbuilder.add_view_no_menu(DictionaryApi())
     appbuilder.add_view_no_menu(PasswordView())
+    from app.workflow.views import WorkflowView
+    appbuilder.add_view_no_menu(WorkflowView())
     register_views(appbuilder, svc)
     from app.i18n import lazy_label
     system = svc.registry.menus.get("system")

@@ -1,7 +1,9 @@
-"""`flask metadata check|migrate|sync` and `flask demo load`: thin wrappers over the engine's services."""
+"""`flask metadata check|migrate|sync|diagrams` and `flask demo load|workflows|accounts`: thin wrappers over the
+engine's services."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -45,6 +47,19 @@ def sync_command() -> None:
     sync_reference_data(echo=click.echo)
 
 
+@metadata_cli.command("diagrams")
+@click.option("--out", default="docs/workflows", show_default=True, help="Folder for the SVG files.")
+@click.option("--locale", default="zh_Hans", show_default=True, type=click.Choice(["zh_Hans", "zh_Hant", "en"]))
+def diagrams_command(out: str, locale: str) -> None:
+    """Draw every register's workflow as an SVG state diagram (the same drawing as on the register's pages)."""
+    from app.workflow.diagram import write_diagrams
+
+    registry = current_app.extensions["safety"].registry
+    workflows = {name: spec.workflow for name, spec in sorted(registry.registers.items()) if spec.workflow}
+    for path in write_diagrams(workflows, Path(out), locale):
+        click.echo(path)
+
+
 @demo_cli.command("load")
 @click.option("--enterprises", default=300, show_default=True, help="How many demo enterprises.")
 def demo_load_command(enterprises: int) -> None:
@@ -64,6 +79,31 @@ def demo_accounts_command() -> None:
         click.echo(line)
 
 
+@demo_cli.command("workflows")
+def demo_workflows_command() -> None:
+    """Move demo rows along their workflows as the demo accounts (hazards, licences, enforcement) once."""
+    from app.demo.accounts import ensure_demo_accounts
+    from app.demo.workflows import load_demo_workflows
+    from app.setup import ensure_admin
+
+    ensure_admin(current_app)
+    ensure_demo_accounts()
+    load_demo_workflows(echo=click.echo)
+
+
+workflow_cli = AppGroup("workflow", help="Workflow housekeeping.")
+
+
+@workflow_cli.command("deadlines")
+def deadlines_command() -> None:
+    """Send the overdue-deadline warnings not sent yet (what `celery beat` schedules; run it by hand or from
+    cron where no beat runs, as on the embedded default)."""
+    from app.workflow.warnings import scan_deadlines
+
+    click.echo(f"Deadline warnings sent: {scan_deadlines()}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(metadata_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(workflow_cli)

@@ -135,12 +135,12 @@ def _apply_renames(flat: list[Any], renames: dict[tuple[str, str], str]) -> list
     drops = {(op.table_name, op.column_name): op for op in flat if isinstance(op, ops.DropColumnOp)}
     adds = {(op.table_name, op.column.name): op for op in flat if isinstance(op, ops.AddColumnOp)}
     result = list(flat)
-    for (table, old), new in renames.items():
-        if (table, old) in drops and (table, new) in adds:
-            result.remove(drops[(table, old)])
-            add = adds[(table, new)]
+    for (table_name, old), new in renames.items():
+        if (table_name, old) in drops and (table_name, new) in adds:
+            result.remove(drops[(table_name, old)])
+            add = adds[(table_name, new)]
             index = result.index(add)
-            result[index] = ops.AlterColumnOp(table, old, modify_name=new, existing_type=add.column.type,
+            result[index] = ops.AlterColumnOp(table_name, old, modify_name=new, existing_type=add.column.type,
                                               existing_nullable=True)
     return result
 

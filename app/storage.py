@@ -37,6 +37,21 @@ class FileStore:
             "uploaded_at": datetime.now().isoformat(timespec="seconds"),
         }
 
+    def send(self, record: dict[str, Any] | None, inline: bool = False) -> Any:
+        """The stored file as a download (images ``inline`` in the page); 404 when it is gone."""
+        from flask import abort, send_file
+        if not record:
+            abort(404)
+        try:
+            path = self.path_of(record)
+        except FileNotFoundError:
+            abort(404)
+        if not path.exists():
+            abort(404)
+        inline = inline and record.get("type", "").startswith("image/")
+        return send_file(path, mimetype=record.get("type"), download_name=record.get("name", path.name),
+                         as_attachment=not inline)
+
     def path_of(self, record: dict[str, Any]) -> Path:
         """The file behind a record; refuses paths that leave the store."""
         path = (self.root / record["path"]).resolve()

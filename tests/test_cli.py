@@ -22,7 +22,8 @@ def run(args: list[str], metadata: list[Path] | None = None, timeout: int = 60) 
 def test_check_on_the_shipped_metadata_prints_only_a_summary():
     result = run([sys.executable, "-m", "flask", "metadata", "check"])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith("Metadata OK: 9 registers")
+    registers = len(list((ROOT / "metadata" / "registers").glob("*.yaml")))
+    assert result.stdout.strip().startswith(f"Metadata OK: {registers} registers")
 
 
 def test_check_lists_every_problem_located_and_exits_1():
@@ -40,3 +41,11 @@ def test_the_app_refuses_to_start_with_bad_metadata():
     assert result.returncode == 1
     assert "unknown_type/registers/" in result.stderr and "E102" in result.stderr and "did you mean 'date'" in result.stderr
     assert "The app did not start" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_workflow_diagrams_in_docs_are_drawn_from_the_current_metadata(tmp_path):
+    result = run([sys.executable, "-m", "flask", "metadata", "diagrams", "--out", str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    drawn = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.glob("*.svg")}
+    committed = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "workflows").glob("*.svg")}
+    assert drawn and drawn == committed, "run `flask metadata diagrams` and commit docs/workflows"

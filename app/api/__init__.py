@@ -18,6 +18,8 @@ from app.extensions import csrf
 from app.records import blocking_references, scoped_get
 from app.security.actor import actor_for, current_actor
 from app.security.policy import AccessDenied
+from app.workflow import TransitionRefused, WorkflowRefused
+from app.workflow.screens import uploads_from_request
 from app.views import listing
 from app.views.forms import build_form
 
@@ -62,6 +64,8 @@ def _authenticate() -> Any:
 @api.errorhandler(AccessDenied)
 def _denied(error: AccessDenied) -> Any:
     current_app.extensions["safety"].session.rollback()
+    if isinstance(error, WorkflowRefused):
+        return jsonify(error="refused by the workflow", reason=str(error)), 409
     return jsonify(error="forbidden"), 403
 
 
@@ -196,6 +200,9 @@ def _save(spec: Any, row: Any, payload: Any, action: str) -> Any:
         svc.session.add(target)
     try:
         svc.session.commit()
+    except WorkflowRefused as exc:
+        svc.session.rollback()
+        return jsonify(error="refused by the workflow", reason=str(exc)), 409
     except AccessDenied:
         svc.session.rollback()
         return jsonify(error="forbidden"), 403
@@ -234,6 +241,49 @@ def delete_row(register: str, row_id: int) -> Any:
     svc.session.delete(row)
     svc.session.commit()
     return "", 204
+
+
+@api.get("/<register>/<int:row_id>/transitions")
+def list_transitions(register: str, row_id: int) -> Any:
+    """The row's state, the steps this user may take now, and the steps taken so far."""
+    spec = _spec(register)
+    _require(spec, "view")
+    if spec.workflow is None:
+        abort(404)
+    row = _row(spec, row_id)
+    engine = current_app.extensions["safety_workflow"]
+    return jsonify(
+        state=getattr(row, spec.workflow.field),
+        available=[{"name": t.name, "label": t.label.text(_locale()), "to": t.to,
+                    "requires": t.require.model_dump()} for t in engine.offered(spec, row, current_actor())],
+        history=[{"transition": h.transition, "from": h.from_state, "to": h.to_state, "at": h.at.isoformat(),
+                  "user": h.username, "organisation": h.organisation_name, "comment": h.comment,
+                  "attachments": [a.get("name") for a in h.attachments or []]}
+                 for h in engine.history(spec, row.id)])
+
+
+@api.post("/<register>/<int:row_id>/transitions/<name>")
+def take_transition(register: str, row_id: int, name: str) -> Any:
+    """Take a step: JSON {"comment": ...}, or multipart with comment, files and signature."""
+    spec = _spec(register)
+    _require(spec, "view")
+    if spec.workflow is None:
+        abort(404)
+    row = _row(spec, row_id)
+    payload = request.get_json(silent=True) if request.is_json else request.form
+    comment = payload.get("comment") if isinstance(payload, (dict, MultiDict)) else None
+    files, signature = uploads_from_request()
+    try:
+        current_app.extensions["safety_workflow"].take(spec, row, name, current_actor(), comment, files, signature)
+    except TransitionRefused as exc:
+        return jsonify(error="refused", reason=str(exc)), 409
+    hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
+    return jsonify(serialize(spec, row, hidden))
+
+
+def _locale() -> str:
+    from app.i18n import current_locale
+    return current_locale()
 
 
 __all__ = ["api", "init_app"]

@@ -1,7 +1,6 @@
 """Demo accounts: one chain of administrators (province → city → county), inspectors, enterprise users."""
 from __future__ import annotations
 
-from typing import Any
 
 from sqlalchemy import select
 
@@ -15,7 +14,7 @@ DEMO_ACCOUNTS = [
     ("xb_inspector", "新北区检查员 王强", "inspector", "常州市新北区应急管理局", None, "Xb@check2024"),
     ("cz_housing", "常州住建检查员 李娜", "inspector", "常州市住房和城乡建设局", None, "Cz@check2024"),
 ]
-ENTERPRISE_DEMOS = [("3204", "Qy@demo2024"), ("2113", "Qy@demo2024")]
+ENTERPRISE_DEMOS = [("320411", "Qy@demo2024"), ("2113", "Qy@demo2024")]
 
 
 def ensure_demo_accounts() -> list[str]:
@@ -41,9 +40,10 @@ def ensure_demo_accounts() -> list[str]:
         spec = registry.register(config.target)
         region = spec.ownership.region
         for prefix, password in ENTERPRISE_DEMOS:
-            row = svc.session.scalar(select(model).where(getattr(model, region).like(f"{prefix}%"),
-                                                         getattr(model, config.login).like("9%"))
-                                     .order_by(model.id))
+            stmt = select(model).where(getattr(model, region).like(f"{prefix}%"), getattr(model, config.login).like("9%"))
+            if "department" in spec.field_map:  # an emergency-management enterprise: the one the demo flows use
+                stmt = stmt.order_by((model.department != "emergency"), model.id)
+            row = svc.session.scalar(stmt.order_by(model.id))
             if row is None:
                 continue
             login = getattr(row, config.login)

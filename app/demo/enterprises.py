@@ -61,6 +61,7 @@ def _person(rng: random.Random) -> str:
 
 def generate_enterprises(svc: Services, count: int, seed: int = 2023) -> list[dict[str, Any]]:
     rng = random.Random(seed)
+    levels = random.Random(seed + 1)  # its own sequence: the other demo values stay as they were
     regions = svc.dictionaries
     townships = {code: [c for c in regions.subtree_codes("region", code) if regions.is_leaf("region", c)]
                  for code, _, _ in AREAS}
@@ -97,6 +98,8 @@ def generate_enterprises(svc: Services, count: int, seed: int = 2023) -> list[di
             "location_lat": round(lat + rng.uniform(-0.25, 0.25), 6),
             "location_lng": round(lng + rng.uniform(-0.25, 0.25), 6),
             "business_scope": f"{words[0]}相关业务（{street}）",
+            # 002: a few enterprises are supervised by the province or the city directly
+            "management_level": levels.choices(["county", "city", "province"], [85, 10, 5])[0],
         }
         if trade.startswith("hc_") or trade in ("fuel_station", "gas_filling", "lpg_bottled"):
             row["licence_name"] = "危险化学品经营许可证" if trade != "hc_production" else "安全生产许可证"

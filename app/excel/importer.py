@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -125,6 +125,7 @@ class Importer:
         self._resolve_references(parsed)
         self._check_duplicates(parsed)
         self._check_scope(parsed)
+        self._check_workflow(parsed)
         self.report.valid = sum(1 for row in parsed if not row.failed)
         order = {c.name: i for i, c in enumerate(self.columns)}
         self.report.problems.sort(key=lambda p: (p.row, order.get(p.column, -1)))
@@ -145,8 +146,7 @@ class Importer:
         total = len(sheet.rows)
         # the same cell text converts to the same value: 应急管理, 在产 or a region path are converted once
         caches: dict[str, dict[Any, tuple[bool, Any]]] = {c.name: {} for c in self.columns}
-        plan = [(column, self.positions.get(column.name), caches[column.name],
-                 column.field.default if column.field.default not in (None, "today", "now") else None)
+        plan = [(column, self.positions.get(column.name), caches[column.name], _default(column.field))
                 for column in self.columns]
         for index, (number, raw) in enumerate(sheet.rows):
             row = ParsedRow(number, raw, {})
@@ -330,6 +330,29 @@ class Importer:
                 self.problem(row, None, _("This row is outside your jurisdiction (region, department or "
                                           "enterprise); you may not add it."))
 
+    def _check_workflow(self, parsed: list[ParsedRow]) -> None:
+        """A row to update must not change what its workflow state has frozen (a confirmed hazard, an issued
+        licence): reported on the row, like any other problem, before anything is written."""
+        wf = self.target.workflow
+        if wf is None or self.spec.import_ and self.spec.import_.into:
+            return
+        for row in parsed:
+            if row.failed or not row.existing_id:
+                continue
+            obj = self.svc.session.get(self.model, row.existing_id)
+            state = wf.state(getattr(obj, wf.field))
+            if state is None or not state.frozen:
+                continue
+            frozen = set(self.target.field_map) if state.frozen == "all" else set(state.frozen)
+            for column in self.columns:
+                if column.name not in frozen or column.name not in row.values:
+                    continue
+                record = self._record({column.name: row.values[column.name]})
+                if any(getattr(obj, key) != value for key, value in record.items()):
+                    self.problem(row, column, _("The existing record #%(id)s is “%(state)s”: this column can no "
+                                                "longer be changed.", id=row.existing_id,
+                                                state=label_text(state.label)))
+
     def _transient(self, values: dict[str, Any]) -> Any:
         obj = self.model()
         for name, value in values.items():
@@ -435,6 +458,15 @@ class Importer:
         self.svc.session.add(parent)
         self.svc.session.flush()  # the session's checks: may this user add one, in its scope
         self.report.inserted = len(children)
+
+
+def _default(field: Any) -> Any:
+    """What an empty cell takes: the field's default, with 'today' and 'now' as of this import."""
+    if field.default == "today":
+        return date.today()
+    if field.default == "now":
+        return datetime.now().replace(microsecond=0)
+    return field.default
 
 
 __all__ = ["CellProblem", "ImportReport", "Importer"]

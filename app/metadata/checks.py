@@ -1,6 +1,7 @@
 """Cross-file checks of the descriptors: one check_<rule> per rule, each yielding located issues."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -583,3 +584,315 @@ def check_import_export(reg: Located, registers: dict[str, Located]) -> Iterator
             if field is None and name not in SORTABLE_SYSTEM:
                 yield reg.issue(("export", "columns", i), "E202", f"export.columns: unknown field '{name}'",
                                 did_you_mean(name, list(spec.field_map) + list(SORTABLE_SYSTEM)))
+
+
+# ---------------------------------------------------------------- workflows
+
+VALUE_TOKENS = ("$today", "$now", "$user_name", "$organisation", "$comment", "$id", "$attachments")
+
+
+def _value_problem(value: Any, spec: RegisterSpec, item_spec: RegisterSpec | None = None,
+                   org_spec: RegisterSpec | None = None) -> str | None:
+    """Why a '$...' value of a transition or effect means nothing (None when it is fine)."""
+    if not isinstance(value, str) or not value.startswith("$") or value in VALUE_TOKENS:
+        return None
+    if re.fullmatch(r"\$today[+-]\d{1,4}", value):
+        return None
+    if value.startswith("$organisation."):
+        if org_spec is None:
+            return f"'{value}' needs the organisations of roles.yaml"
+        if value[14:] not in org_spec.field_map:
+            return f"the organisations ('{org_spec.name}') have no field '{value[14:]}'"
+        return None
+    if value.startswith("$item."):
+        if item_spec is None:
+            return f"'{value}' needs 'each' or 'for_each' (the rows it names)"
+        if value[6:] not in item_spec.field_map and value != "$item.id":
+            return f"the rows of '{item_spec.name}' have no field '{value[6:]}'"
+        return None
+    if value[1:] not in spec.field_map:
+        return f"unknown value '{value}'"
+    return None
+
+
+def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: RegisterSpec, states: list[str],
+                      registers: dict[str, Located], what: str) -> Iterator[Issue]:
+    for j, condition in enumerate(conditions):
+        here = path + (j,)
+        for key in ("field", "before"):
+            name = getattr(condition, key)
+            if not name:
+                continue
+            if name not in spec.field_map:
+                yield reg.issue(here + (key,), "E705", f"{what}: condition on unknown field '{name}'",
+                                did_you_mean(name, spec.field_map))
+            elif key == "before" and spec.field(name).type not in ("date", "datetime"):
+                yield reg.issue(here + (key,), "E705", f"{what}: 'before' needs a date field, '{name}' is "
+                                f"{spec.field(name).type}", "name a date field")
+            elif condition.includes is not None and key == "field" and not getattr(spec.field(name), "multiple",
+                                                                                    False):
+                yield reg.issue(here + ("includes",), "E705", f"{what}: 'includes' needs a multiple enum, "
+                                f"'{name}' holds one value", "use equals or in")
+        if condition.rows:
+            yield from _check_rows_condition(reg, here, condition, spec, registers, what)
+
+
+def _check_rows_condition(reg: Located, path: tuple, condition: Any, spec: RegisterSpec,
+                          registers: dict[str, Located], what: str) -> Iterator[Issue]:
+    head, _, tail = condition.rows.partition(".")
+    if tail:  # rows of another register pointing here
+        other = registers.get(head)
+        if other is None:
+            yield reg.issue(path + ("rows",), "E705", f"{what}: unknown register '{head}'",
+                            did_you_mean(head, registers))
+            return
+        ref = other.spec.field_map.get(tail)
+        if ref is None or ref.type != "reference" or ref.target != spec.name:
+            yield reg.issue(path + ("rows",), "E705", f"{what}: '{condition.rows}' is not a reference of "
+                            f"'{head}' to '{spec.name}'", "name a reference field that points to this register")
+            return
+        target = other.spec
+    else:
+        children = spec.field_map.get(head)
+        if children is None or children.type != "children":
+            yield reg.issue(path + ("rows",), "E705", f"{what}: '{head}' is not a children field",
+                            "name a children field, or 'register.field' for rows that refer to this one")
+            return
+        target = registers[children.target].spec if children.target in registers else None
+        if target is None:
+            return
+    if target.workflow is None:
+        yield reg.issue(path + ("rows",), "E705", f"{what}: the rows of '{target.name}' have no workflow",
+                        "all_in names workflow states")
+        return
+    known = [s.name for s in target.workflow.states]
+    for k, state in enumerate(condition.all_in):
+        if state not in known:
+            yield reg.issue(path + ("all_in", k), "E701", f"{what}: '{target.name}' has no state '{state}'",
+                            did_you_mean(state, known))
+
+
+def check_workflow(reg: Located, roles: set[str], registers: dict[str, Located], organisations: Any
+                   ) -> Iterator[Issue]:
+    """States, transitions, conditions and effects name things that exist; every state can be reached.
+    ``organisations`` is roles.yaml's organisations block (None without roles.yaml: roles are not checked)."""
+    wf = reg.spec.workflow
+    spec = reg.spec
+    has_roles = organisations is not None
+    org_spec = registers[organisations.target].spec if has_roles and organisations.target in registers else None
+    yield from _check_progress(reg, registers)
+    for i, f in enumerate(spec.fields):
+        deadline = getattr(f, "deadline", None)
+        if deadline and deadline.done_states:
+            known = [s.name for s in wf.states] if wf else []
+            for j, state in enumerate(deadline.done_states):
+                if state not in known:
+                    yield reg.issue(("fields", i, "deadline", "done_states", j), "E701",
+                                    f"field '{f.name}': deadline ends in unknown state '{state}'",
+                                    did_you_mean(state, known) if known else "the register has no workflow")
+    if wf is None:
+        return
+    states = [s.name for s in wf.states]
+    state_field = spec.field_map.get(wf.field)
+    if getattr(state_field, "dictionary", None) != spec.workflow_dictionary():
+        yield reg.issue(("workflow", "field"), "E708", f"workflow: '{wf.field}' is declared as a field",
+                        "the workflow makes its own read-only state field: remove it from fields, or name the "
+                        "state field differently with workflow.field")
+    if spec.import_ and wf.field in spec.import_.columns:
+        yield reg.issue(("import", "columns", spec.import_.columns.index(wf.field)), "E708",
+                        f"import.columns: '{wf.field}' is the workflow state", "states change only by "
+                        "transitions: imported rows start in the initial state; remove the column")
+    for i, state in enumerate(wf.states):
+        if states.index(state.name) != i:
+            yield reg.issue(("workflow", "states", i, "name"), "E706", f"workflow: state '{state.name}' is defined "
+                            "twice", "give each state its own name")
+        if state.frozen != "all":
+            for j, name in enumerate(state.frozen):
+                if name not in spec.field_map:
+                    yield reg.issue(("workflow", "states", i, "frozen", j), "E705", f"workflow: state "
+                                    f"'{state.name}' freezes unknown field '{name}'", did_you_mean(name, spec.field_map))
+    if sum(1 for s in wf.states if s.initial) > 1:
+        yield reg.issue(("workflow", "states"), "E706", "workflow: more than one initial state",
+                        "mark one state initial: true (the first is the default)")
+    names = [t.name for t in wf.transitions]
+    terminal = {s.name for s in wf.states if s.terminal}
+    for i, t in enumerate(wf.transitions):
+        path = ("workflow", "transitions", i)
+        what = f"workflow: transition '{t.name}'"
+        if names.index(t.name) != i:
+            yield reg.issue(path + ("name",), "E706", f"{what} is defined twice", "give each transition its own name")
+        for j, source in enumerate(t.from_):
+            if source not in states:
+                yield reg.issue(path + ("from",), "E701", f"{what} starts from unknown state '{source}'",
+                                did_you_mean(source, states))
+            elif source in terminal:
+                yield reg.issue(path + ("from",), "E703", f"{what} leaves the terminal state '{source}'",
+                                "a terminal state has no way out: remove it from 'from', or make the state "
+                                "not terminal")
+        if t.to not in states:
+            yield reg.issue(path + ("to",), "E701", f"{what} goes to unknown state '{t.to}'",
+                            did_you_mean(t.to, states))
+        for j, role in enumerate(t.roles):
+            if has_roles and role not in roles:
+                yield reg.issue(path + ("roles", j), "E704", f"{what}: unknown role '{role}'",
+                                did_you_mean(role, roles))
+        yield from _check_conditions(reg, path + ("when",), t.when, spec, states, registers, what)
+        for name, value in t.set.items():
+            if name not in spec.field_map:
+                yield reg.issue(path + ("set", name), "E705", f"{what} sets unknown field '{name}'",
+                                did_you_mean(name, spec.field_map))
+            elif name == wf.field:
+                yield reg.issue(path + ("set", name), "E705", f"{what} sets the state field",
+                                "the transition's 'to' is the new state")
+            problem = next(filter(None, (_value_problem(v, spec, None, org_spec)
+                                         for v in (value if isinstance(value, list) else [value]))), None)
+            if problem:
+                yield reg.issue(path + ("set", name), "E705", f"{what}: {problem}",
+                                did_you_mean(str(value), VALUE_TOKENS + tuple(f"${n}" for n in spec.field_map)))
+        for j, effect in enumerate(t.effects):
+            yield from _check_effect(reg, path + ("effects", j), effect, spec, roles, registers, organisations, what)
+    # every state can be reached from the initial one
+    reached = {wf.initial.name}
+    changed = True
+    while changed:
+        changed = False
+        for t in wf.transitions:
+            if reached & set(t.from_) and t.to not in reached:
+                reached.add(t.to)
+                changed = True
+    for i, state in enumerate(wf.states):
+        if state.name not in reached:
+            yield reg.issue(("workflow", "states", i, "name"), "E702", f"workflow: state '{state.name}' cannot be "
+                            f"reached from '{wf.initial.name}'", "add a transition that leads to it, or remove it")
+
+
+def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, roles: set[str],
+                  registers: dict[str, Located], organisations: Any, what: str) -> Iterator[Issue]:
+    has_roles = organisations is not None
+    if effect.create:
+        create = effect.create
+        target = registers.get(create.target)
+        if target is None:
+            yield reg.issue(path + ("create", "register"), "E707", f"{what} creates rows of unknown register "
+                            f"'{create.target}'", did_you_mean(create.target, registers))
+            return
+        item_spec = None
+        if create.each:
+            each = spec.field_map.get(create.each)
+            if each is None or each.type != "children":
+                yield reg.issue(path + ("create", "each"), "E707", f"{what}: 'each' names '{create.each}', not a "
+                                "children field", did_you_mean(create.each, [f.name for f in spec.fields
+                                                                             if f.type == "children"]))
+                return
+            item_spec = registers[each.target].spec if each.target in registers else None
+        elif create.for_each == "organisations_below":
+            if organisations is None or organisations.target not in registers:
+                yield reg.issue(path + ("create", "for_each"), "E707", f"{what}: 'organisations_below' needs the "
+                                "organisations of roles.yaml", "add roles.yaml with its organisations block")
+                return
+            item_spec = registers[organisations.target].spec
+        elif create.for_each is not None:
+            source = registers.get(create.for_each.target)
+            if source is None:
+                yield reg.issue(path + ("create", "for_each", "register"), "E707", f"{what}: 'for_each' names "
+                                f"unknown register '{create.for_each.target}'",
+                                did_you_mean(create.for_each.target, registers))
+                return
+            item_spec = source.spec
+        yield from _check_conditions(reg, path + ("create", "when"), create.when, item_spec or spec, [], registers,
+                                     what)
+        for j, condition in enumerate(create.when):
+            for value in (condition.equals, *(condition.in_ or ()), *(condition.not_in or ())):
+                if isinstance(value, str) and value.startswith("$") and value[1:] not in spec.field_map:
+                    yield reg.issue(path + ("create", "when", j), "E705", f"{what}: condition compares with "
+                                    f"unknown field '{value}' of '{spec.name}'",
+                                    did_you_mean(value[1:], spec.field_map))
+        target_state = target.spec.workflow.field if target.spec.workflow else None
+        missing = [f.name for f in target.spec.fields if f.required and f.stores_value and f.default is None
+                   and f.name != target_state and f.name not in create.values]
+        if missing:
+            yield reg.issue(path + ("create", "values"), "E707", f"{what}: new '{create.target}' rows need "
+                            f"{', '.join(missing)} (required)", "give each a value")
+        yield from _check_values(reg, path + ("create", "values"), what, create.values, target.spec, spec,
+                                 item_spec, organisations, registers)
+    if effect.update:
+        update = effect.update
+        ref = spec.field_map.get(update.reference)
+        if ref is None or ref.type != "reference":
+            yield reg.issue(path + ("update", "reference"), "E707", f"{what}: '{update.reference}' is not a "
+                            "reference field", did_you_mean(update.reference, [f.name for f in spec.fields
+                                                                               if f.type == "reference"]))
+            return
+        target = registers.get(ref.target)
+        if target is None:
+            return
+        yield from _check_values(reg, path + ("update", "values"), what, update.values, target.spec, spec, None,
+                                 organisations, registers)
+    if effect.notify:
+        for role in effect.notify.roles:
+            if has_roles and role not in roles:
+                yield reg.issue(path + ("notify", "roles"), "E704", f"{what}: notify: unknown role '{role}'",
+                                did_you_mean(role, roles))
+
+
+def _check_values(reg: Located, path: tuple, what: str, values: dict[str, Any], target: RegisterSpec,
+                  spec: RegisterSpec, item_spec: RegisterSpec | None, organisations: Any,
+                  registers: dict[str, Located]) -> Iterator[Issue]:
+    """The values an effect writes into rows of ``target``: known fields, not the state, meaningful $tokens."""
+    org = registers.get(organisations.target) if organisations is not None else None
+    org_spec = org.spec if org is not None else None
+    for name, value in values.items():
+        if name not in target.field_map:
+            yield reg.issue(path + (name,), "E707", f"{what}: register '{target.name}' has no field '{name}'",
+                            did_you_mean(name, target.field_map))
+        elif target.workflow and name == target.workflow.field:
+            yield reg.issue(path + (name,), "E707", f"{what}: the state of '{target.name}' rows changes only "
+                            "through their own workflow", f"remove '{name}'")
+        problem = next(filter(None, (_value_problem(v, spec, item_spec, org_spec)
+                                     for v in (value if isinstance(value, list) else [value]))), None)
+        if problem:
+            yield reg.issue(path + (name,), "E707", f"{what}: {problem}",
+                            did_you_mean(str(value), VALUE_TOKENS + tuple(f"${n}" for n in spec.field_map)))
+
+
+def _check_progress(reg: Located, registers: dict[str, Located]) -> Iterator[Issue]:
+    """progress: rows of another register that point to this one, each with a workflow to count by."""
+    for i, progress in enumerate(reg.spec.progress):
+        head, _, tail = progress.rows.partition(".")
+        other = registers.get(head)
+        if other is None:
+            yield reg.issue(("progress", i, "rows"), "E709", f"progress: unknown register '{head}'",
+                            did_you_mean(head, registers))
+            continue
+        ref = other.spec.field_map.get(tail)
+        if ref is None or ref.type != "reference" or ref.target != reg.spec.name:
+            yield reg.issue(("progress", i, "rows"), "E709", f"progress: '{progress.rows}' is not a reference of "
+                            f"'{head}' to '{reg.spec.name}'", "name a reference field that points to this register")
+        elif other.spec.workflow is None:
+            yield reg.issue(("progress", i, "rows"), "E709", f"progress: the rows of '{head}' have no workflow",
+                            "progress counts rows by their state")
+        for j, name in enumerate(progress.columns):
+            if name not in other.spec.field_map:
+                yield reg.issue(("progress", i, "columns", j), "E709", f"progress: '{head}' has no field '{name}'",
+                                did_you_mean(name, other.spec.field_map))
+
+
+def check_documents(reg: Located) -> Iterator[Issue]:
+    """A document's placeholders are fields of the register (or {today}); nothing else is evaluated."""
+    import string
+    names = [d.name for d in reg.spec.documents]
+    for i, doc in enumerate(reg.spec.documents):
+        if names.index(doc.name) != i:
+            yield reg.issue(("documents", i, "name"), "E710", f"documents: '{doc.name}' is defined twice",
+                            "give each document its own name")
+        for key in ("file_name", "body"):
+            try:
+                placeholders = [f for _, f, spec_, conv in string.Formatter().parse(getattr(doc, key)) if f is not None]
+            except ValueError as exc:
+                yield reg.issue(("documents", i, key), "E710", f"documents: '{doc.name}' {key}: {exc}",
+                                "write a placeholder as {field}; a literal brace as {{ or }}")
+                continue
+            for name in placeholders:
+                if name != "today" and name not in reg.spec.field_map:
+                    yield reg.issue(("documents", i, key), "E710", f"documents: '{doc.name}' names unknown field "
+                                    f"'{{{name}}}'", did_you_mean(name, list(reg.spec.field_map) + ["today"]))

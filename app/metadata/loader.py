@@ -38,6 +38,11 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
 
 
+def _state_dictionary(spec: RegisterSpec) -> DictionarySpec:
+    return DictionarySpec(name=spec.workflow_dictionary(), label=spec.workflow.label, kind="list",
+                          items=[{"code": s.name, "label": s.label, "color": s.color} for s in spec.workflow.states])
+
+
 def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]:
     """Read every metadata root (the product's, then plugins'); return the registry or the issues."""
     roots = [Path(r) for r in roots]
@@ -84,6 +89,12 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     dic_by_name = {d.spec.name: d for d in dictionaries}
     for dic in dictionaries:
         issues += checks.check_dictionary(dic)
+    # a workflow's states are the dictionary of its state field (made here, so no file of its own to check)
+    for reg in registers:
+        if reg.spec.workflow:
+            implicit = Located(_state_dictionary(reg.spec), reg.doc)
+            dictionaries.append(implicit)
+            dic_by_name[implicit.spec.name] = implicit
     for reg in registers:
         issues += checks.check_file_name(reg)
         issues += checks.check_field_names(reg)
@@ -117,6 +128,9 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     for reg in registers:
         issues += checks.check_access(reg, role_names, reg_by_name, roles_file is not None, org_dictionaries,
                                       enterprise_register)
+        issues += checks.check_documents(reg)
+        issues += checks.check_workflow(reg, role_names, reg_by_name,
+                                        roles_file.spec.organisations if roles_file else None)
 
     if issues:
         return None, sorted(set(issues))

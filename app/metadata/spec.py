@@ -121,8 +121,17 @@ class BooleanField(FieldBase):
     type: Literal["boolean"]
 
 
+class Deadline(Spec):
+    """A date by which something must be done: lists colour it red (overdue), orange (due within
+    ``warn_days``) or green, until the row reaches one of ``done_states`` (by default: a terminal state)."""
+
+    warn_days: Annotated[int, Field(ge=0, le=365)] = 10
+    done_states: tuple[Identifier, ...] = ()
+
+
 class DateField(FieldBase):
     type: Literal["date"]
+    deadline: Deadline | None = None
 
 
 class DateTimeField(FieldBase):
@@ -275,6 +284,203 @@ class UniqueRule(Spec):
     message: Label
 
 
+# ---------------------------------------------------------------- workflows
+
+class WorkflowState(Spec):
+    name: Identifier
+    label: Label
+    color: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
+    initial: bool = False
+    terminal: bool = False
+    #: fields that cannot change while a row is in this state ('all': every field); a transition may still set them
+    frozen: tuple[Identifier, ...] | Literal["all"] = ()
+    #: rows in this state cannot be deleted (an executed plan, a filed case)
+    keep: bool = False
+
+
+class Condition(Spec):
+    """Must hold for a transition to be offered and taken; every key given applies."""
+
+    field: Identifier | None = None
+    equals: Any = None
+    in_: tuple[Any, ...] | None = Field(default=None, alias="in")
+    not_in: tuple[Any, ...] | None = None
+    #: a multiple enum includes this code (e.g. 经营方式 includes 其他经营)
+    includes: Any = None
+    is_set: bool | None = None
+    #: only the organisation that owns the row (the one that wrote it) may take the transition
+    same_organisation: bool = False
+    #: only the organisation directly above the row's owner (上级审批)
+    parent_organisation: bool = False
+    #: only while today is on or before the date in this field
+    before: Identifier | None = None
+    #: every row of this children field (or every row pointing here by this reference of another register,
+    #: 'register.field') is in one of ``all_in`` states (e.g. all counties approved before the city submits)
+    rows: str | None = None
+    all_in: tuple[Identifier, ...] = ()
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Condition":
+        compares = [k for k in ("equals", "in_", "not_in", "includes", "is_set") if getattr(self, k) is not None]
+        if self.field and not compares:
+            raise ValueError("a condition on a field says how it compares: equals, in, not_in, includes or is_set")
+        if compares and not self.field:
+            raise ValueError(f"'{compares[0].rstrip('_')}' needs the 'field' it applies to")
+        if bool(self.rows) != bool(self.all_in):
+            raise ValueError("'rows' and 'all_in' go together")
+        if not (self.field or self.same_organisation or self.parent_organisation or self.before or self.rows):
+            raise ValueError("an empty condition: give field, same_organisation, parent_organisation, before or rows")
+        return self
+
+
+def _conditions(value: Any) -> Any:
+    return (value,) if isinstance(value, dict) else value
+
+
+class Requirements(Spec):
+    #: a comment (意见) must be written, e.g. on 打回 or 退回
+    comment: bool = False
+    #: at least this many files must be attached (a stamped scan, photos)
+    attachments: Annotated[int, Field(ge=0, le=20)] = 0
+    accept: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,8}$")], ...] = ("pdf", "jpg", "jpeg", "png")
+    #: a signature image must be attached
+    signature: bool = False
+
+
+class RowsSource(Spec):
+    """Rows of a register to create one row for each (a campaign's enterprise list)."""
+
+    target: Identifier = Field(alias="register")
+    #: 'actor_scope': the rows the acting user may see (its jurisdiction, department…); 'all': every row
+    within: Literal["actor_scope", "all"] = "actor_scope"
+
+
+class CreateEffect(Spec):
+    """Create rows of another register (e.g. an item marked 不满足 creates a hazard; a campaign task issued
+    creates a copy for each organisation below and the list of enterprises to verify)."""
+
+    target: Identifier = Field(alias="register")
+    #: field → value: a literal, or $field (this row's), $item.field / $item.id (the row iterated), $id, $today,
+    #: $today+N, $now, $user_name, $organisation, $comment; a list joins its values (texts line by line, files)
+    values: dict[Identifier, Any]
+    #: one row per row of this children field of this row
+    each: Identifier | None = None
+    #: one row per organisation directly below the acting user's, or per row of a register
+    for_each: Literal["organisations_below"] | RowsSource | None = None
+    #: only for the rows iterated (or, without ``each``/``for_each``, only when this row) meeting these
+    #: conditions; a value may be $field of this row (e.g. the enterprises whose level is this task's level)
+    when: tuple[Condition, ...] = ()
+    #: whose the new rows are (their organisation): the acting user's, or, with for_each organisations_below,
+    #: the organisation each row is made for
+    owner: Literal["actor", "item"] = "actor"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "CreateEffect":
+        if self.each and self.for_each:
+            raise ValueError("give 'each' (a children field) or 'for_each', not both")
+        if self.owner == "item" and self.for_each != "organisations_below":
+            raise ValueError("owner: item needs for_each: organisations_below")
+        return self
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many_conditions(cls, value: Any) -> Any:
+        return _conditions(value)
+
+
+class UpdateEffect(Spec):
+    """Write fields of the row a reference field of this row points to (an approved correction)."""
+
+    reference: Identifier
+    values: dict[Identifier, Any]
+    #: leave fields whose value would be empty as they are (a correction names only what changes)
+    skip_empty: bool = True
+
+
+class NotifyEffect(Spec):
+    roles: tuple[Identifier, ...]
+    message: Label
+    #: who receives it: users of those roles whose scope includes the row, or all users of those roles
+    scope: Literal["row", "all"] = "row"
+
+
+class Effect(Spec):
+    create: CreateEffect | None = None
+    update: UpdateEffect | None = None
+    notify: NotifyEffect | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Effect":
+        given = [k for k in ("create", "update", "notify") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("an effect is one of create, update or notify")
+        return self
+
+
+class Transition(Spec):
+    name: Identifier
+    label: Label
+    from_: Annotated[tuple[Identifier, ...], Field(min_length=1)] = Field(alias="from")
+    to: Identifier
+    #: roles that may take it (administrators may take every transition)
+    roles: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    when: tuple[Condition, ...] = ()
+    require: Requirements = Field(default_factory=Requirements)
+    #: fields the transition writes: a literal, $today, $today+N (days), $now, $user_name, $organisation,
+    #: $comment or $field (another field of the row)
+    set: dict[Identifier, Any] = Field(default_factory=dict)
+    effects: tuple[Effect, ...] = ()
+    style: Literal["primary", "default", "success", "warning", "danger"] = "primary"
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many_conditions(cls, value: Any) -> Any:
+        return _conditions(value)
+
+
+class WorkflowSpec(Spec):
+    """States and transitions of a register's rows; transitions are the only way the state changes."""
+
+    field: Identifier = "state"
+    label: Label = Field(default_factory=lambda: Label(zh="状态", en="Status"))
+    states: Annotated[tuple[WorkflowState, ...], Field(min_length=2)]
+    transitions: Annotated[tuple[Transition, ...], Field(min_length=1)]
+
+    @property
+    def initial(self) -> WorkflowState:
+        return next((s for s in self.states if s.initial), self.states[0])
+
+    def state(self, name: str) -> WorkflowState | None:
+        return next((s for s in self.states if s.name == name), None)
+
+    def transition(self, name: str) -> Transition | None:
+        return next((t for t in self.transitions if t.name == name), None)
+
+
+class DocumentSpec(Spec):
+    """A document (文书) made from a row as PDF: an HTML body with {field} placeholders (labels, not codes),
+    downloaded from the row's page, or for every listed row at once as a zip."""
+
+    name: Identifier
+    label: Label
+    #: the PDF's name, with placeholders (e.g. "{enterprise_name}告知书")
+    file_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    #: HTML (h1, p, table, br, strong…) with {field} and {today}; values are escaped
+    body: Annotated[str, StringConstraints(min_length=1)]
+
+
+class ProgressSpec(Spec):
+    rows: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+    label: Label
+    #: fields of those rows shown in the list (default: their title)
+    columns: tuple[Identifier, ...] = ()
+
+
 class ImportSpec(Spec):
     """The Excel template and import of a register."""
 
@@ -364,6 +570,35 @@ class RegisterSpec(Spec):
     ownership: Ownership = Field(default_factory=Ownership)
     import_: ImportSpec | None = Field(default=None, alias="import")
     export: ExportSpec | None = None
+    workflow: WorkflowSpec | None = None
+    #: on a row's page: the rows of other registers pointing to it ('register.field'), counted by workflow state
+    #: and listed (a campaign task's copies below, its enterprise list)
+    progress: tuple[ProgressSpec, ...] = ()
+    #: documents (文书) made from a row as PDF
+    documents: tuple[DocumentSpec, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _state_field(cls, value: Any) -> Any:
+        """A workflow's state is a read-only enum field of the register (listed, filtered, coloured like any
+        enum), over a dictionary made from the workflow's states."""
+        if not isinstance(value, dict) or not isinstance(value.get("workflow"), dict):
+            return value
+        workflow = value["workflow"]
+        name = workflow.get("field", "state")
+        fields = list(value.get("fields") or [])
+        if isinstance(fields, list) and not any(isinstance(f, dict) and f.get("name") == name for f in fields):
+            initial = next((s.get("name") for s in workflow.get("states", []) if isinstance(s, dict)
+                            and s.get("initial")), None) or next(
+                (s.get("name") for s in workflow.get("states", []) if isinstance(s, dict)), None)
+            fields.append({"name": name, "label": workflow.get("label") or {"zh": "状态", "en": "Status"},
+                           "type": "enum", "dictionary": f"wf_{value.get('name')}_{name}", "read_only": True,
+                           "required": True, "default": initial})
+            value = {**value, "fields": fields}
+        return value
+
+    def workflow_dictionary(self) -> str:
+        return f"wf_{self.name}_{self.workflow.field}" if self.workflow else ""
 
     # -- queries used by every consumer
     @cached_property

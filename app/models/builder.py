@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
                         Numeric, String, Text, false, func, true)
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import backref, relationship
 
 from app.metadata import Registry
 from app.metadata.checks import default_filter_op
@@ -46,11 +46,11 @@ def _column_type(f: FieldBase) -> Any:
         case "datetime":
             return DateTime()
         case "enum":
-            return JSON() if f.multiple else String(64)
+            return JSON(none_as_null=True) if f.multiple else String(64)
         case "tree":
             return String(64)
         case "attachment" | "image":
-            return JSON()
+            return JSON(none_as_null=True)  # an empty list of files is SQL NULL, not JSON null
     raise AssertionError(f"no column type for {f.type}")
 
 
@@ -207,8 +207,10 @@ def build_models(registry: Registry, dialect: str = "postgresql") -> RegisterMod
                                                   lazy="select", **remote))
             elif f.type == "children":
                 child = models.classes[f.target]
+                # child.parent: the row a new child belongs to, known before the flush gives it a parent_id
                 setattr(cls, f.name, relationship(child, cascade="all, delete-orphan", order_by=child.id,
-                                                  passive_deletes=True, lazy="select"))
+                                                  passive_deletes=True, lazy="select",
+                                                  backref=backref("parent", lazy="select")))
     return models
 
 

@@ -1,9 +1,10 @@
-"""Tables the engine itself needs beside the registers: dictionary items and the schema-change log."""
+"""Tables the engine itself needs beside the registers: dictionaries, schema changes, audit and login logs,
+background jobs, workflow history and the inbox."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -106,5 +107,48 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
         finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    return {"DictionaryItem": DictionaryItem, "Job": Job, "DictionaryVersion": DictionaryVersion, "SchemaChange": SchemaChange,
-            "AuditLog": AuditLog, "LoginLog": LoginLog}
+    class WorkflowHistory(base):
+        """One transition taken on one row: who, from which organisation, when, from → to, comment, files."""
+
+        __tablename__ = "sys_workflow_history"
+        __table_args__ = (Index("ix_sys_workflow_history_row", "register", "row_id", "id"),)
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        register: Mapped[str] = mapped_column(String(40))
+        row_id: Mapped[int] = mapped_column(Integer)
+        transition: Mapped[str] = mapped_column(String(40))
+        from_state: Mapped[str] = mapped_column(String(40))
+        to_state: Mapped[str] = mapped_column(String(40))
+        at: Mapped[datetime] = mapped_column(DateTime)
+        user_id: Mapped[int | None] = mapped_column(Integer)
+        username: Mapped[str | None] = mapped_column(String(100))
+        user_name: Mapped[str | None] = mapped_column(String(200))
+        organisation_id: Mapped[int | None] = mapped_column(Integer)
+        organisation_name: Mapped[str | None] = mapped_column(String(200))
+        comment: Mapped[str | None] = mapped_column(Text)
+        attachments: Mapped[list | None] = mapped_column(JSON)
+        signature: Mapped[dict | None] = mapped_column(JSON)
+
+    class Message(base):
+        """An in-app inbox message to one user, about one row (a transition's notice, a deadline warning)."""
+
+        __tablename__ = "sys_message"
+        __table_args__ = (Index("ix_sys_message_user", "user_id", "read_at", "id"),
+                          UniqueConstraint("user_id", "dedup_key"))
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        user_id: Mapped[int] = mapped_column(Integer)
+        created_at: Mapped[datetime] = mapped_column(DateTime)
+        register: Mapped[str | None] = mapped_column(String(40))
+        row_id: Mapped[int | None] = mapped_column(Integer)
+        kind: Mapped[str] = mapped_column(String(20))
+        #: the message in the three UI languages, as written when it was sent
+        text_zh: Mapped[str] = mapped_column(Text)
+        text_zh_hant: Mapped[str] = mapped_column(Text)
+        text_en: Mapped[str] = mapped_column(Text)
+        sender: Mapped[str | None] = mapped_column(String(200))
+        read_at: Mapped[datetime | None] = mapped_column(DateTime)
+        #: a warning sent once per cause (e.g. 'overdue:hazard:12:2026-11-30'); NULL for ordinary notices
+        dedup_key: Mapped[str | None] = mapped_column(String(120))
+
+    return {"DictionaryItem": DictionaryItem, "Job": Job, "DictionaryVersion": DictionaryVersion,
+            "SchemaChange": SchemaChange, "AuditLog": AuditLog, "LoginLog": LoginLog,
+            "WorkflowHistory": WorkflowHistory, "Message": Message}

@@ -1,1 +1,1 @@
-"""Accounts, roles, permissions and (later) row scope."""
+"""Accounts, roles, permissions, the access policy and the row scope every query and write goes through."""

@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from .actor import Actor, current_actor, in_app
 from .models import AppUser

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from .actor import Actor, current_actor, in_app
@@ -70,6 +70,8 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
             obj.updated_by_id = actor.user_id
             if getattr(obj, "organisation_id", None) is None:
                 obj.organisation_id = actor.organisation_id
+            if actor.enterprise_key:
+                _own_enterprise(session, _register_of(obj), obj, actor)
     for obj in session.dirty:
         if _register_of(obj) is not None and actor is not None and actor.user_id is not None \
                 and session.is_modified(obj, include_collections=False):
@@ -77,18 +79,35 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
     if actor is None or actor.is_admin:
         return
     pol = policy()
+    from app.workflow.guard import authorised  # rows a workflow transition writes were checked by the engine
     for obj in list(session.new):
         spec = _register_of(obj)
-        if spec is not None:
+        if spec is not None and not authorised(session, obj):
             _check_write(pol, actor, spec, obj, "add")
     for obj in list(session.dirty):
         spec = _register_of(obj)
-        if spec is not None and session.is_modified(obj, include_collections=False):
+        if spec is not None and session.is_modified(obj, include_collections=False) and not authorised(session, obj):
             _check_write(pol, actor, spec, obj, "edit")
     for obj in list(session.deleted):
         spec = _register_of(obj)
         if spec is not None:
             _check_write(pol, actor, spec, obj, "delete")
+
+
+def _own_enterprise(session: Session, spec: Any, obj: Any, actor: Actor) -> None:
+    """A row an enterprise account adds belongs to its own enterprise: the reference that anchors the row to an
+    enterprise (ownership.enterprise) is filled in when the form did not offer it."""
+    anchor = spec.ownership.enterprise
+    if not anchor or anchor == "self" or "." in anchor or getattr(obj, f"{anchor}_id", None) is not None \
+            or getattr(obj, anchor, None) is not None:
+        return
+    pol = policy()
+    accounts = pol.registry.enterprise_accounts
+    target = pol.models[spec.field(anchor).target]
+    login = accounts.login if accounts else "uscc"
+    found = session.execute(select(target.id).where(getattr(target, login) == actor.enterprise_key)
+                            .order_by(target.id).limit(1).execution_options(include_all_rows=True)).scalar()
+    setattr(obj, f"{anchor}_id", found)
 
 
 def _check_write(pol: AccessPolicy, actor: Actor, spec: Any, obj: Any, action: str) -> None:

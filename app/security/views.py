@@ -12,7 +12,7 @@ from flask_login import logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from app.i18n import label_text
 from app.records import scoped_get
@@ -23,7 +23,6 @@ from .accounts import manageable, may_manage, may_reset_enterprise, reset_passwo
 from .actor import current_actor
 from .models import AppUser
 from .passwords import default_password, default_password_hash, is_default_password, password_problem
-from .policy import AccessDenied
 
 
 class _Form(DynamicForm):

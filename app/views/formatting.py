@@ -84,12 +84,42 @@ def html_value(spec: RegisterSpec, field: FieldBase, row: Any, dictionaries: Dic
             else:
                 links.append(Markup(f'<a href="{href}"><i class="fa fa-paperclip"></i> {name}</a>'))
         return Markup("<br>" if mode == "show" else " ").join(links)
+    if field.type == "date" and getattr(field, "deadline", None):
+        return _deadline(spec, field, row, dictionaries)
     if field.type == "text" and mode == "list":
         text = plain_value(field, row, dictionaries)
         return escape(text if len(text) <= 60 else text[:58] + "…")
     if field.type == "text":
         return Markup("<br>").join(escape(plain_value(field, row, dictionaries)).split("\n"))
     return escape(plain_value(field, row, dictionaries, full_path=(mode == "show")))
+
+
+def deadline_status(spec: RegisterSpec, field: Any, row: Any, today: date | None = None) -> str | None:
+    """'overdue', 'soon' (within warn_days) or 'ok' for a deadline still running; None when it no longer counts
+    (no date, or the row's workflow reached a terminal state or one of the deadline's done_states)."""
+    value = getattr(row, field.name, None)
+    if value is None:
+        return None
+    wf = spec.workflow
+    if wf is not None:
+        state = wf.state(getattr(row, wf.field))
+        done = set(field.deadline.done_states) or {s.name for s in wf.states if s.terminal}
+        if state is None or state.name in done:
+            return None
+    days = (value - (today or date.today())).days
+    if days < 0:
+        return "overdue"
+    return "soon" if days <= field.deadline.warn_days else "ok"
+
+
+def _deadline(spec: RegisterSpec, field: Any, row: Any, dictionaries: DictionaryService) -> Markup:
+    text = escape(plain_value(field, row, dictionaries))
+    status = deadline_status(spec, field, row)
+    if status is None:
+        return text
+    days = (getattr(row, field.name) - date.today()).days
+    title = _("Overdue by %(days)s day(s)", days=-days) if days < 0 else _("%(days)s day(s) left", days=days)
+    return Markup(f'<span class="deadline-{status}" data-deadline="{status}" title="{escape(title)}">{text}</span>')
 
 
 def _locale() -> str:

@@ -1,4 +1,4 @@
-"""The home page: each register the user may open, with its row count."""
+"""The home page: what waits for the user (待办), then each register the user may open, with its row count."""
 from __future__ import annotations
 
 from typing import Any
@@ -40,4 +40,8 @@ class HomeView(IndexView):
                               "url": register_url(spec.name, "list")})
             if cards:
                 sections.append({"label": label_text(category.label), "icon": category.icon, "cards": cards})
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, sections=sections)
+        engine = current_app.extensions["safety_workflow"]
+        todo = [{"label": label_text(spec.label), "count": count,
+                 "url": url_for("WorkflowView.todo") + f"#todo-{spec.name}", "register": spec.name}
+                for spec, count in engine.todo_counts(actor) if count]
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, sections=sections, todo=todo)

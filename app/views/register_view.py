@@ -8,9 +8,10 @@ on every query, and every write is checked again when it is flushed.
 from __future__ import annotations
 
 import functools
+import io
 from typing import Any, Callable
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
@@ -22,6 +23,7 @@ from app.metadata.spec import RegisterSpec
 from app.records import blocking_references, scoped_get
 from app.security.actor import current_actor
 from app.security.policy import AccessDenied
+from app.workflow.guard import WorkflowRefused
 from app.services import Services
 
 from . import listing
@@ -29,6 +31,9 @@ from .formatting import html_value, plain_value
 from .forms import build_form
 from .listing import PAGE_SIZES
 from .urls import register_url
+
+
+DOCUMENTS_MAX = 300  # documents in one zip: each is a PDF made on the spot
 
 
 class RegisterFormWidget(FormWidget):
@@ -89,18 +94,35 @@ class RegisterController:
     def _hidden(self) -> frozenset[str]:
         return self.policy.hidden_fields(self.register, current_actor())
 
-    def _form_class(self, action: str) -> type:
-        """The form for this actor: without the fields it may not set or see (cached per field set)."""
+    def _form_class(self, action: str, row: Any = None) -> type:
+        """The form for this actor: without the fields it may not set or see, nor those the row's workflow
+        state has frozen (cached per field set)."""
         spec = self.register
-        locked = self.policy.read_only_fields(spec, current_actor(), action)
+        locked = self.policy.read_only_fields(spec, current_actor(), action) | self._frozen(row)
         names = tuple(n for n in spec.form_fields if not spec.field(n).read_only and n not in locked)
         if names not in self._forms:
             self._forms[names] = build_form(spec, self.services, names)
         return self._forms[names]
 
-    def _permissions(self) -> dict[str, bool]:
+    def _permissions(self, row: Any = None) -> dict[str, bool]:
         actions = self.policy.actions(self.register, current_actor())
-        return {a: a in actions for a in ("add", "edit", "delete", "import", "export")} | {"show": "view" in actions}
+        perms = {a: a in actions for a in ("add", "edit", "delete", "import", "export")} | {"show": "view" in actions}
+        state = self._state(row)
+        if state is not None:
+            perms["edit"] = perms["edit"] and state.frozen != "all"
+            perms["delete"] = perms["delete"] and not state.keep
+        return perms
+
+    def _state(self, row: Any) -> Any:
+        """The workflow state of ``row`` (None without a row or a workflow)."""
+        wf = self.register.workflow
+        return wf.state(getattr(row, wf.field)) if wf is not None and row is not None else None
+
+    def _frozen(self, row: Any) -> frozenset[str]:
+        state = self._state(row)
+        if state is None:
+            return frozenset()
+        return frozenset(self.register.field_map) if state.frozen == "all" else frozenset(state.frozen)
 
     # ---------------------------------------------------------------- list
     @permitted("view")
@@ -163,13 +185,15 @@ class RegisterController:
             self.show_template, title=label_text(spec.label), spec=spec, row=row, fieldsets=fieldsets,
             cell=lambda r, f, s=spec: html_value(s, f, r, svc.dictionaries, "show"),
             child_cell=lambda cs, f, r: html_value(cs, f, r, svc.dictionaries, "list"),
-            children=children, label=label_text, perms=self._permissions(), endpoint="RegisterScreens",
+            children=children, label=label_text, perms=self._permissions(row), endpoint="RegisterScreens",
             row_title=str(row), row_extras=self._row_extras(row))
 
     def _row_extras(self, row: Any) -> dict[str, Any]:
         """Tabs and buttons other parts of the engine add to a row's page (change history, account reset)."""
         from app.audit.history import row_history
-        extras: dict[str, Any] = {"history": row_history(self.register, row.id, hidden=self._hidden())}
+        from app.workflow.screens import progress_panels, row_panel
+        extras: dict[str, Any] = {"history": row_history(self.register, row.id, hidden=self._hidden()),
+                                  "workflow": row_panel(self, row), "progress": progress_panels(self, row)}
         accounts = self.services.registry.enterprise_accounts
         actor = current_actor()
         regulator = not actor.enterprise_key
@@ -209,7 +233,12 @@ class RegisterController:
     def edit(self, pk: Any) -> Any:
         row = self._row(pk)
         self.policy.require(self.register, current_actor(), row, "edit")
-        form_class = self._form_class("edit")
+        state = self._state(row)
+        if state is not None and state.frozen == "all":
+            flash(_("In the state “%(state)s” this record can no longer be changed.", state=label_text(state.label)),
+                  "warning")
+            return redirect(register_url(self.register.name, "show", pk=row.id))
+        form_class = self._form_class("edit", row)
         if request.method == "POST":
             form = form_class()
             form._id = row.id
@@ -226,6 +255,7 @@ class RegisterController:
         row = self._row(pk)
         self.policy.require(self.register, current_actor(), row, "delete")
         try:
+            self._refuse_if_kept(row)
             self._refuse_if_referred(row)
         except ValueError as exc:
             flash(str(exc), "danger")
@@ -238,6 +268,10 @@ class RegisterController:
         session = self.services.session
         try:
             session.commit()
+        except WorkflowRefused as exc:
+            session.rollback()
+            flash(str(exc), "danger")
+            return False
         except AccessDenied:
             session.rollback()
             abort(403)
@@ -253,6 +287,11 @@ class RegisterController:
         widget = RegisterFormWidget(form=form, fieldsets=form_fieldsets(self.register, names), exclude_cols=[])
         return self.render_template(self.form_template, title=title, widget=widget, spec=self.register,
                                     endpoint="RegisterScreens")
+
+    def _refuse_if_kept(self, row: Any) -> None:
+        state = self._state(row)
+        if state is not None and state.keep:
+            raise ValueError(_("A record in the state “%(state)s” cannot be deleted.", state=label_text(state.label)))
 
     def _refuse_if_referred(self, item: Any) -> None:
         """Refuse to delete a row other registers still refer to, naming them (004 Q27)."""
@@ -290,17 +329,65 @@ class RegisterController:
         files = getattr(row, field_name) or []
         if not 0 <= index < len(files):
             abort(404)
-        record = files[index]
-        try:
-            path = self.services.files.path_of(record)
-        except FileNotFoundError:
-            abort(404)
-        if not path.exists():
-            abort(404)
-        inline = field.type == "image" and record.get("type", "").startswith("image/")
-        return send_file(path, mimetype=record.get("type"), download_name=record.get("name", path.name),
-                         as_attachment=not inline)
+        return self.services.files.send(files[index], inline=field.type == "image")
 
+    # ---------------------------------------------------------------- documents (文书)
+    def _document(self, name: str) -> Any:
+        found = next((d for d in self.register.documents if d.name == name), None)
+        if found is None:
+            abort(404)
+        return found
+
+    @permitted("view")
+    def document(self, pk: Any, name: str) -> Any:
+        from app.documents import DocumentFailed, file_name, render_pdf
+        doc = self._document(name)
+        row = self._row(pk)
+        hidden = self._hidden()
+        try:
+            pdf = render_pdf(self.register, doc, row, self.services.dictionaries, hidden)
+        except DocumentFailed:
+            flash(_("The document could not be made; tell the administrator (its template needs fixing)."), "danger")
+            return redirect(register_url(self.register.name, "show", pk=row.id))
+        return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{file_name(self.register, doc, row, self.services.dictionaries, hidden)}.pdf")
+
+    @permitted("view")
+    def documents(self, name: str) -> Any:
+        """The document of every row the list shows with these filters (in the actor's scope), as one zip."""
+        from app.documents import DocumentFailed, zip_of
+        spec, svc = self.register, self.services
+        doc = self._document(name)
+        req = listing.parse_list_args(spec, request.args, hidden=self._hidden())
+        stmt = listing.select_matching(spec, self.model, req, svc.dictionaries, svc.dictionary_item)
+        rows = list(svc.session.scalars(stmt.limit(DOCUMENTS_MAX + 1)))
+        if len(rows) > DOCUMENTS_MAX:
+            flash(_("More than %(max)s records match: narrow the list with the filters, then download again.",
+                    max=DOCUMENTS_MAX), "warning")
+            return redirect(register_url(spec.name, "list", **request.args))
+        try:
+            data = zip_of(spec, doc, rows, svc.dictionaries, self._hidden())
+        except DocumentFailed:
+            flash(_("The document could not be made; tell the administrator (its template needs fixing)."), "danger")
+            return redirect(register_url(spec.name, "list", **request.args))
+        return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                         download_name=f"{label_text(doc.label)}.zip")
+
+    # ---------------------------------------------------------------- workflow
+    @permitted("view")
+    def transition(self, pk: Any, name: str) -> Any:
+        from app.workflow import screens
+        return screens.take(self, pk, name)
+
+    @permitted("view")
+    def history_file(self, pk: Any, hid: int, index: int) -> Any:
+        from app.workflow import screens
+        return screens.history_file(self, pk, hid, index)
+
+    @permitted("view")
+    def diagram(self) -> Any:
+        from app.workflow import screens
+        return screens.diagram(self)
 
     # ---------------------------------------------------------------- Excel
     @permitted("import")
@@ -402,6 +489,26 @@ class RegisterScreens(BaseView):
     @expose("/<register>/attachment/<int:pk>/<field_name>/<int:index>")
     def attachment(self, register: str, pk: int, field_name: str, index: int) -> Any:
         return self.controller(register).attachment(pk, field_name, index)
+
+    @expose("/<register>/transition/<pk>/<name>", methods=["POST"])
+    def transition(self, register: str, pk: Any, name: str) -> Any:
+        return self.controller(register).transition(pk, name)
+
+    @expose("/<register>/history/<pk>/<int:hid>/<int(signed=True):index>")
+    def history_file(self, register: str, pk: Any, hid: int, index: int) -> Any:
+        return self.controller(register).history_file(pk, hid, index)
+
+    @expose("/<register>/document/<pk>/<name>")
+    def document(self, register: str, pk: Any, name: str) -> Any:
+        return self.controller(register).document(pk, name)
+
+    @expose("/<register>/documents/<name>.zip")
+    def documents(self, register: str, name: str) -> Any:
+        return self.controller(register).documents(name)
+
+    @expose("/<register>/workflow.svg")
+    def diagram(self, register: str) -> Any:
+        return self.controller(register).diagram()
 
     @expose("/<register>/template")
     def template(self, register: str) -> Any:

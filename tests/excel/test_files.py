@@ -2,12 +2,10 @@
 cell, with the file's own row numbers and the column's title, in Chinese."""
 from __future__ import annotations
 
-import inspect
 import json
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 
 from app.security.actor import acting_as, actor_for

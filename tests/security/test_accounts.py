@@ -2,15 +2,12 @@
 throttling, idle sessions, menus per role, secrets in production."""
 from __future__ import annotations
 
-import base64
-import re
 from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.conftest import ADMIN_PASSWORD
 from tests.helpers import FormClient, field_errors, login, visible_text
 
 from . import factory

@@ -20,7 +20,7 @@ def enterprise_form(**override):
         "region": "320411004", "address": "江苏省常州市新北区春江街道1号", "legal_representative": "王伟",
         "phone": "0519-85681234", "department": "emergency", "status": "producing", "grade": "B",
         "established_on": "2015-06-01", "employee_count": "120", "registered_capital": "3000.50",
-        "location_lat": "31.85", "location_lng": "119.97",
+        "location_lat": "31.85", "location_lng": "119.97", "management_level": "county",
     }
     data.update(override)
     return data

@@ -1,0 +1,185 @@
+"""Demo rows moved along their workflows by the demo accounts, through the engine (history, notices, effects
+as users would leave them): hazards at every step, licence applications, an enforcement plan, inspections
+(one submitted, its failed items now hazards), a case, an enterprise change awaiting the city's approval."""
+from __future__ import annotations
+
+import io
+import random
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.security.actor import acting_as, actor_for
+from app.services import services
+from app.workflow import Upload
+
+
+def _png() -> bytes:
+    """A small photo stand-in (a grey square) for steps that need a picture."""
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 200, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class _Demo:
+    def __init__(self) -> None:
+        self.svc = services()
+        self.engine = current_app.extensions["safety_workflow"]
+        self.sm = current_app.appbuilder.sm
+        self.png = _png()
+
+    def user(self, login: str) -> Any:
+        user = self.sm.find_user(username=login)
+        if user is None:
+            raise LookupError(f"demo account {login} is missing (run `flask demo accounts` first)")
+        return user
+
+    def add(self, register: str, login: str, **values: Any) -> Any:
+        model = self.svc.models[register]
+        spec = self.svc.registry.register(register)
+        row = model()
+        for name, value in values.items():
+            field = spec.field_map.get(name)
+            if field is not None and field.type == "children":
+                child = self.svc.models[field.target]
+                setattr(row, name, [child(**item) for item in value])
+            elif field is not None and field.type == "reference":
+                setattr(row, f"{name}_id", value.id if hasattr(value, "id") else value)
+            else:
+                setattr(row, name, value)
+        with acting_as(actor_for(self.user(login))):
+            self.svc.session.add(row)
+            self.svc.session.commit()
+        return row
+
+    def step(self, register: str, row: Any, name: str, login: str, comment: str | None = None,
+             files: int = 0, pdf: bool = False, signature: bool = False) -> None:
+        spec = self.svc.registry.register(register)
+        uploads = [Upload(f"{'材料' if pdf else '现场照片'}{i + 1}.{'pdf' if pdf else 'png'}",
+                          io.BytesIO(PDF if pdf else self.png)) for i in range(files)]
+        sign = Upload("签名.png", io.BytesIO(self.png)) if signature else None
+        with acting_as(actor_for(self.user(login))):
+            self.engine.take(spec, row, name, actor_for(self.user(login)), comment, uploads, sign)
+
+
+def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
+    svc = services()
+    hazard = svc.models["hazard"]
+    if svc.session.execute(select(func.count()).select_from(hazard)).scalar_one():
+        echo("Demo workflows: hazards already exist, left as is.")
+        return
+    demo = _Demo()
+    enterprises = svc.models["enterprise"]
+    local = list(svc.session.scalars(select(enterprises).where(enterprises.region.like("320411%"),
+                                                               enterprises.department == "emergency")
+                                     .order_by(enterprises.id).limit(8)))
+    if not local:
+        echo("Demo workflows: no enterprise in 新北区, skipped.")
+        return
+    accounts = svc.registry.enterprise_accounts
+
+    def pick(index: int) -> Any:
+        return local[index % len(local)]
+
+    def owner(enterprise: Any) -> str:
+        login = getattr(enterprise, accounts.login)
+        user = demo.sm.find_user(username=login)
+        if user is not None and user.must_change_password:
+            from werkzeug.security import generate_password_hash
+            user.password = generate_password_hash("Qy@demo2024")
+            user.must_change_password = False
+            svc.session.commit()
+        return login
+
+    rng = random.Random(11)
+    today = date.today()
+    problems = [
+        ("甲类仓库未设置可燃气体报警装置", "甲类仓库"), ("安全出口被货物堵塞", "生产车间"),
+        ("配电箱未张贴警示标识", "配电房"), ("动火作业未办理作业票", "储罐区"),
+        ("特种作业人员证书过期", "机修车间"), ("应急预案未按规定演练", "办公楼"),
+        ("危化品储存超量", "乙类仓库"), ("消防器材过期未更换", "宿舍楼"),
+        ("压力表未定期校验", "锅炉房"), ("防雷检测报告过期", "储罐区"),
+    ]
+    made = 0
+    for index, (text, place) in enumerate(problems):
+        enterprise = local[index % len(local)]
+        due = today + timedelta(days=rng.choice((-12, -3, 4, 9, 18, 35)))
+        row = demo.add("hazard", "xb_inspector", enterprise=enterprise, description=text, location=place,
+                       level="general", source=rng.choice(("self_check", "inspection")),
+                       found_on=today - timedelta(days=rng.randint(5, 40)), rectify_by=due,
+                       responsible_person="王伟", requirement="按规定限期整改，并上传整改后照片")
+        made += 1
+        login = owner(enterprise)
+        if index % 3 == 1:
+            demo.step("hazard", row, "submit", login, "已按要求整改完毕", files=1)
+        elif index % 3 == 2:
+            demo.step("hazard", row, "submit", login, "已整改", files=1)
+            if index == 2:
+                demo.step("hazard", row, "send_back", "xb_admin", "整改照片不清晰，请重新上传")
+            else:
+                demo.step("hazard", row, "confirm", "xb_inspector")
+    major = demo.add("hazard", "xb_inspector", enterprise=pick(0), description="液氨储罐区未设置紧急切断装置",
+                     location="液氨储罐区", level="major", source="inspection", found_on=today - timedelta(days=6),
+                     rectify_by=today + timedelta(days=45), supervision_level="county",
+                     contingency="储罐区设置警戒区，禁止动火作业，每班巡检两次")
+    demo.step("hazard", major, "supervise", "xb_admin")
+    demo.add("hazard", "xb_inspector", enterprise=pick(1), description="粉尘涉爆区域除尘系统未设置泄爆装置",
+             location="抛光车间", level="major", source="inspection", found_on=today - timedelta(days=2),
+             rectify_by=today + timedelta(days=30))
+    made += 2
+
+    applications = []
+    for index, enterprise in enumerate(local[i % len(local)] for i in range(4)):
+        row = demo.add("licence_application", owner(enterprise), enterprise=enterprise,
+                       applicant_name=f"{enterprise.name}危险化学品经营许可证申请",
+                       licence_type="hazchem_business", business_mode=["without_storage"],
+                       applied_on=today - timedelta(days=20 - index), contact="张敏", contact_mobile="13912345678")
+        applications.append(row)
+    demo.step("licence_application", applications[1], "accept", "xb_admin")
+    demo.step("licence_application", applications[2], "send_back", "xb_admin", "营业执照复印件不清晰，请补正")
+    demo.step("licence_application", applications[3], "accept", "xb_admin")
+    demo.step("licence_application", applications[3], "verify", "xb_inspector")
+
+    plan = demo.add("enforcement_plan", "xb_inspector", name=f"{today.year}年度危险化学品执法检查计划",
+                    year=today.year, starts_on=date(today.year, 3, 1), ends_on=date(today.year, 11, 30),
+                    region="320411", department="emergency", planned_count=40,
+                    content="危险化学品生产、经营、使用单位安全生产主体责任落实情况")
+    demo.step("enforcement_plan", plan, "submit", "xb_inspector")
+    demo.step("enforcement_plan", plan, "approve", "xb_admin")
+    items = [{"content": "甲类仓库应设置可燃气体报警装置", "result": "fail", "problem": "报警装置缺失",
+              "location": "甲类仓库"},
+             {"content": "安全出口应保持畅通", "result": "pass"},
+             {"content": "动火作业应办理作业票", "result": "fail", "problem": "现场动火无作业票", "location": "储罐区"}]
+    inspection = demo.add("inspection", "xb_inspector", title=f"{pick(2).name}专项检查", enterprise=pick(2),
+                          plan=plan, kind="independent", inspected_on=today - timedelta(days=1),
+                          inspectors="王强、李娜", items=items, conclusion="存在两项不满足，已责令限期整改")
+    demo.step("inspection", inspection, "submit", "xb_inspector")
+    demo.add("inspection", "xb_inspector", title=f"{pick(3).name}日常检查", enterprise=pick(3), plan=plan,
+             kind="independent", inspected_on=today, inspectors="王强", items=[{"content": "安全出口应保持畅通",
+                                                                              "result": "pass"}])
+    case = demo.add("enforcement_case", "xb_inspector", case_name="未按规定设置可燃气体报警装置案",
+                    enterprise=pick(2), inspection=inspection,
+                    facts="现场检查发现甲类仓库未设置可燃气体报警装置", case_number=f"常新应急立〔{today.year}〕12号")
+    demo.step("enforcement_case", case, "apply", "xb_inspector")
+    demo.step("enforcement_case", case, "approve_filing", "xb_admin", signature=True)
+
+    demo.add("enterprise_change", "xb_admin", kind="add", reason="辖区排查发现新开业企业，尚未纳入监管",
+             name="常州新北示范化工有限公司", uscc="91320411MA1XYB1235", enterprise_type=pick(0).enterprise_type,
+             region=pick(0).region, address="常州市新北区示范路1号", legal_representative="赵六",
+             department="emergency")
+    task = demo.add("cp_task", "js_admin", title=f"{today.year}年度清洁生产审核", year=today.year, region="32",
+                    deadline=today + timedelta(days=30), requirements="请于期限前完成本级企业名单核实并盖章上报")
+    demo.step("cp_task", task, "issue", "js_admin")
+    city_task = svc.session.scalar(select(svc.models["cp_task"]).where(svc.models["cp_task"].parent_task_id == task.id))
+    if city_task is not None:
+        demo.step("cp_task", city_task, "issue", "cz_admin")
+    echo(f"Demo workflows: {made} hazards, {len(applications)} licence applications, 1 plan, 2 inspections, "
+         "1 case, 1 enterprise change request, a cleaner-production campaign issued down to 新北区.")
+    for enterprise in local[:2]:
+        echo(f"  enterprise account in these flows: {enterprise.name}: {owner(enterprise)} / Qy@demo2024")

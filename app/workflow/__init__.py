@@ -1,0 +1,22 @@
+"""Workflows from metadata: states, role-guarded transitions, history, to-do lists, inbox, diagrams."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from .engine import Outcome, TransitionRefused, Upload, WorkflowEngine
+from .guard import WorkflowRefused
+
+
+def init_app(app: Flask, svc: Any) -> None:
+    """The engine for this app; the flush guard that keeps states to transitions (installed once)."""
+    from . import guard
+
+    guard.install()
+    app.extensions["safety_workflow"] = WorkflowEngine(svc, app.extensions["safety_policy"])
+    from .views import unread_count
+    app.jinja_env.globals["inbox_unread"] = unread_count
+
+
+__all__ = ["Outcome", "TransitionRefused", "Upload", "WorkflowEngine", "WorkflowRefused", "init_app"]

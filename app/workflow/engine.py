@@ -1,0 +1,422 @@
+"""Taking transitions: who may press which button on which row, what it requires, what it writes and does.
+
+A transition is checked on the server every time (state, role, row scope, conditions, required comment and
+files), then the row, its history entry and every side effect are written in one transaction: all or nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.i18n import label_text
+from app.metadata.spec import Condition, RegisterSpec, Transition
+from app.security.actor import Actor, actor_for
+from app.security.policy import AccessDenied
+
+from . import guard
+from .conditions import conditions_sql
+from .values import Context, assign, is_empty, resolve
+
+MAX_COMMENT = 2000
+MAX_FILE_BYTES = 20 * 1024 * 1024
+SIGNATURE_TYPES = ("png", "jpg", "jpeg")
+
+
+class TransitionRefused(Exception):
+    """A transition that may not be taken now; the message tells the user why, in their language."""
+
+
+@dataclass
+class Upload:
+    """A file sent with a transition (a stamped scan, photos, a signature image)."""
+
+    filename: str
+    stream: Any
+    size: int | None = None
+
+
+@dataclass
+class Outcome:
+    history: Any
+    created: list[tuple[RegisterSpec, Any]] = field(default_factory=list)
+    notified: int = 0
+
+
+class WorkflowEngine:
+    def __init__(self, svc: Any, policy: Any):
+        self.svc, self.policy = svc, policy
+        self.History = svc.models.engine["WorkflowHistory"]
+        self.Message = svc.models.engine["Message"]
+
+    # ---------------------------------------------------------------- what may be done
+    @staticmethod
+    def role_allows(transition: Transition, actor: Actor) -> bool:
+        return actor.is_admin or bool(actor.roles & set(transition.roles))
+
+    def offered(self, spec: RegisterSpec, row: Any, actor: Actor) -> list[Transition]:
+        """The buttons this actor may press on this row now (the row is one the actor sees)."""
+        wf = spec.workflow
+        if wf is None or actor is None or actor.is_anonymous:
+            return []
+        state = getattr(row, wf.field)
+        candidates = [t for t in wf.transitions if state in t.from_ and self.role_allows(t, actor)]
+        return [t for t in candidates if self._holds(spec, row, t.when, actor)]
+
+    def blocked(self, spec: RegisterSpec, row: Any, actor: Actor) -> list[tuple[Transition, str]]:
+        """Steps the actor's role may take from this state but whose conditions do not hold yet, with why."""
+        wf = spec.workflow
+        if wf is None or actor is None or actor.is_anonymous:
+            return []
+        state = getattr(row, wf.field)
+        found = []
+        for t in wf.transitions:
+            if state in t.from_ and self.role_allows(t, actor):
+                failing = next((c for c in t.when if not self._holds(spec, row, (c,), actor)), None)
+                if failing is not None:
+                    found.append((t, self._explain(spec, failing, label_text(t.label))))
+        return found
+
+    def _holds(self, spec: RegisterSpec, row: Any, conditions: Iterable[Condition], actor: Actor | None) -> bool:
+        conditions = tuple(conditions)
+        if not conditions:
+            return True
+        model = self.svc.models[spec.name]
+        stmt = select(model.id).where(model.id == row.id, conditions_sql(self.svc, spec, model, conditions, actor,
+                                                                          (spec, row)))
+        return self.svc.session.execute(stmt.execution_options(include_all_rows=True)).first() is not None
+
+    def todo_condition(self, spec: RegisterSpec, actor: Actor) -> ColumnElement | None:
+        """Rows of ``spec`` waiting for an action by one of the actor's roles, in the actor's scope (None: none).
+        The to-do list follows roles: an administrator may take every transition but has no to-do list."""
+        wf = spec.workflow
+        if wf is None or actor is None or actor.is_anonymous:
+            return None
+        model = self.svc.models[spec.name]
+        state = getattr(model, wf.field)
+        options = [and_(state.in_(t.from_), conditions_sql(self.svc, spec, model, t.when, actor))
+                   for t in wf.transitions if actor.roles & set(t.roles)]
+        if not options:
+            return None
+        condition = or_(*options)
+        scope = self.policy.read_condition(spec, actor)
+        return and_(condition, scope) if scope is not None else condition
+
+    def todo_counts(self, actor: Actor) -> list[tuple[RegisterSpec, int]]:
+        counts = []
+        for spec in self.svc.registry.registers.values():
+            condition = self.todo_condition(spec, actor)
+            if condition is None:
+                continue
+            model = self.svc.models[spec.name]
+            count = self.svc.session.execute(select(func.count()).select_from(model).where(condition)
+                                             .execution_options(include_all_rows=True)).scalar_one()
+            counts.append((spec, count))
+        return counts
+
+    def history(self, spec: RegisterSpec, row_id: int) -> list[Any]:
+        H = self.History
+        return list(self.svc.session.scalars(select(H).where(H.register == spec.name, H.row_id == row_id)
+                                             .order_by(H.id)))
+
+    # ---------------------------------------------------------------- taking a transition
+    def take(self, spec: RegisterSpec, row: Any, name: str, actor: Actor, comment: str | None = None,
+             uploads: list[Upload] = (), signature: Upload | None = None) -> Outcome:
+        """Take transition ``name`` on ``row`` (one the actor sees) or raise TransitionRefused; commits."""
+        wf = spec.workflow
+        transition = wf.transition(name) if wf else None
+        if transition is None:
+            raise TransitionRefused(_("This record has no step “%(name)s”.", name=name))
+        session = self.svc.session
+        model = self.svc.models[spec.name]
+        # lock the row: two people pressing buttons at once take one transition each, in turn
+        locked = select(model).where(model.id == row.id).execution_options(include_all_rows=True,
+                                                                             populate_existing=True)
+        if session.get_bind().dialect.name == "postgresql":
+            locked = locked.with_for_update(of=model)
+        row = session.execute(locked).scalar_one()
+        comment = (comment or "").strip() or None
+        self._check(spec, row, transition, actor, comment, uploads, signature)
+        stored: list[Path] = []
+        try:
+            outcome = self._apply(spec, row, transition, actor, comment, uploads, signature, stored)
+            session.commit()
+        except (AccessDenied, IntegrityError) as exc:
+            session.rollback()
+            for path in stored:
+                path.unlink(missing_ok=True)
+            reason = str(exc) if isinstance(exc, guard.WorkflowRefused) else \
+                str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise TransitionRefused(_("“%(step)s” could not be completed: %(reason)s",
+                                      step=label_text(transition.label), reason=reason)) from exc
+        except Exception:
+            session.rollback()
+            for path in stored:
+                path.unlink(missing_ok=True)
+            raise
+        return outcome
+
+    def _check(self, spec: RegisterSpec, row: Any, t: Transition, actor: Actor, comment: str | None,
+               uploads: list[Upload], signature: Upload | None) -> None:
+        wf = spec.workflow
+        state = wf.state(getattr(row, wf.field))
+        step = label_text(t.label)
+        if state is None or state.name not in t.from_:
+            if state is not None and state.terminal:
+                raise TransitionRefused(_("This record is in the final state “%(state)s”; nothing more can be done "
+                                          "with it.", state=label_text(state.label)))
+            raise TransitionRefused(_("“%(step)s” is not possible in the state “%(state)s”.", step=step,
+                                      state=label_text(state.label) if state else getattr(row, wf.field)))
+        if not self.role_allows(t, actor):
+            raise TransitionRefused(_("Your role may not take the step “%(step)s”.", step=step))
+        for condition in t.when:
+            if not self._holds(spec, row, (condition,), actor):
+                raise TransitionRefused(self._explain(spec, condition, step))
+        required = t.require
+        if required.comment and not comment:
+            raise TransitionRefused(_("“%(step)s” needs a comment (意见) saying why.", step=step))
+        if comment and len(comment) > MAX_COMMENT:
+            raise TransitionRefused(_("The comment is longer than %(max)s characters.", max=MAX_COMMENT))
+        if len(uploads) < required.attachments:
+            raise TransitionRefused(_("“%(step)s” needs at least %(count)s attached file(s).", step=step,
+                                      count=required.attachments))
+        for upload in uploads:
+            self._check_file(upload, required.accept)
+        if required.signature and signature is None:
+            raise TransitionRefused(_("“%(step)s” needs a signature image.", step=step))
+        if signature is not None:
+            self._check_file(signature, SIGNATURE_TYPES)
+
+    @staticmethod
+    def _check_file(upload: Upload, accept: Iterable[str]) -> None:
+        extension = Path(upload.filename).suffix.lower().lstrip(".")
+        if extension not in accept:
+            raise TransitionRefused(_("“%(name)s” is not an accepted file type (accepted: %(types)s).",
+                                      name=upload.filename, types=", ".join(accept)))
+        if upload.size is not None and upload.size > MAX_FILE_BYTES:
+            raise TransitionRefused(_("“%(name)s” is larger than %(size)s MB.", name=upload.filename,
+                                      size=MAX_FILE_BYTES // (1024 * 1024)))
+
+    def _explain(self, spec: RegisterSpec, condition: Condition, step: str) -> str:
+        """Why a condition stops the transition, in words the user knows."""
+        if condition.same_organisation:
+            return _("Only the organisation that registered this record may take the step “%(step)s”.", step=step)
+        if condition.parent_organisation:
+            return _("Only the organisation directly above the one that registered this record may take the step "
+                     "“%(step)s”.", step=step)
+        if condition.before:
+            return _("“%(step)s” was possible only until %(field)s.", step=step,
+                     field=label_text(spec.field(condition.before).label))
+        if condition.rows:
+            states = "、".join(self._state_labels(spec, condition))
+            return _("“%(step)s” waits until every related record is in: %(states)s.", step=step, states=states)
+        field = spec.field(condition.field)
+        return _("“%(step)s” applies only when %(field)s is %(value)s.", step=step, field=label_text(field.label),
+                 value=self._describe_value(field, condition))
+
+    def _state_labels(self, spec: RegisterSpec, condition: Condition) -> list[str]:
+        head, _sep, tail = condition.rows.partition(".")
+        other = self.svc.registry.register(head if tail else spec.field(head).target)
+        return [label_text(other.workflow.state(s).label) for s in condition.all_in]
+
+    def _describe_value(self, field: Any, condition: Condition) -> str:
+        def text(code: Any) -> str:
+            if field.type in ("enum", "tree"):
+                return self.svc.dictionaries.label(field.dictionary, code)
+            if isinstance(code, bool):
+                return _("Yes") if code else _("No")
+            return str(code)
+
+        if condition.equals is not None:
+            return text(condition.equals)
+        if condition.in_ is not None:
+            return " / ".join(text(c) for c in condition.in_)
+        if condition.not_in is not None:
+            return _("not %(values)s", values=" / ".join(text(c) for c in condition.not_in))
+        if condition.includes is not None:
+            return _("including %(value)s", value=text(condition.includes))
+        return _("filled in") if condition.is_set else _("empty")
+
+    # ---------------------------------------------------------------- writing
+    def _apply(self, spec: RegisterSpec, row: Any, t: Transition, actor: Actor, comment: str | None,
+               uploads: list[Upload], signature: Upload | None, stored: list[Path]) -> Outcome:
+        session = self.svc.session
+        wf = spec.workflow
+        now = datetime.now()
+        who, organisation_row = self._names(actor)
+        organisation = str(organisation_row) if organisation_row is not None else None
+        files = self.svc.files
+        records = []
+        for upload in uploads:
+            record = files.save(f"workflow_{spec.name}", upload.filename, upload.stream)
+            stored.append(files.path_of(record))
+            records.append(record)
+        ctx = Context(spec=spec, row=row, user_name=who, organisation_id=actor.organisation_id,
+                      organisation_name=organisation, comment=comment, now=now, attachments=records,
+                      organisation_spec=self.svc.registry.register(self.svc.registry.organisations.target)
+                      if self.svc.registry.organisations else None, organisation_row=organisation_row)
+        signature_record = None
+        if signature is not None:
+            signature_record = files.save(f"workflow_{spec.name}", signature.filename, signature.stream)
+            stored.append(files.path_of(signature_record))
+        from_state = getattr(row, wf.field)
+        values = {name: resolve(value, spec, name, ctx) for name, value in t.set.items()}
+        guard.authorise(session, row, {wf.field, *values})
+        setattr(row, wf.field, t.to)
+        for name, value in values.items():
+            assign(row, spec, name, value)
+        history = self.History(register=spec.name, row_id=row.id, transition=t.name, from_state=from_state,
+                               to_state=t.to, at=now, user_id=actor.user_id, username=actor.username,
+                               user_name=who, organisation_id=actor.organisation_id, organisation_name=organisation,
+                               comment=comment, attachments=records or None, signature=signature_record)
+        session.add(history)
+        outcome = Outcome(history=history)
+        for effect in t.effects:
+            if effect.create:
+                outcome.created += self._create(spec, row, effect.create, ctx, actor)
+            elif effect.update:
+                self._update(spec, row, effect.update, ctx)
+            elif effect.notify:
+                outcome.notified += self._notify(spec, row, effect.notify, actor, t, who, now)
+        session.flush()
+        return outcome
+
+    def _names(self, actor: Actor) -> tuple[str, Any]:
+        """The acting user's display name and organisation row (None for accounts without one)."""
+        user = current_app.appbuilder.sm.get_user_by_id(actor.user_id) if actor.user_id else None
+        who = " ".join(p for p in (getattr(user, "first_name", ""), getattr(user, "last_name", "")) if p) \
+            if user else ""
+        organisation = None
+        org = self.svc.registry.organisations
+        if org and actor.organisation_id:
+            model = self.svc.models[org.target]
+            organisation = self.svc.session.execute(select(model).where(model.id == actor.organisation_id)
+                                                    .execution_options(include_all_rows=True)).scalar_one_or_none()
+        return who or actor.username, organisation
+
+    def _create(self, spec: RegisterSpec, row: Any, create: Any, ctx: Context, actor: Actor
+                ) -> list[tuple[RegisterSpec, Any]]:
+        session = self.svc.session
+        target_spec = self.svc.registry.register(create.target)
+        target_model = self.svc.models[target_spec.name]
+        session.flush()
+        item_spec, items = self._items(spec, row, create, actor)
+        created = []
+        for item in items:
+            obj = target_model()
+            item_ctx = Context(**{**ctx.__dict__, "item_spec": item_spec, "item": item})
+            for name, value in create.values.items():
+                assign(obj, target_spec, name, resolve(value, target_spec, name, item_ctx))
+            if create.owner == "item":
+                obj.organisation_id = item.id
+            guard.authorise(session, obj, None)
+            session.add(obj)
+            created.append((target_spec, obj))
+        return created
+
+    def _items(self, spec: RegisterSpec, row: Any, create: Any, actor: Actor) -> tuple[RegisterSpec | None, list]:
+        """What a create effect makes one row for: child rows, organisations below, rows of a register, or this
+        row once (when its conditions hold)."""
+        session = self.svc.session
+        source = (spec, row)
+        if create.each:
+            item_spec = self.svc.registry.register(spec.field(create.each).target)
+            model = self.svc.models[item_spec.name]
+            stmt = select(model).where(model.parent_id == row.id)
+        elif create.for_each == "organisations_below":
+            org = self.svc.registry.organisations
+            item_spec = self.svc.registry.register(org.target)
+            model = self.svc.models[item_spec.name]
+            if not actor.organisation_id:
+                return item_spec, []
+            stmt = select(model).where(getattr(model, f"{org.parent}_id") == actor.organisation_id)
+        elif create.for_each is not None:
+            item_spec = self.svc.registry.register(create.for_each.target)
+            model = self.svc.models[item_spec.name]
+            stmt = select(model)
+            scope = self.policy.read_condition(item_spec, actor) if create.for_each.within == "actor_scope" \
+                else None
+            if scope is not None:
+                stmt = stmt.where(scope)
+        else:
+            return None, [None] if self._holds(spec, row, create.when, actor) else []
+        stmt = stmt.where(conditions_sql(self.svc, item_spec, model, create.when, actor, source))
+        return item_spec, list(session.scalars(stmt.order_by(model.id).execution_options(include_all_rows=True)))
+
+    def _update(self, spec: RegisterSpec, row: Any, update: Any, ctx: Context) -> None:
+        ref = spec.field(update.reference)
+        target_spec = self.svc.registry.register(ref.target)
+        target_model = self.svc.models[target_spec.name]
+        target_id = getattr(row, f"{ref.name}_id")
+        if target_id is None:
+            return
+        target = self.svc.session.execute(select(target_model).where(target_model.id == target_id)
+                                          .execution_options(include_all_rows=True)).scalar_one()
+        written = set()
+        for name, value in update.values.items():
+            resolved = resolve(value, target_spec, name, ctx)
+            if update.skip_empty and is_empty(resolved):
+                continue
+            assign(target, target_spec, name, resolved)
+            written.add(name)
+        guard.authorise(self.svc.session, target, written)
+
+    # ---------------------------------------------------------------- notices
+    def _notify(self, spec: RegisterSpec, row: Any, notify: Any, actor: Actor, t: Transition, sender: str,
+                now: datetime) -> int:
+        title = str(row)
+        users = self.recipients(spec, row, notify.roles, notify.scope)
+        for user_id in users:
+            self.svc.session.add(self.Message(
+                user_id=user_id, created_at=now, register=spec.name, row_id=row.id, kind="notice", sender=sender,
+                text_zh=f"{notify.message.zh}：{title}", text_zh_hant=f"{notify.message.zh_Hant or notify.message.zh}："
+                f"{title}", text_en=f"{notify.message.en}: {title}"))
+        return len(users)
+
+    def recipients(self, spec: RegisterSpec, row: Any, roles: Iterable[str], scope: str = "row") -> list[int]:
+        """Ids of the active users of ``roles`` (who may see ``row`` when scope is 'row')."""
+        sm = current_app.appbuilder.sm
+        User, Role = sm.user_model, sm.role_model
+        stmt = select(User).join(User.roles).where(Role.name.in_(tuple(roles)), User.active.is_(True)).distinct()
+        if scope == "all":
+            return sorted(u.id for u in self.svc.session.scalars(stmt))
+        # an enterprise account sees its own enterprise's rows: only that enterprise's accounts can be meant
+        key = self._enterprise_key(spec, row)
+        stmt = stmt.where(or_(User.enterprise_key.is_(None), User.enterprise_key == key) if key is not None
+                          else User.enterprise_key.is_(None))
+        users = list(self.svc.session.scalars(stmt))
+        model = self.svc.models[spec.name]
+        personal = any("own_records" in rule.scope for rule in self.svc.registry.access_of(spec))
+        found, verdicts = [], {}
+        for user in users:
+            candidate = actor_for(user)
+            key = (candidate.roles, candidate.organisation_id, candidate.enterprise_key,
+                   candidate.user_id if personal else None)
+            if key not in verdicts:
+                condition = self.policy.read_condition(spec, candidate)
+                stmt = select(model.id).where(model.id == row.id)
+                if condition is not None:
+                    stmt = stmt.where(condition)
+                verdicts[key] = self.svc.session.execute(stmt.execution_options(include_all_rows=True)).first() \
+                    is not None
+            if verdicts[key]:
+                found.append(user.id)
+        return sorted(found)
+
+    def _enterprise_key(self, spec: RegisterSpec, row: Any) -> str | None:
+        """The login of the enterprise a row belongs to (its ownership.enterprise), if any."""
+        accounts = self.svc.registry.enterprise_accounts
+        anchor = spec.ownership.enterprise
+        if accounts is None or anchor is None:
+            return None
+        if anchor == "self":
+            return getattr(row, accounts.login)
+        enterprise = getattr(row, anchor, None)
+        return getattr(enterprise, accounts.login) if enterprise is not None else None

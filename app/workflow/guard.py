@@ -1,0 +1,151 @@
+"""Transitions are the only way a row's state changes: every flush of a register with a workflow is checked,
+whatever path wrote it (form, API, import, bulk edit, a script in the app).
+
+The engine marks the rows a transition writes (and the rows its effects create or update) as authorised for
+the fields it sets; anything else that changes a state, a frozen field or deletes a kept row is refused.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from app.i18n import label_text
+from app.security.actor import current_actor, in_app
+from app.security.policy import AccessDenied
+
+_KEY = "workflow_authorised"
+_INSTALLED = False
+
+
+class WorkflowRefused(AccessDenied):
+    """A write that would go around the workflow; the message says why, in the user's language."""
+
+
+def install() -> None:
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    event.listen(Session, "before_flush", _check_flush)
+    event.listen(Session, "after_commit", _forget)
+    event.listen(Session, "after_rollback", _forget)
+    _INSTALLED = True
+
+
+def authorise(session: Session, obj: Any, fields: Iterable[str] | None) -> None:
+    """Let the next flush write ``fields`` of ``obj`` (None: a new row created by the engine, every field)."""
+    marks = session.info.setdefault(_KEY, {})
+    marks[id(obj)] = (obj, None if fields is None else frozenset(fields))
+
+
+def authorised(session: Session, obj: Any) -> bool:
+    """Whether the engine took responsibility for this write (the access checks were made by the engine)."""
+    found = session.info.get(_KEY, {}).get(id(obj))
+    return found is not None and found[0] is obj
+
+
+def _allowed(session: Session, obj: Any) -> frozenset[str] | None | bool:
+    found = session.info.get(_KEY, {}).get(id(obj))
+    if found is None or found[0] is not obj:
+        return False
+    return found[1]
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if not in_app() or current_actor() is None:
+        return  # the system itself (command line, demo data) is not a user going around the workflow
+    for obj in session.new:
+        spec = getattr(type(obj), "__register__", None)
+        if spec is not None and spec.workflow is not None:
+            _check_new(session, spec, obj)
+    modified = [o for o in session.dirty if session.is_modified(o, include_collections=False)]
+    for obj in (*session.new, *modified, *session.deleted):
+        spec = getattr(type(obj), "__register__", None)
+        if spec is not None and spec.parent is not None:
+            _check_child(session, spec, obj)
+    for obj in session.dirty:
+        spec = getattr(type(obj), "__register__", None)
+        if spec is not None and spec.workflow is not None and session.is_modified(obj, include_collections=False):
+            _check_changed(session, spec, obj)
+    for obj in session.deleted:
+        spec = getattr(type(obj), "__register__", None)
+        if spec is not None and spec.workflow is not None:
+            state = spec.workflow.state(_stored(obj, spec.workflow.field))
+            if state is not None and state.keep:
+                raise WorkflowRefused(_("A record in the state “%(state)s” cannot be deleted.",
+                                        state=label_text(state.label)))
+
+
+def _check_new(session: Session, spec: Any, obj: Any) -> None:
+    wf = spec.workflow
+    value = getattr(obj, wf.field)
+    if value is None:
+        setattr(obj, wf.field, wf.initial.name)
+    elif value != wf.initial.name and _allowed(session, obj) is False:
+        raise WorkflowRefused(_("A new record starts in the state “%(state)s”; its state changes only through "
+                                "the workflow's buttons.", state=label_text(wf.initial.label)))
+
+
+def _check_changed(session: Session, spec: Any, obj: Any) -> None:
+    wf = spec.workflow
+    allowed = _allowed(session, obj)
+    if allowed is None:
+        return
+    allowed = allowed or frozenset()
+    state_attr = sa_inspect(obj).attrs[wf.field]
+    if state_attr.history.has_changes() and wf.field not in allowed:
+        raise WorkflowRefused(_("The state changes only through the workflow's buttons on the record's page."))
+    state = wf.state(_stored(obj, wf.field))
+    if state is None or not state.frozen:
+        return
+    from app.models import column_names
+    frozen = spec.field_map if state.frozen == "all" else state.frozen
+    changed = [name for name in frozen if name not in allowed and name != wf.field and spec.field(name).stores_value
+               and any(_changed(obj, column) for column in column_names(spec.field(name)))]
+    if changed:
+        raise WorkflowRefused(_("In the state “%(state)s” these fields can no longer be changed: %(fields)s.",
+                                state=label_text(state.label),
+                                fields="、".join(label_text(spec.field(n).label) for n in changed)))
+
+
+def _check_child(session: Session, spec: Any, obj: Any) -> None:
+    """Rows of a children field are part of the parent: frozen with it (a submitted inspection's items)."""
+    from app.services import services
+    registry = services().registry
+    parent_spec = registry.register(spec.parent)
+    wf = parent_spec.workflow
+    if wf is None:
+        return
+    parent = getattr(obj, "parent", None) if hasattr(type(obj), "parent") else None
+    if parent is None:
+        parent_id = getattr(obj, "parent_id", None) if obj not in session.deleted else _stored(obj, "parent_id")
+        parent = session.get(services().models[parent_spec.name], parent_id) if parent_id else None
+    if parent is None or _allowed(session, parent) is None:
+        return
+    state = wf.state(_stored(parent, wf.field))
+    field = next((f for f in parent_spec.fields if f.type == "children" and f.target == spec.name), None)
+    if state is not None and field is not None and (state.frozen == "all" or field.name in state.frozen):
+        raise WorkflowRefused(_("In the state “%(state)s” these fields can no longer be changed: %(fields)s.",
+                                state=label_text(state.label), fields=label_text(field.label)))
+
+
+def _changed(obj: Any, column: str) -> bool:
+    attrs = sa_inspect(obj).attrs
+    return column in attrs and attrs[column].history.has_changes()
+
+
+def _stored(obj: Any, name: str) -> Any:
+    """The value before this flush's changes."""
+    history = sa_inspect(obj).attrs[name].history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    return getattr(obj, name)

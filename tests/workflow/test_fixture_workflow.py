@@ -1,0 +1,194 @@
+"""The engine on a flow it was not written for (tests/fixtures/metadata/workflow over the 'scoped' role set):
+hot-work permits checked by an officer, approved by the unit above, started by the company with a signature
+before their validity ends, closed with a comment that creates findings and updates the company; batches that
+finish only when all their permits are done; imports that cannot change what a state froze."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import EAGER, FIXTURES, PG_BASE, make_app
+from tests.helpers import visible_text
+from tests.security import factory
+
+from .helpers import PNG, alerts, buttons, client_for, history, inbox, state_of, stored, take
+
+
+@pytest.fixture(scope="module")
+def permit_app(tmp_path_factory):
+    from sqlalchemy.engine import make_url
+
+    from config import TestConfig
+    return make_app(make_url(PG_BASE).database + "_permit", tmp_path_factory.mktemp("permit"),
+                    metadata_dirs=[FIXTURES / "metadata" / "scoped", FIXTURES / "metadata" / "workflow"],
+                    CELERY={**TestConfig.CELERY, **EAGER})
+
+
+@pytest.fixture
+def people(permit_app):
+    from tests.conftest import truncate_registers
+    truncate_registers(permit_app)
+    svc = permit_app.extensions["safety"]
+    with permit_app.app_context():
+        city = factory.make_row(svc, "unit", {"area": "3204", "sector": "emergency", "tier": "city"})
+        county = factory.make_row(svc, "unit", {"area": "320411", "sector": "emergency", "tier": "county",
+                                                "above": city})
+        neighbour = factory.make_row(svc, "unit", {"area": "320411", "sector": "emergency", "tier": "county",
+                                                   "above": city})
+        company = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "sector": "emergency"})
+        return {"officer": factory.make_user(permit_app, "officer", county).username,
+                "neighbour_officer": factory.make_user(permit_app, "officer", neighbour).username,
+                "county_chief": factory.make_user(permit_app, "chief", county).username,
+                "city_chief": factory.make_user(permit_app, "chief", city).username,
+                "owner": factory.make_user(permit_app, "owner", enterprise_key=company.code).username,
+                "company_id": company.id}
+
+
+def _add_permit(client, company_id, code="DH-2026-001", valid_until=None, batch=None, checks=()):
+    data = {"title": "储罐区动火作业", "code": code, "company": str(company_id), "risk": "high",
+            "valid_until": (valid_until or date.today() + timedelta(days=5)).isoformat()}
+    if batch:
+        data["batch"] = str(batch)
+    for i, (item, result) in enumerate(checks):
+        data[f"checks-{i}-item"], data[f"checks-{i}-result"] = item, result
+    response = client.post_form("/r/work_permit/add", data)
+    assert response.status_code == 302, visible_text(response.get_data(as_text=True))[-400:]
+    listing = client.get("/r/work_permit/list/").get_data(as_text=True)
+    return max(int(i) for i in re.findall(r"/r/work_permit/show/(\d+)", listing))
+
+
+def test_a_permit_through_its_flow_with_every_refusal(permit_app, people):
+    officer = client_for(permit_app, people["officer"])
+    permit = _add_permit(officer, people["company_id"], checks=[("气体检测合格", "ok"), ("监护人到场", "fail")])
+    assert state_of(permit_app, "work_permit", permit) == "requested"  # the state field is named 'stage' here
+
+    page = take(client_for(permit_app, people["neighbour_officer"]), "work_permit", permit, "check")
+    assert "登记该记录的单位" in alerts(page.get_data(as_text=True))
+    take(officer, "work_permit", permit, "check")
+
+    # approval belongs to the unit directly above the one that registered the permit
+    page = take(client_for(permit_app, people["county_chief"]), "work_permit", permit, "approve")
+    assert "上级单位" in alerts(page.get_data(as_text=True))
+    city = client_for(permit_app, people["city_chief"])
+    assert buttons(city.get(f"/r/work_permit/show/{permit}").get_data(as_text=True)) == ["approve", "cancel"]
+    take(city, "work_permit", permit, "approve")
+    assert stored(permit_app, "work_permit", permit).approved_by == people["city_chief"]
+    owner = client_for(permit_app, people["owner"])
+    assert "动火作业已批准" in inbox(owner)
+
+    # the company starts the work with its signature
+    assert "签名" in alerts(take(owner, "work_permit", permit, "start").get_data(as_text=True))
+    take(owner, "work_permit", permit, "start", signature=("监护人签名.png", PNG))
+    assert state_of(permit_app, "work_permit", permit) == "working"
+
+    # closing: comment required, copied into the row; failed checks become findings; the company is flagged
+    assert "意见" in alerts(take(officer, "work_permit", permit, "close").get_data(as_text=True))
+    take(officer, "work_permit", permit, "close", comment="作业结束，现场已清理")
+    row = stored(permit_app, "work_permit", permit)
+    assert row.stage == "closed" and row.closing_note == "作业结束，现场已清理"
+    svc = permit_app.extensions["safety"]
+    findings = svc.models["permit_finding"]
+    with permit_app.app_context():
+        made = [(f.finding, f.permit_id, f.company_id, f.noted_by, f.due_on) for f in svc.session.scalars(
+            select(findings).execution_options(include_all_rows=True))]
+    assert made == [("监护人到场", permit, people["company_id"], people["officer"], date.today() + timedelta(days=7))]
+    assert stored(permit_app, "company", people["company_id"]).rating == "needs review"
+    assert [h.to_state for h in history(permit_app, "work_permit", permit)] == \
+        ["checked", "approved", "working", "closed"]
+
+
+def test_a_permit_cannot_start_after_its_validity(permit_app, people):
+    officer = client_for(permit_app, people["officer"])
+    permit = _add_permit(officer, people["company_id"], code="DH-2026-002",
+                         valid_until=date.today() - timedelta(days=1))
+    take(officer, "work_permit", permit, "check")
+    take(client_for(permit_app, people["city_chief"]), "work_permit", permit, "approve")
+    owner = client_for(permit_app, people["owner"])
+    assert buttons(owner.get(f"/r/work_permit/show/{permit}").get_data(as_text=True)) == []
+    page = take(owner, "work_permit", permit, "start", signature=("s.png", PNG)).get_data(as_text=True)
+    assert "有效期至" in alerts(page)
+    assert state_of(permit_app, "work_permit", permit) == "approved"
+
+
+def test_a_batch_finishes_only_when_every_permit_is_closed_or_cancelled(permit_app, people):
+    officer = client_for(permit_app, people["officer"])
+    assert officer.post_form("/r/permit_batch/add", {"batch_name": "十一月检修", "area": "320411"}).status_code == 302
+    listing = officer.get("/r/permit_batch/list/").get_data(as_text=True)
+    batch = max(int(i) for i in re.findall(r"/r/permit_batch/show/(\d+)", listing))
+    first = _add_permit(officer, people["company_id"], code="DH-B-1", batch=batch)
+    second = _add_permit(officer, people["company_id"], code="DH-B-2", batch=batch)
+    assert buttons(officer.get(f"/r/permit_batch/show/{batch}").get_data(as_text=True)) == []
+    page = take(officer, "permit_batch", batch, "finish").get_data(as_text=True)
+    assert "已关闭" in alerts(page) and "已作废" in alerts(page)
+    take(officer, "work_permit", first, "cancel", comment="取消检修")
+    assert state_of(permit_app, "permit_batch", batch) == "open"
+    assert buttons(officer.get(f"/r/permit_batch/show/{batch}").get_data(as_text=True)) == []
+    take(officer, "work_permit", second, "cancel", comment="合并到下批")
+    take(officer, "permit_batch", batch, "finish")
+    assert state_of(permit_app, "permit_batch", batch) == "done"
+
+
+def _workbook(client, rows):
+    template = client.get("/r/work_permit/template").data
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    for row in rows:
+        wb.worksheets[1].append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_an_import_cannot_change_what_a_state_froze(permit_app, people):
+    officer = client_for(permit_app, people["officer"])
+    frozen = _add_permit(officer, people["company_id"], code="DH-I-1")
+    take(officer, "work_permit", frozen, "check")  # checked: company and risk are frozen
+    open_one = _add_permit(officer, people["company_id"], code="DH-I-2")
+    company = stored(permit_app, "company", people["company_id"]).title
+    later = (date.today() + timedelta(days=9)).isoformat()
+    rows = [["改名后的作业", "DH-I-1", company, "低风险", later], ["第二张改名", "DH-I-2", company, "低风险", later]]
+    response = officer.post_form("/r/work_permit/import", {"file": (_workbook(officer, rows), "作业票.xlsx"),
+                                                            "mode": "upsert"},
+                                 page_url="/r/work_permit/import", content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = visible_text(officer.get(response.headers["Location"]).get_data(as_text=True))
+    assert "已核验" in page and "不能再修改" in page
+    # nothing was written: the open permit is unchanged too
+    assert stored(permit_app, "work_permit", open_one).title == "储罐区动火作业"
+    assert stored(permit_app, "work_permit", frozen).risk == "high"
+
+    rows = [["改名后的作业", "DH-I-1", company, "高风险", later], ["第二张改名", "DH-I-2", company, "低风险", later]]
+    response = officer.post_form("/r/work_permit/import", {"file": (_workbook(officer, rows), "作业票.xlsx"),
+                                                            "mode": "upsert"},
+                                 page_url="/r/work_permit/import", content_type="multipart/form-data")
+    page = visible_text(officer.get(response.headers["Location"]).get_data(as_text=True))
+    assert stored(permit_app, "work_permit", frozen).title == "改名后的作业"  # title is not frozen when checked
+    assert stored(permit_app, "work_permit", open_one).risk == "low"
+    assert state_of(permit_app, "work_permit", frozen) == "checked"
+
+
+def test_the_to_do_list_follows_roles_scope_and_conditions(permit_app, people):
+    officer = client_for(permit_app, people["officer"])
+    first = _add_permit(officer, people["company_id"], code="DH-T-1")
+    _add_permit(officer, people["company_id"], code="DH-T-2")
+    take(officer, "work_permit", first, "check")
+    city = client_for(permit_app, people["city_chief"])
+    county_chief = client_for(permit_app, people["county_chief"])
+    todo = city.get("/workflow/todo").get_data(as_text=True)
+    # the city chief: approve the checked one (it is from the unit below) and cancel either
+    group = re.search(r'id="todo-work_permit".*?</table>', todo, re.S).group(0)
+    assert group.count('class="todo-row"') == 2
+    home = city.get("/").get_data(as_text=True)
+    assert re.search(r'data-register="work_permit".*?todo-count">2<', home, re.S)
+    # the owner has nothing to do until a permit is approved
+    owner = client_for(permit_app, people["owner"])
+    assert "todo-work_permit" not in owner.get("/workflow/todo").get_data(as_text=True)
+    take(city, "work_permit", first, "approve")
+    todo = owner.get("/workflow/todo").get_data(as_text=True)
+    assert len(re.findall(r'class="todo-row"', re.search(r'id="todo-work_permit".*?</table>', todo, re.S).group(0))) == 1
+    assert "todo-work_permit" in county_chief.get("/workflow/todo").get_data(as_text=True)  # may cancel DH-T-2
