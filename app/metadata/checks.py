@@ -896,3 +896,27 @@ def check_documents(reg: Located) -> Iterator[Issue]:
                 if name != "today" and name not in reg.spec.field_map:
                     yield reg.issue(("documents", i, key), "E710", f"documents: '{doc.name}' names unknown field "
                                     f"'{{{name}}}'", did_you_mean(name, list(reg.spec.field_map) + ["today"]))
+
+
+def check_public(reg: Located) -> Iterator[Issue]:
+    """A public form names writable fields of the register, and the register has a workflow to review it."""
+    public = reg.spec.public
+    if public is None:
+        return
+    spec = reg.spec
+    if spec.workflow is None:
+        yield reg.issue(("public",), "E711", "public: a register open to everyone needs a workflow",
+                        "add a workflow whose first step is the review of what was sent")
+    for i, name in enumerate(public.fields):
+        field = spec.field_map.get(name)
+        if field is None:
+            yield reg.issue(("public", "fields", i), "E711", f"public: unknown field '{name}'",
+                            did_you_mean(name, spec.field_map))
+        elif field.read_only or field.type in ("children", "reference"):
+            yield reg.issue(("public", "fields", i), "E711", f"public: '{name}' cannot be on a public form",
+                            "read-only, child-table and reference fields are not offered to anonymous users")
+    missing = [f.name for f in spec.fields if f.required and f.stores_value and f.default is None
+               and not f.read_only and f.name not in public.fields]
+    if missing:
+        yield reg.issue(("public", "fields"), "E711", f"public: required fields missing from the form: "
+                        f"{', '.join(missing)}", "add them to public.fields")

@@ -129,6 +129,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_access(reg, role_names, reg_by_name, roles_file is not None, org_dictionaries,
                                       enterprise_register)
         issues += checks.check_documents(reg)
+        issues += checks.check_public(reg)
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
 

@@ -474,6 +474,17 @@ class DocumentSpec(Spec):
     body: Annotated[str, StringConstraints(min_length=1)]
 
 
+class PublicSpec(Spec):
+    """A form open without an account (/public/<register>): e.g. an enterprise registering itself (003)."""
+
+    title: Label
+    intro: Label | None = None
+    #: the fields on the form, in order (the workflow state and read-only fields cannot be among them)
+    fields: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    #: shown after sending: what happens next
+    done: Label | None = None
+
+
 class ProgressSpec(Spec):
     rows: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
     label: Label
@@ -576,6 +587,8 @@ class RegisterSpec(Spec):
     progress: tuple[ProgressSpec, ...] = ()
     #: documents (文书) made from a row as PDF
     documents: tuple[DocumentSpec, ...] = ()
+    #: a form open to people without an account
+    public: PublicSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

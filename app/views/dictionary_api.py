@@ -28,8 +28,10 @@ class DictionaryApi(BaseView):
 
     @staticmethod
     def _check(name: str) -> None:
-        # dictionaries are reference data, but only for signed-in users
+        # dictionaries are reference data, but only for signed-in users (and the pickers of public forms)
         if not current_user.is_authenticated:
-            abort(401)
+            from .public import public_dictionaries
+            if name not in public_dictionaries():
+                abort(401)
         if name not in services().registry.dictionaries:
             abort(404)
