@@ -4,6 +4,7 @@ uploads it stamped, the county reports, the city sends back and then approves, t
 sees only its own level and what lies below it."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def _step(page, name, comment=None, files=()):
     page.click(f"button.workflow-button[data-transition={name}]")
     form = page.locator(f"form.workflow-form[data-transition={name}]")
     expect(form).to_be_visible()
+    # wait until the panel has finished opening: under load, a click on its button while Bootstrap's
+    # collapse is still animating was seen to focus the button without submitting the form
+    expect(page.locator(f"#step-{name}")).to_have_class(re.compile(r"\bin\b"))
     if comment:
         form.locator("textarea[name=comment]").fill(comment)
     if files:
