@@ -60,6 +60,8 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     init_celery(app)
     from app.excel import jobs  # noqa: F401 - registers the import and export tasks with Celery
     from app.workflow import warnings  # noqa: F401 - registers the deadline warnings task
+    from app.i18n.chinese import release
+    release()  # the labels are derived: OpenCC's tables need not stay in memory
     return app
 
 
