@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from .issues import Issue, did_you_mean
 from .source import SourceDocument
 from .spec import (SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, MenuCategory, RegisterSpec)
-from .validators import VALIDATORS
+from .validators import VALIDATORS, normalize_value, run_validators
 
 FILTER_OPS_BY_TYPE = {
     "string": ("contains", "equal"), "text": ("contains",),
@@ -572,6 +572,18 @@ def check_import_export(reg: Located, registers: dict[str, Located]) -> Iterator
             if name not in target.field_map:
                 yield reg.issue(("import", "examples", name), "E202", f"import.examples: unknown field '{name}'",
                                 did_you_mean(name, target.field_map))
+                continue
+            # the example is what people copy into the sheet: it must pass the checks the import applies (once
+            # the validators themselves are sound: a broken one has its own issue)
+            field = target.field(name)
+            if not all(ref.name in VALIDATORS and VALIDATORS[ref.name].check_params(ref.params) is None
+                       for ref in field.validators):
+                continue
+            example = normalize_value(field, str(imp.examples[name]))
+            for failure in run_validators(field, example):
+                yield reg.issue(("import", "examples", name), "E604", f"import.examples: the example for '{name}' "
+                                f"would be refused: {failure.text()}", "give an example that passes the field's "
+                                "validators")
         if imp.into is None:
             columns = set(spec.import_columns)
             for f in spec.fields:

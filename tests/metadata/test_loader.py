@@ -1,6 +1,7 @@
 """The metadata loader on the YAML the product ships and on one small broken set per kind of mistake."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "metadata"
 FIXTURES = ROOT / "tests" / "fixtures" / "metadata"
 BASE = FIXTURES / "_base"
+DOCS = ROOT / "docs" / "metadata.md"
 #: every directory with an expected.txt is a broken case, loaded as the second root after _base
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.txt").is_file())
 
@@ -57,6 +59,24 @@ def test_broken_case_reports_exactly_the_expected_issues(case):
 
     assert {f"{i.file}:{i.line}: {i.id}" for i in issues} == expected_prefixes(case)
     assert registry is None
+
+
+#: documented ids that no file can produce, each with the reason (none: every id comes from the YAML)
+IDS_NOT_FROM_FILES: dict[str, str] = {}
+
+
+def documented_ids() -> set[str]:
+    """The ids of the error reference table (docs/metadata.md §17): its `| Exxx |` rows."""
+    return set(re.findall(r"^\| (E\d{3}) \|", DOCS.read_text(encoding="utf-8"), re.MULTILINE))
+
+
+def test_every_documented_error_id_is_proven_by_a_fixture():
+    proven = {line.rsplit(" ", 1)[-1] for case in CASES for line in expected_prefixes(case)}
+    documented = documented_ids()
+
+    assert len(documented) > 50  # the table was found and read
+    assert set(IDS_NOT_FROM_FILES) <= documented
+    assert sorted(documented - proven - set(IDS_NOT_FROM_FILES)) == []
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c not in KNOWN_BUGS])
