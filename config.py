@@ -16,6 +16,9 @@ class BaseConfig:
     APP_NAME = lazy_gettext("Work Safety Supervision Platform")
     APP_ICON = ""
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # the key the first passwords of new and reset accounts are computed with (SECRET_KEY when unset); changing
+    # it changes the first password of every account that has not chosen its own yet
+    DEFAULT_PASSWORD_KEY = os.environ.get("DEFAULT_PASSWORD_KEY")
     # the product's metadata, then any extra roots (os.pathsep-separated), e.g. a plugin's or a test's
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))

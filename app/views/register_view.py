@@ -22,6 +22,7 @@ from app.i18n import label_text, lazy_label
 from app.metadata.spec import RegisterSpec
 from app.records import blocking_references, scoped_get
 from app.security.actor import current_actor
+from app.security.passwords import DEFAULT_PASSWORD_MARK, default_password
 from app.security.policy import AccessDenied
 from app.workflow.guard import WorkflowRefused
 from app.services import Services
@@ -198,8 +199,13 @@ class RegisterController:
         actor = current_actor()
         regulator = not actor.enterprise_key
         if accounts and accounts.target == self.register.name and self._permissions()["edit"] and regulator:
+            login = getattr(row, accounts.login)
             extras["account_reset"] = url_for("AccountView.enterprise_reset", row_id=row.id)
-            extras["account_login"] = getattr(row, accounts.login)
+            extras["account_login"] = login
+            # until the enterprise has chosen its own password, its regulator can tell it the first one
+            user = current_app.appbuilder.sm.find_user(username=login) if login else None
+            if user is not None and user.password == DEFAULT_PASSWORD_MARK:
+                extras["account_first_password"] = default_password(login)
         return extras
 
     def _row(self, pk: Any) -> Any:

@@ -131,3 +131,10 @@ def make_user(app: Any, role: str, organisation: Any = None, enterprise_key: str
 def ids_of(svc: Any, register: str) -> set[int]:
     model = svc.models[register]
     return set(svc.session.scalars(select(model.id).execution_options(include_all_rows=True)))
+
+
+def first_password(app: Any, login: str) -> str:
+    """The first password of a new or reset account, as the server computes it (its administrator is shown it)."""
+    from app.security.passwords import default_password
+    with app.app_context():
+        return default_password(login)

@@ -2,6 +2,8 @@
 throttling, idle sessions, menus per role, secrets in production."""
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -83,18 +85,32 @@ def test_an_enterprise_gets_its_account_and_changes_the_first_password(db_app, c
     assert response.status_code == 302
     account = _user(db_app, code)
     assert account is not None and account.enterprise_key == code and account.must_change_password
+    # the regulator reads the first password on the enterprise's page and tells the enterprise; it cannot be
+    # worked out from the code
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        row_id = svc.session.scalar(select(svc.models["enterprise"].id).where(svc.models["enterprise"].uscc == code)
+                                    .execution_options(include_all_rows=True))
+    page = county.get(f"/r/enterprise/show/{row_id}").get_data(as_text=True)
+    first = re.search(r'id="account-first-password".*?(Aq@\w{6})', page, re.S).group(1)
+    assert first != f"Aq@{code[-6:]}" and first == factory.first_password(db_app, code)
+    guesser = FormClient(db_app.test_client())
+    guesser.post_form("/login/", {"username": code, "password": f"Aq@{code[-6:]}"})  # the old rule
+    assert "/login/" in guesser.get("/r/enterprise/list/").headers["Location"]  # not signed in
     enterprise = FormClient(db_app.test_client())
-    login(enterprise, code, f"Aq@{code[-6:]}")
+    login(enterprise, code, first)
     # every page leads to the password form until a new password is chosen
     assert enterprise.get("/r/enterprise/list/").headers["Location"].endswith("/account/password")
-    weak = enterprise.post_form("/account/password", {"current": f"Aq@{code[-6:]}", "new": "abcdefgh",
+    weak = enterprise.post_form("/account/password", {"current": first, "new": "abcdefgh",
                                                       "confirm": "abcdefgh"})
     assert "须包含小写字母、大写字母、数字、符号中的至少三种" in field_errors(weak.get_data(as_text=True), "new")[0]
-    done = enterprise.post_form("/account/password", {"current": f"Aq@{code[-6:]}", "new": "Changzhou#2024",
+    done = enterprise.post_form("/account/password", {"current": first, "new": "Changzhou#2024",
                                                       "confirm": "Changzhou#2024"})
     assert done.status_code == 302
     text = visible_text(enterprise.get("/r/enterprise/list/").get_data(as_text=True))
     assert "常州新北测试化工有限公司" in text and "共 1 条" in text
+    # once chosen, the regulator no longer sees a password
+    assert "account-first-password" not in county.get(f"/r/enterprise/show/{row_id}").get_data(as_text=True)
 
 
 def test_a_regulator_resets_an_enterprise_password(db_app, chain):
@@ -105,11 +121,13 @@ def test_a_regulator_resets_an_enterprise_password(db_app, chain):
         factory.make_user(db_app, "enterprise_user", enterprise_key=code)
     county = _client(db_app, chain["users"]["county"])
     assert "重置企业账号密码" in visible_text(county.get(f"/r/enterprise/show/{row_id}").get_data(as_text=True))
-    county.post_form(f"/accounts/enterprise/{row_id}/reset", {}, page_url=f"/r/enterprise/show/{row_id}")
+    reset = county.post_form(f"/accounts/enterprise/{row_id}/reset", {}, page_url=f"/r/enterprise/show/{row_id}",
+                             follow_redirects=True)
+    told = re.search(r"重置为 (Aq@\w{6})", visible_text(reset.get_data(as_text=True))).group(1)
     account = _user(db_app, code)
     assert account.must_change_password
     fresh = FormClient(db_app.test_client())
-    login(fresh, code, f"Aq@{code[-6:]}")
+    login(fresh, code, told)
     # a regulator of another county may not
     with db_app.app_context():
         other = factory.make_user(db_app, "regulator", factory.make_org(svc, region="320412")).username
@@ -178,13 +196,13 @@ def test_first_login_in_the_browser(db_app, chain, page):
         code = row.uscc
     page.goto(page.base_url + "/login/")
     page.fill("#username", code)
-    page.fill("#password", f"Aq@{code[-6:]}")
+    page.fill("#password", factory.first_password(db_app, code))
     page.click("[type=submit]")
     page.wait_for_url("**/account/password")
     expect(page.locator("#must-change")).to_be_visible()
     page.goto(page.base_url + "/r/enterprise/list/")  # any other page sends it back
     page.wait_for_url("**/account/password")
-    page.fill("#current", f"Aq@{code[-6:]}")
+    page.fill("#current", factory.first_password(db_app, code))
     page.fill("#new", "Qiye@First2024")
     page.fill("#confirm", "Qiye@First2024")
     page.click("#change-password")

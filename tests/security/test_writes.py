@@ -152,7 +152,7 @@ def test_hidden_fields_cannot_be_sorted_filtered_searched_or_read_in_the_history
 def test_an_account_that_must_change_its_password_cannot_use_the_api(db_app):
     import base64
     _, code = _enterprise(db_app)
-    auth = {"Authorization": "Basic " + base64.b64encode(f"{code}:Aq@{code[-6:]}".encode()).decode()}
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{code}:{factory.first_password(db_app, code)}".encode()).decode()}
     response = db_app.test_client().get("/api/v1/enterprise/", headers=auth)
     assert response.status_code == 403 and "password" in response.get_json()["error"]
 
