@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.security.actor import acting_as, actor_for
 from app.services import services
-from app.workflow import Upload
+from app.workflow import Upload, guard
 
 
 def _png() -> bytes:
@@ -170,9 +170,17 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     demo.step("enforcement_case", case, "approve_filing", "xb_admin", signature=True)
 
     demo.add("enterprise_change", "xb_admin", kind="add", reason="辖区排查发现新开业企业，尚未纳入监管",
-             name="常州新北示范化工有限公司", uscc="91320411MA1XYB1235", enterprise_type=pick(0).enterprise_type,
+             name="常州新北示范化工有限公司", uscc="91320411MA1XYB1206", enterprise_type=pick(0).enterprise_type,
              region=pick(0).region, address="常州市新北区示范路1号", legal_representative="赵六",
              department="emergency")
+    # an enterprise that registered itself on the public form (/public/enterprise_application), awaiting review
+    application = svc.models["enterprise_application"](
+        name="常州新北恒泰精细化工有限公司", uscc="91320411MA1XYC2607", enterprise_type=pick(1).enterprise_type,
+        region=pick(1).region, address="常州市新北区恒泰路8号", legal_representative="钱七",
+        department=pick(1).department, contact="钱七", contact_mobile="13961112233")
+    guard.authorise(svc.session, application, None)
+    svc.session.add(application)
+    svc.session.commit()
     task = demo.add("cp_task", "js_admin", title=f"{today.year}年度清洁生产审核", year=today.year, region="32",
                     deadline=today + timedelta(days=30), requirements="请于期限前完成本级企业名单核实并盖章上报")
     demo.step("cp_task", task, "issue", "js_admin")
@@ -180,6 +188,6 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     if city_task is not None:
         demo.step("cp_task", city_task, "issue", "cz_admin")
     echo(f"Demo workflows: {made} hazards, {len(applications)} licence applications, 1 plan, 2 inspections, "
-         "1 case, 1 enterprise change request, a cleaner-production campaign issued down to 新北区.")
+         "1 case, 1 enterprise change request, 1 self-registration, a cleaner-production campaign issued down to 新北区.")
     for enterprise in local[:2]:
         echo(f"  enterprise account in these flows: {enterprise.name}: {owner(enterprise)} / Qy@demo2024")

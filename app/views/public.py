@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
+from flask_babel import gettext as _
 
 from app.i18n import label_text
 from app.services import services
@@ -66,7 +67,8 @@ class PublicFormView(BaseView):
             svc.session.add(row)
             svc.session.commit()
             return redirect(url_for("PublicFormView.done", register=spec.name, row_id=row.id))
-        widget = PublicFormWidget(form=form, fieldsets=form_fieldsets(spec, tuple(form._fields)), exclude_cols=[])
+        widget = PublicFormWidget(form=form, fieldsets=form_fieldsets(spec, spec.public.fields), exclude_cols=[],
+                                  submit_label=_("Send the application"))
         return self.render_template("public/form.html", spec=spec, widget=widget,
                                     title=label_text(spec.public.title), intro=label_text(spec.public.intro))
 

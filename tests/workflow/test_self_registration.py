@@ -36,7 +36,9 @@ def _application(**override):
 def test_an_enterprise_applies_without_an_account_and_the_regulator_approves(db_app, regulators):
     public = FormClient(db_app.test_client())
     page = public.get("/public/enterprise_application")
-    assert page.status_code == 200 and "企业注册申请" in visible_text(page.get_data(as_text=True))
+    text = visible_text(page.get_data(as_text=True))
+    assert page.status_code == 200 and "企业注册申请" in text and "提交申请" in text
+    assert "CSRF" not in text and "Aq@" not in text  # no technical field, no hint of a first password
     # the form's region picker works without an account
     assert public.get("/dict/region/children").status_code == 200
     assert public.get("/dict/hazard_level/children").status_code == 401  # no public form uses it
