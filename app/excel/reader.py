@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -124,6 +125,53 @@ def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, set[tuple[int, int]]]:
     return most, formulas
 
 
+#: BIFF records that hold a cell and start with its row and column (2 bytes each)
+_XLS_CELLS = {0x0006, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6, 0x00BD, 0x00BE}
+_XLS_MULTI = {0x00BD, 0x00BE}  # MULRK, MULBLANK: a run of cells whose last column ends the record
+_XLS_DIMENSIONS, _XLS_BOF = 0x0200, 0x0809
+
+
+def _xls_used_area(path: Path) -> tuple[int, int]:
+    """The largest used area (rows, columns) of the worksheets of an Excel 97-2003 workbook, from its BIFF records.
+
+    calamine builds each sheet as a dense grid of its used area: one cell far from the data would cost gigabytes
+    before a row is checked. Both the declared area (DIMENSIONS) and the cells actually present count, so a file
+    that under-declares is measured too. The records are walked without decoding any value."""
+    import olefile
+    try:
+        with olefile.OleFileIO(str(path)) as container:
+            name = next((n for n in ("Workbook", "Book") if container.exists(n)), None)
+            if name is None:
+                raise UnreadableFile(_("The file is not an Excel 97-2003 workbook (.xls) even though its name says "
+                                       "so."))
+            data = container.openstream(name).read()
+    except (OSError, ValueError, struct.error) as exc:  # olefile reports a malformed container so
+        raise UnreadableFile(_("The workbook is damaged and cannot be read; open it in Excel, save it again "
+                               "and upload the saved file. (%(reason)s)", reason=str(exc)[:120]))
+    rows = columns = sheet_rows = sheet_columns = 0
+    offset, end = 0, len(data) - 4
+    while offset <= end:
+        kind, length = struct.unpack_from("<HH", data, offset)
+        body = offset + 4
+        if kind == _XLS_BOF:  # a new substream (the globals, then one per sheet)
+            rows, columns = max(rows, sheet_rows), max(columns, sheet_columns)
+            sheet_rows = sheet_columns = 0
+        elif kind == _XLS_DIMENSIONS and length >= 14:  # BIFF8: first row, last row + 1 (4 bytes); columns (2)
+            (last_row,), (last_column,) = struct.unpack_from("<I", data, body + 4), struct.unpack_from("<H", data,
+                                                                                                       body + 10)
+            sheet_rows, sheet_columns = max(sheet_rows, last_row), max(sheet_columns, last_column)
+        elif kind == _XLS_DIMENSIONS and length >= 10:  # BIFF5: 2-byte rows
+            last_row, _first, last_column = struct.unpack_from("<HHH", data, body + 2)
+            sheet_rows, sheet_columns = max(sheet_rows, last_row), max(sheet_columns, last_column)
+        elif kind in _XLS_CELLS and length >= 4 and body + length <= len(data):
+            row, column = struct.unpack_from("<HH", data, body)
+            if kind in _XLS_MULTI and length >= 6:
+                column = struct.unpack_from("<H", data, body + length - 2)[0]
+            sheet_rows, sheet_columns = max(sheet_rows, row + 1), max(sheet_columns, column + 1)
+        offset = body + length
+    return max(rows, sheet_rows), max(columns, sheet_columns)
+
+
 def _too_wide(rows: int, columns: int, limits: Limits) -> str:
     return _("The sheet's used area is %(rows)s rows × %(columns)s columns, more than %(cells)s cells: a cell far "
              "from the data (or a whole formatted column) makes it so. Delete the empty rows and columns after the "
@@ -187,6 +235,12 @@ def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set
     if suffix == ".xls":
         if not magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise UnreadableFile(_("The file is not an Excel 97-2003 workbook (.xls) even though its name says so."))
+        rows, columns = _xls_used_area(path)
+        if rows > limits.max_rows + 20:
+            raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
+                                   "Split the file.", rows=f"{rows:,}", limit=f"{limits.max_rows:,}"))
+        if rows * columns > limits.max_cells or columns > limits.max_columns:
+            raise UnreadableFile(_too_wide(rows, columns, limits))
         return "xls", set()
     return "csv", set()
 
