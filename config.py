@@ -74,6 +74,12 @@ class BaseConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
+    # the forms open without an account (a register's `public` option): sends per address, counted in Redis so
+    # that every worker process shares the count (Flask-Limiter, which FAB sets up)
+    PUBLIC_FORM_RATE_LIMIT = "20 per hour"
+    RATELIMIT_ENABLED = True  # FAB turns Flask-Limiter off unless told; only the public forms carry a limit
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+
     CELERY = {
         "broker_url": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
         "result_backend": os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/0"),
@@ -95,6 +101,7 @@ class EmbeddedConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'safety.db'}")
     CELERY = {**BaseConfig.CELERY, "task_always_eager": True,
               "broker_url": "memory://", "result_backend": "cache+memory://"}
+    RATELIMIT_STORAGE_URI = "memory://"  # one process
 
 
 class TestConfig(BaseConfig):
@@ -107,6 +114,7 @@ class TestConfig(BaseConfig):
     CELERY = {**BaseConfig.CELERY,
               "broker_url": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15"),
               "result_backend": os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/15")}
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
 
 
 class ProductionConfig(BaseConfig):

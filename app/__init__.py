@@ -87,8 +87,8 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
     appbuilder.add_view_no_menu(PasswordView())
     from app.workflow.views import WorkflowView
     appbuilder.add_view_no_menu(WorkflowView())
-    from app.views.public import PublicFormView
-    appbuilder.add_view_no_menu(PublicFormView())
+    from app.views.public import PublicFormView, limit_public_forms
+    limit_public_forms(appbuilder, appbuilder.add_view_no_menu(PublicFormView()))
     register_views(appbuilder, svc)
     from app.i18n import lazy_label
     system = svc.registry.menus.get("system")

@@ -126,6 +126,7 @@ def db_app(app):
     """The shipped app with empty registers."""
     truncate_registers(app)
     reset_users(app)
+    app.appbuilder.sm.limiter.reset()  # the public forms' per-address counts (in Redis) of earlier tests
     yield app
     from app.extensions import db
     with app.app_context():

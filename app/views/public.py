@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
@@ -77,3 +77,18 @@ class PublicFormView(BaseView):
         spec = self._spec(register)
         return self.render_template("public/done.html", title=label_text(spec.public.title), row_id=row_id,
                                     message=label_text(spec.public.done))
+
+
+def limit_public_forms(appbuilder: Any, view: PublicFormView) -> None:
+    """At most PUBLIC_FORM_RATE_LIMIT sends per address: the form is open to anyone, and each send is a row a
+    regulator must review. Over the limit, the sender gets a page that says when to try again (HTTP 429)."""
+    limiter = appbuilder.sm.limiter
+    limiter.limit(lambda: current_app.config["PUBLIC_FORM_RATE_LIMIT"], methods=["POST"])(view.blueprint)
+    current_app.register_error_handler(429, _too_many)
+
+
+def _too_many(error: Any) -> Any:
+    if request.blueprint != PublicFormView.__name__:
+        return error  # another limit (e.g. FAB's login limit): its own response
+    return render_template("public/limited.html", appbuilder=current_app.appbuilder,
+                           base_template=current_app.appbuilder.base_template), 429

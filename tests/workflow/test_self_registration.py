@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.helpers import FormClient, field_errors, visible_text
 from tests.security import factory
@@ -88,3 +88,26 @@ def test_a_rejection_needs_a_reason(db_app, regulators):
     assert "意见" in alerts(take(home, "enterprise_application", application, "reject").get_data(as_text=True))
     take(home, "enterprise_application", application, "reject", comment="经核实不属于本辖区")
     assert state_of(db_app, "enterprise_application", application) == "rejected"
+
+
+def test_sends_from_one_address_are_limited(db_app):
+    """Anyone can reach the form: past the limit an address is told to wait, and nothing more is written."""
+    configured = db_app.config["PUBLIC_FORM_RATE_LIMIT"]
+    db_app.config["PUBLIC_FORM_RATE_LIMIT"] = "3 per hour"
+    try:
+        public = FormClient(db_app.test_client())
+        statuses = [public.post_form("/public/enterprise_application", _application()).status_code
+                    for _ in range(4)]
+        assert statuses == [302, 302, 302, 429]
+        refused = public.post_form("/public/enterprise_application", _application())
+        assert refused.status_code == 429
+        assert "提交的申请过多" in visible_text(refused.get_data(as_text=True))
+        assert public.get("/public/enterprise_application").status_code == 200  # reading the form is not limited
+        svc = db_app.extensions["safety"]
+        model = svc.models["enterprise_application"]
+        with db_app.app_context():
+            assert svc.session.scalar(select(func.count()).select_from(model)
+                                      .execution_options(include_all_rows=True)) == 3
+    finally:
+        db_app.config["PUBLIC_FORM_RATE_LIMIT"] = configured
+        db_app.appbuilder.sm.limiter.reset()
