@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app
 from flask_appbuilder.models.sqla import Model as FabModel
@@ -59,7 +60,9 @@ def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo
     if engine.dialect.name == "postgresql" and not dry_run:
         with engine.begin() as conn:  # trigram indexes for quick search (a trusted extension since PostgreSQL 13)
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    with engine.begin() as conn:
+    with engine.connect() as conn, _transactional_ddl(conn), conn.begin():
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
         plan = plan_migration(conn, [FabModel.metadata, svc.models.metadata], renames_declared())
         echo("Schema plan:")
         echo(plan.describe())
@@ -71,6 +74,25 @@ def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo
             conn.execute(svc.models.engine["SchemaChange"].__table__.insert(),
                          {"plan": json.dumps([s.text for s in applied], ensure_ascii=False)})
     return applied, plan
+
+
+@contextmanager
+def _transactional_ddl(conn: Any) -> Iterator[None]:
+    """One transaction around the whole plan on SQLite too, so a step the database refuses undoes the steps
+    before it. SQLite's DDL is transactional, but Python's sqlite3 module begins transactions only before
+    INSERT/UPDATE/DELETE (and its savepoints then misbehave): for this connection the driver's implicit handling
+    is switched off and the plan's transaction begun explicitly (SQLAlchemy's pysqlite recipe); the connection
+    goes back to the pool as it was."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    before = driver.isolation_level
+    driver.isolation_level = None
+    try:
+        yield
+    finally:
+        driver.isolation_level = before
 
 
 def sync_reference_data(echo: Echo = print) -> None:
