@@ -141,7 +141,17 @@ class RegisterController:
             filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
-            perms=self._permissions(), endpoint="RegisterScreens", description=label_text(spec.description))
+            perms=self._permissions(), endpoint="RegisterScreens", description=label_text(spec.description),
+            first_passwords=self._first_passwords_url())
+
+    def _first_passwords_url(self) -> str | None:
+        """The enterprise register's list offers the first passwords of its accounts to the regulators who may
+        edit its rows (they tell the enterprises; nobody can guess them)."""
+        accounts = self.services.registry.enterprise_accounts
+        if accounts and accounts.target == self.register.name and self._permissions()["edit"] \
+                and not current_actor().enterprise_key:
+            return url_for("AccountView.enterprise_first_passwords")
+        return None
 
     def _filter_widgets(self, req: listing.ListRequest, hidden: frozenset[str]) -> list[dict[str, Any]]:
         """What the filter panel shows: one control per YAML filter, with the current value."""

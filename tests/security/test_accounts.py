@@ -210,3 +210,39 @@ def test_first_login_in_the_browser(db_app, chain, page):
     page.goto(page.base_url + "/r/enterprise/list/")
     expect(page.locator(".register-table tbody tr")).to_have_count(1)
     expect(page.locator(".register-table")).to_contain_text("常州首登测试有限公司")
+
+
+def test_a_regulator_downloads_the_first_passwords_of_its_enterprises(db_app, chain):
+    import io
+
+    from openpyxl import load_workbook
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        waiting = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency",
+                                                       "name": "常州待发密码化工有限公司"}).uscc
+        chosen = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency",
+                                                      "name": "常州已改密码化工有限公司"}).uscc
+        elsewhere = factory.make_row(svc, "enterprise", {"region": "320412001", "department": "emergency",
+                                                         "name": "武进邻区化工有限公司"}).uscc
+    _client(db_app, chosen, factory.first_password(db_app, chosen)).post_form(
+        "/account/password", {"current": factory.first_password(db_app, chosen), "new": "Changzhou#2024",
+                              "confirm": "Changzhou#2024"})
+
+    county = _client(db_app, chain["users"]["county"])
+    listing = county.get("/r/enterprise/list/").get_data(as_text=True)
+    link = re.search(r'id="first-passwords" href="([^"]+)"', listing).group(1)
+    response = county.get(link)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows == [("企业名称", "登录名", "初始密码"),
+                    ("常州待发密码化工有限公司", waiting, factory.first_password(db_app, waiting))]
+    assert elsewhere not in str(rows) and chosen not in str(rows)
+
+    # an enterprise account neither sees the button nor gets the file
+    own = _client(db_app, waiting, factory.first_password(db_app, waiting))
+    own.post_form("/account/password", {"current": factory.first_password(db_app, waiting),
+                                        "new": "Xinbei#2024x", "confirm": "Xinbei#2024x"})
+    assert "first-passwords" not in own.get("/r/enterprise/list/").get_data(as_text=True)
+    refused = own.get(link)
+    assert refused.status_code == 403 and b"Aq@" not in refused.data
