@@ -71,6 +71,16 @@ def refresh_state(job: Any) -> Any:
     return job
 
 
+def _begin(job: Any, progress: ProgressWriter) -> tuple[Any, Any]:
+    """Mark the job running (its own commit, seen by the page that polls); the actor it runs as, its register."""
+    progress("started", 0, 0, force=True)
+    table = job_model().__table__
+    svc = current_app.extensions["safety"]
+    with svc.db.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == job.id).values(status="running"))
+    return (actor_from_id(job.user_id) if job.user_id else None), svc.registry.register(job.register)
+
+
 @shared_task(name="excel.import", acks_late=False)
 def import_task(job_id: int) -> str:
     from .errors import write_error_workbook
@@ -82,12 +92,7 @@ def import_task(job_id: int) -> str:
     progress = ProgressWriter(job_id)
     finish_values: dict[str, Any]
     try:
-        progress("started", 0, 0, force=True)
-        table = job_model().__table__
-        with svc.db.engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == job_id).values(status="running"))
-        actor = actor_from_id(job.user_id) if job.user_id else None
-        spec = svc.registry.register(job.register)
+        actor, spec = _begin(job, progress)
         with acting_as(actor), force_locale(job.locale):
             dry_run = json.loads(job.arguments or "{}").get("dry_run", False)
             importer = Importer(current_app, spec, actor, job.mode or "insert", progress, dry_run=dry_run)
@@ -119,12 +124,7 @@ def export_task(job_id: int) -> str:
     progress = ProgressWriter(job_id)
     arguments = json.loads(job.arguments or "{}")
     try:
-        progress("started", 0, 0, force=True)
-        table = job_model().__table__
-        with svc.db.engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == job_id).values(status="running"))
-        actor = actor_from_id(job.user_id) if job.user_id else None
-        spec = svc.registry.register(job.register)
+        actor, spec = _begin(job, progress)
         target = jobs_folder("exports") / f"{job_id}.{job.mode}"
         with acting_as(actor), force_locale(job.locale):
             count = write_export(spec, arguments, job.mode, target, progress)
