@@ -26,8 +26,8 @@ def test_switch_to_traditional_and_english_changes_labels_menus_buttons(admin):
     admin.get("/lang/en")
     html = admin.get("/r/enterprise/list/").get_data(as_text=True)
     text = visible_text(html)
-    for word in ("Enterprises", "Enterprise name", "Unified social credit code", "Basic information", "Search", "Add",
-                 "Reset", "Safety knowledge base"):
+    for word in ("Enterprises", "Enterprise name", "Unified social credit code", "Basic data", "Search", "Add",
+                 "Reset", "Knowledge base"):
         assert word in text, word
 
 
