@@ -41,7 +41,8 @@ def condition_sql(svc: Any, spec: RegisterSpec, model: type, condition: Conditio
         parts.append(or_(column.is_(None), column >= date.today()))
     if condition.rows:
         parts.append(_all_rows_in(svc, spec, model, condition))
-    return and_(*parts) if len(parts) > 1 else parts[0]
+    # an organisation condition alone binds no administrator: the condition holds for them
+    return and_(*parts) if parts else true()
 
 
 def _field_sql(spec: RegisterSpec, model: type, condition: Condition, source: Source | None) -> ColumnElement:
