@@ -4,32 +4,44 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from . import checks
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
-from .shape import issues_from_validation
+from .salvage import validate_file
 from .source import SourceDocument, read_source
 from .spec import DictionarySpec, MenuFile, RegisterSpec, RolesFile
 
 
+#: checks whose messages name a register, field, state, role, dictionary or code declared elsewhere
+REFERENCE_IDS = frozenset({"E106", "E201", "E202", "E203", "E207", "E208", "E501", "E503", "E601", "E602",
+                           "E701", "E704", "E705", "E707", "E709", "E710", "E711"})
+
+
 def _parse(path: Path, root: Path, model: type[BaseModel],
-           broken: set[str] | None = None) -> tuple[Located | None, list[Issue]]:
-    """Parse and shape-check one file; names of files that fail go to ``broken``."""
+           broken: set[str]) -> tuple[Located | None, list[Issue]]:
+    """Parse and shape-check one file. A file with shape errors is checked further without its broken parts;
+    their names (or the file's, when nothing can be kept) go to ``broken``."""
     doc, issues = read_source(path, root)
     if doc is None:
-        if broken is not None:
-            broken.add(path.stem)
+        broken.add(path.stem)
         return None, issues
-    try:
-        spec = model.model_validate(doc.data)
-    except ValidationError as exc:
-        if broken is not None:
-            broken.add(str(doc.data.get("name", path.stem)))
-        return None, issues + list(issues_from_validation(exc, doc, model))
-    return Located(spec, doc), issues
+    outcome = validate_file(doc, model)
+    broken |= outcome.dropped
+    if outcome.spec is None:
+        broken.add(str(doc.data.get("name", path.stem)))
+        return None, issues + outcome.issues
+    return Located(outcome.spec, outcome.doc), issues + outcome.issues
+
+
+def _names_broken(issue: Issue, broken: set[str]) -> bool:
+    """A reference check's issue about something whose declaration is broken (already reported there)."""
+    if issue.id not in REFERENCE_IDS:
+        return False
+    return any(f"'{name}'" in issue.message or f"'${name}'" in issue.message or f"'{name}." in issue.message
+               for name in broken)
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -47,7 +59,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     """Read every metadata root (the product's, then plugins'); return the registry or the issues."""
     roots = [Path(r) for r in roots]
     display_root = roots[0].parent
-    issues: list[Issue] = []
+    issues: list[Issue] = []  # from reading and shape-checking the files
     registers: list[Located] = []
     dictionaries: list[Located] = []
     menu_categories = {}
@@ -60,12 +72,12 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     for root in roots:
         roles_path = root / "roles.yaml"
         if roles_path.exists():
-            located, found = _parse(roles_path, display_root, RolesFile)
+            located, found = _parse(roles_path, display_root, RolesFile, broken)
             issues += found
             roles_file = located or roles_file
         menu_path = root / "menus.yaml"
         if menu_path.exists():
-            located, found = _parse(menu_path, display_root, MenuFile)
+            located, found = _parse(menu_path, display_root, MenuFile, broken)
             issues += found
             if located:
                 menu_doc = located.doc
@@ -82,6 +94,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
             if located:
                 registers.append(located)
 
+    shape_issues, issues = issues, []
     issues += checks.check_menu_categories(menu_entries)
     issues += checks.check_duplicate_names(registers, "register")
     issues += checks.check_duplicate_names(dictionaries, "dictionary")
@@ -133,6 +146,8 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
 
+    # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
+    issues = shape_issues + [i for i in issues if not _names_broken(i, broken)]
     if issues:
         return None, sorted(set(issues))
     registry = Registry(
