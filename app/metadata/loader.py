@@ -31,7 +31,7 @@ def _parse(path: Path, root: Path, model: type[BaseModel],
     outcome = validate_file(doc, model)
     broken |= outcome.dropped
     if outcome.spec is None:
-        broken.add(str(doc.data.get("name", path.stem)))
+        broken |= {str(doc.data.get("name", path.stem)), path.stem}
         return None, issues + outcome.issues
     return Located(outcome.spec, outcome.doc), issues + outcome.issues
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from .spec import Label
 
 #: a file is pruned at most this many times (each round removes what the last validation refused)
 MAX_ROUNDS = 8
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _GONE = object()  # marks a list item removed in this round, before the list is compacted
 #: what a removed list item of these lists is called in the note that says its checks are skipped
 _ITEM_KIND = {"fields": "field", "states": "state", "transitions": "transition", "roles": "role",
@@ -66,6 +68,9 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
             if err["type"] == "missing" and _placeholder_label(model, err["loc"], data, path):
                 progressed = True
                 continue
+            if path == ("name",) and _name_from_file(doc, data):
+                progressed = True
+                continue
             if err["type"] == "too_short" and any(len(p) > len(path) and p[:len(path)] == path
                                                   for _, p in located):
                 continue  # pydantic counts only the items that validated: removing them is enough
@@ -82,6 +87,16 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
         pruned = [_moved(p, moved) for p in pruned]
     issues = _with_notes(issues, [], whole_file=True)
     return Salvage(None, doc, issues, dropped)
+
+
+def _name_from_file(doc: SourceDocument, data: dict) -> bool:
+    """A refused ``name`` is replaced by the file's (a register is named like its file), so the rest of the
+    file is checked and references to it resolve."""
+    stem = doc.file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if data.get("name") == stem or not IDENTIFIER.fullmatch(stem):
+        return False
+    data["name"] = stem
+    return True
 
 
 def _caused_by_pruning(err: dict, data: Any, pruned: list[tuple]) -> bool:
@@ -135,14 +150,16 @@ def _remember(data: Any, path: tuple, lines: dict, dropped: set[str], notes: lis
     """Names declared in the part removed, and a note for a removed list item (a field, a state…)."""
     removed = _node(data, path)
     dropped.update(_declared_names(removed))
+    if path[-1] in ("name", "code") and isinstance(removed, str):
+        dropped.add(removed)  # a name refused ('Remarks'): what names it elsewhere is not reported again
     if path[-1] == "workflow" and isinstance(removed, dict):
         dropped.add(str(removed.get("field", "state")))
     if isinstance(path[-1], int) and len(path) > 1:
         kind = _ITEM_KIND.get(path[-2]) if isinstance(path[-2], str) else None
         name = removed.get("name", removed.get("code")) if isinstance(removed, dict) else None
-        what = f"{kind} '{name}'" if kind and isinstance(name, (str, int)) else _describe(path)
         spans = [line for p, line in lines.items() if p[:len(path)] == path]
-        if spans:
+        if spans and isinstance(name, str):
+            what = f"{kind} '{name}'" if kind else f"{_describe(path)} '{name}'"
             notes.append((what, (min(spans), max(spans))))
 
 

@@ -212,3 +212,68 @@ def test_a_loaded_issue_renders_with_its_location():
     assert [str(i) for i in issues] == [
         "unknown_type/registers/site.yaml:14: E102 fields[1]: unknown field type 'dat' — did you mean 'date'?; "
         "checks that need field 'assessed_on' wait for this fix"]
+
+
+# ---------------------------------------------------------------- every error in one run
+
+def test_one_register_with_a_mistake_of_every_kind_reports_each_in_one_run():
+    registry, issues = check_case("every_kind_at_once")
+
+    assert registry is None
+    assert {i.file for i in issues} == {"every_kind_at_once/registers/inspection.yaml"}
+    # shape, types, validators, defaults, dictionaries, references, lists, sort, filters, forms, import, roles,
+    # menus, states, transitions, conditions: one located message each, found by the same run
+    assert {"E010", "E012", "E013", "E102", "E103", "E104", "E106", "E201", "E202", "E203", "E206", "E207",
+            "E301", "E302", "E303", "E501", "E603", "E701", "E703", "E704", "E705"} <= {i.id for i in issues}
+    assert all(i.line > 1 for i in issues)
+    assert len(issues) == len({(i.line, i.id) for i in issues}) == len(expected_prefixes("every_kind_at_once"))
+
+
+def test_a_field_left_out_for_its_shape_error_is_not_reported_again_where_it_is_named():
+    _, issues = check_case("every_kind_at_once")
+
+    # checked_on (unknown type) is in list.columns, Remarks (not an identifier) in search
+    assert [i.id for i in issues if "checked_on" in str(i)] == ["E102"]
+    assert [i.id for i in issues if "Remarks" in str(i)] == ["E012"]
+    assert issue_of("every_kind_at_once", "E102", "dat").hint.endswith(
+        "checks that need field 'checked_on' wait for this fix")
+
+
+def test_a_broken_register_is_not_reported_again_by_the_files_that_name_it():
+    _, issues = check_case("broken_target")
+
+    # check.yaml names task and plan in a reference, a rows condition and create effects
+    assert not [str(i) for i in issues if "check.yaml" in i.file]
+    # plan's name is refused, so plan is checked under its file's name: its other mistakes are found too
+    assert {i.id for i in issues if i.file.endswith("plan.yaml")} == {"E012", "E013", "E102", "E202"}
+    task = [i for i in issues if i.file.endswith("task.yaml")]
+    assert len(task) == 1 and task[0].hint.endswith("the file's other checks wait for this fix")
+
+
+def test_an_undeclared_state_is_reported_as_unknown_with_the_declared_states():
+    issue = issue_of("every_kind_at_once", "E701", "销毁")
+
+    assert issue.message == "workflow: transition 'close' goes to unknown state '销毁'"
+    assert issue.hint == "declared states are draft, closed"
+    assert not any("pattern" in i.message for i in check_case("every_kind_at_once")[1] if "销毁" in str(i))
+
+
+def test_an_unquoted_yes_compared_with_an_enum_is_reported_with_the_fix():
+    issue = issue_of("every_kind_at_once", "E705", "verdict")
+
+    assert issue.line == 58  # when: {field: verdict, equals: yes}
+    assert "YAML read the value as the boolean true" in issue.message
+    assert issue.hint.startswith("quote it ('yes'")
+
+
+def test_a_boolean_field_compared_with_a_quoted_word_is_reported():
+    from app.metadata.checks import yaml_boolean_problem
+    from app.metadata.spec import BooleanField, EnumField
+
+    flag = BooleanField(name="on_duty", label={"zh": "值守", "en": "On duty"}, type="boolean")
+    answer = EnumField(name="answer", label={"zh": "答案", "en": "Answer"}, type="enum", dictionary="yes_no")
+
+    assert yaml_boolean_problem(flag, "yes")[1] == "write true or false without quotes"
+    assert yaml_boolean_problem(flag, True) is None and yaml_boolean_problem(flag, "$other") is None
+    assert yaml_boolean_problem(answer, False)[1].startswith("quote it")
+    assert yaml_boolean_problem(answer, "no") is None
