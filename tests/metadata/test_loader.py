@@ -277,3 +277,28 @@ def test_a_boolean_field_compared_with_a_quoted_word_is_reported():
     assert yaml_boolean_problem(flag, True) is None and yaml_boolean_problem(flag, "$other") is None
     assert yaml_boolean_problem(answer, False)[1].startswith("quote it")
     assert yaml_boolean_problem(answer, "no") is None
+
+
+# ---------------------------------------------------------------- YAML anchors
+
+def test_anchors_and_merge_keys_are_read_and_keys_beside_a_merge_win():
+    registry, issues = check_metadata([BASE, FIXTURES / "yaml_anchors"])
+
+    assert [str(i) for i in issues] == []
+    valve = registry.register("valve")
+    spare = valve.field("spare_code")
+    assert (spare.label.zh, spare.length, spare.required) == ("备用阀门编号", 30, False)
+    assert [v.name for v in spare.validators] == ["regex"]
+    assert valve.show.fieldsets[0].label.en == "Checked on"
+
+
+def test_a_merge_of_something_else_than_a_mapping_is_a_located_syntax_error(tmp_path):
+    (tmp_path / "registers").mkdir()
+    (tmp_path / "registers" / "valve.yaml").write_text(
+        "name: valve\nlabel: {zh: 阀门, en: Valves}\nmenu: {category: main}\nfields:\n"
+        "  - {<<: 5, name: code, label: {zh: 编号, en: Code}, type: string}\n", encoding="utf-8")
+
+    _, issues = check_metadata([BASE, tmp_path])
+
+    assert [(i.line, i.id) for i in issues] == [(5, "E001")]
+    assert "'<<' merges mappings only" in issues[0].message
