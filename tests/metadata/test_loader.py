@@ -302,3 +302,14 @@ def test_a_merge_of_something_else_than_a_mapping_is_a_located_syntax_error(tmp_
 
     assert [(i.line, i.id) for i in issues] == [(5, "E001")]
     assert "'<<' merges mappings only" in issues[0].message
+
+
+def test_the_reference_explains_every_shipped_role_and_its_seed_role():
+    registry = load_registry([SHIPPED])
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z_A-Z]+)`[^\n]* \|$", DOCS.read_text(
+        encoding="utf-8"), re.MULTILINE)}
+
+    for name, role in registry.roles.items():
+        assert name in rows, name
+        assert f"| {role.label.zh} |" in rows[name], (name, role.label.zh)
+    assert "监管人员" in rows["regulator"] and "管理员" in rows["org_admin"] and "检查员" in rows["inspector"]
