@@ -15,21 +15,27 @@ from .source import SourceDocument, read_source
 from .spec import DictionarySpec, MenuFile, RegisterSpec, RolesFile
 
 
+#: checks that report an option as missing, moot when the option was written but left out for its shape error
+MISSING_OPTION_IDS = {"menu": {"E209"}, "parent": {"E209", "E208"}, "ownership": {"E502"},
+                      "workflow": {"E701", "E711"}}
 #: checks whose messages name a register, field, state, role, dictionary or code declared elsewhere
 REFERENCE_IDS = frozenset({"E106", "E201", "E202", "E203", "E207", "E208", "E501", "E503", "E601", "E602",
                            "E701", "E704", "E705", "E707", "E709", "E710", "E711"})
 
 
-def _parse(path: Path, root: Path, model: type[BaseModel],
-           broken: set[str]) -> tuple[Located | None, list[Issue]]:
+def _parse(path: Path, root: Path, model: type[BaseModel], broken: set[str],
+           moot: set[tuple[str, str]]) -> tuple[Located | None, list[Issue]]:
     """Parse and shape-check one file. A file with shape errors is checked further without its broken parts;
-    their names (or the file's, when nothing can be kept) go to ``broken``."""
+    their names (or the file's, when nothing can be kept) go to ``broken``, and the (file, id) of the checks
+    made moot by an option left out whole go to ``moot``."""
     doc, issues = read_source(path, root)
     if doc is None:
         broken.add(path.stem)
         return None, issues
     outcome = validate_file(doc, model)
     broken |= outcome.dropped
+    for option in outcome.left_out:
+        moot.update((doc.file, id_) for id_ in MISSING_OPTION_IDS.get(option, ()))
     if outcome.spec is None:
         broken |= {str(doc.data.get("name", path.stem)), path.stem}
         return None, issues + outcome.issues
@@ -67,29 +73,30 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     menu_doc: SourceDocument | None = None
     # names of files that failed to parse: references to them are not reported a second time
     broken: set[str] = set()
+    moot: set[tuple[str, str]] = set()
 
     roles_file: Located | None = None
     for root in roots:
         roles_path = root / "roles.yaml"
         if roles_path.exists():
-            located, found = _parse(roles_path, display_root, RolesFile, broken)
+            located, found = _parse(roles_path, display_root, RolesFile, broken, moot)
             issues += found
             roles_file = located or roles_file
         menu_path = root / "menus.yaml"
         if menu_path.exists():
-            located, found = _parse(menu_path, display_root, MenuFile, broken)
+            located, found = _parse(menu_path, display_root, MenuFile, broken, moot)
             issues += found
             if located:
                 menu_doc = located.doc
                 menu_entries += [(c, located.doc, i) for i, c in enumerate(located.spec.categories)]
                 menu_categories.update({c.name: c for c in located.spec.categories})
         for path in _yaml_files(root / "dictionaries"):
-            located, found = _parse(path, display_root, DictionarySpec, broken)
+            located, found = _parse(path, display_root, DictionarySpec, broken, moot)
             issues += found
             if located:
                 dictionaries.append(located)
         for path in _yaml_files(root / "registers"):
-            located, found = _parse(path, display_root, RegisterSpec, broken)
+            located, found = _parse(path, display_root, RegisterSpec, broken, moot)
             issues += found
             if located:
                 registers.append(located)
@@ -147,7 +154,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
                                         roles_file.spec.organisations if roles_file else None)
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
-    issues = shape_issues + [i for i in issues if not _names_broken(i, broken)]
+    issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]
     if issues:
         return None, sorted(set(issues))
     registry = Registry(

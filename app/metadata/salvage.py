@@ -35,6 +35,8 @@ class Salvage:
     doc: SourceDocument
     issues: list[Issue]
     dropped: set[str] = field(default_factory=set)
+    #: top-level options left out whole (a ``menu`` written as a text): the checks of their absence are moot
+    left_out: set[str] = field(default_factory=set)
 
 
 def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
@@ -48,6 +50,7 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
     dropped: set[str] = set()
     notes: list[tuple[str, tuple[int, int]]] = []  # what was left out, and the lines it spans
     pruned: list[tuple] = []  # paths removed for a reason that may make a later error a consequence
+    removed: list[tuple] = []  # every path removed (top-level ones keep their meaning across rounds)
     for round_ in range(MAX_ROUNDS):
         if round_:
             try:
@@ -60,7 +63,9 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
                 fresh = [e for e in errors if not _caused_by_pruning(e, data, pruned)]
                 issues += issues_from_errors(fresh, current, model)
             else:
-                return Salvage(spec, SourceDocument(doc.file, data, lines), _with_notes(issues, notes), dropped)
+                left_out = {p[0] for p in removed if len(p) == 1 and isinstance(p[0], str)}
+                return Salvage(spec, SourceDocument(doc.file, data, lines), _with_notes(issues, notes), dropped,
+                               left_out)
         progressed = False
         # every path is found before anything is removed: a removal must not shift another error's place
         located = [(err, _data_path(data, tuple(err["loc"]))) for err in errors]
@@ -77,6 +82,7 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
             if not path or _node(data, path) is _GONE:
                 continue
             _remember(data, path, lines, dropped, notes)
+            removed.append(path)
             if err["type"] != "extra_forbidden":
                 pruned.append(path)
             _remove(data, path)

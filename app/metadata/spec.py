@@ -605,11 +605,13 @@ class RegisterSpec(Spec):
             return value
         workflow = value["workflow"]
         name = workflow.get("field", "state")
-        fields = list(value.get("fields") or [])
+        fields = value.get("fields") or []
+        # the shape errors of a wrong 'fields' or 'states' are pydantic's to report, not a crash here
+        states = workflow.get("states") if isinstance(workflow.get("states"), list) else []
         if isinstance(fields, list) and not any(isinstance(f, dict) and f.get("name") == name for f in fields):
-            initial = next((s.get("name") for s in workflow.get("states", []) if isinstance(s, dict)
-                            and s.get("initial")), None) or next(
-                (s.get("name") for s in workflow.get("states", []) if isinstance(s, dict)), None)
+            initial = next((s.get("name") for s in states if isinstance(s, dict) and s.get("initial")), None) \
+                or next((s.get("name") for s in states if isinstance(s, dict)), None)
+            fields = list(fields)
             fields.append({"name": name, "label": workflow.get("label") or {"zh": "状态", "en": "Status"},
                            "type": "enum", "dictionary": f"wf_{value.get('name')}_{name}", "read_only": True,
                            "required": True, "default": initial})
@@ -661,8 +663,9 @@ class RegisterSpec(Spec):
         """Template columns: declared, or the form's fields a spreadsheet cell can hold."""
         if self.import_ and self.import_.columns:
             return self.import_.columns
-        return tuple(n for n in self.form_fields if self.field(n).type not in ("attachment", "image", "children")
-                     and not self.field(n).read_only)
+        # a form naming an unknown field is reported by the checks, which read this before it is fixed
+        fields = [self.field_map[n] for n in self.form_fields if n in self.field_map]
+        return tuple(f.name for f in fields if f.type not in ("attachment", "image", "children") and not f.read_only)
 
     @property
     def export_columns(self) -> tuple[str, ...]:

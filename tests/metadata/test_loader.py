@@ -313,3 +313,17 @@ def test_the_reference_explains_every_shipped_role_and_its_seed_role():
         assert name in rows, name
         assert f"| {role.label.zh} |" in rows[name], (name, role.label.zh)
     assert "监管人员" in rows["regulator"] and "管理员" in rows["org_admin"] and "检查员" in rows["inspector"]
+
+
+def test_an_option_left_out_for_its_shape_is_not_also_reported_missing(tmp_path):
+    (tmp_path / "registers").mkdir()
+    (tmp_path / "registers" / "valve.yaml").write_text(
+        "name: valve\nlabel: {zh: 阀门, en: Valves}\nmenu: main\nfields:\n"
+        "  - {name: code, label: {zh: 编号, en: Code}, type: string}\n"
+        "  - {name: area, label: {zh: 区域, en: Area}, type: tree, dictionary: area}\n"
+        "ownership: area\naccess:\n  - {roles: [chief], scope: jurisdiction}\n", encoding="utf-8")
+
+    _, issues = check_metadata([BASE, tmp_path])
+
+    # menu and ownership are written wrongly: no E209 'has no menu entry', no E502 'scope needs ownership'
+    assert [(i.line, i.id) for i in issues] == [(3, "E012"), (7, "E012")], [str(i) for i in issues]
