@@ -73,7 +73,7 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
             if err["type"] == "missing" and _placeholder_label(model, err["loc"], data, path):
                 progressed = True
                 continue
-            if path == ("name",) and _name_from_file(doc, data):
+            if tuple(err["loc"]) == ("name",) and err["type"] != "extra_forbidden" and _name_from_file(doc, data):
                 progressed = True
                 continue
             if err["type"] == "too_short" and any(len(p) > len(path) and p[:len(path)] == path

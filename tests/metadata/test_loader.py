@@ -327,3 +327,18 @@ def test_an_option_left_out_for_its_shape_is_not_also_reported_missing(tmp_path)
 
     # menu and ownership are written wrongly: no E209 'has no menu entry', no E502 'scope needs ownership'
     assert [(i.line, i.id) for i in issues] == [(3, "E012"), (7, "E012")], [str(i) for i in issues]
+
+
+def test_a_register_without_name_is_checked_under_its_file_name(tmp_path):
+    (tmp_path / "registers").mkdir()
+    (tmp_path / "registers" / "valve.yaml").write_text(
+        "label: {zh: 阀门, en: Valves}\nmenu: {category: main}\nfields:\n"
+        "  - {name: code, label: {zh: 编号, en: Code}, type: strin}\n"
+        "  - {name: size, label: {zh: 尺寸, en: Size}, type: integer}\n"
+        "list: {columns: [code, size, colour]}\n", encoding="utf-8")
+
+    _, issues = check_metadata([BASE, tmp_path])
+
+    # the unknown column is found in the same run; 'code' (left out for its type) is not reported again
+    assert [(i.line, i.id) for i in issues] == [(1, "E011"), (4, "E102"), (6, "E202")], [str(i) for i in issues]
+    assert "'colour'" in issues[2].message
