@@ -645,8 +645,36 @@ def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: Register
                                                                                     False):
                 yield reg.issue(here + ("includes",), "E705", f"{what}: 'includes' needs a multiple enum, "
                                 f"'{name}' holds one value", "use equals or in")
+        if condition.field and condition.field in spec.field_map:
+            yield from _check_compared_values(reg, here, condition, spec.field(condition.field), what)
         if condition.rows:
             yield from _check_rows_condition(reg, here, condition, spec, registers, what)
+
+
+def yaml_boolean_problem(field: Any, value: Any) -> tuple[str, str] | None:
+    """Why ``value`` can never be a value of ``field`` because of how YAML reads booleans, with the fix."""
+    if isinstance(value, bool) and field.type != "boolean":
+        return (f"field '{field.name}' is of type '{field.type}' but YAML read the value as the boolean "
+                f"{str(value).lower()} (YAML reads unquoted yes/no/on/off/true/false as booleans)",
+                "quote it ('yes', 'on'…) to mean the text or code")
+    if field.type == "boolean" and value is not None and not isinstance(value, bool) \
+            and not (isinstance(value, str) and value.startswith("$")):
+        return (f"field '{field.name}' is of type 'boolean' but the value is {value!r}, not true or false",
+                "write true or false without quotes")
+    return None
+
+
+def _check_compared_values(reg: Located, path: tuple, condition: Any, field: Any, what: str) -> Iterator[Issue]:
+    for key in ("equals", "in", "not_in", "includes"):
+        given = getattr(condition, "in_" if key == "in" else key)
+        if given is None:
+            continue
+        for k, value in enumerate(given if isinstance(given, tuple) else (given,)):
+            problem = yaml_boolean_problem(field, value)
+            if problem:
+                where = path + (key, k) if isinstance(given, tuple) else path + (key,)
+                yield reg.issue(where, "E705", f"{what}: condition {key}: {problem[0]}", problem[1])
+                break
 
 
 def _check_rows_condition(reg: Located, path: tuple, condition: Any, spec: RegisterSpec,
@@ -681,7 +709,13 @@ def _check_rows_condition(reg: Located, path: tuple, condition: Any, spec: Regis
     for k, state in enumerate(condition.all_in):
         if state not in known:
             yield reg.issue(path + ("all_in", k), "E701", f"{what}: '{target.name}' has no state '{state}'",
-                            did_you_mean(state, known))
+                            _state_hint(state, known))
+
+
+def _state_hint(word: str, states: list[str]) -> str:
+    """The closest state, or every declared state when none is close ('销毁' is close to no code)."""
+    hint = did_you_mean(word, states)
+    return hint if not hint.startswith("known: ") else "declared states are " + ", ".join(states)
 
 
 def check_workflow(reg: Located, roles: set[str], registers: dict[str, Located], organisations: Any
@@ -701,7 +735,7 @@ def check_workflow(reg: Located, roles: set[str], registers: dict[str, Located],
                 if state not in known:
                     yield reg.issue(("fields", i, "deadline", "done_states", j), "E701",
                                     f"field '{f.name}': deadline ends in unknown state '{state}'",
-                                    did_you_mean(state, known) if known else "the register has no workflow")
+                                    _state_hint(state, known) if known else "the register has no workflow")
     if wf is None:
         return
     states = [s.name for s in wf.states]
@@ -736,14 +770,14 @@ def check_workflow(reg: Located, roles: set[str], registers: dict[str, Located],
         for j, source in enumerate(t.from_):
             if source not in states:
                 yield reg.issue(path + ("from",), "E701", f"{what} starts from unknown state '{source}'",
-                                did_you_mean(source, states))
+                                _state_hint(source, states))
             elif source in terminal:
                 yield reg.issue(path + ("from",), "E703", f"{what} leaves the terminal state '{source}'",
                                 "a terminal state has no way out: remove it from 'from', or make the state "
                                 "not terminal")
         if t.to not in states:
             yield reg.issue(path + ("to",), "E701", f"{what} goes to unknown state '{t.to}'",
-                            did_you_mean(t.to, states))
+                            _state_hint(t.to, states))
         for j, role in enumerate(t.roles):
             if has_roles and role not in roles:
                 yield reg.issue(path + ("roles", j), "E704", f"{what}: unknown role '{role}'",
@@ -756,6 +790,9 @@ def check_workflow(reg: Located, roles: set[str], registers: dict[str, Located],
             elif name == wf.field:
                 yield reg.issue(path + ("set", name), "E705", f"{what} sets the state field",
                                 "the transition's 'to' is the new state")
+            trap = yaml_boolean_problem(spec.field(name), value) if name in spec.field_map else None
+            if trap:
+                yield reg.issue(path + ("set", name), "E705", f"{what}: set: {trap[0]}", trap[1])
             problem = next(filter(None, (_value_problem(v, spec, None, org_spec)
                                          for v in (value if isinstance(value, list) else [value]))), None)
             if problem:
@@ -860,6 +897,9 @@ def _check_values(reg: Located, path: tuple, what: str, values: dict[str, Any], 
         elif target.workflow and name == target.workflow.field:
             yield reg.issue(path + (name,), "E707", f"{what}: the state of '{target.name}' rows changes only "
                             "through their own workflow", f"remove '{name}'")
+        elif yaml_boolean_problem(target.field(name), value):
+            trap = yaml_boolean_problem(target.field(name), value)
+            yield reg.issue(path + (name,), "E707", f"{what}: {trap[0]}", trap[1])
         problem = next(filter(None, (_value_problem(v, spec, item_spec, org_spec)
                                      for v in (value if isinstance(value, list) else [value]))), None)
         if problem:

@@ -4,32 +4,50 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from . import checks
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
-from .shape import issues_from_validation
+from .salvage import validate_file
 from .source import SourceDocument, read_source
 from .spec import DictionarySpec, MenuFile, RegisterSpec, RolesFile
 
 
-def _parse(path: Path, root: Path, model: type[BaseModel],
-           broken: set[str] | None = None) -> tuple[Located | None, list[Issue]]:
-    """Parse and shape-check one file; names of files that fail go to ``broken``."""
+#: checks that report an option as missing, moot when the option was written but left out for its shape error
+MISSING_OPTION_IDS = {"menu": {"E209"}, "parent": {"E209", "E208"}, "ownership": {"E502"},
+                      "workflow": {"E701", "E711"}}
+#: checks whose messages name a register, field, state, role, dictionary or code declared elsewhere
+REFERENCE_IDS = frozenset({"E106", "E201", "E202", "E203", "E207", "E208", "E501", "E503", "E601", "E602",
+                           "E701", "E704", "E705", "E707", "E709", "E710", "E711"})
+
+
+def _parse(path: Path, root: Path, model: type[BaseModel], broken: set[str],
+           moot: set[tuple[str, str]]) -> tuple[Located | None, list[Issue]]:
+    """Parse and shape-check one file. A file with shape errors is checked further without its broken parts;
+    their names (or the file's, when nothing can be kept) go to ``broken``, and the (file, id) of the checks
+    made moot by an option left out whole go to ``moot``."""
     doc, issues = read_source(path, root)
     if doc is None:
-        if broken is not None:
-            broken.add(path.stem)
+        broken.add(path.stem)
         return None, issues
-    try:
-        spec = model.model_validate(doc.data)
-    except ValidationError as exc:
-        if broken is not None:
-            broken.add(str(doc.data.get("name", path.stem)))
-        return None, issues + list(issues_from_validation(exc, doc, model))
-    return Located(spec, doc), issues
+    outcome = validate_file(doc, model)
+    broken |= outcome.dropped
+    for option in outcome.left_out:
+        moot.update((doc.file, id_) for id_ in MISSING_OPTION_IDS.get(option, ()))
+    if outcome.spec is None:
+        broken |= {str(doc.data.get("name", path.stem)), path.stem}
+        return None, issues + outcome.issues
+    return Located(outcome.spec, outcome.doc), issues + outcome.issues
+
+
+def _names_broken(issue: Issue, broken: set[str]) -> bool:
+    """A reference check's issue about something whose declaration is broken (already reported there)."""
+    if issue.id not in REFERENCE_IDS:
+        return False
+    return any(f"'{name}'" in issue.message or f"'${name}'" in issue.message or f"'{name}." in issue.message
+               for name in broken)
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -47,7 +65,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     """Read every metadata root (the product's, then plugins'); return the registry or the issues."""
     roots = [Path(r) for r in roots]
     display_root = roots[0].parent
-    issues: list[Issue] = []
+    issues: list[Issue] = []  # from reading and shape-checking the files
     registers: list[Located] = []
     dictionaries: list[Located] = []
     menu_categories = {}
@@ -55,33 +73,35 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     menu_doc: SourceDocument | None = None
     # names of files that failed to parse: references to them are not reported a second time
     broken: set[str] = set()
+    moot: set[tuple[str, str]] = set()
 
     roles_file: Located | None = None
     for root in roots:
         roles_path = root / "roles.yaml"
         if roles_path.exists():
-            located, found = _parse(roles_path, display_root, RolesFile)
+            located, found = _parse(roles_path, display_root, RolesFile, broken, moot)
             issues += found
             roles_file = located or roles_file
         menu_path = root / "menus.yaml"
         if menu_path.exists():
-            located, found = _parse(menu_path, display_root, MenuFile)
+            located, found = _parse(menu_path, display_root, MenuFile, broken, moot)
             issues += found
             if located:
                 menu_doc = located.doc
                 menu_entries += [(c, located.doc, i) for i, c in enumerate(located.spec.categories)]
                 menu_categories.update({c.name: c for c in located.spec.categories})
         for path in _yaml_files(root / "dictionaries"):
-            located, found = _parse(path, display_root, DictionarySpec, broken)
+            located, found = _parse(path, display_root, DictionarySpec, broken, moot)
             issues += found
             if located:
                 dictionaries.append(located)
         for path in _yaml_files(root / "registers"):
-            located, found = _parse(path, display_root, RegisterSpec, broken)
+            located, found = _parse(path, display_root, RegisterSpec, broken, moot)
             issues += found
             if located:
                 registers.append(located)
 
+    shape_issues, issues = issues, []
     issues += checks.check_menu_categories(menu_entries)
     issues += checks.check_duplicate_names(registers, "register")
     issues += checks.check_duplicate_names(dictionaries, "dictionary")
@@ -133,6 +153,8 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
 
+    # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
+    issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]
     if issues:
         return None, sorted(set(issues))
     registry = Registry(

@@ -88,7 +88,11 @@ def _describe(path: tuple) -> str:
 
 def issues_from_validation(error: ValidationError, doc: SourceDocument,
                            root: type[BaseModel]) -> list[Issue]:
-    errors = error.errors()
+    return issues_from_errors(error.errors(), doc, root)
+
+
+def issues_from_errors(errors: list, doc: SourceDocument, root: type[BaseModel]) -> list[Issue]:
+    """Located issues for pydantic's error dicts (``ValidationError.errors()``)."""
     issues = list(_issues(errors, doc, root))
     # a misspelt option ('lable') also leaves the real one missing: report the spelling, once
     suggested = {(i.line, i.hint) for i in issues if i.id == "E010"}

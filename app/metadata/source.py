@@ -13,6 +13,7 @@ from .issues import Issue
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Path_ = tuple  # a path into the document: keys and list indexes
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass
@@ -43,6 +44,10 @@ class _Reader:
     def read(self) -> Any:
         try:
             node = self.loader.get_single_node()
+            if node is None:
+                return None
+            self.lines[()] = node.start_mark.line + 1
+            return self._convert(node, ())
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
@@ -55,16 +60,15 @@ class _Reader:
             return None
         finally:
             self.loader.dispose()
-        if node is None:
-            return None
-        self.lines[()] = node.start_mark.line + 1
-        return self._convert(node, ())
 
     def _convert(self, node: yaml.Node, path: Path_) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == MERGE_TAG:
+                    self._merge(value_node, path, result)
+                    continue
                 key = self.loader.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1
                 if key in seen:
@@ -75,6 +79,8 @@ class _Reader:
                 seen[key] = line
                 self.lines[path + (key,)] = line
                 result[key] = self._convert(value_node, path + (key,))
+            for key, line in seen.items():  # a merge after a key does not move the key's line
+                self.lines[path + (key,)] = line
             return result
         if isinstance(node, yaml.SequenceNode):
             items = []
@@ -83,6 +89,16 @@ class _Reader:
                 items.append(self._convert(item, path + (index,)))
             return items
         return self.loader.construct_object(node, deep=True)
+
+    def _merge(self, value_node: yaml.Node, path: Path_, result: dict) -> None:
+        """``<<: *anchor`` (or a list of anchors): their keys, unless the mapping gives them itself."""
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise yaml.MarkedYAMLError(problem="'<<' merges mappings only: write <<: *anchor of a mapping",
+                                           problem_mark=source.start_mark)
+            for key, value in self._convert(source, path).items():
+                result.setdefault(key, value)
 
 
 def read_source(path: Path, root: Path | None = None) -> tuple[SourceDocument | None, list[Issue]]:

@@ -11,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from app.i18n.chinese import to_traditional
 
+#: a name declared here (a register, field, state, role…): lower-case letters, digits and '_'
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+#: a name declared elsewhere: checks.py compares it with the declared names, so a wrong one ('销毁') is reported
+#: as unknown with the valid names listed, not as a string that misses the identifier pattern
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
@@ -126,7 +130,7 @@ class Deadline(Spec):
     ``warn_days``) or green, until the row reaches one of ``done_states`` (by default: a terminal state)."""
 
     warn_days: Annotated[int, Field(ge=0, le=365)] = 10
-    done_states: tuple[Identifier, ...] = ()
+    done_states: tuple[Ref, ...] = ()
 
 
 class DateField(FieldBase):
@@ -140,7 +144,7 @@ class DateTimeField(FieldBase):
 
 class EnumField(FieldBase):
     type: Literal["enum"]
-    dictionary: Identifier
+    dictionary: Ref
     multiple: bool = False
 
     @property
@@ -150,7 +154,7 @@ class EnumField(FieldBase):
 
 class TreeField(FieldBase):
     type: Literal["tree"]
-    dictionary: Identifier
+    dictionary: Ref
     #: ``leaf`` only accepts items without children (e.g. an enterprise sub-type)
     select: Literal["any", "leaf"] = "any"
     #: how many trailing levels a list shows ("钟楼区 / 南大街街道"); the page shows the whole path
@@ -159,9 +163,9 @@ class TreeField(FieldBase):
 
 class ReferenceField(FieldBase):
     type: Literal["reference"]
-    target: Identifier = Field(alias="register")
+    target: Ref = Field(alias="register")
     #: the field of the referenced register shown in pickers and lists (default: its title)
-    display: Identifier | None = None
+    display: Ref | None = None
 
 
 class AttachmentField(FieldBase):
@@ -210,7 +214,7 @@ class ChildTableField(FieldBase):
     """Rows of a child register edited inside the parent's form."""
 
     type: Literal["children"]
-    target: Identifier = Field(alias="register")
+    target: Ref = Field(alias="register")
     min_rows: Annotated[int, Field(ge=0)] = 0
     max_rows: Annotated[int, Field(ge=1)] = 200
 
@@ -246,7 +250,7 @@ FilterOp = Literal["contains", "equal", "in", "subtree", "range"]
 class FilterRef(Spec):
     """A list filter: a field and how it matches (the default follows the field's type)."""
 
-    field: Identifier
+    field: Ref
     op: FilterOp | None = None
 
     @model_validator(mode="before")
@@ -256,9 +260,9 @@ class FilterRef(Spec):
 
 
 class ListSpec(Spec):
-    columns: tuple[Identifier, ...] = ()
+    columns: tuple[Ref, ...] = ()
     #: sort keys, "-" for descending; the primary key is always appended so pages are stable
-    sort: tuple[Annotated[str, StringConstraints(pattern=r"^-?[a-z][a-z0-9_]*$")], ...] = ("-id",)
+    sort: tuple[Annotated[str, StringConstraints(pattern=r"^-?\S+$")], ...] = ("-id",)
     page_size: Annotated[int, Field(ge=5, le=500)] = 20
 
     @field_validator("sort", mode="before")
@@ -269,7 +273,7 @@ class ListSpec(Spec):
 
 class Fieldset(Spec):
     label: Label
-    fields: tuple[Identifier, ...]
+    fields: tuple[Ref, ...]
     description: Label | None = None
 
 
@@ -280,7 +284,7 @@ class LayoutSpec(Spec):
 class UniqueRule(Spec):
     """Rows may not repeat this combination of values; ``message`` tells the user why."""
 
-    fields: Annotated[tuple[Identifier, ...], Field(min_length=2)]
+    fields: Annotated[tuple[Ref, ...], Field(min_length=2)]
     message: Label
 
 
@@ -293,7 +297,7 @@ class WorkflowState(Spec):
     initial: bool = False
     terminal: bool = False
     #: fields that cannot change while a row is in this state ('all': every field); a transition may still set them
-    frozen: tuple[Identifier, ...] | Literal["all"] = ()
+    frozen: tuple[Ref, ...] | Literal["all"] = ()
     #: rows in this state cannot be deleted (an executed plan, a filed case)
     keep: bool = False
 
@@ -301,7 +305,7 @@ class WorkflowState(Spec):
 class Condition(Spec):
     """Must hold for a transition to be offered and taken; every key given applies."""
 
-    field: Identifier | None = None
+    field: Ref | None = None
     equals: Any = None
     in_: tuple[Any, ...] | None = Field(default=None, alias="in")
     not_in: tuple[Any, ...] | None = None
@@ -313,11 +317,11 @@ class Condition(Spec):
     #: only the organisation directly above the row's owner (上级审批)
     parent_organisation: bool = False
     #: only while today is on or before the date in this field
-    before: Identifier | None = None
+    before: Ref | None = None
     #: every row of this children field (or every row pointing here by this reference of another register,
     #: 'register.field') is in one of ``all_in`` states (e.g. all counties approved before the city submits)
     rows: str | None = None
-    all_in: tuple[Identifier, ...] = ()
+    all_in: tuple[Ref, ...] = ()
 
     @model_validator(mode="after")
     def _complete(self) -> "Condition":
@@ -350,7 +354,7 @@ class Requirements(Spec):
 class RowsSource(Spec):
     """Rows of a register to create one row for each (a campaign's enterprise list)."""
 
-    target: Identifier = Field(alias="register")
+    target: Ref = Field(alias="register")
     #: 'actor_scope': the rows the acting user may see (its jurisdiction, department…); 'all': every row
     within: Literal["actor_scope", "all"] = "actor_scope"
 
@@ -359,12 +363,12 @@ class CreateEffect(Spec):
     """Create rows of another register (e.g. an item marked 不满足 creates a hazard; a campaign task issued
     creates a copy for each organisation below and the list of enterprises to verify)."""
 
-    target: Identifier = Field(alias="register")
+    target: Ref = Field(alias="register")
     #: field → value: a literal, or $field (this row's), $item.field / $item.id (the row iterated), $id, $today,
     #: $today+N, $now, $user_name, $organisation, $comment; a list joins its values (texts line by line, files)
-    values: dict[Identifier, Any]
+    values: dict[Ref, Any]
     #: one row per row of this children field of this row
-    each: Identifier | None = None
+    each: Ref | None = None
     #: one row per organisation directly below the acting user's, or per row of a register
     for_each: Literal["organisations_below"] | RowsSource | None = None
     #: only for the rows iterated (or, without ``each``/``for_each``, only when this row) meeting these
@@ -391,14 +395,14 @@ class CreateEffect(Spec):
 class UpdateEffect(Spec):
     """Write fields of the row a reference field of this row points to (an approved correction)."""
 
-    reference: Identifier
-    values: dict[Identifier, Any]
+    reference: Ref
+    values: dict[Ref, Any]
     #: leave fields whose value would be empty as they are (a correction names only what changes)
     skip_empty: bool = True
 
 
 class NotifyEffect(Spec):
-    roles: tuple[Identifier, ...]
+    roles: tuple[Ref, ...]
     message: Label
     #: who receives it: users of those roles whose scope includes the row, or all users of those roles
     scope: Literal["row", "all"] = "row"
@@ -420,15 +424,15 @@ class Effect(Spec):
 class Transition(Spec):
     name: Identifier
     label: Label
-    from_: Annotated[tuple[Identifier, ...], Field(min_length=1)] = Field(alias="from")
-    to: Identifier
+    from_: Annotated[tuple[Ref, ...], Field(min_length=1)] = Field(alias="from")
+    to: Ref
     #: roles that may take it (administrators may take every transition)
-    roles: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    roles: Annotated[tuple[Ref, ...], Field(min_length=1)]
     when: tuple[Condition, ...] = ()
     require: Requirements = Field(default_factory=Requirements)
     #: fields the transition writes: a literal, $today, $today+N (days), $now, $user_name, $organisation,
     #: $comment or $field (another field of the row)
-    set: dict[Identifier, Any] = Field(default_factory=dict)
+    set: dict[Ref, Any] = Field(default_factory=dict)
     effects: tuple[Effect, ...] = ()
     style: Literal["primary", "default", "success", "warning", "danger"] = "primary"
 
@@ -480,7 +484,7 @@ class PublicSpec(Spec):
     title: Label
     intro: Label | None = None
     #: the fields on the form, in order (the workflow state and read-only fields cannot be among them)
-    fields: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    fields: Annotated[tuple[Ref, ...], Field(min_length=1)]
     #: shown after sending: what happens next
     done: Label | None = None
 
@@ -489,36 +493,38 @@ class ProgressSpec(Spec):
     rows: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
     label: Label
     #: fields of those rows shown in the list (default: their title)
-    columns: tuple[Identifier, ...] = ()
+    columns: tuple[Ref, ...] = ()
 
 
 class ImportSpec(Spec):
     """The Excel template and import of a register."""
 
     #: template columns in order (default: the form's importable fields)
-    columns: tuple[Identifier, ...] = ()
+    columns: tuple[Ref, ...] = ()
     #: fields that identify an existing row, for the 'insert or update' mode (e.g. USCC + type + address)
-    key: tuple[Identifier, ...] = ()
+    key: tuple[Ref, ...] = ()
     #: title of the data sheet (default: the register's label)
     sheet: Label | None = None
     #: extra lines for the instructions sheet (填写说明)
     notes: tuple[Label, ...] = ()
     #: an example value per column, shown on the instructions sheet
-    examples: dict[Identifier, Any] = Field(default_factory=dict)
+    examples: dict[Ref, Any] = Field(default_factory=dict)
     #: import the rows into this children field of one new row per file (003 checklists)
-    into: Identifier | None = None
+    into: Ref | None = None
     #: with ``into``: the field of the new row that takes the file's name (清单名称为Excel的文件名)
-    file_name: Identifier | None = None
+    file_name: Ref | None = None
 
 
 class ExportSpec(Spec):
     #: columns of the exported sheet (default: the list columns); may differ from the list (004 隐患台账)
-    columns: tuple[Identifier, ...] = ()
+    columns: tuple[Ref, ...] = ()
     sheet: Label | None = None
 
 
 class MenuPlace(Spec):
-    category: Identifier
+    category: Ref
+    #: the entry's text in the navbar (default: the register's label)
+    label: Label | None = None
     order: int = 100
     icon: Annotated[str, StringConstraints(pattern=r"^fa-[a-z0-9-]+$")] = "fa-table"
 
@@ -534,12 +540,12 @@ ScopeKind = Literal["all", "jurisdiction", "department", "own_enterprise", "own_
 class AccessRule(Spec):
     """What some roles may do on a register, on which rows, and which fields they may not change or see."""
 
-    roles: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    roles: Annotated[tuple[Ref, ...], Field(min_length=1)]
     actions: tuple[Action, ...] | Literal["all"] = ("view",)
     #: row scope; several kinds combine (all must hold)
     scope: tuple[ScopeKind, ...] = ("all",)
-    read_only: tuple[Identifier, ...] = ()
-    hidden: tuple[Identifier, ...] = ()
+    read_only: tuple[Ref, ...] = ()
+    hidden: tuple[Ref, ...] = ()
 
     @field_validator("scope", mode="before")
     @classmethod
@@ -566,13 +572,13 @@ class RegisterSpec(Spec):
     description: Label | None = None
     menu: MenuPlace | None = None
     #: set on a child register: its rows belong to a row of ``parent`` (edited inside its form)
-    parent: Identifier | None = None
+    parent: Ref | None = None
     #: the field that names a row (page titles, reference pickers); default: the first string field
-    title: Identifier | None = None
+    title: Ref | None = None
     fields: Annotated[tuple[FieldSpec, ...], Field(min_length=1)]
     unique: tuple[UniqueRule, ...] = ()
     list_: ListSpec = Field(default_factory=ListSpec, alias="list")
-    search: tuple[Identifier, ...] = ()
+    search: tuple[Ref, ...] = ()
     filters: tuple[FilterRef, ...] = ()
     form: LayoutSpec | None = None
     show: LayoutSpec | None = None
@@ -599,11 +605,13 @@ class RegisterSpec(Spec):
             return value
         workflow = value["workflow"]
         name = workflow.get("field", "state")
-        fields = list(value.get("fields") or [])
+        fields = value.get("fields") or []
+        # the shape errors of a wrong 'fields' or 'states' are pydantic's to report, not a crash here
+        states = workflow.get("states") if isinstance(workflow.get("states"), list) else []
         if isinstance(fields, list) and not any(isinstance(f, dict) and f.get("name") == name for f in fields):
-            initial = next((s.get("name") for s in workflow.get("states", []) if isinstance(s, dict)
-                            and s.get("initial")), None) or next(
-                (s.get("name") for s in workflow.get("states", []) if isinstance(s, dict)), None)
+            initial = next((s.get("name") for s in states if isinstance(s, dict) and s.get("initial")), None) \
+                or next((s.get("name") for s in states if isinstance(s, dict)), None)
+            fields = list(fields)
             fields.append({"name": name, "label": workflow.get("label") or {"zh": "状态", "en": "Status"},
                            "type": "enum", "dictionary": f"wf_{value.get('name')}_{name}", "read_only": True,
                            "required": True, "default": initial})
@@ -655,8 +663,9 @@ class RegisterSpec(Spec):
         """Template columns: declared, or the form's fields a spreadsheet cell can hold."""
         if self.import_ and self.import_.columns:
             return self.import_.columns
-        return tuple(n for n in self.form_fields if self.field(n).type not in ("attachment", "image", "children")
-                     and not self.field(n).read_only)
+        # a form naming an unknown field is reported by the checks, which read this before it is fixed
+        fields = [self.field_map[n] for n in self.form_fields if n in self.field_map]
+        return tuple(f.name for f in fields if f.type not in ("attachment", "image", "children") and not f.read_only)
 
     @property
     def export_columns(self) -> tuple[str, ...]:
@@ -731,7 +740,7 @@ PYTHON_TYPES = {
 class AccountRule(Spec):
     """Accounts a role may create and manage: a role, in its own organisation or the ones directly below."""
 
-    role: Identifier
+    role: Ref
     where: Literal["own_organisation", "child_organisations"]
 
 
@@ -747,20 +756,20 @@ class RoleSpec(Spec):
 class EnterpriseAccounts(Spec):
     """Enterprise accounts made for every enterprise row: login = its code (USCC or mobile)."""
 
-    target: Identifier = Field(alias="register")
-    login: Identifier
-    name: Identifier
-    role: Identifier
+    target: Ref = Field(alias="register")
+    login: Ref
+    name: Ref
+    role: Ref
 
 
 class OrganisationSpec(Spec):
     """The register of regulators' organisations and the fields the engine reads from it."""
 
-    target: Identifier = Field(alias="register")
-    region: Identifier
-    department: Identifier
-    level: Identifier
-    parent: Identifier
+    target: Ref = Field(alias="register")
+    region: Ref
+    department: Ref
+    level: Ref
+    parent: Ref
 
 
 class RolesFile(Spec):

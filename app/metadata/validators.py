@@ -69,6 +69,8 @@ def _regex_params(params: Any) -> str | None:
         params = {"pattern": params}
     if not isinstance(params, dict) or "pattern" not in params or set(params) - {"pattern", "message"}:
         return "needs {pattern: '…'} and optionally message: {zh: …, en: …}"
+    if not isinstance(params["pattern"], str):
+        return "pattern must be a quoted text"
     try:
         re.compile(params["pattern"])
     except re.error as exc:

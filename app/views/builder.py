@@ -20,7 +20,8 @@ def register_views(appbuilder: AppBuilder, svc: Services) -> RegisterScreens:
     appbuilder.add_view_no_menu(screens)
     for category, specs in svc.registry.menu_tree():
         for spec in specs:
-            appbuilder.add_link(menu_name(spec), href=f"/r/{spec.name}/list/", label=lazy_label(spec.label),
+            appbuilder.add_link(menu_name(spec), href=f"/r/{spec.name}/list/",
+                                label=lazy_label(spec.menu.label or spec.label),
                                 icon=spec.menu.icon, category=category.name,
                                 category_label=lazy_label(category.label), category_icon=category.icon)
     return screens

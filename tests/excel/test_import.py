@@ -167,3 +167,25 @@ def test_a_checklist_takes_the_file_name(admin, db_app):
     template_rows = [["", "只有内容", "", ""]]
     _, page = _upload(admin, "checklist", fill(template, template_rows), name="缺环节.xlsx")
     assert "检查环节" in page and "此项为必填项" in page
+
+
+def test_the_enterprise_template_has_management_level_with_its_dropdown_and_an_import_sets_it(admin, db_app):
+    template = admin.get("/r/enterprise/template").data
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    data = wb["企业信息收集表"]
+    header = [c.value for c in data[1]]
+    column = header.index("管理层级") + 1  # optional (it has a default), so no '*'
+    letter = openpyxl.utils.get_column_letter(column)
+    validations = {str(v.sqref): v.formula1 for v in data.data_validations.dataValidation}
+    formula = validations[f"{letter}2:{letter}5001"]
+    lists = wb["下拉选项"]
+    list_column, first, last = re.fullmatch(r"='下拉选项'!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)", formula).groups()
+    assert [lists[f"{list_column}{r}"].value for r in range(int(first), int(last) + 1)] == ["省直管", "市直管", "属地管理"]
+
+    rows = [enterprise_row(n) + [None] * (column - 9) for n in (1, 2, 3)]
+    rows[0][column - 1], rows[1][column - 1] = "市直管", "省直管"   # the third keeps the default
+    _, page = _upload(admin, "enterprise", fill(template, rows))
+    assert "完成：新增 3 条，更新 0 条" in page, page[-400:]
+    assert _count(db_app, "enterprise", management_level="city") == 1
+    assert _count(db_app, "enterprise", management_level="province") == 1
+    assert _count(db_app, "enterprise", management_level="county") == 1
