@@ -28,8 +28,9 @@ NOTE = Font(color="9C0006")
 AUTHOR = "import"
 #: the note column's title in every UI language (a workbook marked in one language may come back in another)
 NOTE_TITLES = {"错误说明", "錯誤說明", "Errordescription"}
-#: data rows above which an .xlsx is copied by values instead of loaded whole (openpyxl holds every cell)
-FULL_WORKBOOK_ROWS = 50_000
+#: data rows above which an .xlsx is copied by values instead of loaded whole: openpyxl holds every cell (about
+#: 400 MB at 100,000 rows), and the import must stay under 300 MB
+FULL_WORKBOOK_ROWS = 20_000
 
 
 def _problems_by_row(importer: Any) -> dict[int, list[Any]]:

@@ -124,3 +124,19 @@ def test_a_csv_comes_back_as_an_xlsx_copy_with_the_same_row_numbers(admin, db_ap
     assert sheet.cell(row=4, column=2).fill.fgColor.rgb.endswith("FFC7CE")
     assert sheet.cell(row=2, column=1).value and all(c.value is None for c in sheet[3])
     assert _count(db_app) == 0
+
+
+def test_a_large_xlsx_comes_back_as_a_copy_of_its_values_at_the_same_rows(admin, db_app, excel_files, monkeypatch):
+    """Above FULL_WORKBOOK_ROWS data rows the upload is not loaded whole: its data sheet's values come back."""
+    from app.excel import errors
+    monkeypatch.setattr(errors, "FULL_WORKBOOK_ROWS", 2)
+    job_url, html = _upload(admin, excel_files / "errors_workbook.xlsx", "第三批.xlsx")
+    assert [(row, title) for row, title, _m in _listed(html)] == [(5, "统一社会信用代码"), (7, "企业类型")]
+    wb = _workbook(admin, job_url)
+    assert wb.sheetnames == ["企业信息收集表"]
+    sheet = wb["企业信息收集表"]
+    assert sheet["A1"].value == "新北区危化企业信息（第三批）"
+    header = [c.value for c in sheet[2]]
+    assert header[-2:] == ["备注", "错误说明"]
+    assert sorted(_notes(sheet, len(header))) == [2, 5, 7]
+    assert sheet.cell(row=5, column=2).fill.fgColor.rgb.endswith("FFC7CE")
