@@ -61,6 +61,8 @@ class BaseConfig:
     IMPORT_MAX_UNCOMPRESSED = 300 * 1024 * 1024
     IMPORT_MAX_RATIO = 200
     IMPORT_MAX_ROWS = 200_000
+    # seconds an .xlsx's rows are counted once past IMPORT_MAX_ROWS (the refusal then says 'more than N rows')
+    IMPORT_SCAN_SECONDS = 10
     EXPORT_INLINE_ROWS = 10_000
     # a running job whose worker has not written progress for this long is marked failed
     JOB_STALE_SECONDS = 60

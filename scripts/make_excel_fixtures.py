@@ -748,6 +748,146 @@ def write_checklist(path: Path) -> None:
     wb.save(path)
 
 
+# ---------------------------------------------------------------- issue 10: rows, problems, error workbooks, blanks
+
+#: data rows of styled_last_row.xlsx; its sheet declares A1:T1048576 for one styled empty cell at T1048576
+STYLED_ROWS = 3
+#: rows of rows_250001.xlsx (the header and 250,000 data rows), a sheet without <dimension>
+ROWS_250001 = 250_001
+
+
+def write_styled_last_row(path: Path) -> None:
+    """Three valid rows and one empty cell with a fill in the sheet's last row: openpyxl declares the whole area
+    (<dimension ref="A1:T1048576"/>), as Excel does for a formatted cell, though only four rows hold values."""
+    from openpyxl import Workbook
+    from openpyxl.styles import PatternFill
+    columns = [n for n, _t, _r in import_columns("enterprise")]
+    wb = Workbook()
+    ws = _openpyxl_template(wb, "enterprise")
+    ws.append(header(import_columns("enterprise")))
+    for values in messy_enterprises()[:STYLED_ROWS]:
+        ws.append(_row(columns, values))
+    ws.cell(row=1_048_576, column=len(columns)).fill = PatternFill("solid", fgColor="FFFF00")
+    wb.save(path)
+
+
+def write_rows_250001(path: Path) -> None:
+    """The first 250,001 rows of million_rows.xlsx, without <dimension>: only reading the sheet tells its size."""
+    source = path.parent / "million_rows.xlsx"
+    if not source.exists():
+        write_million_rows(source)
+    end = f'<row r="{ROWS_250001 + 1}"'.encode()
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if not info.filename.startswith("xl/worksheets/sheet"):
+                dst.writestr(info, src.read(info.filename))
+                continue
+            with src.open(info) as reader, dst.open(info.filename, "w", force_zip64=True) as writer:
+                first = reader.read(4096)
+                start = first.index(b"<dimension")
+                data, tail = first[:start] + first[first.index(b"/>", start) + 2:], b""
+                while True:
+                    window = tail + data
+                    stop = window.find(end)
+                    if stop >= 0:
+                        writer.write(window[:stop] + b"</sheetData></worksheet>")
+                        break
+                    writer.write(window[:-64])
+                    tail = window[-64:]
+                    data = reader.read(1024 * 1024)
+
+
+#: many_problems.xlsx: row 2 repeats an enterprise the test adds first (a problem found by the register check,
+#: after the cell checks), then rows 3 … with a date that is not a date (found by the cell checks)
+MANY_PROBLEM_ROWS = 2_500
+
+
+def many_problems_first_row() -> dict[str, Any]:
+    return messy_enterprises()[0]
+
+
+def write_many_problems(path: Path) -> None:
+    import xlsxwriter
+    columns = [n for n, _t, _r in import_columns("enterprise")]
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet(sheet_title("enterprise"))
+    ws.write_row(0, 0, header(import_columns("enterprise")))
+    first = many_problems_first_row()
+    ws.write_row(1, 0, ["" if first.get(n) is None else str(first[n]) for n in columns])
+    base = messy_enterprises()[3]
+    for n in range(1, MANY_PROBLEM_ROWS):
+        values = {**base, "name": f"常州新北测试{n}号有限公司", "uscc": make_uscc("91", 10_000 + n),
+                  "established_on": "去年三月"}
+        ws.write_row(n + 1, 0, ["" if values.get(c) is None else str(values[c]) for c in columns])
+    wb.close()
+
+
+#: errors_workbook.xlsx: its layout (title row 1, header row 2 with an extra 备注 column after the template's, a
+#: blank row 4), the rows with a planted mistake, and the formula in the 备注 column
+MARKED_BAD_ROWS = {5: "uscc", 7: "enterprise_type"}
+MARKED_FORMULA = ("=LEN(A3)", 3)
+
+
+def write_errors_workbook(path: Path) -> None:
+    """The template as downloaded (填写说明, the data sheet with a drop-down, the hidden list sheet) filled with a
+    title row, a blank row, a column of the user's own with a formula, and two mistakes."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+    columns = import_columns("enterprise")
+    names = [n for n, _t, _r in columns]
+    wb = Workbook()
+    ws = _openpyxl_template(wb, "enterprise")
+    lists = wb["下拉选项"]
+    for value in ("危险化学品生产单位", "危险化学品经营单位"):
+        lists.append([value])
+    ws.append(["新北区危化企业信息（第三批）"])
+    ws.append(header(columns) + ["备注"])
+    rows = messy_enterprises()[:4]
+    rows[1] = {**rows[1], "uscc": bad_check_digit(make_uscc("91", 501))}
+    rows[3] = {**rows[3], "enterprise_type": "燃气经营单位"}
+    ws.append(_row(names, rows[0]) + [MARKED_FORMULA[0]])          # row 3
+    ws.append([])                                                  # row 4: blank
+    ws.append(_row(names, rows[1]))                                # row 5: bad USCC
+    ws.append(_row(names, rows[2]))                                # row 6
+    ws.append(_row(names, rows[3]))                                # row 7: type not in the list
+    letter = get_column_letter(names.index("enterprise_type") + 1)
+    validation = DataValidation(type="list", formula1="='下拉选项'!$A$2:$A$3", allow_blank=False)
+    validation.add(f"{letter}3:{letter}100")
+    ws.add_data_validation(validation)
+    wb.save(path)
+
+
+def write_errors_csv(path: Path) -> None:
+    """A CSV export with a blank line and a wrong USCC on line 4 (Excel's 'CSV UTF-8')."""
+    rows = _plain_rows()[:3]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header(import_columns("enterprise")))
+    writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in rows[0]])
+    writer.writerow([])
+    bad = list(rows[1])
+    bad[1] = bad_check_digit(make_uscc("91", 502))
+    for row in (bad, rows[2]):
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row])
+    path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+
+
+#: upsert_blank.xlsx updates messy_enterprises()[0] (found by its key): a new legal representative, the phone and
+#: the staff count left blank, the safety manager emptied on purpose
+UPSERT_BLANK = {"legal_representative": "李娜", "phone": None, "employee_count": None, "safety_manager": "<清空>"}
+
+
+def write_upsert_blank(path: Path) -> None:
+    from openpyxl import Workbook
+    columns = [n for n, _t, _r in import_columns("enterprise")]
+    wb = Workbook()
+    ws = _openpyxl_template(wb, "enterprise")
+    ws.append(header(import_columns("enterprise")))
+    ws.append(_row(columns, {**messy_enterprises()[0], **UPSERT_BLANK}))
+    wb.save(path)
+
+
 #: file name → writer; all of them are written by make_excel_fixtures()
 FIXTURES: dict[str, Callable[[Path], None]] = {
     "enterprise_messy.xlsx": write_enterprise_messy,
@@ -770,6 +910,12 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
     "personnel.xlsx": write_personnel,
     "chemicals.xlsx": write_chemicals,
     "加油站检查清单.xlsx": write_checklist,
+    "styled_last_row.xlsx": write_styled_last_row,
+    "rows_250001.xlsx": write_rows_250001,
+    "many_problems.xlsx": write_many_problems,
+    "errors_workbook.xlsx": write_errors_workbook,
+    "enterprise_errors.csv": write_errors_csv,
+    "upsert_blank.xlsx": write_upsert_blank,
 }
 SIDECARS = ("enterprise_errors.expected.json",)
 

@@ -53,11 +53,28 @@ def import_target(registry: Any, spec: RegisterSpec) -> RegisterSpec:
     return spec
 
 
-def import_columns(registry: Any, spec: RegisterSpec) -> list[Column]:
+def import_columns(registry: Any, spec: RegisterSpec, read_only: frozenset[str] = frozenset()) -> list[Column]:
+    """The template's columns, without the fields ``read_only`` names (those the importing role may not set)."""
     target = import_target(registry, spec)
     names = spec.import_.columns if spec.import_ and spec.import_.columns else target.import_columns
     columns = []
     for name in names:
+        if name in read_only:
+            continue
         field = target.field(name)
         columns.append(Column(field, field.required and field.default is None and field.type != "boolean"))
     return columns
+
+
+def import_read_only(policy: Any, registry: Any, spec: RegisterSpec, actor: Any) -> frozenset[str]:
+    """The fields a role may not set through an import: read-only (or hidden) in every rule that grants it
+    'import'. None for the system and administrators; none with ``into`` either, whose rules name the parent's
+    fields, not the columns (the new parent row is checked when it is written)."""
+    if actor is None or spec.import_ and spec.import_.into:
+        return frozenset()
+    return policy.read_only_fields(spec, actor, "import")
+
+
+def blank_policy(spec: RegisterSpec) -> str:
+    """What an empty cell does to a row the import updates: 'keep' its stored value (default) or 'clear' it."""
+    return spec.import_.blank if spec.import_ else "keep"

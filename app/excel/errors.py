@@ -1,49 +1,130 @@
-"""The uploaded rows back as a workbook with an 错误说明 column and the refused cells highlighted, so the user
-corrects them in place and uploads again."""
+"""The error workbook: the user's own upload with the refused cells highlighted (each with a comment) and one
+错误说明 column, so the user corrects it in place and uploads it again as it is.
+
+An .xlsx upload is loaded and marked by openpyxl, so its other sheets (填写说明, the hidden list sheet), drop-downs,
+styles and formulas stay, and every row keeps its number: the page's row numbers are the workbook's. An .xls or
+.csv upload (openpyxl cannot write those), or an .xlsx too large to load whole, comes back as an .xlsx copy of its
+data sheet's values, each row at its own number. The 错误说明 column is recognised in every language and
+replaced, never added twice, and the import ignores it.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from .reader import Limits, read_sheet
+from .reader import Limits, _read_csv, _read_workbook, clean_header
 
 BAD = PatternFill("solid", fgColor="FFC7CE")
 NOTE = Font(color="9C0006")
+AUTHOR = "import"
+#: the note column's title in every UI language (a workbook marked in one language may come back in another)
+NOTE_TITLES = {"错误说明", "錯誤說明", "Errordescription"}
+#: data rows above which an .xlsx is copied by values instead of loaded whole: openpyxl holds every cell (about
+#: 400 MB at 100,000 rows), and the import must stay under 300 MB
+FULL_WORKBOOK_ROWS = 20_000
+
+
+def _problems_by_row(importer: Any) -> dict[int, list[Any]]:
+    by_row: dict[int, list[Any]] = defaultdict(list)
+    for problem in importer.report.all_problems:
+        by_row[problem.row].append(problem)
+    return by_row
+
+
+def _note(problems: list[Any]) -> str:
+    return "；".join(f"{p.title + '：' if p.title else ''}{p.message}" for p in problems)
 
 
 def write_error_workbook(importer: Any, upload: Path, original_name: str, target: Path) -> Path:
-    titles = {c.name: c.titles() for c in importer.columns}
-    sheet, positions = read_sheet(upload, original_name, titles, [], Limits(max_rows=10 ** 7))
-    by_row: dict[int, list[Any]] = defaultdict(list)
-    for problem in importer.report.problems:
-        by_row[problem.row].append(problem)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet.name[:31])
-    header = [WriteOnlyCell(ws, value=title) for title in sheet.headers]
-    note_title = WriteOnlyCell(ws, value=_("Error description"))
-    note_title.font = Font(bold=True, color="C00000")
-    ws.append(header + [note_title])
-    for number, raw in sheet.rows:
-        problems = by_row.get(number, [])
-        bad_columns = {positions.get(p.column): p for p in problems if p.column in positions}
-        cells = []
-        for index, value in enumerate(raw):
-            cell = WriteOnlyCell(ws, value=value)
-            if index in bad_columns:
-                cell.fill = BAD
-                cell.comment = Comment(bad_columns[index].message, "import")
-            cells.append(cell)
-        note = WriteOnlyCell(ws, value="；".join(f"{p.title + '：' if p.title else ''}{p.message}" for p in problems)
-                             if problems else None)
-        note.font = NOTE
-        ws.append(cells + [note])
+    """Write the marked workbook to ``target`` (.xlsx) and return it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(target)
+    if Path(original_name).suffix.lower() == ".xlsx" and importer.report.rows <= FULL_WORKBOOK_ROWS:
+        try:
+            _mark_own_workbook(importer, upload, target)
+            return target
+        except Exception:  # a workbook calamine reads and openpyxl does not (rare writers): its values instead
+            current_app.logger.warning("error workbook: %s not loadable by openpyxl, values copied", original_name,
+                                       exc_info=True)
+    _write_marked_copy(importer, upload, original_name, target)
     return target
+
+
+def _mark_own_workbook(importer: Any, upload: Path, target: Path) -> None:
+    report = importer.report
+    wb = load_workbook(upload)
+    ws = wb[report.sheet]
+    header = report.header_row
+    note_column, last = None, 0
+    for cell in ws[header]:
+        if cell.value not in (None, ""):
+            last = cell.column
+            if clean_header(cell.value) in NOTE_TITLES:
+                note_column = cell.column
+    if note_column is None:
+        note_column = last + 1
+        ws.column_dimensions[get_column_letter(note_column)].width = 50
+    title = ws.cell(row=header, column=note_column, value=_("Error description"))
+    title.font = Font(bold=True, color="C00000")
+    # the marks of an earlier import of this workbook go: only this import's problems are shown
+    for row in ws.iter_rows(min_row=header + 1):
+        for cell in row:
+            if cell.column == note_column:
+                cell.value = None
+            elif cell.comment is not None and cell.comment.author == AUTHOR:
+                cell.comment, cell.fill = None, PatternFill()
+    positions = importer.positions
+    for number, problems in _problems_by_row(importer).items():
+        for problem in problems:
+            if problem.column in positions:
+                cell = ws.cell(row=number, column=positions[problem.column] + 1)
+                cell.fill = BAD
+                text = problem.message if cell.comment is None else f"{cell.comment.text}\n{problem.message}"
+                cell.comment = Comment(text, AUTHOR)
+        note = ws.cell(row=number, column=note_column, value=_note(problems))
+        note.font = NOTE
+    wb.save(target)
+
+
+def _write_marked_copy(importer: Any, upload: Path, original_name: str, target: Path) -> None:
+    report = importer.report
+    if Path(original_name).suffix.lower() == ".csv":
+        grid = _read_csv(upload, Limits(max_rows=10 ** 7))
+    else:
+        grid = _read_workbook(upload, [report.sheet])[1]
+    header = report.header_row
+    width = len(grid[header - 1]) if len(grid) >= header else 0
+    titles = [clean_header(v) for v in grid[header - 1]] if width else []
+    note_index = next((i for i, t in enumerate(titles) if t in NOTE_TITLES), None)
+    if note_index is None:
+        note_index = len(titles)
+    by_row = _problems_by_row(importer)
+    positions = importer.positions
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(report.sheet[:31])
+    for number, values in enumerate(grid, start=1):
+        values = [None if v == "" else v for v in values]
+        values += [None] * (note_index + 1 - len(values))
+        cells = [WriteOnlyCell(ws, value=v) for v in values]
+        if number == header:
+            cells[note_index] = WriteOnlyCell(ws, value=_("Error description"))
+            cells[note_index].font = Font(bold=True, color="C00000")
+        elif number > header:
+            problems = by_row.get(number, [])
+            for problem in problems:
+                if problem.column in positions:
+                    cell = cells[positions[problem.column]]
+                    cell.fill = BAD
+                    cell.comment = Comment(problem.message, AUTHOR)
+            cells[note_index] = WriteOnlyCell(ws, value=_note(problems) if problems else None)
+            cells[note_index].font = NOTE
+        ws.append(cells)
+    wb.save(target)

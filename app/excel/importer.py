@@ -5,7 +5,6 @@ New rows go in with bulk inserts (one audit row each, enterprise accounts made i
 'insert or update' mode go through the ORM, so the session's checks and per-field audit apply as on a form."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 
+from app.audit.recorder import import_entries
 from app.i18n import label_text
 from app.metadata.spec import RegisterSpec
 from app.security.actor import Actor
@@ -23,12 +23,17 @@ from app.security.policy import AccessPolicy
 from app.security.accounts import create_accounts_for
 
 from .bulk import write_rows
-from .columns import Column, import_columns, import_target
+from .columns import Column, blank_policy, import_columns, import_read_only, import_target
 from .convert import CellError, convert_cell
 from .reader import Limits, UnreadableFile, read_sheet
 
 Progress = Callable[[str, int, int], None]
-MAX_REPORTED = 2000   # problems kept for the page and the error workbook's notes
+MAX_REPORTED = 2000   # problems listed on the page (the first ones, in row order)
+#: problems kept for the error workbook; past this many, only the first problem of each further row is kept, so
+#: every refused row is still marked while a file of nothing but mistakes cannot fill the memory
+MAX_KEPT = 200_000
+#: a cell holding only this empties the stored value when a row is updated (blank: keep leaves it as it is)
+CLEAR_MARKERS = frozenset({"<清空>", "＜清空＞", "<清除>", "<clear>"})
 
 
 @dataclass
@@ -52,6 +57,8 @@ class ImportReport:
     unchanged: int = 0
     problems: list[CellProblem] = field(default_factory=list)
     problem_count: int = 0
+    #: every problem kept for the error workbook (not stored with the job): see MAX_KEPT
+    all_problems: list[CellProblem] = field(default_factory=list, repr=False)
     refused: str | None = None          # the whole file refused (not the template, too big …)
     written: bool = False
     dry_run: bool = False
@@ -60,13 +67,19 @@ class ImportReport:
     def ok(self) -> bool:
         return self.refused is None and self.problem_count == 0
 
-    def add(self, problem: CellProblem) -> None:
+    def add(self, problem: CellProblem, first_of_row: bool = True) -> None:
         self.problem_count += 1
-        if len(self.problems) < MAX_REPORTED:
-            self.problems.append(problem)
+        if first_of_row or len(self.all_problems) < MAX_KEPT:
+            self.all_problems.append(problem)
+
+    def sort_problems(self, order: dict[str, int]) -> None:
+        """Problems in the file's order (row, then column), the page's list being the first of them: the checks
+        find them stage by stage, not row by row."""
+        self.all_problems.sort(key=lambda p: (p.row, order.get(p.column, -1)))
+        self.problems = self.all_problems[:MAX_REPORTED]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**{k: v for k, v in self.__dict__.items() if k != "problems"},
+        return {**{k: v for k, v in self.__dict__.items() if k not in ("problems", "all_problems")},
                 "problems": [p.__dict__ for p in self.problems]}
 
 
@@ -77,6 +90,8 @@ class ParsedRow:
     values: dict[str, Any]
     failed: bool = False
     existing_id: int | None = None
+    #: columns left empty (upsert with blank: keep): an updated row keeps their stored values
+    blank: tuple[str, ...] = ()
 
 
 class Importer:
@@ -90,7 +105,10 @@ class Importer:
         self.svc = app.extensions["safety"]
         self.policy: AccessPolicy = app.extensions["safety_policy"]
         self.target = import_target(self.svc.registry, spec)
-        self.columns = import_columns(self.svc.registry, spec)
+        # a role's read-only fields are no columns of its import: never read from the file, never written
+        self.columns = import_columns(self.svc.registry, spec, import_read_only(self.policy, self.svc.registry, spec,
+                                                                                  actor))
+        self.keep_blank = mode == "upsert" and blank_policy(spec) == "keep"
         self.model = self.svc.models[self.target.name]
         self.progress = progress or (lambda stage, done, total: None)
         self.report = ImportReport(register=spec.name, mode=mode, dry_run=dry_run)
@@ -126,9 +144,9 @@ class Importer:
         self._check_duplicates(parsed)
         self._check_scope(parsed)
         self._check_workflow(parsed)
+        self._check_locked(parsed)
         self.report.valid = sum(1 for row in parsed if not row.failed)
-        order = {c.name: i for i, c in enumerate(self.columns)}
-        self.report.problems.sort(key=lambda p: (p.row, order.get(p.column, -1)))
+        self.report.sort_problems({c.name: i for i, c in enumerate(self.columns)})
         self.progress("validated", len(parsed), len(parsed))
         if self.report.problem_count or self.dry_run:
             return self.report
@@ -136,9 +154,9 @@ class Importer:
         return self.report
 
     def problem(self, row: ParsedRow, column: Column | None, message: str) -> None:
-        row.failed = True
         self.report.add(CellProblem(row.number, column.name if column else None,
-                                    column.title() if column else "", message))
+                                    column.title() if column else "", message), first_of_row=not row.failed)
+        row.failed = True
 
     def _convert(self, sheet: Any) -> list[ParsedRow]:
         parsed = []
@@ -148,15 +166,21 @@ class Importer:
         caches: dict[str, dict[Any, tuple[bool, Any]]] = {c.name: {} for c in self.columns}
         plan = [(column, self.positions.get(column.name), caches[column.name], _default(column.field))
                 for column in self.columns]
+        keep_blank = self.keep_blank
         for index, (number, raw) in enumerate(sheet.rows):
             row = ParsedRow(number, raw, {})
             width = len(raw)
+            blank = []
             for column, position, cache, default in plan:
                 cell = raw[position] if position is not None and position < width else None
                 if sheet.formulas and (number, position) in sheet.formulas:
                     self.problem(row, column, _("The cell holds a formula without a computed value; paste its "
                                                 "value instead (Paste Special → Values)."))
                     continue
+                if isinstance(cell, str) and cell[:1] in ("<", "＜") and cell.strip() in CLEAR_MARKERS:
+                    cell = None  # emptied on purpose: checked as an empty cell, and written even when blanks keep
+                elif keep_blank and (cell is None or isinstance(cell, str) and not cell.strip()):
+                    blank.append(column.name)
                 hit = cache.get(cell)
                 if hit is None:
                     try:
@@ -171,6 +195,8 @@ class Importer:
                 if value is None and default is not None:
                     value = default
                 row.values[column.name] = value
+            if blank:
+                row.blank = tuple(blank)
             parsed.append(row)
             if index % 2000 == 0:
                 self.progress("read", index, total)
@@ -344,14 +370,36 @@ class Importer:
             if state is None or not state.frozen:
                 continue
             frozen = set(self.target.field_map) if state.frozen == "all" else set(state.frozen)
-            for column in self.columns:
-                if column.name not in frozen or column.name not in row.values:
-                    continue
-                record = self._record({column.name: row.values[column.name]})
-                if any(getattr(obj, key) != value for key, value in record.items()):
-                    self.problem(row, column, _("The existing record #%(id)s is “%(state)s”: this column can no "
-                                                "longer be changed.", id=row.existing_id,
-                                                state=label_text(state.label)))
+            for column in self._changed_columns(obj, row, frozen):
+                self.problem(row, column, _("The existing record #%(id)s is “%(state)s”: this column can no "
+                                            "longer be changed.", id=row.existing_id, state=label_text(state.label)))
+
+    def _check_locked(self, parsed: list[ParsedRow]) -> None:
+        """A row to update must not change a field the user may not edit (read-only in the rules that grant
+        'edit'), as a form would refuse it: a problem of the cell, not a failed job."""
+        if self.actor is None or self.actor.is_admin or self.spec.import_ and self.spec.import_.into:
+            return
+        locked = self.policy.read_only_fields(self.target, self.actor, "edit")
+        if not locked:
+            return
+        for row in parsed:
+            if row.failed or not row.existing_id:
+                continue
+            obj = self.svc.session.get(self.model, row.existing_id)
+            for column in self._changed_columns(obj, row, locked):
+                self.problem(row, column, _("You may not change this column of the existing record #%(id)s.",
+                                            id=row.existing_id))
+
+    def _changed_columns(self, obj: Any, row: ParsedRow, names: set[str] | frozenset[str]) -> list[Column]:
+        """The columns among ``names`` whose cell would change the stored row (a kept blank changes nothing)."""
+        changed = []
+        for column in self.columns:
+            if column.name not in names or column.name not in row.values or column.name in row.blank:
+                continue
+            record = self._record({column.name: row.values[column.name]})
+            if any(getattr(obj, key) != value for key, value in record.items()):
+                changed.append(column)
+        return changed
 
     def _transient(self, values: dict[str, Any]) -> Any:
         obj = self.model()
@@ -404,19 +452,13 @@ class Importer:
                "created_at": now, "updated_at": now}
         table = self.model.__table__
         audit = self.svc.models.engine["AuditLog"].__table__
-        username = self.actor.username if self.actor else "system"
         total = len(rows)
         for start in range(0, total, 10_000):
             chunk = rows[start:start + 10_000]
             records = [{**self._record(row.values), **who} for row in chunk]
             ids = write_rows(session, table, records)
-            # one audit row per imported row: created by this user, from this file's row (the values are the row's)
-            write_rows(session, audit, [{
-                "at": now, "user_id": who["created_by_id"], "username": username,
-                "organisation_id": who["organisation_id"], "register": self.target.name, "row_id": row_id,
-                "action": "insert", "field": None, "old_value": None,
-                "new_value": json.dumps({"_import": f"{self.file_name}#{row.number}"}, ensure_ascii=False)}
-                for row_id, row in zip(ids, chunk)])
+            write_rows(session, audit, import_entries(self.target, self.actor, ids,
+                                                      (f"{self.file_name}#{row.number}" for row in chunk), now))
             create_accounts_for(session, self.target, records)
             self.report.inserted += len(chunk)
             self.progress("written", min(start + 10_000, total), total)
@@ -427,7 +469,9 @@ class Importer:
         for index, row in enumerate(rows):
             obj = session.get(self.model, row.existing_id)
             changed = False
-            for name, value in self._record(row.values).items():
+            kept = row.blank
+            values = {name: value for name, value in row.values.items() if name not in kept} if kept else row.values
+            for name, value in self._record(values).items():
                 if getattr(obj, name) != value:
                     setattr(obj, name, value)
                     changed = True

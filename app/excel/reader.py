@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import struct
+import time
 import unicodedata
 import zipfile
 import zlib
@@ -36,6 +37,8 @@ class Limits:
     #: would be 3 billion cells)
     max_cells: int = 10_000_000
     max_columns: int = 16_384
+    #: seconds the row count of an .xlsx may take once it is over max_rows (a refusal states the count it reached)
+    scan_seconds: float = 10.0
 
 
 @dataclass
@@ -75,8 +78,11 @@ def _check_zip(path: Path, limits: Limits) -> None:
                                    size=total // (1024 * 1024), limit=limits.max_uncompressed // (1024 * 1024)))
 
 
-DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)(\d+)"')
-CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})\d')
+#: a row holding at least one cell with a value, inline text or a formula; a styled empty cell
+#: (<c r="T1048576" s="1"/>, or <c …></c> as openpyxl writes it) holds nothing and makes no row
+VALUE_ROW = re.compile(rb'<row(?:\s[^>]*)?(?<!/)>\s*(?:<c\s[^>]*(?:/>|>\s*</c>)\s*)*<c\s[^>]*>\s*<(?:v|is|f)[\s>/]')
+VALUE_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
+ROW_NUMBER = re.compile(rb'<row[^>]*?\sr="(\d+)"')
 
 
 def _column_number(letters: bytes) -> int:
@@ -86,43 +92,78 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, set[tuple[int, int]]]:
-    """The largest row count of the worksheets and the cells holding a formula without a computed value.
+@dataclass
+class _SheetArea:
+    """What the streaming scan of one worksheet found: rows holding values, where the last of them is, the widest
+    column holding a value, and whether it was read to its end (the time budget may stop it)."""
 
-    The XML is streamed in chunks (nothing is kept in memory); rows are counted at C speed, and only a sheet that
-    contains formulas at all is parsed for them. Stops as soon as a sheet is over the row limit."""
+    rows: int = 0
+    last_row: int = 0
+    widest: int = 0
+    formulas: bool = False
+    complete: bool = True
+
+
+def _scan_sheet(handle: Any, limits: Limits, deadline: float) -> _SheetArea:
+    """Stream one worksheet's XML and measure its area by the cells that hold something, not by its declared
+    <dimension> or its styled empty cells (a parser skips those). Whole rows are cut at a '<row' boundary, so a row
+    is never split between two chunks. Past the row limit only rows are counted, so the refusal states the real
+    count; the time budget stops a sheet of hundreds of MB of empty rows."""
+    area = _SheetArea()
+    ordinal, tail, over = 0, b"", False
+    while True:
+        chunk = handle.read(1024 * 1024)
+        window = tail + chunk
+        cut = window.rfind(b"<row") if chunk else len(window)
+        if cut <= 0 and chunk:
+            if len(window) < 16 * 1024 * 1024:
+                tail = window  # no row starts in this window yet (the sheet's head, or one very long row)
+                continue
+            cut = len(window)  # not a sheet a spreadsheet program writes: measured as it comes
+        body, tail = window[:cut], window[cut:]
+        found = VALUE_ROW.findall(body)
+        area.rows += len(found)
+        if not over:
+            area.formulas = area.formulas or b"<f>" in body or b"<f " in body
+            columns = set(VALUE_CELL_COLUMN.findall(body))
+            if columns:
+                area.widest = max(area.widest, max(_column_number(c) for c in columns))
+            ordinal += body.count(b"<row ") + body.count(b"<row>")
+            if found:
+                number = ROW_NUMBER.match(found[-1])
+                # rows written without r="…" are numbered by their position, as a parser numbers them
+                area.last_row = int(number.group(1)) if number else ordinal
+            over = area.rows > limits.max_rows + 20
+        if not chunk:
+            return area
+        if over and time.monotonic() > deadline:
+            area.complete = False
+            return area
+
+
+def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, bool, set[tuple[int, int]]]:
+    """The largest count of rows holding values among the worksheets, whether that count is complete (the time
+    budget may stop a huge sheet), and the cells holding a formula without a computed value.
+
+    The XML is streamed in chunks (nothing is kept in memory); rows are found by a regular expression (C speed),
+    and only a sheet that contains formulas at all is parsed for them."""
     most = 0
     formulas: set[tuple[int, int]] = set()
+    deadline = time.monotonic() + limits.scan_seconds
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
-            rows, has_formulas, tail, widest = 0, False, b"", 0
             with archive.open(name) as handle:
-                head = handle.read(4096)
-                declared = DIMENSION.search(head)
-                if declared and int(declared.group(2)) > limits.max_rows + 20:
-                    return int(declared.group(2)), formulas
-                if declared and int(declared.group(2)) * _column_number(declared.group(1)) > limits.max_cells:
-                    raise UnreadableFile(_too_wide(int(declared.group(2)), _column_number(declared.group(1)), limits))
-                chunk = head
-                while chunk:
-                    window = tail + chunk
-                    rows += window.count(b"<row ") + window.count(b"<row>") - tail.count(b"<row ") - tail.count(b"<row>")
-                    has_formulas = has_formulas or b"<f>" in window or b"<f " in window
-                    if rows > limits.max_rows + 20:
-                        return rows, formulas
-                    columns = CELL_COLUMN.findall(window)
-                    if columns:
-                        widest = max(widest, max(_column_number(c) for c in set(columns)))
-                    tail = window[-16:]
-                    chunk = handle.read(1024 * 1024)
-            if rows * max(widest, 1) > limits.max_cells or widest > limits.max_columns:
-                raise UnreadableFile(_too_wide(rows, widest, limits))
-            most = max(most, rows)
-            if has_formulas:
+                area = _scan_sheet(handle, limits, deadline)
+            if area.rows > limits.max_rows + 20:
+                return area.rows, area.complete, formulas
+            if area.last_row * max(area.widest, 1) > limits.max_cells or area.widest > limits.max_columns:
+                raise UnreadableFile(_too_wide(area.last_row, area.widest, limits))
+            most = max(most, area.rows)
+            if area.formulas:
                 formulas |= _formula_cells(archive, name)
-    return most, formulas
+    return most, True, formulas
 
 
 #: BIFF records that hold a cell and start with its row and column (2 bytes each)
@@ -224,13 +265,14 @@ def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set
             raise UnreadableFile(_("The file is not an Excel workbook (.xlsx) even though its name says so."))
         _check_zip(path, limits)
         try:
-            most, formulas = _xlsx_scan(path, limits)
+            most, complete, formulas = _xlsx_scan(path, limits)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise UnreadableFile(_("The workbook is damaged and cannot be read; open it in Excel, save it again "
                                    "and upload the saved file. (%(reason)s)", reason=str(exc)[:120]))
         if most > limits.max_rows + 20:
+            counted = f"{most:,}" if complete else _("more than %(n)s", n=f"{most:,}")
             raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
-                                   "Split the file.", rows=f"{most:,}", limit=f"{limits.max_rows:,}"))
+                                   "Split the file.", rows=counted, limit=f"{limits.max_rows:,}"))
         return "xlsx", formulas
     if suffix == ".xls":
         if not magic.startswith(b"\xd0\xcf\x11\xe0"):

@@ -16,11 +16,11 @@ from app.security.actor import current_actor
 from app.views import listing
 from app.views.urls import register_url
 
-from .columns import import_columns
+from .columns import import_columns, import_read_only
 from .export import write_export
 from .jobs import job_model, jobs_folder, refresh_state, user_jobs
 from .reader import EXCEL_TYPES
-from .template import build_template
+from .template import blank_note, build_template
 
 MODES = ("insert", "upsert")
 
@@ -30,9 +30,15 @@ def _task(name: str) -> Any:
     return current_app.extensions["celery"].tasks[name]
 
 
+def _read_only(controller: Any) -> frozenset[str]:
+    """The fields the current user's role may not set by import: left out of its template and its import."""
+    return import_read_only(current_app.extensions["safety_policy"], controller.services.registry,
+                            controller.register, current_actor())
+
+
 def download_template(controller: Any) -> Any:
     svc = controller.services
-    data = build_template(svc, controller.register)
+    data = build_template(svc, controller.register, _read_only(controller))
     name = _("%(register)s import template", register=label_text(controller.register.label)) + ".xlsx"
     path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
     path.write_bytes(data)
@@ -65,10 +71,11 @@ def import_page(controller: Any) -> Any:
             job_id = job.id
             _task("excel.import").delay(job_id)
             return redirect(register_url(spec.name, "job", job_id=job_id))
-    columns = import_columns(controller.services.registry, spec)
+    columns = import_columns(controller.services.registry, spec, _read_only(controller))
     return controller.render_template(
         "register/import.html", title=_("Import into %(register)s", register=label_text(spec.label)), spec=spec,
         columns=columns, has_key=has_key, jobs=user_jobs(g.user.id, spec.name),
+        blank_note=blank_note(spec) if has_key else "",
         key_titles="、".join(label_text(spec.field(n).label) for n in (spec.import_.key if has_key else ())),
         label=label_text)
 

@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from app.i18n import current_locale, label_text
 from app.metadata.spec import RegisterSpec
 
-from .columns import Column, import_columns, import_target
+from .columns import Column, blank_policy, import_columns, import_target
 
 DATA_ROWS = 5000  # rows prepared with drop-downs and formats
 REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
@@ -34,9 +34,18 @@ def _list_values(svc: Any, column: Column) -> list[str]:
     return []
 
 
-def build_template(svc: Any, spec: RegisterSpec) -> bytes:
-    """The workbook a user fills in, in the current UI language."""
-    columns = import_columns(svc.registry, spec)
+def blank_note(spec: RegisterSpec) -> str:
+    """What an empty cell does when the mode 'insert or update' updates a row (the import page says it too)."""
+    if blank_policy(spec) == "clear":
+        return _("When a row updates an existing record, an empty cell empties the stored value.")
+    return _("When a row updates an existing record, an empty cell keeps the stored value; write <清空> in a "
+             "cell to empty it.")
+
+
+def build_template(svc: Any, spec: RegisterSpec, read_only: frozenset[str] = frozenset()) -> bytes:
+    """The workbook a user fills in, in the current UI language, without the columns ``read_only`` names (the
+    fields the user's role may not set)."""
+    columns = import_columns(svc.registry, spec, read_only)
     target = import_target(svc.registry, spec)
     imp = spec.import_
     wb = Workbook()
@@ -55,6 +64,8 @@ def build_template(svc: Any, spec: RegisterSpec) -> bytes:
     if imp and imp.into:
         notes.append(_("One file is one %(register)s; it takes the file's name as its %(field)s.",
                        register=label_text(spec.label), field=label_text(spec.field(imp.file_name).label)))
+    if imp and imp.key:
+        notes.append(blank_note(spec))
     for note in notes:
         guide.append([note])
     guide.append([])

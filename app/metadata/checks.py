@@ -537,6 +537,27 @@ def check_roles_file(roles: Located, registers: dict[str, Located], broken: set[
 
 # ---------------------------------------------------------------- import and export
 
+def _check_import_locked(reg: Located) -> Iterator[Issue]:
+    """A role's read-only (and hidden) fields are left out of its import. A rule that grants 'import' while
+    locking a column every new row needs (required, no default) or a key field makes its import impossible."""
+    spec = reg.spec
+    columns = set(spec.import_columns)
+    needed = {name: "a required column without a default" for name in columns
+              if name in spec.field_map and spec.field(name).required and spec.field(name).default is None
+              and spec.field(name).type != "boolean"}
+    needed.update({name: "a field of import.key" for name in spec.import_.key})
+    for i, rule in enumerate(spec.access):
+        if "import" not in rule.action_set:
+            continue
+        for key in ("read_only", "hidden"):
+            for j, name in enumerate(getattr(rule, key)):
+                if name in needed:
+                    yield reg.issue(("access", i, key, j), "E605", f"access: roles {', '.join(rule.roles)} may import "
+                                    f"but '{name}' ({needed[name]}) is {key} for them, so their import could never "
+                                    "work (their template leaves out the fields they may not set)",
+                                    f"remove 'import' from this rule's actions, or '{name}' from its {key}")
+
+
 def check_import_export(reg: Located, registers: dict[str, Located]) -> Iterator[Issue]:
     spec = reg.spec
     imp = spec.import_
@@ -590,6 +611,7 @@ def check_import_export(reg: Located, registers: dict[str, Located]) -> Iterator
                 if f.required and f.default is None and f.stores_value and not f.read_only and f.name not in columns:
                     yield reg.issue(("import", "columns"), "E603", f"import: required field '{f.name}' is not a column",
                                     "add it to import.columns (or give it a default)")
+            yield from _check_import_locked(reg)
     if spec.export is not None:
         for i, name in enumerate(spec.export.columns):
             field = spec.field_map.get(name)

@@ -513,6 +513,9 @@ class ImportSpec(Spec):
     into: Ref | None = None
     #: with ``into``: the field of the new row that takes the file's name (清单名称为Excel的文件名)
     file_name: Ref | None = None
+    #: an empty cell of a row the 'insert or update' mode updates: 'keep' the stored value, or 'clear' it; the
+    #: marker <清空> always empties it
+    blank: Literal["keep", "clear"] = "keep"
 
 
 class ExportSpec(Spec):

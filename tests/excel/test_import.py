@@ -93,7 +93,9 @@ def test_one_wrong_row_writes_nothing_and_the_errors_come_back_marked(admin, db_
     assert "重复于文件第 2 行" in page and "“燃气公司”不在可选范围内" in page
     workbook = admin.get(job_url + "/file")
     assert workbook.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(workbook.data)).worksheets[0]
+    marked = openpyxl.load_workbook(io.BytesIO(workbook.data))
+    assert marked.sheetnames == ["填写说明", "企业信息收集表", "下拉选项"]   # the user's own file, marked
+    sheet = marked["企业信息收集表"]
     header = [c.value for c in sheet[1]]
     assert header[-1] == "错误说明"
     assert sheet.cell(row=3, column=2).fill.fgColor.rgb.endswith("FFC7CE")   # the bad USCC cell
