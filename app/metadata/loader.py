@@ -7,6 +7,7 @@ from typing import Iterable
 from pydantic import BaseModel, ValidationError
 
 from . import checks
+from .guard_checks import check_guards
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
@@ -132,6 +133,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_public(reg)
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
+        issues += check_guards(reg, reg_by_name)
 
     if issues:
         return None, sorted(set(issues))

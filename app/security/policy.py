@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.metadata import Registry
@@ -61,17 +62,39 @@ class AccessPolicy:
         return frozenset(set.intersection(*(set(r.hidden) for r in granting)))
 
     # ---------------------------------------------------------------- SQL
-    def read_condition(self, spec: RegisterSpec, actor: Actor) -> ColumnElement | None:
-        """WHERE condition limiting ``spec``'s rows to what the actor may see (None: everything)."""
-        return self._condition(spec, actor, "view", write=False)
+    def read_condition(self, spec: RegisterSpec, actor: Actor, revealed: bool = True) -> ColumnElement | None:
+        """WHERE condition limiting ``spec``'s rows to what the actor may see (None: everything). With
+        ``revealed``, also the rows a reference field with ``reveals`` points to from a row the actor sees by its
+        own scope (read only: writes and transitions use the own scope)."""
+        own = self._condition(spec, actor, "view", write=False)
+        if own is None or not revealed or not self.can(spec, actor, "view"):
+            return own
+        extra = self._revealed(spec, actor)
+        return or_(own, *extra) if extra else own
+
+    def _revealed(self, spec: RegisterSpec, actor: Actor) -> list[ColumnElement]:
+        """``spec``'s rows that revealing references of rows the actor sees (by its own scope) point to."""
+        model = self.models[spec.name]
+        found = []
+        for source, field in self.registry.revealing_references(spec.name):
+            if not self.can(self.registry.owner_of(source), actor, "view"):
+                continue
+            # aliased: the rule's own conditions, not the loader criteria of the query being scoped
+            other = aliased(self.models[source.name])
+            column = getattr(other, f"{field.name}_id")
+            condition = self._condition(source, actor, "view", write=False, model=other)
+            found.append(model.id.in_(select(column).where(column.is_not(None),
+                                                           *(() if condition is None else (condition,)))))
+        return found
 
     def write_condition(self, spec: RegisterSpec, actor: Actor, action: str) -> ColumnElement | None:
         return self._condition(spec, actor, action, write=True)
 
-    def _condition(self, spec: RegisterSpec, actor: Actor, action: str, write: bool) -> ColumnElement | None:
+    def _condition(self, spec: RegisterSpec, actor: Actor, action: str, write: bool,
+                   model: Any = None) -> ColumnElement | None:
         if actor.is_admin:
             return None
-        model = self.models[spec.name]
+        model = self.models[spec.name] if model is None else model
         if spec.parent:
             parent = self.registry.register(spec.parent)
             inner = self._condition(parent, actor, "edit" if write else "view", write)
