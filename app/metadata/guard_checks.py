@@ -25,9 +25,9 @@ def check_frozen_while(reg: Located, registers: dict[str, Located]) -> Iterator[
             continue  # the unknown register is reported on the field (E201)
         wf = target.spec.workflow
         if wf is None:
-            yield reg.issue(path + ("reference",), "E713", f"frozen_while: '{field.target}' (the register "
-                            f"'{rule.reference}' points to) has no workflow", "states name a workflow's states: "
-                            "point to a register with a workflow")
+            yield reg.issue(path + ("reference",), "E713", f"frozen_while: '{rule.reference}' points to "
+                            f"'{field.target}', which has no workflow", "states name a workflow's states: "
+                            "name a reference to a register with a workflow")
             continue
         known = [s.name for s in wf.states]
         for j, state in enumerate(rule.states):
