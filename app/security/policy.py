@@ -87,6 +87,33 @@ class AccessPolicy:
                                                            *(() if condition is None else (condition,)))))
         return found
 
+    def references_to_revealed(self, spec: RegisterSpec, actor: Actor, row: Any) -> list[str]:
+        """The reference fields this write points at a row the actor sees only through ``reveals`` (read only:
+        nothing new may be attached to it, e.g. a county adding an enterprise to the city's list)."""
+        if actor.is_admin:
+            return []
+        found = []
+        state = sa_inspect(row)
+        for field in spec.fields:
+            if field.type != "reference" or not self.registry.revealing_references(field.target):
+                continue
+            column, relation = state.attrs.get(f"{field.name}_id"), state.attrs.get(field.name)
+            if relation is not None and relation.history.added:
+                value = getattr(relation.history.added[0], "id", None)
+            elif column is not None and column.history.added:
+                value = column.history.added[0]
+            else:
+                continue  # unchanged: a write checks only the references it changes
+            own = self.read_condition(self.registry.register(field.target), actor, revealed=False)
+            if value is None or own is None:
+                continue
+            from app.services import services
+            target = self.models[field.target]
+            if services().session.execute(select(target.id).where(target.id == value, own)
+                                          .execution_options(include_all_rows=True)).first() is None:
+                found.append(field.name)
+        return found
+
     def write_condition(self, spec: RegisterSpec, actor: Actor, action: str) -> ColumnElement | None:
         return self._condition(spec, actor, action, write=True)
 

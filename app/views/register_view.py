@@ -156,14 +156,15 @@ class RegisterController:
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
         self.update_redirect()  # the language switch comes back here
         columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns if c not in hidden]
+        perms = self._permissions()
         return self.render_template(
             self.list_template, title=label_text(spec.label), spec=spec, req=req, page=page, columns=columns,
             cells=lambda row, f: html_value(spec, f, row, svc.dictionaries, "list"),
             filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
-            perms=self._permissions(), endpoint="RegisterScreens", description=label_text(spec.description),
-            undeletable=self._undeletable(page.rows) if self._permissions()["delete"] else set(),
+            perms=perms, endpoint="RegisterScreens", description=label_text(spec.description),
+            undeletable=self._undeletable(page.rows) if perms["delete"] else set(),
             first_passwords=self._first_passwords_url())
 
     def _first_passwords_url(self) -> str | None:

@@ -250,6 +250,12 @@ def test_a_county_opens_the_task_it_received_from_read_only(db_app, province):
     assert "只能查看" in alerts(take(xb, "cp_task", city, "submit", files=[("x.pdf", PDF)]).get_data(as_text=True))
     after = stored(db_app, "cp_task", city)
     assert (after.requirements, after.state) == (before.requirements, before.state)
+    # nothing new is attached to it either: an enterprise added to the city's list is refused
+    target = stored(db_app, "enterprise", province["enterprises"]["xb_a"])
+    form = {"task": str(city), "enterprise": str(target.id), "enterprise_name": target.name, "region": target.region}
+    assert xb.post_form("/r/cp_enterprise/add", form).status_code == 403
+    assert xb.client.post("/api/v1/cp_enterprise/", json=form, headers=_api(xb, p["xb"])).status_code == 403
+    assert _rows(db_app, "cp_enterprise", task_id=city, enterprise_id=target.id) == []
     # the to-do list stays the county's own
     todo = xb.get("/workflow/todo").get_data(as_text=True)
     assert f"/r/cp_task/show/{county}" in todo and f"/r/cp_task/show/{city}" not in todo
