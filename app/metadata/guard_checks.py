@@ -2,7 +2,7 @@
 reference field's reveals (one check_<option> each, located like every other check)."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 from .checks import Located, _check_conditions
 from .issues import Issue, did_you_mean
