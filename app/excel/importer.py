@@ -19,6 +19,7 @@ from app.i18n import label_text
 from app.metadata.spec import RegisterSpec
 from app.security.actor import Actor
 from app.security.policy import AccessPolicy
+from app.workflow.freeze import frozen_among, reason_text
 
 from app.security.accounts import create_accounts_for
 
@@ -145,6 +146,7 @@ class Importer:
         self._check_scope(parsed)
         self._check_workflow(parsed)
         self._check_locked(parsed)
+        self._check_frozen_while(parsed)
         self.report.valid = sum(1 for row in parsed if not row.failed)
         self.report.sort_problems({c.name: i for i, c in enumerate(self.columns)})
         self.progress("validated", len(parsed), len(parsed))
@@ -400,6 +402,25 @@ class Importer:
             if any(getattr(obj, key) != value for key, value in record.items()):
                 changed.append(column)
         return changed
+
+    def _check_frozen_while(self, parsed: list[ParsedRow]) -> None:
+        """No row added to, moved out of or changed in the list of a referenced row that freezes it
+        (frozen_while: an approved task's enterprises), reported on the row before anything is written."""
+        if self.spec.import_ and self.spec.import_.into:
+            return
+        for rule in self.target.frozen_while:
+            column = f"{rule.reference}_id"
+            rows = [row for row in parsed if not row.failed]
+            stored = dict(self.svc.session.execute(
+                select(self.model.id, getattr(self.model, column))
+                .where(self.model.id.in_([r.existing_id for r in rows if r.existing_id]))
+                .execution_options(include_all_rows=True)).all()) if any(r.existing_id for r in rows) else {}
+            wanted = {row.number: (row.values.get(rule.reference), stored.get(row.existing_id)) for row in rows}
+            frozen = frozen_among(self.svc, self.target, rule, [i for pair in wanted.values() for i in pair])
+            for row in rows:
+                state = next((frozen[i] for i in wanted[row.number] if i in frozen), None)
+                if state is not None:
+                    self.problem(row, None, reason_text(self.target, rule, state))
 
     def _transient(self, values: dict[str, Any]) -> Any:
         obj = self.model()

@@ -25,6 +25,13 @@ class Registry:
     def __post_init__(self) -> None:
         for name in ("registers", "dictionaries", "menus", "files", "roles"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        # asked for every register on every scoped query: indexed once
+        revealing: dict[str, list] = {}
+        for reg in self.registers.values():
+            for f in reg.fields:
+                if f.type == "reference" and getattr(f, "reveals", False):
+                    revealing.setdefault(f.target, []).append((reg, f))
+        object.__setattr__(self, "_revealing", {k: tuple(v) for k, v in revealing.items()})
 
     def register(self, name: str) -> RegisterSpec:
         return self.registers[name]
@@ -36,6 +43,10 @@ class Registry:
         """Every (register, reference field) that points at register ``name``."""
         return tuple((reg, f) for reg in self.registers.values() for f in reg.fields
                      if f.type == "reference" and f.target == name)
+
+    def revealing_references(self, name: str) -> tuple[tuple[RegisterSpec, FieldBase], ...]:
+        """The referrers of register ``name`` whose field ``reveals`` the row it points to to their readers."""
+        return self._revealing.get(name, ())
 
     def access_of(self, spec: RegisterSpec) -> tuple:
         """The access rules that govern a register (a child register follows its parent's)."""

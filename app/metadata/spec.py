@@ -166,6 +166,9 @@ class ReferenceField(FieldBase):
     target: Ref = Field(alias="register")
     #: the field of the referenced register shown in pickers and lists (default: its title)
     display: Ref | None = None
+    #: whoever may see a row of this register may also open, read only, the row this field points to (a
+    #: county sees the city's task its copy was received from); only on a read-only field (E715)
+    reveals: bool = False
 
 
 class AttachmentField(FieldBase):
@@ -435,6 +438,9 @@ class Transition(Spec):
     set: dict[Ref, Any] = Field(default_factory=dict)
     effects: tuple[Effect, ...] = ()
     style: Literal["primary", "default", "success", "warning", "danger"] = "primary"
+    #: whether a row this transition may leave waits for its users (我的待办); false for a corrective step
+    #: that stays possible on finished rows (重新核实), so finished rows do not fill the to-do list
+    todo: bool = True
 
     @field_validator("from_", mode="before")
     @classmethod
@@ -464,6 +470,32 @@ class WorkflowSpec(Spec):
 
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
+
+
+class FrozenWhile(Spec):
+    """A row cannot change (edit, delete, transition, a new row pointing there) while the row a reference
+    field of it points to is in one of ``states`` (an enterprise list once its task is submitted or approved)."""
+
+    reference: Identifier
+    states: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    #: why, shown on the greyed buttons and in the refusal (default: names the reference and its state)
+    reason: Label | None = None
+
+
+class Deletable(Spec):
+    """When a row may be deleted, on every path (screen, API, a script in the app); administrators included."""
+
+    #: only in these workflow states (default: every state not marked keep)
+    states: tuple[Identifier, ...] = ()
+    #: only when these conditions hold, in the language of a transition's ``when``
+    when: tuple[Condition, ...] = ()
+    #: why not, when a condition of ``when`` fails (default: says which condition)
+    reason: Label | None = None
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many_conditions(cls, value: Any) -> Any:
+        return _conditions(value)
 
 
 class DocumentSpec(Spec):
@@ -598,6 +630,10 @@ class RegisterSpec(Spec):
     documents: tuple[DocumentSpec, ...] = ()
     #: a form open to people without an account
     public: PublicSpec | None = None
+    #: the row is frozen while a row it refers to is in some states (§16.17)
+    frozen_while: tuple[FrozenWhile, ...] = ()
+    #: when a row may be deleted (§16.18)
+    deletable: Deletable | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.metadata import Registry
@@ -61,17 +62,66 @@ class AccessPolicy:
         return frozenset(set.intersection(*(set(r.hidden) for r in granting)))
 
     # ---------------------------------------------------------------- SQL
-    def read_condition(self, spec: RegisterSpec, actor: Actor) -> ColumnElement | None:
-        """WHERE condition limiting ``spec``'s rows to what the actor may see (None: everything)."""
-        return self._condition(spec, actor, "view", write=False)
+    def read_condition(self, spec: RegisterSpec, actor: Actor, revealed: bool = True) -> ColumnElement | None:
+        """WHERE condition limiting ``spec``'s rows to what the actor may see (None: everything). With
+        ``revealed``, also the rows a reference field with ``reveals`` points to from a row the actor sees by its
+        own scope (read only: writes and transitions use the own scope)."""
+        own = self._condition(spec, actor, "view", write=False)
+        if own is None or not revealed or not self.can(spec, actor, "view"):
+            return own
+        extra = self._revealed(spec, actor)
+        return or_(own, *extra) if extra else own
+
+    def _revealed(self, spec: RegisterSpec, actor: Actor) -> list[ColumnElement]:
+        """``spec``'s rows that revealing references of rows the actor sees (by its own scope) point to."""
+        model = self.models[spec.name]
+        found = []
+        for source, field in self.registry.revealing_references(spec.name):
+            if not self.can(self.registry.owner_of(source), actor, "view"):
+                continue
+            # aliased: the rule's own conditions, not the loader criteria of the query being scoped
+            other = aliased(self.models[source.name])
+            column = getattr(other, f"{field.name}_id")
+            condition = self._condition(source, actor, "view", write=False, model=other)
+            found.append(model.id.in_(select(column).where(column.is_not(None),
+                                                           *(() if condition is None else (condition,)))))
+        return found
+
+    def references_to_revealed(self, spec: RegisterSpec, actor: Actor, row: Any) -> list[str]:
+        """The reference fields this write points at a row the actor sees only through ``reveals`` (read only:
+        nothing new may be attached to it, e.g. a county adding an enterprise to the city's list)."""
+        if actor.is_admin:
+            return []
+        found = []
+        state = sa_inspect(row)
+        for field in spec.fields:
+            if field.type != "reference" or not self.registry.revealing_references(field.target):
+                continue
+            column, relation = state.attrs.get(f"{field.name}_id"), state.attrs.get(field.name)
+            if relation is not None and relation.history.added:
+                value = getattr(relation.history.added[0], "id", None)
+            elif column is not None and column.history.added:
+                value = column.history.added[0]
+            else:
+                continue  # unchanged: a write checks only the references it changes
+            own = self.read_condition(self.registry.register(field.target), actor, revealed=False)
+            if value is None or own is None:
+                continue
+            from app.services import services
+            target = self.models[field.target]
+            if services().session.execute(select(target.id).where(target.id == value, own)
+                                          .execution_options(include_all_rows=True)).first() is None:
+                found.append(field.name)
+        return found
 
     def write_condition(self, spec: RegisterSpec, actor: Actor, action: str) -> ColumnElement | None:
         return self._condition(spec, actor, action, write=True)
 
-    def _condition(self, spec: RegisterSpec, actor: Actor, action: str, write: bool) -> ColumnElement | None:
+    def _condition(self, spec: RegisterSpec, actor: Actor, action: str, write: bool,
+                   model: Any = None) -> ColumnElement | None:
         if actor.is_admin:
             return None
-        model = self.models[spec.name]
+        model = self.models[spec.name] if model is None else model
         if spec.parent:
             parent = self.registry.register(spec.parent)
             inner = self._condition(parent, actor, "edit" if write else "view", write)

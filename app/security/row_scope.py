@@ -129,6 +129,8 @@ def _check_write(pol: AccessPolicy, actor: Actor, spec: Any, obj: Any, action: s
         raise AccessDenied(f"{spec.name} #{obj.id} is outside the scope of {actor.username}")
     if action in ("add", "edit") and not pol.row_in_scope(spec, actor, obj, action):
         raise AccessDenied(f"the {spec.name} row would be outside the scope of {actor.username}")
+    if action in ("add", "edit") and pol.references_to_revealed(spec, actor, obj):
+        raise AccessDenied(f"{spec.name} would point to a row {actor.username} may only read")
     if action == "edit":
         locked = pol.read_only_fields(spec, actor, "edit")
         touched = changed_fields(obj, [c for f in spec.stored_fields if f.name in locked

@@ -24,6 +24,7 @@ from app.records import blocking_references, scoped_get
 from app.security.actor import current_actor
 from app.security.passwords import DEFAULT_PASSWORD_MARK, default_password
 from app.security.policy import AccessDenied
+from app.workflow.freeze import delete_refusal, deletable_sql, frozen_reason
 from app.workflow.guard import WorkflowRefused
 from app.services import Services
 
@@ -112,7 +113,27 @@ class RegisterController:
         if state is not None:
             perms["edit"] = perms["edit"] and state.frozen != "all"
             perms["delete"] = perms["delete"] and not state.keep
+        if row is not None and (perms["edit"] or perms["delete"]):
+            # a button is offered only where pressing it can succeed (the flush guard decides either way)
+            actor, svc = current_actor(), self.services
+            for action in ("edit", "delete"):
+                perms[action] = perms[action] and self.policy.row_in_scope(self.register, actor, row, action)
+            perms["edit"] = perms["edit"] and frozen_reason(svc, self.register, row) is None
+            perms["delete"] = perms["delete"] and delete_refusal(
+                svc, current_app.extensions["safety_workflow"], self.register, row, actor) is None
         return perms
+
+    def _undeletable(self, rows: list[Any]) -> set[int]:
+        """Ids of the listed rows whose workflow guards refuse a delete (no delete button on their line)."""
+        spec = self.register
+        if not rows or not (spec.workflow or spec.frozen_while or spec.deletable):
+            return set()
+        ids = [row.id for row in rows]
+        allowed = set(self.services.session.scalars(
+            select(self.model.id).where(self.model.id.in_(ids),
+                                        deletable_sql(self.services, spec, self.model, current_actor()))
+            .execution_options(include_all_rows=True)))
+        return set(ids) - allowed
 
     def _state(self, row: Any) -> Any:
         """The workflow state of ``row`` (None without a row or a workflow)."""
@@ -135,13 +156,15 @@ class RegisterController:
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
         self.update_redirect()  # the language switch comes back here
         columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns if c not in hidden]
+        perms = self._permissions()
         return self.render_template(
             self.list_template, title=label_text(spec.label), spec=spec, req=req, page=page, columns=columns,
             cells=lambda row, f: html_value(spec, f, row, svc.dictionaries, "list"),
             filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
-            perms=self._permissions(), endpoint="RegisterScreens", description=label_text(spec.description),
+            perms=perms, endpoint="RegisterScreens", description=label_text(spec.description),
+            undeletable=self._undeletable(page.rows) if perms["delete"] else set(),
             first_passwords=self._first_passwords_url())
 
     def _first_passwords_url(self) -> str | None:
@@ -254,6 +277,10 @@ class RegisterController:
             flash(_("In the state “%(state)s” this record can no longer be changed.", state=label_text(state.label)),
                   "warning")
             return redirect(register_url(self.register.name, "show", pk=row.id))
+        frozen = frozen_reason(self.services, self.register, row)
+        if frozen is not None:
+            flash(frozen, "warning")
+            return redirect(register_url(self.register.name, "show", pk=row.id))
         form_class = self._form_class("edit", row)
         if request.method == "POST":
             form = form_class()
@@ -305,9 +332,11 @@ class RegisterController:
                                     endpoint="RegisterScreens")
 
     def _refuse_if_kept(self, row: Any) -> None:
-        state = self._state(row)
-        if state is not None and state.keep:
-            raise ValueError(_("A record in the state “%(state)s” cannot be deleted.", state=label_text(state.label)))
+        """The workflow's delete guards (kept states, `deletable`, `frozen_while`), said before trying."""
+        reason = delete_refusal(self.services, current_app.extensions["safety_workflow"], self.register, row,
+                                current_actor())
+        if reason is not None:
+            raise ValueError(reason)
 
     def _refuse_if_referred(self, item: Any) -> None:
         """Refuse to delete a row other registers still refer to, naming them (004 Q27)."""

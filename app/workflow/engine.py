@@ -23,6 +23,7 @@ from app.security.policy import AccessDenied
 
 from . import guard
 from .conditions import conditions_sql
+from .freeze import frozen_reason, not_frozen_sql
 from .values import Context, assign, is_empty, resolve
 
 MAX_COMMENT = 2000
@@ -68,7 +69,19 @@ class WorkflowEngine:
             return []
         state = getattr(row, wf.field)
         candidates = [t for t in wf.transitions if state in t.from_ and self.role_allows(t, actor)]
+        if not candidates or not self.in_own_scope(spec, row, actor) or frozen_reason(self.svc, spec, row):
+            return []
         return [t for t in candidates if self._holds(spec, row, t.when, actor)]
+
+    def in_own_scope(self, spec: RegisterSpec, row: Any, actor: Actor) -> bool:
+        """Whether the row is one the actor sees by its own scope, not only revealed by a reference (a county
+        opening the city's task its copy came from): a revealed row is read only, no step is taken on it."""
+        condition = self.policy.read_condition(spec, actor, revealed=False)
+        if condition is None:
+            return True
+        model = self.svc.models[spec.name]
+        stmt = select(model.id).where(model.id == row.id, condition).execution_options(include_all_rows=True)
+        return self.svc.session.execute(stmt).first() is not None
 
     def blocked(self, spec: RegisterSpec, row: Any, actor: Actor) -> list[tuple[Transition, str]]:
         """Steps the actor's role may take from this state but whose conditions do not hold yet, with why."""
@@ -76,12 +89,17 @@ class WorkflowEngine:
         if wf is None or actor is None or actor.is_anonymous:
             return []
         state = getattr(row, wf.field)
+        steps = [t for t in wf.transitions if state in t.from_ and self.role_allows(t, actor)]
+        if not steps or not self.in_own_scope(spec, row, actor):
+            return []
+        frozen = frozen_reason(self.svc, spec, row)
+        if frozen is not None:
+            return [(t, frozen) for t in steps]
         found = []
-        for t in wf.transitions:
-            if state in t.from_ and self.role_allows(t, actor):
-                failing = next((c for c in t.when if not self._holds(spec, row, (c,), actor)), None)
-                if failing is not None:
-                    found.append((t, self._explain(spec, failing, label_text(t.label))))
+        for t in steps:
+            failing = next((c for c in t.when if not self._holds(spec, row, (c,), actor)), None)
+            if failing is not None:
+                found.append((t, self.explain(spec, failing, label_text(t.label))))
         return found
 
     def _holds(self, spec: RegisterSpec, row: Any, conditions: Iterable[Condition], actor: Actor | None) -> bool:
@@ -101,12 +119,13 @@ class WorkflowEngine:
             return None
         model = self.svc.models[spec.name]
         state = getattr(model, wf.field)
+        # a corrective step (todo: false) stays possible on finished rows; they do not wait for anyone
         options = [and_(state.in_(t.from_), conditions_sql(self.svc, spec, model, t.when, actor))
-                   for t in wf.transitions if actor.roles & set(t.roles)]
+                   for t in wf.transitions if t.todo and actor.roles & set(t.roles)]
         if not options:
             return None
-        condition = or_(*options)
-        scope = self.policy.read_condition(spec, actor)
+        condition = and_(or_(*options), not_frozen_sql(self.svc, spec, model))
+        scope = self.policy.read_condition(spec, actor, revealed=False)
         return and_(condition, scope) if scope is not None else condition
 
     def todo_counts(self, actor: Actor) -> list[tuple[RegisterSpec, int]]:
@@ -176,9 +195,15 @@ class WorkflowEngine:
                                       state=label_text(state.label) if state else getattr(row, wf.field)))
         if not self.role_allows(t, actor):
             raise TransitionRefused(_("Your role may not take the step “%(step)s”.", step=step))
+        if not self.in_own_scope(spec, row, actor):
+            raise TransitionRefused(_("You may only view this record; the step “%(step)s” is taken by the "
+                                      "organisation it belongs to.", step=step))
+        frozen = frozen_reason(self.svc, spec, row)
+        if frozen is not None:
+            raise TransitionRefused(frozen)
         for condition in t.when:
             if not self._holds(spec, row, (condition,), actor):
-                raise TransitionRefused(self._explain(spec, condition, step))
+                raise TransitionRefused(self.explain(spec, condition, step))
         required = t.require
         if required.comment and not comment:
             raise TransitionRefused(_("“%(step)s” needs a comment (意见) saying why.", step=step))
@@ -204,7 +229,7 @@ class WorkflowEngine:
             raise TransitionRefused(_("“%(name)s” is larger than %(size)s MB.", name=upload.filename,
                                       size=MAX_FILE_BYTES // (1024 * 1024)))
 
-    def _explain(self, spec: RegisterSpec, condition: Condition, step: str) -> str:
+    def explain(self, spec: RegisterSpec, condition: Condition, step: str) -> str:
         """Why a condition stops the transition, in words the user knows."""
         if condition.same_organisation:
             return _("Only the organisation that registered this record may take the step “%(step)s”.", step=step)
@@ -341,7 +366,8 @@ class WorkflowEngine:
             item_spec = self.svc.registry.register(create.for_each.target)
             model = self.svc.models[item_spec.name]
             stmt = select(model)
-            scope = self.policy.read_condition(item_spec, actor) if create.for_each.within == "actor_scope" \
+            scope = self.policy.read_condition(item_spec, actor, revealed=False) \
+                if create.for_each.within == "actor_scope" \
                 else None
             if scope is not None:
                 stmt = stmt.where(scope)
@@ -400,7 +426,7 @@ class WorkflowEngine:
             key = (candidate.roles, candidate.organisation_id, candidate.enterprise_key,
                    candidate.user_id if personal else None)
             if key not in verdicts:
-                condition = self.policy.read_condition(spec, candidate)
+                condition = self.policy.read_condition(spec, candidate, revealed=False)
                 stmt = select(model.id).where(model.id == row.id)
                 if condition is not None:
                     stmt = stmt.where(condition)

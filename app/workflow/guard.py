@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.i18n import label_text
 from app.security.actor import current_actor, in_app
 from app.security.policy import AccessDenied
+
+from .freeze import delete_refusal, frozen_reason
 
 _KEY = "workflow_authorised"
 _INSTALLED = False
@@ -74,13 +77,29 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
         spec = getattr(type(obj), "__register__", None)
         if spec is not None and spec.workflow is not None and session.is_modified(obj, include_collections=False):
             _check_changed(session, spec, obj)
+    for obj in (*session.new, *modified):
+        spec = getattr(type(obj), "__register__", None)
+        if spec is not None and spec.frozen_while and _allowed(session, obj) is False:
+            _check_frozen_while(spec, obj, old=obj not in session.new)
     for obj in session.deleted:
         spec = getattr(type(obj), "__register__", None)
-        if spec is not None and spec.workflow is not None:
-            state = spec.workflow.state(_stored(obj, spec.workflow.field))
-            if state is not None and state.keep:
-                raise WorkflowRefused(_("A record in the state “%(state)s” cannot be deleted.",
-                                        state=label_text(state.label)))
+        if spec is not None and (spec.workflow is not None or spec.frozen_while or spec.deletable is not None):
+            from app.services import services
+            reason = delete_refusal(services(), current_app.extensions["safety_workflow"], spec, obj,
+                                    current_actor())
+            if reason is not None:
+                raise WorkflowRefused(reason)
+
+
+def _check_frozen_while(spec: Any, obj: Any, old: bool) -> None:
+    """A row frozen by the row it refers to: neither its stored reference nor the one written may be frozen
+    (moving a row out of an approved task, or into one, are both changes of that task's list)."""
+    from app.services import services
+    svc = services()
+    reason = frozen_reason(svc, spec, obj, old=True) if old else None
+    reason = reason or frozen_reason(svc, spec, obj)
+    if reason is not None:
+        raise WorkflowRefused(reason)
 
 
 def _check_new(session: Session, spec: Any, obj: Any) -> None:
@@ -121,13 +140,19 @@ def _check_child(session: Session, spec: Any, obj: Any) -> None:
     registry = services().registry
     parent_spec = registry.register(spec.parent)
     wf = parent_spec.workflow
-    if wf is None:
+    if wf is None and not parent_spec.frozen_while:
         return
     parent = getattr(obj, "parent", None) if hasattr(type(obj), "parent") else None
     if parent is None:
         parent_id = getattr(obj, "parent_id", None) if obj not in session.deleted else _stored(obj, "parent_id")
         parent = session.get(services().models[parent_spec.name], parent_id) if parent_id else None
     if parent is None or _allowed(session, parent) is None:
+        return
+    if parent_spec.frozen_while and _allowed(session, parent) is False:
+        reason = frozen_reason(services(), parent_spec, parent, old=True)
+        if reason is not None:
+            raise WorkflowRefused(reason)
+    if wf is None:
         return
     state = wf.state(_stored(parent, wf.field))
     field = next((f for f in parent_spec.fields if f.type == "children" and f.target == spec.name), None)

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from app.services import services
 
+from .freeze import not_frozen_sql
+
 
 def deadline_fields(spec: Any) -> list[Any]:
     return [f for f in spec.fields if getattr(f, "deadline", None)]
@@ -32,10 +34,13 @@ def scan_deadlines(today: date | None = None) -> int:
         for field in deadline_fields(spec):
             done = set(field.deadline.done_states) or {s.name for s in wf.states if s.terminal}
             column = getattr(model, field.name)
-            rows = svc.session.scalars(select(model).where(column < today, getattr(model, wf.field).not_in(done))
+            # a row frozen by the row it refers to (frozen_while) waits for nobody: no warning
+            rows = svc.session.scalars(select(model).where(column < today, getattr(model, wf.field).not_in(done),
+                                                           not_frozen_sql(svc, spec, model))
                                        .execution_options(include_all_rows=True))
             for row in rows:
-                roles = {r for t in wf.transitions if getattr(row, wf.field) in t.from_ for r in t.roles}
+                # the users the row waits for, as in 我的待办: corrective steps (todo: false) do not count
+                roles = {r for t in wf.transitions if t.todo and getattr(row, wf.field) in t.from_ for r in t.roles}
                 key = f"overdue:{spec.name}:{row.id}:{field.name}:{getattr(row, field.name).isoformat()}"
                 already = set(svc.session.scalars(select(Message.user_id).where(Message.dedup_key == key)))
                 label = field.label

@@ -4,6 +4,7 @@ before their validity ends, closed with a comment that creates findings and upda
 finish only when all their permits are done; imports that cannot change what a state froze."""
 from __future__ import annotations
 
+import base64
 import io
 import re
 from datetime import date, timedelta
@@ -192,3 +193,44 @@ def test_the_to_do_list_follows_roles_scope_and_conditions(permit_app, people):
     todo = owner.get("/workflow/todo").get_data(as_text=True)
     assert len(re.findall(r'class="todo-row"', re.search(r'id="todo-work_permit".*?</table>', todo, re.S).group(0))) == 1
     assert "todo-work_permit" in county_chief.get("/workflow/todo").get_data(as_text=True)  # may cancel DH-T-2
+
+
+def test_findings_are_frozen_while_their_permit_is_cancelled(permit_app, people):
+    """frozen_while on a register without a workflow of its own, with the default reason, for the administrator
+    too: form edit, API edit, delete, and a new row pointing to the cancelled permit are all refused."""
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.helpers import FormClient, login
+    officer = client_for(permit_app, people["officer"])
+    permit = _add_permit(officer, people["company_id"], code="DH-F-1")
+    admin = FormClient(permit_app.test_client())
+    login(admin, "admin", ADMIN_PASSWORD)
+    form = {"finding": "灭火器过期", "permit": str(permit), "company": str(people["company_id"])}
+    assert admin.post_form("/r/permit_finding/add", form).status_code == 302
+    svc = permit_app.extensions["safety"]
+    with permit_app.app_context():
+        finding = svc.session.scalars(select(svc.models["permit_finding"].id)
+                                      .execution_options(include_all_rows=True)).one()
+    take(client_for(permit_app, people["county_chief"]), "work_permit", permit, "cancel", comment="作业取消")
+    assert state_of(permit_app, "work_permit", permit) == "cancelled"
+    reason = "作业票为“已作废”，本记录不能再修改。"
+
+    page = admin.get(f"/r/permit_finding/show/{finding}").get_data(as_text=True)
+    assert f"/r/permit_finding/edit/{finding}" not in page and f"/r/permit_finding/delete/{finding}" not in page
+    assert reason in alerts(admin.get(f"/r/permit_finding/edit/{finding}", follow_redirects=True)
+                            .get_data(as_text=True))
+    page = admin.post_form(f"/r/permit_finding/edit/{finding}", {**form, "finding": "改过"},
+                           page_url="/workflow/inbox", follow_redirects=True).get_data(as_text=True)
+    assert reason in alerts(page)
+    auth = {"Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()}
+    response = admin.client.put(f"/api/v1/permit_finding/{finding}", json={"finding": "改过"}, headers=auth)
+    assert response.status_code == 409 and response.get_json()["reason"] == reason
+    page = admin.post_form(f"/r/permit_finding/delete/{finding}", {}, page_url="/workflow/inbox",
+                           follow_redirects=True).get_data(as_text=True)
+    assert reason in alerts(page)
+    assert admin.client.delete(f"/api/v1/permit_finding/{finding}", headers=auth).status_code == 409
+    assert stored(permit_app, "permit_finding", finding).finding == "灭火器过期"
+    page = admin.post_form("/r/permit_finding/add", {**form, "finding": "新问题"}, follow_redirects=True)
+    assert reason in alerts(page.get_data(as_text=True))
+    with permit_app.app_context():
+        assert svc.session.scalars(select(svc.models["permit_finding"].finding)
+                                   .execution_options(include_all_rows=True)).all() == ["灭火器过期"]
