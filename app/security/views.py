@@ -74,7 +74,7 @@ class PasswordView(BaseView):
                 user.password_changed_at = datetime.now()
                 self.appbuilder.sm.session.commit()
                 flash(gettext("Your password has been changed."), "success")
-                return redirect(url_for(".info"))
+                return redirect(self.appbuilder.get_url_for_index)
         return self.render_template("account/password.html", form=form, forced=user.must_change_password)
 
 

@@ -78,3 +78,11 @@ def test_a_get_on_an_action_url_is_explained(admin, db_app):
 def test_the_api_answers_json_not_html(admin):
     response = admin.get("/api/v1/no_such_register/")
     assert response.status_code == 404 and response.is_json
+
+
+def test_a_form_sent_without_its_token_is_explained(admin, db_app):
+    assert admin.post_form("/r/enterprise/add", enterprise_form()).status_code == 302
+    [row] = rows(db_app, "enterprise")
+    text = _page(admin.post(f"/r/enterprise/delete/{row.id}"), 400)  # refused before any view ran
+    assert "表单可能已过期" in text
+    assert len(rows(db_app, "enterprise")) == 1
