@@ -67,12 +67,13 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
 
 def _install_listeners() -> None:
     """Session events (once per process): row scope on every query, write checks, accounts, audit."""
-    from app.audit import recorder
+    from app.audit import account_events, recorder
     from app.security import accounts, row_scope
 
     row_scope.install()
     accounts.install()
     recorder.install()
+    account_events.install()
 
 
 def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
@@ -109,13 +110,13 @@ def _field_messages(field: Any) -> list[str]:
 def _register_request_rules(app: Flask) -> None:
     app.jinja_env.globals["field_messages"] = _field_messages
     from app.security.manager import remember_locale
-    from app.security.policy import AccessDenied
-    from app.security.views import access_denied, enforce_session_rules
+    from app.security.views import enforce_session_rules, own_account_pages
+    from app.views.errors import register_error_pages
 
     app.before_request(enforce_session_rules)
+    app.before_request(own_account_pages)
     app.after_request(remember_locale)
-    app.register_error_handler(AccessDenied, access_denied)
-    app.register_error_handler(403, access_denied)
+    register_error_pages(app)
 
 
 def create_app_or_exit(config: Any = None, **kwargs: Any) -> Flask:

@@ -5,21 +5,72 @@ import json
 from itertools import groupby
 from typing import Any
 
-from flask import current_app
-from flask_babel import gettext as _
+from flask import current_app, g
+from flask_babel import gettext as _, pgettext
 from sqlalchemy import select
 
 from app.i18n import label_text
 
 
+def operation_label(action: str) -> str:
+    """新增 / 修改 / 删除 for an audit row's action."""
+    return {"insert": pgettext("audit operation", "Added"), "update": pgettext("audit operation", "Changed"),
+            "delete": pgettext("audit operation", "Deleted")}.get(action, action)
+
+
+def _cache(name: str) -> dict:
+    """Labels looked up once per request (a log page shows the same users and rows many times)."""
+    cache = g.get(name)
+    if cache is None:
+        cache = {}
+        setattr(g, name, cache)
+    return cache
+
+
+def row_label(register: str, row_id: Any) -> str:
+    """A register row as people know it, with its id: '常州某某化工有限公司 (#307)'; '#307' alone when the row
+    is gone or outside the reader's scope (the row scope applies to this query as to any other)."""
+    try:
+        row_id = int(row_id)
+    except (TypeError, ValueError):
+        return "" if row_id is None else str(row_id)
+    cache = _cache("_audit_row_labels")
+    key = (register, row_id)
+    if key not in cache:
+        svc = current_app.extensions["safety"]
+        model = svc.models[register] if register in svc.registry.registers else None
+        row = svc.session.scalar(select(model).where(model.id == row_id)) if model is not None else None
+        cache[key] = f"{row} (#{row_id})" if row is not None else f"#{row_id}"
+    return cache[key]
+
+
+def user_label(user_id: int | None, username: str | None) -> str:
+    """Who made a change: the account's display name with its login ('新北区管理员 (xb_admin)')."""
+    if not username:
+        return ""
+    cache = _cache("_audit_user_labels")
+    key = (user_id, username)
+    if key not in cache:
+        from app.security.models import AppUser
+        session = current_app.extensions["safety"].session
+        user = session.get(AppUser, user_id) if user_id else None
+        name = user.get_full_name().strip() if user is not None and user.username == username else ""
+        cache[key] = f"{name} ({username})" if name and name != username else username
+    return cache[key]
+
+
 def readable(spec: Any, column: str | None, value: str | None) -> str:
-    """A stored audit value shown with labels (enum/tree codes, booleans, lists of files)."""
+    """A stored audit value shown with labels (enum/tree codes, booleans, lists of files, referenced rows)."""
     if value is None or column is None:
         return "" if value is None else value
     svc = current_app.extensions["safety"]
+    if column == "parent_id" and spec.parent:
+        return row_label(spec.parent, value)
     field = spec.field_map.get(column) or spec.field_map.get(column.rsplit("_", 1)[0])
     if field is None:
         return value
+    if field.type == "reference" and column == f"{field.name}_id":
+        return row_label(field.target, value)
     if field.type in ("enum", "tree"):
         try:
             codes = json.loads(value) if value.startswith("[") else [value]
@@ -90,5 +141,6 @@ def row_history(spec: Any, row_id: int, limit: int = 500, hidden: frozenset[str]
             elif e.field and e.field not in hidden_columns:
                 fields.append((field_label(spec, e.field), readable(spec, e.field, e.old_value),
                                readable(spec, e.field, e.new_value)))
-        changes.append({"at": at, "username": username, "action": action, "fields": fields})
+        changes.append({"at": at, "username": username, "user": user_label(group[0].user_id, username),
+                        "action": action, "operation": operation_label(action), "fields": fields})
     return changes

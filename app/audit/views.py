@@ -14,7 +14,8 @@ from app.metadata.spec import RegisterSpec
 from app.security.actor import current_actor
 from app.views import listing
 
-from .history import field_label, readable, snapshot_readable
+from .account_events import ACCOUNT_LOG
+from .history import field_label, operation_label, readable, row_label, snapshot_readable, user_label
 
 
 def _label(zh: str, en: str) -> dict:
@@ -112,8 +113,9 @@ class _LogView(BaseView):
     def _filters(self, req: Any) -> list[dict[str, Any]]:
         registry = current_app.extensions["safety"].registry
         choices = {
-            "register": [(name, label_text(spec.label)) for name, spec in registry.registers.items()],
-            "action": [("insert", gettext("Created")), ("update", gettext("Changed")), ("delete", gettext("Deleted"))],
+            "register": [(name, label_text(spec.label)) for name, spec in registry.registers.items()]
+            + [(ACCOUNT_LOG, gettext("Accounts"))],
+            "action": [(a, operation_label(a)) for a in ("insert", "update", "delete")],
         }
         widgets = []
         for ref in self.spec.filters:
@@ -128,9 +130,13 @@ class _LogView(BaseView):
         from app.views.formatting import plain_value
         registry = current_app.extensions["safety"].registry
         if self.model_name == "AuditLog":
+            if row.register == ACCOUNT_LOG:
+                return self._account_cell(row, field)
             spec = registry.registers.get(row.register)
             if field.name == "register":
                 return escape(label_text(spec.label) if spec else row.register)
+            if field.name == "row_id" and spec is not None:
+                return escape(row_label(row.register, row.row_id))
             if field.name == "field":
                 return escape(field_label(spec, row.field) if spec else row.field or "")
             if field.name in ("old_value", "new_value") and spec is not None:
@@ -138,8 +144,29 @@ class _LogView(BaseView):
                 text = snapshot_readable(spec, value) if row.field is None and value else readable(spec, row.field, value)
                 return escape(text if len(text) <= 80 else text[:78] + "…")
             if field.name == "action":
-                return escape({"insert": gettext("Created"), "update": gettext("Changed"),
-                               "delete": gettext("Deleted")}.get(row.action, row.action))
+                return escape(operation_label(row.action))
+        if field.name == "username":
+            return escape(user_label(row.user_id, row.username))
+        return escape(plain_value(field, row, current_app.extensions["safety"].dictionaries))
+
+
+    def _account_cell(self, row: Any, field: Any) -> Any:
+        """An account event: the account by its name and login, roles and organisations by their labels."""
+        from .account_log import account_field_label, account_value, account_snapshot
+        if field.name == "register":
+            return escape(gettext("Accounts"))
+        if field.name == "row_id":
+            return escape(account_value("user_id", row.row_id))
+        if field.name == "action":
+            return escape(operation_label(row.action))
+        if field.name == "field":
+            return escape(account_field_label(row.field))
+        if field.name in ("old_value", "new_value"):
+            value = getattr(row, field.name)
+            return escape(account_snapshot(value) if row.field is None else account_value(row.field, value))
+        if field.name == "username":
+            return escape(user_label(row.user_id, row.username))
+        from app.views.formatting import plain_value
         return escape(plain_value(field, row, current_app.extensions["safety"].dictionaries))
 
 

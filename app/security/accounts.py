@@ -174,6 +174,12 @@ def reset_password(user: AppUser) -> str:
     user.locked_until = None
     user.fail_login_count = 0
     user.changed_on = datetime.now()
+    from sqlalchemy.orm import object_session
+
+    from app.audit.account_events import note_password_reset
+    session = object_session(user)
+    if session is not None:
+        note_password_reset(session, user)
     return password
 
 

@@ -41,10 +41,18 @@ class PasswordForm(_Form):
 
 
 class PasswordView(BaseView):
-    """Every signed-in user changes their own password here; new and reset accounts are sent here first."""
+    """Every signed-in user's own account (个人信息) and its password change; new and reset accounts are sent to
+    the password change first. FAB's own userinfo and reset-my-password pages lead here (see own_account_pages)."""
 
     route_base = "/account"
-    default_view = "password"
+    default_view = "info"
+
+    @expose("/")
+    def info(self) -> Any:
+        user = g.user
+        if user is None or not user.is_authenticated:
+            return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
+        return self.render_template("account/info.html", user=user, details=account_details(user))
 
     @expose("/password", methods=["GET", "POST"])
     def password(self) -> Any:
@@ -243,6 +251,48 @@ class AccountView(BaseView):
         return redirect(register_url(config.target, "show", pk=row_id))
 
 
+def account_details(user: Any) -> list[tuple[str, str]]:
+    """What 个人信息 shows of an account: (label, text) pairs, the organisation or enterprise by its name."""
+    svc = current_app.extensions["safety"]
+    registry = svc.registry
+    roles = "、".join(label_text(registry.roles[r.name].label) if r.name in registry.roles else r.name
+                     for r in user.roles)
+    details = [(gettext("Name"), user.get_full_name().strip()), (gettext("Login name"), user.username),
+               (gettext("Role"), roles)]
+    if user.organisation_id and registry.organisations:
+        model = svc.models[registry.organisations.target]
+        org = svc.session.get(model, user.organisation_id, execution_options={"include_all_rows": True})
+        details.append((gettext("Organisation"), str(org) if org is not None else f"#{user.organisation_id}"))
+    accounts = registry.enterprise_accounts
+    if user.enterprise_key and accounts:
+        model = svc.models[accounts.target]
+        names = svc.session.scalars(select(getattr(model, accounts.name))
+                                    .where(getattr(model, accounts.login) == user.enterprise_key)
+                                    .order_by(model.id).execution_options(include_all_rows=True)).all()
+        details.append((gettext("Enterprise"), "、".join(names) or user.enterprise_key))
+
+    def when(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else gettext("Never")
+
+    details += [(gettext("Last login"), when(user.last_login)), (gettext("Logins"), str(user.login_count or 0)),
+                (gettext("Password changed"), when(user.password_changed_at)),
+                (gettext("Account created"), when(user.created_on))]
+    return details
+
+
+# FAB's own account pages answer 403 to every role but the administrator's: everybody gets ours instead
+FAB_ACCOUNT_PAGES = {"UserDBModelView.userinfo": "PasswordView.info", "UserInfoEditView.this_form_get": "PasswordView.info",
+                     "UserInfoEditView.this_form_post": "PasswordView.info",
+                     "ResetMyPasswordView.this_form_get": "PasswordView.password",
+                     "ResetMyPasswordView.this_form_post": "PasswordView.password"}
+
+
+def own_account_pages() -> Any:
+    """Before each request: FAB's userinfo and reset-my-password pages lead to 个人信息 and 修改密码."""
+    target = FAB_ACCOUNT_PAGES.get(request.endpoint or "")
+    return redirect(url_for(target)) if target else None
+
+
 ALWAYS_ALLOWED = {"PasswordView.password", "AuthDBView.logout", "AuthDBView.login", "static", "appbuilder.static",
                   "LocaleView.index"}
 
@@ -266,11 +316,3 @@ def enforce_session_rules() -> Any:
     if getattr(user, "must_change_password", False) and request.endpoint not in ALWAYS_ALLOWED:
         return redirect(url_for("PasswordView.password"))
     return None
-
-
-def access_denied(error: Any) -> Any:
-    """403 page for a refused action (AccessDenied from the flush check, or abort(403)); nothing is kept."""
-    from flask import render_template
-    current_app.extensions["safety"].session.rollback()
-    return render_template("account/denied.html", appbuilder=current_app.appbuilder,
-                           base_template=current_app.appbuilder.base_template), 403

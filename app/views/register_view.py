@@ -107,20 +107,28 @@ class RegisterController:
         return self._forms[names]
 
     def _permissions(self, row: Any = None) -> dict[str, bool]:
-        actions = self.policy.actions(self.register, current_actor())
+        """What the actor may do on this register, or on ``row``: its scope for writes (a row seen under
+        "see all, edit own organisation" is not editable) and its workflow state included."""
+        actor = current_actor()
+        actions = self.policy.actions(self.register, actor)
         perms = {a: a in actions for a in ("add", "edit", "delete", "import", "export")} | {"show": "view" in actions}
+        if row is not None:
+            for action in ("edit", "delete"):
+                perms[action] = perms[action] and self.policy.row_in_scope(self.register, actor, row, action, old=True)
+        perms = self._state_permissions(perms, row)
+        if row is not None and (perms["edit"] or perms["delete"]):
+            # a button is offered only where pressing it can succeed (the flush guard decides either way)
+            svc = self.services
+            perms["edit"] = perms["edit"] and frozen_reason(svc, self.register, row) is None
+            perms["delete"] = perms["delete"] and delete_refusal(
+                svc, current_app.extensions["safety_workflow"], self.register, row, actor) is None
+        return perms
+
+    def _state_permissions(self, perms: dict[str, bool], row: Any) -> dict[str, bool]:
         state = self._state(row)
         if state is not None:
             perms["edit"] = perms["edit"] and state.frozen != "all"
             perms["delete"] = perms["delete"] and not state.keep
-        if row is not None and (perms["edit"] or perms["delete"]):
-            # a button is offered only where pressing it can succeed (the flush guard decides either way)
-            actor, svc = current_actor(), self.services
-            for action in ("edit", "delete"):
-                perms[action] = perms[action] and self.policy.row_in_scope(self.register, actor, row, action)
-            perms["edit"] = perms["edit"] and frozen_reason(svc, self.register, row) is None
-            perms["delete"] = perms["delete"] and delete_refusal(
-                svc, current_app.extensions["safety_workflow"], self.register, row, actor) is None
         return perms
 
     def _undeletable(self, rows: list[Any]) -> set[int]:
@@ -134,6 +142,27 @@ class RegisterController:
                                         deletable_sql(self.services, spec, self.model, current_actor()))
             .execution_options(include_all_rows=True)))
         return set(ids) - allowed
+
+    def _row_permissions(self, rows: list[Any]) -> dict[Any, dict[str, bool]]:
+        """Per listed row, what ``_permissions(row)`` says, with one query per write action for the whole page:
+        a list offers Edit and Delete only on the rows that would accept them."""
+        base, actor = self._permissions(), current_actor()
+        ids = [row.id for row in rows]
+        writable: dict[str, set[Any]] = {}
+        for action in ("edit", "delete"):
+            condition = self.policy.write_condition(self.register, actor, action) if base[action] and ids else None
+            if not base[action] or not ids:
+                writable[action] = set()
+            elif condition is None:
+                writable[action] = set(ids)
+            else:
+                writable[action] = set(self.services.session.scalars(
+                    select(self.model.id).where(self.model.id.in_(ids), condition)
+                    .execution_options(include_all_rows=True)))
+        undeletable = self._undeletable(rows) if writable["delete"] else set()
+        return {row.id: self._state_permissions(
+            dict(base, edit=row.id in writable["edit"],
+                 delete=row.id in writable["delete"] and row.id not in undeletable), row) for row in rows}
 
     def _state(self, row: Any) -> Any:
         """The workflow state of ``row`` (None without a row or a workflow)."""
@@ -163,8 +192,8 @@ class RegisterController:
             filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
-            perms=perms, endpoint="RegisterScreens", description=label_text(spec.description),
-            undeletable=self._undeletable(page.rows) if perms["delete"] else set(),
+            perms=perms, row_perms=self._row_permissions(page.rows), endpoint="RegisterScreens",
+            description=label_text(spec.description),
             first_passwords=self._first_passwords_url())
 
     def _first_passwords_url(self) -> str | None:
@@ -231,7 +260,7 @@ class RegisterController:
         accounts = self.services.registry.enterprise_accounts
         actor = current_actor()
         regulator = not actor.enterprise_key
-        if accounts and accounts.target == self.register.name and self._permissions()["edit"] and regulator:
+        if accounts and accounts.target == self.register.name and self._permissions(row)["edit"] and regulator:
             login = getattr(row, accounts.login)
             extras["account_reset"] = url_for("AccountView.enterprise_reset", row_id=row.id)
             extras["account_login"] = login

@@ -1,0 +1,46 @@
+"""Every account of the demo that `./scripts/run` loads follows every link it is offered from the home page and
+the menu, two clicks deep: no page crashes, shows a traceback, answers 403/404 to a link it offered, or loads
+anything from outside the site."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, reset_users, truncate_registers
+from tests.crawler import crawl
+from tests.helpers import FormClient, login
+
+
+@pytest.fixture(scope="module")
+def demo_logins(app) -> dict[str, str]:
+    """The demo as ./scripts/run loads it (data, workflows, deadline warnings), and the logins it prints."""
+    truncate_registers(app)
+    reset_users(app)
+    runner = app.test_cli_runner()
+    for command in (["demo", "load"], ["demo", "workflows"], ["workflow", "deadlines"]):
+        done = runner.invoke(args=command)
+        assert done.exit_code == 0, done.output
+    printed = runner.invoke(args=["demo", "accounts"]).output
+    logins = dict(re.findall(r"^.*?(\S+) / (\S+)$", printed, re.M))
+    logins["admin"] = ADMIN_PASSWORD  # the test app's administrator was made with its own password
+    return logins
+
+
+def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
+    # the demo's accounts: the administrator, the province → city → county chain, two inspectors and the
+    # enterprise accounts (their login is the enterprise's code)
+    expected = {"admin", "js_admin", "cz_admin", "xb_admin", "xb_inspector", "cz_housing"}
+    assert expected <= set(demo_logins)
+    enterprises = [name for name in demo_logins if name not in expected]
+    assert len(enterprises) == 2, demo_logins
+    failures, visited = [], {}
+    for account, password in demo_logins.items():
+        client = FormClient(app.test_client())
+        login(client, account, password)
+        result = crawl(client.client, account, depth=2, rows_per_list=3, variants_per_page=1)
+        visited[account] = len(result.visited)
+        failures.extend(result.failures)
+    # every account reached a real part of the application, not just its home page
+    assert all(count >= 40 for count in visited.values()), visited
+    assert not failures, f"{len(failures)} failures:\n" + "\n".join(map(str, failures))
