@@ -263,7 +263,10 @@ class _Builder:
             if action in rule.action_set:
                 roles = "、".join(label_text(self.registry.roles[r].label) if r in self.registry.roles else r
                                  for r in rule.roles)
-                parts.append(f"{roles} ({', '.join(rule.scope)})")
+                locked = [n for n in (*rule.read_only, *rule.hidden) if n in spec.field_map] \
+                    if action in ("add", "edit") else []
+                parts.append(f"{roles} ({', '.join(rule.scope)})" + (
+                    gettext(" — may not send: %(fields)s", fields=", ".join(locked)) if locked else ""))
         allowed = "; ".join(parts) or "—"
         return gettext("Allowed for administrators and: %(roles)s. Other accounts get 403.", roles=allowed)
 
