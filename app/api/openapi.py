@@ -321,6 +321,9 @@ class _Builder:
             {"name": "sort", "in": "query", "schema": {"type": "string"},
              "description": gettext("Comma-separated fields, '-' for descending: %(keys)s",
                                     keys=", ".join(sort_keys))},
+            {"name": "ids", "in": "query", "style": "form", "explode": True,
+             "schema": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": ID_MAX}},
+             "description": gettext("Only these rows (ids)")},
         ]
         for ref in spec.filters:
             f = spec.field(ref.field)
