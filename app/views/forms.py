@@ -13,7 +13,7 @@ from flask_babel import gettext, lazy_gettext as _l, ngettext
 from sqlalchemy import and_, select
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, Field, FieldList, Form, FormField,
                      HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.i18n import current_locale, label_text, lazy_label
 from app.metadata.spec import FieldBase, RegisterSpec
@@ -426,6 +426,16 @@ def _default(f: FieldBase) -> Any:
     return f.default
 
 
+def initial_value(f: FieldBase) -> Any:
+    """The value a new row's form starts with: the YAML default, with 'today' and 'now' resolved now."""
+    default = _default(f)
+    return default() if callable(default) else default
+
+
+#: the integer column's range (BIGINT): a larger number is a message on the field, not a database error
+INTEGER_RANGE = (-(2 ** 63), 2 ** 63 - 1)
+
+
 def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
     """The unbound WTForms field for one descriptor field."""
     validators: list[Any] = []
@@ -445,6 +455,7 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
         case "text":
             return TextAreaField(widget=BS3TextAreaFieldWidget(), filters=[_strip], **kwargs)
         case "integer":
+            validators.append(NumberRange(*INTEGER_RANGE, message=_l("Between %(min)s and %(max)s.")))
             return IntegerField(widget=BS3TextFieldWidget(), **kwargs)
         case "decimal":
             validators.append(DecimalDigits(f.precision, f.scale))

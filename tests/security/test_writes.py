@@ -91,7 +91,7 @@ def test_an_enterprise_account_cannot_change_its_own_classification(db_app):
     import base64
     auth = {"Authorization": "Basic " + base64.b64encode(f"{code}:{factory.PASSWORD}".encode()).decode()}
     refused = client.client.put(f"/api/v1/enterprise/{row_id}", json={"grade": "A"}, headers=auth)
-    assert refused.status_code == 422 and refused.get_json()["errors"] == {"grade": ["read-only"]}
+    assert refused.status_code == 422 and refused.get_json()["fields"] == {"grade": ["此字段为只读。"]}
 
 
 def test_reference_pickers_only_offer_and_accept_rows_in_scope(scoped_app):
