@@ -13,7 +13,7 @@ from flask_babel import gettext, lazy_gettext as _l, ngettext
 from sqlalchemy import and_, select
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, Field, FieldList, Form, FormField,
                      HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.i18n import current_locale, label_text, lazy_label
 from app.metadata.spec import FieldBase, RegisterSpec
@@ -71,6 +71,17 @@ class DecimalDigits:
         if len(digits) + min(exponent, 0) > self.precision - self.scale and abs(value) >= 1:
             raise ValidationError(gettext("Too large: at most %(n)s digits before the decimal point.",
                                           n=self.precision - self.scale))
+
+
+class IntegerRange:
+    """The integer column's range; silent on a value that is no integer at all (the field already says so)."""
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data is not None and not self.low <= field.data <= self.high:
+            raise ValidationError(gettext("Between %(min)s and %(max)s.", min=self.low, max=self.high))
 
 
 REQUIRED = _l("This field is required.")
@@ -455,7 +466,7 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
         case "text":
             return TextAreaField(widget=BS3TextAreaFieldWidget(), filters=[_strip], **kwargs)
         case "integer":
-            validators.append(NumberRange(*INTEGER_RANGE, message=_l("Between %(min)s and %(max)s.")))
+            validators.append(IntegerRange(*INTEGER_RANGE))
             return IntegerField(widget=BS3TextFieldWidget(), **kwargs)
         case "decimal":
             validators.append(DecimalDigits(f.precision, f.scale))

@@ -73,7 +73,7 @@ def test_a_received_copy_cannot_be_deleted_on_any_path(db_app, province, admin):
 
     # the REST API: a JSON refusal, the copy stays
     response = xb.client.delete(f"/api/v1/cp_task/{county}", headers=_api(xb, p["xb"]))
-    assert response.status_code == 409 and "上级下发的任务副本不能删除" in response.get_json()["reason"]
+    assert response.status_code == 409 and "上级下发的任务副本不能删除" in response.get_json()["message"]
     assert stored(db_app, "cp_task", county) is not None
 
     # the administrator is held by the same rule (it is the data's, not a role's)
@@ -107,7 +107,7 @@ def test_a_verified_enterprise_row_is_not_deleted(db_app, province):
     listing = xb.get(f"/r/cp_enterprise/list/?f.task={county}").get_data(as_text=True)
     assert f"/r/cp_enterprise/delete/{first}" not in listing and f"/r/cp_enterprise/delete/{second}" in listing
     response = xb.client.delete(f"/api/v1/cp_enterprise/{first}", headers=_api(xb, province["people"]["xb"]))
-    assert response.status_code == 409 and "已核实（是）" in response.get_json()["reason"]
+    assert response.status_code == 409 and "已核实（是）" in response.get_json()["message"]
     assert stored(db_app, "cp_enterprise", first) is not None
 
 
@@ -132,7 +132,7 @@ def test_an_enterprise_list_is_frozen_while_its_task_is_submitted_or_approved(db
     assert reason in alerts(take(xb, "cp_enterprise", row_id, "reopen", comment="再核一次").get_data(as_text=True))
     response = xb.client.post(f"/api/v1/cp_enterprise/{row_id}/transitions/reopen", json={"comment": "再核一次"},
                               headers=_api(xb, p["xb"]))
-    assert response.status_code == 409 and reason in response.get_json()["reason"]
+    assert response.status_code == 409 and reason in response.get_json()["message"]
     assert [t["name"] for t in xb.client.get(f"/api/v1/cp_enterprise/{row_id}/transitions",
                                              headers=_api(xb, p["xb"])).get_json()["available"]] == []
     still_confirmed()
@@ -144,7 +144,7 @@ def test_an_enterprise_list_is_frozen_while_its_task_is_submitted_or_approved(db
     page = xb.post_form("/r/cp_enterprise/add", form, follow_redirects=True).get_data(as_text=True)
     assert reason in alerts(page)
     response = xb.client.post("/api/v1/cp_enterprise/", json=form, headers=_api(xb, p["xb"]))
-    assert response.status_code == 409 and reason in response.get_json()["reason"]
+    assert response.status_code == 409 and reason in response.get_json()["message"]
     page = _import(xb, {"所属任务": f"#{county}", "企业": f"#{target.id}", "企业名称": target.name,
                         "所属区域": "江苏省/常州市/新北区/春江街道"})
     assert reason in page

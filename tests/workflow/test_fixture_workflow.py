@@ -223,7 +223,7 @@ def test_findings_are_frozen_while_their_permit_is_cancelled(permit_app, people)
     assert reason in alerts(page)
     auth = {"Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()}
     response = admin.client.put(f"/api/v1/permit_finding/{finding}", json={"finding": "改过"}, headers=auth)
-    assert response.status_code == 409 and response.get_json()["reason"] == reason
+    assert response.status_code == 409 and response.get_json()["message"] == reason
     page = admin.post_form(f"/r/permit_finding/delete/{finding}", {}, page_url="/workflow/inbox",
                            follow_redirects=True).get_data(as_text=True)
     assert reason in alerts(page)
