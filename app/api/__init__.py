@@ -119,7 +119,7 @@ def _row(spec: Any, row_id: int) -> Any:
     row = scoped_get(svc.session, model, row_id)
     if row is None:
         exists = svc.session.execute(select(model.id).where(model.id == row_id)
-                                     .execution_options(include_all_rows=True)).first()
+                                     .execution_options(unscoped_reason="403 or 404")).first()
         abort(403 if exists else 404)
     return row
 

@@ -1,30 +1,19 @@
-"""Session events that write one audit row per changed field, in the same transaction as the change:
-a write that is refused or rolled back leaves no audit row."""
+"""One audit row per inserted or deleted row and per changed field, in the same transaction as the change (the
+last step of the one write path, app/write_path.py): a write that is refused or rolled back leaves no audit row."""
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from flask import current_app
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.models import column_names
 from app.security.actor import current_actor, in_app
-
-_INSTALLED = False
-
-
-def install() -> None:
-    global _INSTALLED
-    if not _INSTALLED:
-        event.listen(Session, "after_flush", _record)
-        event.listen(Session, "before_flush", _refuse_audit_changes)
-        _INSTALLED = True
-
 
 def _text(value: Any) -> str | None:
     if value is None:
@@ -51,14 +40,12 @@ def _columns(spec: Any) -> list[str]:
     return names + (["parent_id"] if spec.parent else [])
 
 
-def _record(session: Session, flush_context: Any) -> None:
+def record(session: Session) -> None:
+    """Step 4 of the write path (app/write_path.py), after the flush: the audit rows of what it wrote."""
     if not in_app():
         return
     rows = []
-    actor = current_actor()
-    now = datetime.now()
-    who = {"at": now, "user_id": actor.user_id if actor else None, "username": actor.username if actor else "system",
-           "organisation_id": actor.organisation_id if actor else None}
+    who = _who(current_actor(), datetime.now())
     for obj in session.new:
         spec = getattr(type(obj), "__register__", None)
         if spec is None:
@@ -93,7 +80,21 @@ def _record(session: Session, flush_context: Any) -> None:
         session.connection().execute(insert(table), rows)
 
 
-def _refuse_audit_changes(session: Session, flush_context: Any, instances: Any) -> None:
+def _who(actor: Any, now: datetime) -> dict[str, Any]:
+    return {"at": now, "user_id": actor.user_id if actor else None, "username": actor.username if actor else "system",
+            "organisation_id": actor.organisation_id if actor else None}
+
+
+def insert_entries(spec: Any, actor: Any, rows: Iterable[tuple[int, str]]) -> Iterator[dict[str, Any]]:
+    """The audit rows of rows inserted without the ORM (an import's COPY): one 'insert' per (row id, source),
+    the source naming the file and its row; written by the caller in the same transaction, in bulk."""
+    who = _who(actor, datetime.now())
+    for row_id, source in rows:
+        yield {**who, "register": spec.name, "row_id": row_id, "action": "insert", "field": None,
+               "old_value": None, "new_value": json.dumps({"_import": source}, ensure_ascii=False)}
+
+
+def refuse_audit_changes(session: Session) -> None:
     """Audit rows are written by the engine only; no screen, API or import may change or delete them."""
     if not in_app():
         return

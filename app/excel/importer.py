@@ -236,7 +236,8 @@ class Importer:
         for start in range(0, len(keys), 2000):
             chunk = keys[start:start + 2000]
             condition = columns[0].in_([k[0] for k in chunk]) if len(names) == 1 else tuple_(*columns).in_(chunk)
-            stmt = select(self.model.id, *columns).where(condition).execution_options(include_all_rows=True)
+            stmt = select(self.model.id, *columns).where(condition) \
+                .execution_options(unscoped_reason="uniqueness over every row")
             for row_id, *values in self.svc.session.execute(stmt):
                 found[tuple(values)] = row_id
         return found
@@ -316,7 +317,8 @@ class Importer:
             stmt = select(self.model.id).where(self.model.id.in_(existing_ids))
             if condition is not None:
                 stmt = stmt.where(condition)
-            editable = set(self.svc.session.scalars(stmt.execution_options(include_all_rows=True)))
+            editable = set(self.svc.session.scalars(
+                stmt.execution_options(unscoped_reason="write scope in the condition")))
         for row in parsed:
             if row.failed:
                 continue

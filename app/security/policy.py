@@ -219,8 +219,8 @@ class AccessPolicy:
             return None
         from app.services import services
         model = self.models[spec.name]
-        return services().session.execute(select(model).where(model.id == row_id)
-                                          .execution_options(include_all_rows=True)).scalar_one_or_none()
+        return services().session.execute(select(model).where(model.id == row_id).execution_options(
+            unscoped_reason="a row's stored anchors")).scalar_one_or_none()
 
 
 def _value(row: Any, name: str, old: bool) -> Any:

@@ -228,7 +228,7 @@ class RegisterController:
         row = scoped_get(self.services.session, model, pk)
         if row is None:
             exists = self.services.session.execute(
-                select(model.id).where(model.id == pk).execution_options(include_all_rows=True)).first()
+                select(model.id).where(model.id == pk).execution_options(unscoped_reason="403 or 404")).first()
             abort(403 if exists else 404)
         return row
 
