@@ -3,7 +3,6 @@ flush would, and every way around the row scope in the engine is one of the few 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
