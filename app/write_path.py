@@ -19,7 +19,7 @@ administrator through, and step 3 does not.
 
 Imports write their new rows by PostgreSQL COPY, without the ORM: they call the same pure checks on every row
 before anything is written (``refused_fields``, ``row_allowed``, ``frozen_fields``) and take their audit rows
-from ``app.audit.recorder.insert_entries`` — see docs/architecture.md.
+from ``app.audit.recorder.import_entries`` — see docs/architecture.md.
 
 The escape hatches, each explicit and greppable (tests/security/test_write_path.py lists them):
 - reads outside the actor's scope: ``.execution_options(unscoped_reason="…")`` on one statement, or

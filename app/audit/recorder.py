@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import insert
@@ -45,7 +45,10 @@ def record(session: Session) -> None:
     if not in_app():
         return
     rows = []
-    who = _who(current_actor(), datetime.now())
+    actor = current_actor()
+    now = datetime.now()
+    who = {"at": now, "user_id": actor.user_id if actor else None, "username": actor.username if actor else "system",
+           "organisation_id": actor.organisation_id if actor else None}
     for obj in session.new:
         spec = getattr(type(obj), "__register__", None)
         if spec is None:
@@ -78,20 +81,6 @@ def record(session: Session) -> None:
     if rows:
         table = current_app.extensions["safety"].models.engine["AuditLog"].__table__
         session.connection().execute(insert(table), rows)
-
-
-def _who(actor: Any, now: datetime) -> dict[str, Any]:
-    return {"at": now, "user_id": actor.user_id if actor else None, "username": actor.username if actor else "system",
-            "organisation_id": actor.organisation_id if actor else None}
-
-
-def insert_entries(spec: Any, actor: Any, rows: Iterable[tuple[int, str]]) -> Iterator[dict[str, Any]]:
-    """The audit rows of rows inserted without the ORM (an import's COPY): one 'insert' per (row id, source),
-    the source naming the file and its row; written by the caller in the same transaction, in bulk."""
-    who = _who(actor, datetime.now())
-    for row_id, source in rows:
-        yield {**who, "register": spec.name, "row_id": row_id, "action": "insert", "field": None,
-               "old_value": None, "new_value": json.dumps({"_import": source}, ensure_ascii=False)}
 
 
 def refuse_audit_changes(session: Session) -> None:
