@@ -66,14 +66,10 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
 
 
 def _install_listeners() -> None:
-    """Session events (once per process): row scope on every query, write checks, accounts, audit."""
-    from app.audit import account_events, recorder
-    from app.security import accounts, row_scope
+    """Session events (once per process): row scope on every query, the one write path on every flush."""
+    from app import write_path
 
-    row_scope.install()
-    accounts.install()
-    recorder.install()
-    account_events.install()
+    write_path.install()
 
 
 def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:

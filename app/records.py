@@ -14,7 +14,7 @@ def blocking_references(svc: Any, spec: Any, row_id: int) -> list[tuple[Any, int
         model = svc.models[other.name]
         count = svc.session.execute(
             select(func.count()).select_from(model).where(getattr(model, f"{field.name}_id") == row_id)
-            .execution_options(include_all_rows=True)).scalar_one()
+            .execution_options(unscoped_reason="a hidden reference blocks a delete too")).scalar_one()
         if count:
             found.append((other, count))
     return found

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -19,16 +19,6 @@ from app.security.models import AppUser
 ACCOUNT_LOG = "account"
 #: the account attributes an event is written for (login statistics are the login log's)
 LOGGED = ("username", "first_name", "last_name", "organisation_id", "enterprise_key", "active", "locked_until")
-
-_INSTALLED = False
-
-
-def install() -> None:
-    global _INSTALLED
-    if not _INSTALLED:
-        event.listen(Session, "after_flush", _record)
-        _INSTALLED = True
-
 
 def note_password_reset(session: Session, user: AppUser) -> None:
     """A reset sets the same first-password mark an untouched account has: no attribute shows it, so the code
@@ -50,7 +40,8 @@ def _role_names(roles: Any) -> str:
     return json.dumps(sorted(r.name for r in roles or []), ensure_ascii=False)
 
 
-def _record(session: Session, flush_context: Any) -> None:
+def record(session: Session) -> None:
+    """Step 4 of the write path for accounts (app.write_path): one operation-log row per account event."""
     if not in_app():
         return
     actor = current_actor()

@@ -1,5 +1,5 @@
-"""Session events that write one audit row per changed field, in the same transaction as the change:
-a write that is refused or rolled back leaves no audit row."""
+"""One audit row per inserted or deleted row and per changed field, in the same transaction as the change (the
+last step of the one write path, app/write_path.py): a write that is refused or rolled back leaves no audit row."""
 from __future__ import annotations
 
 import json
@@ -8,23 +8,12 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from flask import current_app
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.models import column_names
 from app.security.actor import current_actor, in_app
-
-_INSTALLED = False
-
-
-def install() -> None:
-    global _INSTALLED
-    if not _INSTALLED:
-        event.listen(Session, "after_flush", _record)
-        event.listen(Session, "before_flush", _refuse_audit_changes)
-        _INSTALLED = True
-
 
 def _text(value: Any) -> str | None:
     if value is None:
@@ -67,7 +56,8 @@ def _columns(spec: Any) -> list[str]:
     return names + (["parent_id"] if spec.parent else [])
 
 
-def _record(session: Session, flush_context: Any) -> None:
+def record(session: Session) -> None:
+    """Step 4 of the write path (app/write_path.py), after the flush: the audit rows of what it wrote."""
     if not in_app():
         return
     rows = []
@@ -106,7 +96,7 @@ def _record(session: Session, flush_context: Any) -> None:
         session.connection().execute(insert(table), rows)
 
 
-def _refuse_audit_changes(session: Session, flush_context: Any, instances: Any) -> None:
+def refuse_audit_changes(session: Session) -> None:
     """Audit rows are written by the engine only; no screen, API or import may change or delete them."""
     if not in_app():
         return

@@ -264,7 +264,8 @@ class Importer:
         for start in range(0, len(keys), 2000):
             chunk = keys[start:start + 2000]
             condition = columns[0].in_([k[0] for k in chunk]) if len(names) == 1 else tuple_(*columns).in_(chunk)
-            stmt = select(self.model.id, *columns).where(condition).execution_options(include_all_rows=True)
+            stmt = select(self.model.id, *columns).where(condition) \
+                .execution_options(unscoped_reason="uniqueness over every row")
             for row_id, *values in self.svc.session.execute(stmt):
                 found[tuple(values)] = row_id
         return found
@@ -344,7 +345,8 @@ class Importer:
             stmt = select(self.model.id).where(self.model.id.in_(existing_ids))
             if condition is not None:
                 stmt = stmt.where(condition)
-            editable = set(self.svc.session.scalars(stmt.execution_options(include_all_rows=True)))
+            editable = set(self.svc.session.scalars(
+                stmt.execution_options(unscoped_reason="write scope in the condition")))
         for row in parsed:
             if row.failed:
                 continue
@@ -414,7 +416,8 @@ class Importer:
             stored = dict(self.svc.session.execute(
                 select(self.model.id, getattr(self.model, column))
                 .where(self.model.id.in_([r.existing_id for r in rows if r.existing_id]))
-                .execution_options(include_all_rows=True)).all()) if any(r.existing_id for r in rows) else {}
+                .execution_options(unscoped_reason="the stored references of the rows an import updates")).all()) \
+                if any(r.existing_id for r in rows) else {}
             wanted = {row.number: (row.values.get(rule.reference), stored.get(row.existing_id)) for row in rows}
             frozen = frozen_among(self.svc, self.target, rule, [i for pair in wanted.values() for i in pair])
             for row in rows:

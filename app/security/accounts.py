@@ -1,12 +1,13 @@
 """Accounts: which accounts an administrator may manage (roles.yaml `accounts`), enterprise accounts made for
-every enterprise row, password resets; the checks run on every flush, whatever screen made the change."""
+every enterprise row, password resets; the checks run on every flush (in the one write path, app/write_path.py),
+whatever screen made the change."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -15,16 +16,7 @@ from .models import AppUser
 from .passwords import default_password, default_password_hash
 from .policy import AccessDenied
 
-_INSTALLED = False
 GUARDED = ("username", "organisation_id", "enterprise_key", "active")
-
-
-def install() -> None:
-    global _INSTALLED
-    if not _INSTALLED:
-        event.listen(Session, "before_flush", _enterprise_accounts)
-        event.listen(Session, "before_flush", _check_account_changes)
-        _INSTALLED = True
 
 
 def manageable(actor: Actor) -> dict[int, set[str]]:
@@ -34,7 +26,8 @@ def manageable(actor: Actor) -> dict[int, set[str]]:
     org = registry.organisations
     model = svc.models[org.target]
     if actor.is_admin:
-        ids = svc.session.scalars(select(model.id).execution_options(include_all_rows=True)).all()
+        ids = svc.session.scalars(select(model.id)
+                                  .execution_options(unscoped_reason="organisations an admin manages")).all()
         return {i: set(registry.roles) for i in ids}
     pairs: dict[int, set[str]] = {}
     for name in actor.roles:
@@ -47,7 +40,7 @@ def manageable(actor: Actor) -> dict[int, set[str]]:
             else:
                 children = svc.session.scalars(
                     select(model.id).where(getattr(model, f"{org.parent}_id") == actor.organisation_id)
-                    .execution_options(include_all_rows=True)).all()
+                    .execution_options(unscoped_reason="organisations below the actor")).all()
                 for child in children:
                     pairs.setdefault(child, set()).add(rule.role)
     return pairs
@@ -62,7 +55,7 @@ def may_manage(actor: Actor, user: AppUser, roles: set[str] | None = None, organ
     return org_id in pairs and bool(names) and names <= pairs[org_id]
 
 
-def _enterprise_accounts(session: Session, flush_context: Any, instances: Any) -> None:
+def make_enterprise_accounts(session: Session) -> None:
     """Every new enterprise row gets an account (login = its code) unless one with that login exists."""
     if not in_app():
         return
@@ -99,7 +92,7 @@ def _follow_code_change(session: Session, row: Any, config: Any) -> None:
     old, new = history.deleted[0], history.added[0]
     model = type(row)
     still_used = session.execute(select(model.id).where(getattr(model, config.login) == old, model.id != row.id)
-                                 .execution_options(include_all_rows=True).limit(1)).first()
+                                 .execution_options(unscoped_reason="is the old code still used").limit(1)).first()
     user = session.execute(select(AppUser).where(AppUser.username == old)).scalar_one_or_none()
     if user is None or still_used or _account_exists(session, new):
         return
@@ -118,7 +111,7 @@ def create_missing_enterprise_accounts(session: Session) -> int:
     model = svc.models[config.target]
     login = getattr(model, config.login)
     missing = session.execute(select(login, getattr(model, config.name)).where(
-        ~login.in_(select(AppUser.username))).execution_options(include_all_rows=True)).all()
+        ~login.in_(select(AppUser.username))).execution_options(unscoped_reason="rows without an account")).all()
     spec = svc.registry.register(config.target)
     made = 0
     for start in range(0, len(missing), 20_000):
@@ -135,7 +128,7 @@ def _account_exists(session: Session, login: str) -> bool:
     return session.execute(select(AppUser.id).where(AppUser.username == login)).first() is not None
 
 
-def _check_account_changes(session: Session, flush_context: Any, instances: Any) -> None:
+def check_account_changes(session: Session) -> None:
     """Only an administrator of the right level changes who an account is, where it belongs, what it may do."""
     if not in_app():
         return
@@ -196,7 +189,8 @@ def may_reset_enterprise(actor: Actor, key: str) -> bool:
     stmt = select(model.id).where(getattr(model, config.login) == key)
     if condition is not None:
         stmt = stmt.where(condition)
-    return svc.session.execute(stmt.execution_options(include_all_rows=True).limit(1)).first() is not None
+    return svc.session.execute(stmt.execution_options(unscoped_reason="write scope in the condition")
+                               .limit(1)).first() is not None
 
 
 def create_accounts_for(session: Session, spec: Any, records: list[dict[str, Any]]) -> int:

@@ -84,7 +84,7 @@ def actor_for(user: Any) -> Actor:
     if org and organisation_id:
         model = svc.models[org.target]
         row = svc.session.execute(select(model).where(model.id == organisation_id)
-                                  .execution_options(include_all_rows=True)).scalar_one_or_none()
+                                  .execution_options(unscoped_reason="the actor's organisation")).scalar_one_or_none()
         if row is not None:
             region = getattr(row, org.region)
             department = getattr(row, org.department)

@@ -109,8 +109,9 @@ class AccessPolicy:
                 continue
             from app.services import services
             target = self.models[field.target]
-            if services().session.execute(select(target.id).where(target.id == value, own)
-                                          .execution_options(include_all_rows=True)).first() is None:
+            owned = select(target.id).where(target.id == value, own).execution_options(
+                unscoped_reason="whether a reference points to a row the actor owns")
+            if services().session.execute(owned).first() is None:
                 found.append(field.name)
         return found
 
@@ -269,8 +270,8 @@ class AccessPolicy:
             return None
         from app.services import services
         model = self.models[spec.name]
-        return services().session.execute(select(model).where(model.id == row_id)
-                                          .execution_options(include_all_rows=True)).scalar_one_or_none()
+        return services().session.execute(select(model).where(model.id == row_id).execution_options(
+            unscoped_reason="a row's stored anchors")).scalar_one_or_none()
 
 
 def _value(row: Any, name: str, old: bool) -> Any:

@@ -105,7 +105,8 @@ class AccountView(BaseView):
     def _organisations(self, ids: list[int]) -> dict[int, Any]:
         svc = current_app.extensions["safety"]
         model = svc.models[svc.registry.organisations.target]
-        rows = svc.session.scalars(select(model).where(model.id.in_(ids)).execution_options(include_all_rows=True))
+        rows = svc.session.scalars(select(model).where(model.id.in_(ids))
+                                   .execution_options(unscoped_reason="organisations the actor manages"))
         return {row.id: row for row in rows}
 
     @expose("/")
@@ -206,7 +207,7 @@ class AccountView(BaseView):
         condition = current_app.extensions["safety_policy"].write_condition(spec, actor, "edit")
         if condition is not None:
             stmt = stmt.where(condition)
-        rows = svc.session.execute(stmt.execution_options(include_all_rows=True)).all()
+        rows = svc.session.execute(stmt.execution_options(unscoped_reason="write scope in the condition")).all()
         buffer = io.BytesIO()
         workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
         sheet = workbook.add_worksheet(gettext("First passwords"))
@@ -237,7 +238,7 @@ class AccountView(BaseView):
         row = scoped_get(svc.session, model, row_id)  # an enterprise outside the jurisdiction is not found
         if row is None:
             abort(403 if svc.session.execute(select(model.id).where(model.id == row_id)
-                                              .execution_options(include_all_rows=True)).first() else 404)
+                                              .execution_options(unscoped_reason="403 or 404")).first() else 404)
         login = getattr(row, config.login)
         if not may_reset_enterprise(current_actor(), login):
             abort(403)
@@ -261,14 +262,16 @@ def account_details(user: Any) -> list[tuple[str, str]]:
                (gettext("Role"), roles)]
     if user.organisation_id and registry.organisations:
         model = svc.models[registry.organisations.target]
-        org = svc.session.get(model, user.organisation_id, execution_options={"include_all_rows": True})
+        org = svc.session.get(model, user.organisation_id,
+                              execution_options={"unscoped_reason": "the organisation of the signed-in account"})
         details.append((gettext("Organisation"), str(org) if org is not None else f"#{user.organisation_id}"))
     accounts = registry.enterprise_accounts
     if user.enterprise_key and accounts:
         model = svc.models[accounts.target]
         names = svc.session.scalars(select(getattr(model, accounts.name))
                                     .where(getattr(model, accounts.login) == user.enterprise_key)
-                                    .order_by(model.id).execution_options(include_all_rows=True)).all()
+                                    .order_by(model.id)
+                                    .execution_options(unscoped_reason="the enterprise names of the signed-in account")).all()
         details.append((gettext("Enterprise"), "、".join(names) or user.enterprise_key))
 
     def when(value: Any) -> str:

@@ -401,7 +401,7 @@ class RegisterForm(DynamicForm):
             if self._id is not None:
                 stmt = stmt.where(model.id != int(self._id))
             found = self._services.session.execute(
-                stmt.execution_options(include_all_rows=True)).first()
+                stmt.execution_options(unscoped_reason="uniqueness over every row")).first()
             if found:
                 text = label_text(message) if message else gettext(
                     "This value is already used by another record (#%(id)s).", id=found[0])

@@ -140,7 +140,7 @@ class RegisterController:
         allowed = set(self.services.session.scalars(
             select(self.model.id).where(self.model.id.in_(ids),
                                         deletable_sql(self.services, spec, self.model, current_actor()))
-            .execution_options(include_all_rows=True)))
+            .execution_options(unscoped_reason="the listed rows' delete guards")))
         return set(ids) - allowed
 
     def _row_permissions(self, rows: list[Any]) -> dict[Any, dict[str, bool]]:
@@ -158,7 +158,7 @@ class RegisterController:
             else:
                 writable[action] = set(self.services.session.scalars(
                     select(self.model.id).where(self.model.id.in_(ids), condition)
-                    .execution_options(include_all_rows=True)))
+                    .execution_options(unscoped_reason="the listed rows' write conditions")))
         undeletable = self._undeletable(rows) if writable["delete"] else set()
         return {row.id: self._state_permissions(
             dict(base, edit=row.id in writable["edit"],
@@ -280,7 +280,7 @@ class RegisterController:
         row = scoped_get(self.services.session, model, pk)
         if row is None:
             exists = self.services.session.execute(
-                select(model.id).where(model.id == pk).execution_options(include_all_rows=True)).first()
+                select(model.id).where(model.id == pk).execution_options(unscoped_reason="403 or 404")).first()
             abort(403 if exists else 404)
         return row
 

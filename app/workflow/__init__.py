@@ -10,10 +10,7 @@ from .guard import WorkflowRefused
 
 
 def init_app(app: Flask, svc: Any) -> None:
-    """The engine for this app; the flush guard that keeps states to transitions (installed once)."""
-    from . import guard
-
-    guard.install()
+    """The engine for this app (its flush guard runs in the one write path, app/write_path.py)."""
     app.extensions["safety_workflow"] = WorkflowEngine(svc, app.extensions["safety_policy"])
     from .views import unread_count
     app.jinja_env.globals["inbox_unread"] = unread_count

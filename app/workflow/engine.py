@@ -80,7 +80,8 @@ class WorkflowEngine:
         if condition is None:
             return True
         model = self.svc.models[spec.name]
-        stmt = select(model.id).where(model.id == row.id, condition).execution_options(include_all_rows=True)
+        stmt = select(model.id).where(model.id == row.id, condition).execution_options(
+            unscoped_reason="the actor's own read condition, without revealed rows")
         return self.svc.session.execute(stmt).first() is not None
 
     def blocked(self, spec: RegisterSpec, row: Any, actor: Actor) -> list[tuple[Transition, str]]:
@@ -109,7 +110,7 @@ class WorkflowEngine:
         model = self.svc.models[spec.name]
         stmt = select(model.id).where(model.id == row.id, conditions_sql(self.svc, spec, model, conditions, actor,
                                                                           (spec, row)))
-        return self.svc.session.execute(stmt.execution_options(include_all_rows=True)).first() is not None
+        return self.svc.session.execute(stmt.execution_options(unscoped_reason="a row in scope")).first() is not None
 
     def todo_condition(self, spec: RegisterSpec, actor: Actor) -> ColumnElement | None:
         """Rows of ``spec`` waiting for an action by one of the actor's roles, in the actor's scope (None: none).
@@ -136,7 +137,7 @@ class WorkflowEngine:
                 continue
             model = self.svc.models[spec.name]
             count = self.svc.session.execute(select(func.count()).select_from(model).where(condition)
-                                             .execution_options(include_all_rows=True)).scalar_one()
+                                             .execution_options(unscoped_reason="scope in the condition")).scalar_one()
             counts.append((spec, count))
         return counts
 
@@ -156,7 +157,7 @@ class WorkflowEngine:
         session = self.svc.session
         model = self.svc.models[spec.name]
         # lock the row: two people pressing buttons at once take one transition each, in turn
-        locked = select(model).where(model.id == row.id).execution_options(include_all_rows=True,
+        locked = select(model).where(model.id == row.id).execution_options(unscoped_reason="lock the row of a step",
                                                                              populate_existing=True)
         if session.get_bind().dialect.name == "postgresql":
             locked = locked.with_for_update(of=model)
@@ -323,7 +324,7 @@ class WorkflowEngine:
         if org and actor.organisation_id:
             model = self.svc.models[org.target]
             organisation = self.svc.session.execute(select(model).where(model.id == actor.organisation_id)
-                                                    .execution_options(include_all_rows=True)).scalar_one_or_none()
+                                                    .execution_options(unscoped_reason="own organisation")).scalar_one_or_none()
         return who or actor.username, organisation
 
     def _create(self, spec: RegisterSpec, row: Any, create: Any, ctx: Context, actor: Actor
@@ -374,7 +375,7 @@ class WorkflowEngine:
         else:
             return None, [None] if self._holds(spec, row, create.when, actor) else []
         stmt = stmt.where(conditions_sql(self.svc, item_spec, model, create.when, actor, source))
-        return item_spec, list(session.scalars(stmt.order_by(model.id).execution_options(include_all_rows=True)))
+        return item_spec, list(session.scalars(stmt.order_by(model.id).execution_options(unscoped_reason="effect")))
 
     def _update(self, spec: RegisterSpec, row: Any, update: Any, ctx: Context) -> None:
         ref = spec.field(update.reference)
@@ -384,7 +385,7 @@ class WorkflowEngine:
         if target_id is None:
             return
         target = self.svc.session.execute(select(target_model).where(target_model.id == target_id)
-                                          .execution_options(include_all_rows=True)).scalar_one()
+                                          .execution_options(unscoped_reason="row an effect updates")).scalar_one()
         written = set()
         for name, value in update.values.items():
             resolved = resolve(value, target_spec, name, ctx)
@@ -430,7 +431,7 @@ class WorkflowEngine:
                 stmt = select(model.id).where(model.id == row.id)
                 if condition is not None:
                     stmt = stmt.where(condition)
-                verdicts[key] = self.svc.session.execute(stmt.execution_options(include_all_rows=True)).first() \
+                verdicts[key] = self.svc.session.execute(stmt.execution_options(unscoped_reason="recipient scope")).first() \
                     is not None
             if verdicts[key]:
                 found.append(user.id)

@@ -43,8 +43,9 @@ def frozen_by(svc: Any, spec: RegisterSpec, row: Any, old: bool = False) -> tupl
             continue
         target_spec = svc.registry.register(spec.field(rule.reference).target)
         target = svc.models[target_spec.name]
-        state = svc.session.execute(select(getattr(target, target_spec.workflow.field)).where(target.id == ref_id)
-                                    .execution_options(include_all_rows=True)).scalar_one_or_none()
+        state = svc.session.execute(
+            select(getattr(target, target_spec.workflow.field)).where(target.id == ref_id)
+            .execution_options(unscoped_reason="the state of the row that freezes this one")).scalar_one_or_none()
         if state in rule.states:
             return rule, target_spec.workflow.state(state)
     return None
@@ -72,7 +73,7 @@ def frozen_among(svc: Any, spec: RegisterSpec, rule: FrozenWhile, ids: Iterable[
     target = svc.models[target_spec.name]
     state = getattr(target, target_spec.workflow.field)
     found = svc.session.execute(select(target.id, state).where(target.id.in_(ids), state.in_(rule.states))
-                                .execution_options(include_all_rows=True)).all()
+                                .execution_options(unscoped_reason="the states of the rows that freeze these")).all()
     return {row_id: target_spec.workflow.state(name) for row_id, name in found}
 
 
@@ -124,7 +125,7 @@ def delete_refusal(svc: Any, engine: Any, spec: RegisterSpec, row: Any, actor: A
     for condition in rule.when:
         stmt = select(model.id).where(model.id == row.id,
                                       conditions_sql(svc, spec, model, (condition,), actor))
-        if svc.session.execute(stmt.execution_options(include_all_rows=True)).first() is None:
+        if svc.session.execute(stmt.execution_options(unscoped_reason="a delete guard's condition")).first() is None:
             if rule.reason is not None:
                 return label_text(rule.reason)
             return engine.explain(spec, condition, _("Delete"))

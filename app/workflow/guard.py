@@ -29,10 +29,10 @@ class WorkflowRefused(AccessDenied):
 
 
 def install() -> None:
+    """Forget the engine's marks with the transaction; the check itself runs in the one write path."""
     global _INSTALLED
     if _INSTALLED:
         return
-    event.listen(Session, "before_flush", _check_flush)
     event.listen(Session, "after_commit", _forget)
     event.listen(Session, "after_rollback", _forget)
     _INSTALLED = True
@@ -61,7 +61,8 @@ def _forget(session: Session) -> None:
     session.info.pop(_KEY, None)
 
 
-def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
+def check_flush(session: Session) -> None:
+    """Step 3 of the write path (app/write_path.py): states, frozen fields, kept rows."""
     if not in_app() or current_actor() is None:
         return  # the system itself (command line, demo data) is not a user going around the workflow
     for obj in session.new:

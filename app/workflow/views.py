@@ -41,11 +41,11 @@ class WorkflowView(BaseView):
                 continue
             model = svc.models[spec.name]
             total = svc.session.execute(select(func.count()).select_from(model).where(condition)
-                                        .execution_options(include_all_rows=True)).scalar_one()
+                                        .execution_options(unscoped_reason="scope in the condition")).scalar_one()
             if not total:
                 continue
             rows = list(svc.session.scalars(select(model).where(condition).order_by(model.updated_at, model.id)
-                                            .limit(TODO_ROWS).execution_options(include_all_rows=True)))
+                                            .limit(TODO_ROWS).execution_options(unscoped_reason="scope in the condition")))
             hidden = current_app.extensions["safety_policy"].hidden_fields(spec, actor)
             columns = [spec.field(spec.workflow.field)] + [
                 f for f in spec.fields if getattr(f, "deadline", None) and f.name not in hidden]

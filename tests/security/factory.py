@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date
-from typing import Any
+import re
+from datetime import date, timedelta
+from typing import Any, Iterator
 
+import rstr
 from sqlalchemy import select
+from stdnum import casrn
 from stdnum.cn import ric, uscc
 
 from app.metadata.validators import run_validators
@@ -22,8 +25,10 @@ PASSWORD = "Test-Pass-2024"
 
 _counter = itertools.count(1)
 _random = random.Random(7)
+_regex_strings = rstr.Rstr(random.Random(11))
 ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-SAMPLES = ["GB 18218-2018", "32058", "1230", "0519-85681234", "13912345678", "Sample"]
+PRINTABLE = re.compile(r"[\x21-\x7e]+( [\x21-\x7e]+)*")
+_used: dict[tuple[str, str], set[str]] = {}
 
 
 def make_uscc() -> str:
@@ -31,23 +36,57 @@ def make_uscc() -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def _string_value(field: Any, n: int) -> str:
+def _named(field: Any) -> list[str]:
+    """The named validators of a field, those listed in one_of included (any of them makes a valid value)."""
     names = [ref.name for ref in field.validators]
-    params = [ref.params for ref in field.validators if ref.name == "one_of"]
-    names += params[0] if params else []
+    for ref in field.validators:
+        if ref.name == "one_of":
+            names += list(ref.params)
+    return names
+
+
+def _regexes(field: Any) -> list[str]:
+    return [ref.params if isinstance(ref.params, str) else ref.params["pattern"]
+            for ref in field.validators if ref.name == "regex"]
+
+
+def _candidates(field: Any, n: int) -> Iterator[str]:
+    """Values built from ``n`` (different for every n), most readable first: what a validator's rule makes
+    valid (check digits computed by python-stdnum), then plain text and numbers, then strings drawn from the
+    field's regular expressions."""
+    names = _named(field)
     if "uscc" in names:
-        return make_uscc()
-    if "mobile" in names:
-        return f"139{n:08d}"
+        yield make_uscc()
     if "id_card" in names:
-        body = f"32041119900101{n % 1000:03d}"
-        return body + ric.calc_check_digit(body + "0")
+        born = (date(1985, 1, 1) + timedelta(days=n % 10000)).strftime("%Y%m%d")
+        body = f"{HOME_REGION}{born}{n // 10000 % 1000:03d}"
+        yield body + ric.calc_check_digit(body + "0")
     if "cas" in names:
-        return ["67-56-1", "64-17-5", "71-43-2", "108-88-3", "67-64-1", "7664-41-7"][n % 6]
-    for sample in [f"Sample {n}", f"GB {n}-2020", f"{n % 100000:05d}", f"{n % 10000:04d}"] + SAMPLES:
-        if not run_validators(field, sample) and len(sample) <= getattr(field, "length", 255):
-            return sample
-    raise AssertionError(f"no sample value for {field.name}")
+        body = f"{100 + n}{n % 100:02d}"
+        yield f"{body[:-2]}-{body[-2:]}-{casrn.calc_check_digit(body)}"
+    if "mobile" in names or "phone" in names:
+        yield f"139{n % 10 ** 8:08d}"
+    if "phone" in names:
+        yield f"0519-8{n % 10 ** 6:06d}"
+    yield from (f"Sample {n}", f"GB {n}-2020", f"AQ/T {n}-2022", f"{n % 100000:05d}", f"{n % 10000:04d}",
+                f"{n % 1000:03d}", f"X{n}")
+    for pattern in _regexes(field):
+        for _ in range(200):
+            drawn = _regex_strings.xeger(pattern)
+            if PRINTABLE.fullmatch(drawn):
+                yield drawn
+
+
+def unique_string(register: str, field: Any, n: int) -> str:
+    """A value the field's validators accept, that fits its length and was never given to this field before:
+    two rows of a register with a unique field (with a regex or a named validator) never collide."""
+    used = _used.setdefault((register, field.name), set())
+    for value in _candidates(field, n):
+        if value not in used and len(value) <= (getattr(field, "length", None) or 255) \
+                and not run_validators(field, value):
+            used.add(value)
+            return value
+    raise AssertionError(f"no valid, unused value for {register}.{field.name}: add a generator for its validator")
 
 
 def value_for(svc: Any, spec: Any, field: Any, n: int, anchors: dict[str, Any]) -> Any:
@@ -55,7 +94,7 @@ def value_for(svc: Any, spec: Any, field: Any, n: int, anchors: dict[str, Any]) 
         return anchors[field.name]
     match field.type:
         case "string":
-            return _string_value(field, n)
+            return unique_string(spec.name, field, n)
         case "text":
             return f"text {n}"
         case "integer":
@@ -94,7 +133,7 @@ def make_row(svc: Any, register: str, anchors: dict[str, Any] | None = None, **s
             elif field.required:
                 setattr(row, field.name, make_row(svc, field.target))
             continue
-        if not field.required and field.name not in anchors:
+        if not field.required and not getattr(field, "unique", False) and field.name not in anchors:
             continue
         setattr(row, field.name, value_for(svc, spec, field, n, anchors))
     for key, value in system.items():

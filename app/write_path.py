@@ -1,0 +1,142 @@
+"""The one write path: every change of a register row is checked here before it is flushed, whatever made it.
+
+Forms, the REST API, workflow steps and their effects, bulk changes (a script, a CLI command) and the rows an
+import updates all reach the database through the ORM session, and one ``before_flush`` listener applies, in
+this order, to each inserted, changed and deleted row of a register:
+
+1. **field permissions** — the actor's rules may grant the action at all (``check_action``), and an edit leaves
+   the fields that are read-only or hidden for the actor as they were (``check_fields``); a new row's read-only
+   fields are dropped earlier, by the forms, the API and the import columns;
+2. **row scope** — the row as stored and as it will be lies in the actor's write scope (``check_scope``);
+3. **workflow state guard** — a state changes only through a transition, a frozen field keeps its value,
+   a kept row is not deleted (app.workflow.guard.check_flush);
+4. **audit** — after the flush, one audit row per inserted or deleted row and per changed field, in the same
+   transaction (app.audit.recorder.record): a refused or rolled-back write leaves none.
+
+Account changes (app.security.accounts) are checked in the same pass. The system itself — no signed-in user:
+the command line, migrations, demo data — is not a user going around a rule; steps 1 and 2 also let an
+administrator through, and step 3 does not.
+
+Imports write their new rows by PostgreSQL COPY, without the ORM: they call the same pure checks on every row
+before anything is written (``refused_fields``, ``row_allowed``, ``frozen_fields``) and take their audit rows
+from ``app.audit.recorder.import_entries`` — see docs/architecture.md.
+
+The escape hatches, each explicit and greppable (tests/security/test_write_path.py lists them):
+- reads outside the actor's scope: ``.execution_options(unscoped_reason="…")`` on one statement, or
+  ``with unscoped(reason="…"):`` (app.security.row_scope) around engine-internal work;
+- writes the engine has checked itself: ``app.workflow.guard.authorise`` (a transition and its effects);
+- rows written without the ORM: ``app.excel.bulk.write_rows`` (imports, accounts made in bulk).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.audit import account_events, recorder
+from app.security import accounts, row_scope
+from app.security.actor import Actor, current_actor, in_app
+from app.security.policy import AccessDenied, AccessPolicy
+from app.security.row_scope import check_action, check_fields, check_scope, register_of, unscoped
+from app.workflow import guard
+
+_INSTALLED = False
+
+
+def install() -> None:
+    """The read scope on every query and the write path on every flush (once per process)."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    row_scope.install()
+    guard.install()
+    event.listen(Session, "before_flush", _before_flush)
+    event.listen(Session, "after_flush", _after_flush)
+    _INSTALLED = True
+
+
+def changes(session: Session) -> Iterator[tuple[Any, Any, str]]:
+    """(register descriptor, row, action) of every register row this flush writes ('add', 'edit', 'delete');
+    rows a workflow step wrote were checked by the workflow engine (guard.authorise) and are left out of
+    steps 1 and 2, not of step 3."""
+    for obj in list(session.new):
+        spec = register_of(obj)
+        if spec is not None and not guard.authorised(session, obj):
+            yield spec, obj, "add"
+    for obj in list(session.dirty):
+        spec = register_of(obj)
+        if spec is not None and session.is_modified(obj, include_collections=False) \
+                and not guard.authorised(session, obj):
+            yield spec, obj, "edit"
+    for obj in list(session.deleted):
+        spec = register_of(obj)
+        if spec is not None:
+            yield spec, obj, "delete"
+
+
+def check_change(pol: AccessPolicy, actor: Actor, spec: Any, obj: Any, action: str) -> None:
+    """Steps 1 and 2 for one row: raises AccessDenied (403, nothing written)."""
+    check_action(pol, actor, spec, action)
+    check_fields(pol, actor, spec, obj, action)
+    check_scope(pol, actor, spec, obj, action)
+
+
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if not in_app():
+        return
+    actor = current_actor()
+    row_scope.stamp(session, actor)
+    if actor is not None and not actor.is_admin:
+        pol = policy()
+        for spec, obj, action in changes(session):
+            check_change(pol, actor, spec, obj, action)
+    accounts.make_enterprise_accounts(session)
+    accounts.check_account_changes(session)
+    recorder.refuse_audit_changes(session)
+    guard.check_flush(session)
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    recorder.record(session)
+    account_events.record(session)
+
+
+def policy() -> AccessPolicy:
+    return current_app.extensions["safety_policy"]
+
+
+# ---------------------------------------------------------------- pure checks for writes without the ORM
+def refused_fields(spec: Any, actor: Actor | None, names: Iterable[str], action: str = "add") -> list[str]:
+    """The fields among ``names`` the actor may not set in ``action`` (read-only or hidden in every rule that
+    grants it, or read-only for everyone): an import leaves them out of its columns, an API call is refused."""
+    locked = set() if actor is None else set(policy().read_only_fields(spec, actor, action))
+    locked |= {f.name for f in spec.fields if f.read_only}
+    return [name for name in names if name in locked]
+
+
+def row_allowed(spec: Any, actor: Actor | None, row: Any, action: str) -> bool:
+    """Steps 1 and 2 for a row that will be written without the ORM (a transient object holding the values an
+    import would write, or the stored row it would update)."""
+    if actor is None or actor.is_admin:
+        return True
+    pol = policy()
+    try:
+        check_action(pol, actor, spec, action)
+        check_scope(pol, actor, spec, row, action)
+    except AccessDenied:
+        return False
+    return True
+
+
+def frozen_fields(spec: Any, state: str | None) -> frozenset[str]:
+    """The fields a row in ``state`` keeps (step 3): none without a workflow, every field when frozen: all."""
+    wf = spec.workflow
+    found = wf.state(state) if wf is not None and state is not None else None
+    if found is None or not found.frozen:
+        return frozenset()
+    return frozenset(spec.field_map) if found.frozen == "all" else frozenset(found.frozen)
+
+
+__all__ = ["changes", "check_change", "frozen_fields", "install", "refused_fields", "row_allowed", "unscoped"]
