@@ -84,7 +84,7 @@ class BaseConfig:
     # address is the client's; a spoofed header is ignored); logs: LOG_FORMAT plain|json, LOG_LEVEL
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
-    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
     # each Celery worker writes a key with this period (expiring after 3 periods); /readyz looks for one
     WORKER_HEARTBEAT_SECONDS = 10
 
@@ -136,6 +136,7 @@ class ProductionConfig(BaseConfig):
               "broker_url": os.environ.get("CELERY_BROKER_URL") or REDIS_URL,
               "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL}
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -47,6 +47,8 @@ def configure_logging(level: str = "INFO", fmt: str = "plain", stream: IO[str] |
         handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # FAB reports every permission and role it creates at INFO: noise in a command's output and the journal
+    logging.getLogger("flask_appbuilder").setLevel(max(logging.WARNING, root.level))
     return handler
 
 

@@ -39,7 +39,8 @@ def test_serve_starts_web_worker_and_beat(app, tmp_path):
                WEB_CONCURRENCY="1", WORKER_CONCURRENCY="1", LOG_FORMAT="json", UPLOAD_FOLDER=str(tmp_path / "up"),
                BEAT_SCHEDULE_FILE=str(tmp_path / "beat-schedule"))
     assert make_url(PG_BASE).database == make_url(env["DATABASE_URL"]).database
-    log = (tmp_path / "serve.log").open("w+")
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")  # the three processes share this offset: read it through another handle
     serve = subprocess.Popen([str(ROOT / "scripts" / "serve")], cwd=ROOT, env=env, stdout=log,
                              stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -54,8 +55,7 @@ def test_serve_starts_web_worker_and_beat(app, tmp_path):
             if ready[0] == 200:
                 break
             time.sleep(1)
-        log.seek(0)
-        assert ready[0] == 200, f"{ready}\n{log.read()[-3000:]}"
+        assert ready[0] == 200, f"{ready}\n{log_path.read_text()[-3000:]}"
         assert json.loads(ready[2]) == {"status": "ready",
                                         "checks": {"database": "ok", "redis": "ok", "worker": "ok (1)"}}
         status, headers, body = _get(f"{base}/healthz")
@@ -63,13 +63,13 @@ def test_serve_starts_web_worker_and_beat(app, tmp_path):
         status, _, body = _get(f"{base}/login/")
         assert status == 200 and 'name="password"' in body
         serve.send_signal(signal.SIGTERM)
-        assert serve.wait(60) == 0
+        code = serve.wait(60)
     finally:
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
-        log.seek(0)
-        output = log.read()
         log.close()
+    output = log_path.read_text()
+    assert code == 0, output[-3000:]
     assert "Booting worker" in output                    # gunicorn
     assert "celery@" in output and "ready." in output   # the Celery worker
     assert "beat: Starting" in output                    # Celery beat
