@@ -82,6 +82,14 @@ class BaseConfig:
     RATELIMIT_ENABLED = True  # FAB turns Flask-Limiter off unless told; only the public forms carry a limit
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
 
+    # serving: how many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, the socket's
+    # address is the client's; a spoofed header is ignored); logs: LOG_FORMAT plain|json, LOG_LEVEL
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
+    # each Celery worker writes a key with this period (expiring after 3 periods); /readyz looks for one
+    WORKER_HEARTBEAT_SECONDS = 10
+
     CELERY = {
         "broker_url": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
         "result_backend": os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/0"),
@@ -120,7 +128,17 @@ class TestConfig(BaseConfig):
 
 
 class ProductionConfig(BaseConfig):
+    """Everything from the environment; app/operations/settings.py refuses to start while a setting is missing."""
+
+    ENV_NAME = "production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+    # one Redis for the Celery broker, its results and the rate-limit counts, unless each is given on its own
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    CELERY = {**BaseConfig.CELERY,
+              "broker_url": os.environ.get("CELERY_BROKER_URL") or REDIS_URL,
+              "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL}
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -18,16 +18,15 @@ from app.storage import FileStore
 
 def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **overrides: Any) -> Flask:
     """Build the app: config → metadata (refuses bad YAML) → models → FAB and screens → CLI and Celery."""
-    from config import DEFAULT_SECRET_KEY, select_config
+    from config import select_config
 
     app = Flask(__name__)
     app.config.from_object(config if config is not None and not isinstance(config, str) else select_config(config))
     app.config.update(overrides)
     if metadata_dirs:
         app.config["METADATA_DIRS"] = [Path(p) for p in metadata_dirs]
-    if app.config.get("ENV_NAME") == "production" or app.config.get("SESSION_COOKIE_SECURE"):
-        if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-            raise SystemExit("Refusing to start in production with the default SECRET_KEY: set SECRET_KEY.")
+    from app.operations import check_production_settings
+    check_production_settings(app.config)  # every missing production setting at once, before any is used
 
     registry = load_registry(app.config["METADATA_DIRS"])
     from sqlalchemy.engine import make_url
@@ -55,6 +54,8 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     from app import api
     api.init_app(app)
 
+    from app import operations
+    operations.init_app(app)  # trusted proxies, logging with request ids, /healthz and /readyz, worker heartbeat
     from app import cli
     cli.init_app(app)
     init_celery(app)

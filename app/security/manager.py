@@ -70,8 +70,8 @@ class SecurityManager(FabSecurityManager):
 def _log_login(username: str, user_id: int | None, success: bool, reason: str | None) -> None:
     svc = current_app.extensions["safety"]
     table = svc.models.engine["LoginLog"].__table__
-    ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip() \
-        if request else None
+    # the socket's peer, or what the trusted proxies forwarded (app/operations/proxies.py): never a raw header
+    ip = request.remote_addr if request else None
     svc.session.execute(insert(table), {"at": datetime.now(), "username": username[:100], "user_id": user_id,
                                         "success": success, "reason": reason, "ip": ip})
     svc.session.commit()

@@ -1,0 +1,17 @@
+"""Serving and operating: settings check, trusted proxies, logging with request ids, health routes, heartbeat."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.operations import health, heartbeat, logs, proxies
+from app.operations.settings import check_production_settings
+
+__all__ = ["check_production_settings", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Wire the operating concerns into the app (called once by create_app)."""
+    proxies.init_app(app)
+    logs.init_app(app)
+    health.init_app(app)
+    heartbeat.install()
