@@ -64,6 +64,12 @@ class BaseConfig:
     # seconds an .xlsx's rows are counted once past IMPORT_MAX_ROWS (the refusal then says 'more than N rows')
     IMPORT_SCAN_SECONDS = 10
     EXPORT_INLINE_ROWS = 10_000
+    # uploads, error workbooks and exports of the jobs are deleted after this many hours (an upload as soon as
+    # its job ends): by the beat task `excel.purge_files`, hourly at most when a job is created, `flask excel purge`
+    EXCEL_RETENTION_HOURS = int(os.environ.get("EXCEL_RETENTION_HOURS", 48))
+    # where imports and large exports run: "celery" (a worker; inline in the request when task_always_eager) or
+    # "thread" (a background thread of the web process, one job at a time: the request returns at once)
+    JOB_RUNNER = "celery"
     # a running job whose worker has not written progress for this long is marked failed
     JOB_STALE_SECONDS = 60
 
@@ -101,7 +107,8 @@ class BaseConfig:
         "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
         # `celery -A app.celery_worker beat` runs the scan of overdue deadlines (inbox warnings) every 6 hours
-        "beat_schedule": {"deadline-warnings": {"task": "workflow.deadline_warnings", "schedule": 6 * 3600.0}},
+        "beat_schedule": {"deadline-warnings": {"task": "workflow.deadline_warnings", "schedule": 6 * 3600.0},
+                          "excel-files": {"task": "excel.purge_files", "schedule": 3600.0}},
     }
 
 
@@ -111,6 +118,8 @@ class EmbeddedConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'safety.db'}")
     CELERY = {**BaseConfig.CELERY, "task_always_eager": True,
               "broker_url": "memory://", "result_backend": "cache+memory://"}
+    # no worker process here: an import runs on a thread of the web process, with the same progress page
+    JOB_RUNNER = "thread"
     RATELIMIT_STORAGE_URI = "memory://"  # one process
 
 

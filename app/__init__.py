@@ -59,7 +59,8 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     from app import cli
     cli.init_app(app)
     init_celery(app)
-    from app.excel import jobs  # noqa: F401 - registers the import and export tasks with Celery
+    from app.excel import jobs, runner  # noqa: F401 - registers the import and export tasks with Celery
+    runner.init_app(app)
     from app.workflow import warnings  # noqa: F401 - registers the deadline warnings task
     from app.i18n.chinese import release
     release()  # the labels are derived: OpenCC's tables need not stay in memory

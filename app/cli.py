@@ -1,5 +1,5 @@
-"""`flask metadata check|migrate|sync|diagrams` and `flask demo load|workflows|accounts`: thin wrappers over the
-engine's services."""
+"""`flask metadata check|migrate|sync|diagrams`, `flask demo load|workflows|accounts`, `flask workflow deadlines`
+and `flask excel purge`: thin wrappers over the engine's services."""
 from __future__ import annotations
 
 import sys
@@ -103,7 +103,20 @@ def deadlines_command() -> None:
     click.echo(f"Deadline warnings sent: {scan_deadlines()}")
 
 
+excel_cli = AppGroup("excel", help="Excel import and export housekeeping.")
+
+
+@excel_cli.command("purge")
+def purge_command() -> None:
+    """Delete the uploads, error workbooks and exports older than EXCEL_RETENTION_HOURS (what `celery beat` runs
+    hourly; run it from cron where no beat runs, as on the embedded default)."""
+    from app.excel.retention import purge_expired
+
+    click.echo(f"Job files deleted (older than {current_app.config['EXCEL_RETENTION_HOURS']} h): {purge_expired()}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(metadata_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(workflow_cli)
+    app.cli.add_command(excel_cli)

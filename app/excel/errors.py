@@ -99,7 +99,7 @@ def _write_marked_copy(importer: Any, upload: Path, original_name: str, target: 
     if Path(original_name).suffix.lower() == ".csv":
         grid = _read_csv(upload, Limits(max_rows=10 ** 7))
     else:
-        grid = _read_workbook(upload, [report.sheet])[1]
+        grid = list(_read_workbook(upload, [report.sheet])[1])
     header = report.header_row
     width = len(grid[header - 1]) if len(grid) >= header else 0
     titles = [clean_header(v) for v in grid[header - 1]] if width else []

@@ -1,14 +1,16 @@
 """Import a filled template: every row checked like the form (types, validators, drop-down values, references,
-uniqueness in the file and in the register, row scope), then written all together or not at all.
+uniqueness in the file and in the register, row scope), then written all together or not at all. Rows stream
+through in chunks (CHUNK_ROWS) inside one transaction: only compact keys of earlier chunks are kept (duplicates).
 
 New rows go in with bulk inserts (one audit row each, enterprise accounts made in bulk); rows updated by the
 'insert or update' mode go through the ORM, so the session's checks and per-field audit apply as on a form."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -35,6 +37,8 @@ MAX_REPORTED = 2000   # problems listed on the page (the first ones, in row orde
 MAX_KEPT = 200_000
 #: a cell holding only this empties the stored value when a row is updated (blank: keep leaves it as it is)
 CLEAR_MARKERS = frozenset({"<清空>", "＜清空＞", "<清除>", "<clear>"})
+CHUNK_ROWS = 5000     # rows converted, checked and written together (memory stays flat whatever the file's size)
+CACHE_ENTRIES = 20_000  # distinct cell texts remembered per column
 
 
 @dataclass
@@ -136,23 +140,52 @@ class Importer:
                                     columns="、".join(c.title() for c in missing))
             return self.report
         self.positions = positions
-        self.report.rows = len(sheet.rows)
-        if not sheet.rows:
+        self.formulas = sheet.formulas
+        # every unique rule's values seen so far → the first row holding them (compact: the rows themselves go)
+        self._seen: dict[tuple[str, ...], dict[tuple, int]] = {}
+        self._caches: dict[str, dict[Any, tuple[bool, Any]]] = {c.name: {} for c in self.columns}
+        self._children: list[ParsedRow] = []
+        self._stage = "read"  # "written" once the first chunk is written
+        expected = max(sheet.expected_rows, 0)
+        session = self.svc.session
+        # Rows stream through in chunks: each is converted, checked and — while no row so far has a problem —
+        # written in the import's one transaction; one problem anywhere and the transaction is rolled back, so
+        # the file is still written all together or not at all, without holding all its rows.
+        try:
+            for chunk in _chunks(sheet.rows, CHUNK_ROWS):
+                parsed = self._convert(chunk, expected)
+                self.report.rows += len(parsed)
+                # each step beats (the progress writer keeps at most two a second): a job silent for
+                # JOB_STALE_SECONDS is taken for one whose worker died
+                for check in (self._resolve_references, self._check_duplicates, self._check_scope,
+                              self._check_workflow, self._check_locked, self._check_frozen_while):
+                    check(parsed)
+                    self.progress(self._stage, self.report.rows, max(expected, self.report.rows))
+                self.report.valid += sum(1 for row in parsed if not row.failed)
+                if not self.report.problem_count and not self.dry_run:
+                    self._write(parsed)
+                    self._stage = "written"
+                    self.progress(self._stage, self.report.rows, max(expected, self.report.rows))
+        except UnreadableFile as exc:
+            session.rollback()
+            self.report.refused = str(exc)
+            return self._nothing_written()
+        if not self.report.rows:
             self.report.refused = _("The sheet '%(sheet)s' has no data rows below its titles.", sheet=sheet.name)
             return self.report
-        parsed = self._convert(sheet)
-        self._resolve_references(parsed)
-        self._check_duplicates(parsed)
-        self._check_scope(parsed)
-        self._check_workflow(parsed)
-        self._check_locked(parsed)
-        self._check_frozen_while(parsed)
-        self.report.valid = sum(1 for row in parsed if not row.failed)
         self.report.sort_problems({c.name: i for i, c in enumerate(self.columns)})
-        self.progress("validated", len(parsed), len(parsed))
+        self.progress("validated", self.report.rows, self.report.rows)
         if self.report.problem_count or self.dry_run:
-            return self.report
-        self._write(parsed, Path(original_name).stem)
+            session.rollback()
+            return self._nothing_written()
+        if self.spec.import_ and self.spec.import_.into:
+            self._write_into_parent(self._children, Path(original_name).stem)
+        session.commit()
+        self.report.written = True
+        return self.report
+
+    def _nothing_written(self) -> ImportReport:
+        self.report.inserted = self.report.updated = self.report.unchanged = 0
         return self.report
 
     def problem(self, row: ParsedRow, column: Column | None, message: str) -> None:
@@ -160,22 +193,25 @@ class Importer:
                                     column.title() if column else "", message), first_of_row=not row.failed)
         row.failed = True
 
-    def _convert(self, sheet: Any) -> list[ParsedRow]:
+    def _convert(self, rows: list[tuple[int, list[Any]]], expected: int = 0) -> list[ParsedRow]:
         parsed = []
         dictionaries = self.svc.dictionaries
-        total = len(sheet.rows)
-        # the same cell text converts to the same value: 应急管理, 在产 or a region path are converted once
-        caches: dict[str, dict[Any, tuple[bool, Any]]] = {c.name: {} for c in self.columns}
-        plan = [(column, self.positions.get(column.name), caches[column.name], _default(column.field))
+        # the same cell text converts to the same value: 应急管理, 在产 or a region path are converted once (a
+        # cache is emptied when it grows large: a column of unique names would otherwise keep every row's text)
+        plan = [(column, self.positions.get(column.name), self._caches[column.name], _default(column.field))
                 for column in self.columns]
         keep_blank = self.keep_blank
-        for index, (number, raw) in enumerate(sheet.rows):
+        formulas = self.formulas
+        for index, (number, raw) in enumerate(rows):
+            if index % 1000 == 0:
+                done = self.report.rows + index
+                self.progress(self._stage, done, max(expected, done))
             row = ParsedRow(number, raw, {})
             width = len(raw)
             blank = []
             for column, position, cache, default in plan:
                 cell = raw[position] if position is not None and position < width else None
-                if sheet.formulas and (number, position) in sheet.formulas:
+                if formulas and (number, position) in formulas:
                     self.problem(row, column, _("The cell holds a formula without a computed value; paste its "
                                                 "value instead (Paste Special → Values)."))
                     continue
@@ -189,6 +225,8 @@ class Importer:
                         hit = (True, convert_cell(column.field, cell, dictionaries))
                     except CellError as exc:
                         hit = (False, str(exc))
+                    if len(cache) >= CACHE_ENTRIES:
+                        cache.clear()
                     cache[cell] = hit
                 if not hit[0]:
                     self.problem(row, column, hit[1])
@@ -200,9 +238,6 @@ class Importer:
             if blank:
                 row.blank = tuple(blank)
             parsed.append(row)
-            if index % 2000 == 0:
-                self.progress("read", index, total)
-        self.progress("read", total, total)
         return parsed
 
     # ---------------------------------------------------------------- rules over many rows
@@ -297,7 +332,7 @@ class Importer:
         key = self._key()
         columns = {c.name: c for c in self.columns}
         for names, message in self._unique_rules():
-            first: dict[tuple, int] = {}
+            first = self._seen.setdefault(names, {})
             rows_by_key: dict[tuple, list[ParsedRow]] = {}
             for row in parsed:
                 values = tuple(row.values.get(n) for n in names)
@@ -453,17 +488,21 @@ class Importer:
                 record[name] = value
         return record
 
-    def _write(self, parsed: list[ParsedRow], file_stem: str) -> None:
-        session = self.svc.session
+    def _write(self, parsed: list[ParsedRow]) -> None:
+        """One chunk of checked rows, in the import's transaction (committed by run() when every row passed)."""
         if self.spec.import_ and self.spec.import_.into:
-            self._write_into_parent(parsed, file_stem)
-        else:
-            new = [row for row in parsed if not row.existing_id]
-            updates = [row for row in parsed if row.existing_id]
-            self._insert(new)
+            self._children.extend(parsed)  # the parent row is made once every row is known
+            return
+        self._insert([row for row in parsed if not row.existing_id])
+        updates = [row for row in parsed if row.existing_id]
+        if updates:
             self._update(updates)
-        session.commit()
-        self.report.written = True
+            # flushed, its scope checks and per-field audit done: the chunk's rows need not stay in the session
+            # (a whole file of updated objects would be the memory the chunks save)
+            session = self.svc.session
+            session.flush()
+            for obj in [o for o in session.identity_map.values() if isinstance(o, self.model)]:
+                session.expunge(obj)
 
     def _insert(self, rows: list[ParsedRow]) -> None:
         if not rows:
@@ -485,7 +524,6 @@ class Importer:
                                                       (f"{self.file_name}#{row.number}" for row in chunk), now))
             create_accounts_for(session, self.target, records)
             self.report.inserted += len(chunk)
-            self.progress("written", min(start + 10_000, total), total)
 
     def _update(self, rows: list[ParsedRow]) -> None:
         """Existing rows go through the ORM: the flush checks scope and locked fields, the audit is per field."""
@@ -505,7 +543,6 @@ class Importer:
                 self.report.unchanged += 1
             if index % 500 == 0:
                 session.flush()
-                self.progress("written", index, len(rows))
 
     def _write_into_parent(self, parsed: list[ParsedRow], file_stem: str) -> None:
         """One new parent row named after the file, the sheet's rows as its children (003 checklists)."""
@@ -526,6 +563,12 @@ class Importer:
         self.svc.session.add(parent)
         self.svc.session.flush()  # the session's checks: may this user add one, in its scope
         self.report.inserted = len(children)
+
+
+def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _default(field: Any) -> Any:

@@ -16,6 +16,9 @@ from sqlalchemy.exc import OperationalError
 
 from app.security.actor import acting_as, actor_from_id
 
+from .retention import discard, purge_expired
+from .runner import thread_runner
+
 
 def job_model() -> type:
     return current_app.extensions["safety"].models.engine["Job"]
@@ -34,10 +37,17 @@ class ProgressWriter:
         self.job_id = job_id
         self.last = 0.0
         self.engine = current_app.extensions["safety"].db.engine
+        runner = thread_runner()
+        self.runner = runner if runner is not None and runner.progress(job_id) is not None else None
+        # on SQLite a second connection's write waits (seconds) for the import's own write lock: a job on this
+        # process's thread keeps its progress in memory only, where the page reads it
+        self.to_database = not (self.runner is not None and self.engine.dialect.name == "sqlite")
 
     def __call__(self, stage: str, done: int, total: int, force: bool = False) -> None:
+        if self.runner is not None:
+            self.runner.report(self.job_id, stage, done, total)
         now = time.monotonic()
-        if not force and now - self.last < 0.5:
+        if not self.to_database or not force and now - self.last < 0.5:
             return
         self.last = now
         table = job_model().__table__
@@ -59,6 +69,9 @@ def finish(job_id: int, status: str, **values: Any) -> None:
 
 def refresh_state(job: Any) -> Any:
     """A running job whose worker stopped beating is marked failed: its transaction never committed."""
+    runner = thread_runner()
+    if runner is not None and runner.progress(job.id) is not None:
+        return job  # queued or running on this process's thread: alive, whatever the database says
     stale = timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     if job.status == "running" and job.heartbeat_at and datetime.now() - job.heartbeat_at > stale:
         with force_locale(job.locale):
@@ -89,6 +102,7 @@ def import_task(job_id: int) -> str:
     svc = current_app.extensions["safety"]
     session = svc.session
     job = session.get(job_model(), job_id)
+    upload = job.stored  # read now: the import's commit or rollback expires the job object
     progress = ProgressWriter(job_id)
     finish_values: dict[str, Any]
     try:
@@ -110,6 +124,8 @@ def import_task(job_id: int) -> str:
         return "failed"
     finally:
         session.remove() if hasattr(session, "remove") else None
+        # the upload has served: refused, failed or imported, only the error workbook (if any) is kept
+        discard(upload)
     finish(job_id, "done", **finish_values)
     return "done"
 
@@ -137,6 +153,12 @@ def export_task(job_id: int) -> str:
         session.remove() if hasattr(session, "remove") else None
     finish(job_id, "done", output=str(target), stage="done", done=count, total=count)
     return "done"
+
+
+@shared_task(name="excel.purge_files")
+def purge_files_task() -> int:
+    """Job files past EXCEL_RETENTION_HOURS (scheduled by beat; `flask excel purge` runs it by hand)."""
+    return purge_expired()
 
 
 def user_jobs(user_id: int, register: str, limit: int = 20) -> list[Any]:

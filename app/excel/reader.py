@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import struct
 import time
@@ -15,7 +16,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from xml.etree.ElementTree import iterparse
 
 from flask_babel import gettext as _
@@ -48,7 +49,10 @@ class Sheet:
     name: str
     header_row: int                       # 1-based row of the header in the file
     headers: list[str]
-    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+    #: read once, as they are consumed (a large sheet is never held as a whole)
+    rows: Iterator[tuple[int, list[Any]]] = field(default_factory=lambda: iter(()))
+    #: rows below the header in the used area, blank ones included (for progress)
+    expected_rows: int = 0
     #: (row, column) of cells holding a formula whose result was never computed (a program wrote it, not Excel)
     formulas: set[tuple[int, int]] = field(default_factory=set)
 
@@ -316,7 +320,9 @@ def _read_csv(path: Path, limits: Limits) -> list[list[Any]]:
     return rows
 
 
-def _read_workbook(path: Path, sheet_titles: Iterable[str]) -> tuple[str, list[list[Any]]]:
+def _read_workbook(path: Path, sheet_titles: Iterable[str]) -> tuple[str, Iterator[list[Any]], int]:
+    """The chosen sheet's rows from A1, one list at a time: Python objects are made per row as it is consumed
+    (calamine holds the sheet in its compact form), so a large sheet is never a Python grid."""
     import python_calamine
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -330,7 +336,19 @@ def _read_workbook(path: Path, sheet_titles: Iterable[str]) -> tuple[str, list[l
         chosen = next((n for n in names if clean_header(n) not in INSTRUCTION_TITLES), names[0] if names else None)
     if chosen is None:
         raise UnreadableFile(_("The workbook has no sheet."))
-    return chosen, workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+    sheet = workbook.get_sheet_by_name(chosen)
+    return chosen, _rows_from_a1(sheet), (sheet.end[0] + 1 if sheet.end else 0)
+
+
+def _rows_from_a1(sheet: Any) -> Iterator[list[Any]]:
+    # iter_rows starts at the first used cell; the empty rows and columns before it keep row numbers and columns
+    # as Excel shows them (what to_python(skip_empty_area=False) gave)
+    first_row, first_column = sheet.start or (0, 0)
+    for _ in range(first_row):
+        yield []
+    pad = [""] * first_column
+    for row in sheet.iter_rows():
+        yield pad + row if first_column else row
 
 
 INSTRUCTION_TITLES = {"填写说明", "填寫說明", "Instructions", "下拉选项", "下拉選項", "Lists"}
@@ -341,35 +359,45 @@ def read_sheet(path: Path, original_name: str, expected: dict[str, set[str]], sh
     """The data sheet and, for each expected column (name → accepted titles), its index in the rows."""
     kind, formulas = check_file(path, original_name, limits)
     if kind == "csv":
-        name, grid = Path(original_name).stem, _read_csv(path, limits)
+        lines = _read_csv(path, limits)
+        name, grid, height = Path(original_name).stem, iter(lines), len(lines)
     else:
-        name, grid = _read_workbook(path, sheet_titles)
-    if len(grid) > limits.max_rows + 20:
-        raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
-                               "Split the file.", rows=f"{len(grid):,}", limit=f"{limits.max_rows:,}"))
+        name, grid, height = _read_workbook(path, sheet_titles)
+    top = list(itertools.islice(grid, 15))
     titles = {clean_header(t): column for column, accepted in expected.items() for t in accepted}
     # the header is the first of the top rows that names most columns (title rows may sit above it)
     best, best_hits = None, 0
-    for index, row in enumerate(grid[:15]):
+    for index, row in enumerate(top):
         hits = sum(1 for cell in row[:200] if cell not in (None, "") and clean_header(cell) in titles)
         if hits > best_hits:
             best, best_hits = index, hits
     if best is None or best_hits == 0:
         raise UnreadableFile(_("This is not the template: no column title was recognised on sheet '%(sheet)s'. "
                                "Download the template and fill it in.", sheet=name))
-    header = [str(c or "").strip() for c in grid[best]]
+    header = [str(c or "").strip() for c in top[best]]
     positions: dict[str, int] = {}
     for index, cell in enumerate(header):
         column = titles.get(clean_header(cell))
         if column and column not in positions:
             positions[column] = index
-    sheet = Sheet(name=name, header_row=best + 1, headers=header, formulas=formulas)
+    sheet = Sheet(name=name, header_row=best + 1, headers=header, formulas=formulas,
+                  expected_rows=max(height - best - 1, 0),
+                  rows=_data_rows(itertools.chain(top[best + 1:], grid), best + 2, header, positions, limits))
+    return sheet, positions
+
+
+def _data_rows(grid: Iterator[list[Any]], start: int, header: list[str], positions: dict[str, int],
+               limits: Limits) -> Iterator[tuple[int, list[Any]]]:
+    """(Excel row number, cells) of the rows below the header, read as they are consumed."""
     width = len(header)
     mapped = sorted(positions.values())
-    for offset, row in enumerate(grid[best + 1:], start=best + 2):
+    for offset, row in enumerate(grid, start=start):
+        if offset > limits.max_rows + 20:  # the scan before parsing refuses such files; this guards the others
+            raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
+                                   "Split the file.", rows=_("more than %(n)s", n=f"{limits.max_rows:,}"),
+                                   limit=f"{limits.max_rows:,}"))
         values = list(row[:width]) + [None] * max(0, width - len(row))
         # blank rows a person leaves between or after the data, and notes typed beside the table, are not rows
         if all(values[i] is None or (isinstance(values[i], str) and not values[i].strip()) for i in mapped):
             continue
-        sheet.rows.append((offset, values))
-    return sheet, positions
+        yield offset, values

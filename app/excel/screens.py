@@ -1,6 +1,7 @@
 """The import and export screens of a register (下载模板, 导入, 导出), run behind RegisterController."""
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 import uuid
@@ -20,14 +21,11 @@ from .columns import import_columns, import_read_only
 from .export import write_export
 from .jobs import job_model, jobs_folder, refresh_state, user_jobs
 from .reader import EXCEL_TYPES
+from .retention import purge_if_due
+from .runner import dispatch, thread_runner
 from .template import blank_note, build_template
 
 MODES = ("insert", "upsert")
-
-
-def _task(name: str) -> Any:
-    """The task as bound to this app's Celery (inline on the embedded default, a queue in production)."""
-    return current_app.extensions["celery"].tasks[name]
 
 
 def _read_only(controller: Any) -> frozenset[str]:
@@ -35,14 +33,12 @@ def _read_only(controller: Any) -> frozenset[str]:
     return import_read_only(current_app.extensions["safety_policy"], controller.services.registry,
                             controller.register, current_actor())
 
-
 def download_template(controller: Any) -> Any:
     svc = controller.services
     data = build_template(svc, controller.register, _read_only(controller))
     name = _("%(register)s import template", register=label_text(controller.register.label)) + ".xlsx"
-    path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-    path.write_bytes(data)
-    return send_file(path, as_attachment=True, download_name=name,
+    # from memory: a file on disk (and its descriptor) would outlive the response
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -57,6 +53,7 @@ def import_page(controller: Any) -> Any:
         if upload is None or not upload.filename:
             flash(_("Choose the filled template first."), "warning")
         else:
+            purge_if_due()
             suffix = Path(upload.filename).suffix.lower()
             stored = jobs_folder("uploads") / f"{uuid.uuid4().hex}{suffix if suffix in EXCEL_TYPES else '.bin'}"
             upload.save(stored)
@@ -69,7 +66,7 @@ def import_page(controller: Any) -> Any:
             session.add(job)
             session.commit()
             job_id = job.id
-            _task("excel.import").delay(job_id)
+            dispatch("excel.import", job_id)
             return redirect(register_url(spec.name, "job", job_id=job_id))
     columns = import_columns(controller.services.registry, spec, _read_only(controller))
     return controller.render_template(
@@ -87,7 +84,16 @@ def _own_job(controller: Any, job_id: int) -> Any:
         abort(404)
     if job.user_id != actor.user_id and not actor.is_admin:
         abort(403)
-    return refresh_state(job)
+    job = refresh_state(job)
+    runner = thread_runner()
+    live = runner.progress(job.id) if runner is not None else None
+    if live is not None:
+        # progress kept in memory by this process's job thread: shown, never written back by this request
+        controller.services.session.expunge(job)
+        job.stage, job.done, job.total = live
+        if job.status == "queued" and live[0] != "queued":
+            job.status = "running"
+    return job
 
 
 def job_page(controller: Any, job_id: int) -> Any:
@@ -131,15 +137,19 @@ def export(controller: Any) -> Any:
     inline = current_app.config["EXPORT_INLINE_ROWS"]
     count, capped, _estimated = listing.count_rows(svc.session, svc.models[spec.name], clauses, inline)
     if not capped:
-        target = Path(tempfile.mkstemp(suffix=f".{fmt}")[1])
-        write_export(spec, arguments, fmt, target)
+        # at most EXPORT_INLINE_ROWS rows: written to a folder that is gone before the response leaves
+        with tempfile.TemporaryDirectory(prefix="export-") as folder:
+            target = Path(folder) / f"export.{fmt}"
+            write_export(spec, arguments, fmt, target)
+            data = target.read_bytes()
         name = f"{label_text(spec.label)}-{datetime.now():%Y%m%d%H%M}.{fmt}"
-        return send_file(target, as_attachment=True, download_name=name)
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=name)
+    purge_if_due()
     model = job_model()
     job = model(kind="export", register=spec.name, user_id=g.user.id, locale=current_locale(), mode=fmt,
                 status="queued", stage="queued", done=0, total=0, arguments=json.dumps(arguments, ensure_ascii=False),
                 created_at=datetime.now())
     svc.session.add(job)
     svc.session.commit()
-    _task("excel.export").delay(job.id)
+    dispatch("excel.export", job.id)
     return redirect(register_url(spec.name, "job", job_id=job.id))
