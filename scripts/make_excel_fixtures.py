@@ -750,7 +750,7 @@ def write_checklist(path: Path) -> None:
 
 # ---------------------------------------------------------------- issue 10: rows, problems, error workbooks, blanks
 
-#: data rows of styled_last_row.xlsx; its sheet declares A1:T1048576 for one styled empty cell at T1048576
+#: data rows of styled_last_row.xlsx; its sheet declares the area down to row 1,048,576 for one styled empty cell there
 STYLED_ROWS = 3
 #: rows of rows_250001.xlsx (the header and 250,000 data rows), a sheet without <dimension>
 ROWS_250001 = 250_001
@@ -758,7 +758,8 @@ ROWS_250001 = 250_001
 
 def write_styled_last_row(path: Path) -> None:
     """Three valid rows and one empty cell with a fill in the sheet's last row: openpyxl declares the whole area
-    (<dimension ref="A1:T1048576"/>), as Excel does for a formatted cell, though only four rows hold values."""
+    (<dimension ref="A1:U1048576"/> with 21 columns), as Excel does for a formatted cell, though only four rows hold
+    values."""
     from openpyxl import Workbook
     from openpyxl.styles import PatternFill
     columns = [n for n, _t, _r in import_columns("enterprise")]

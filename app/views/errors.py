@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -34,16 +34,14 @@ def error_page(error: Any) -> Any:
     current_app.extensions["safety"].session.rollback()
     title, message = MESSAGES[code]
     if request.path.startswith("/api/"):
-        return jsonify({"error": _NAMES[code], "message": str(message)}), code
+        from app.api.errors import ApiError, error_response  # the API's one error shape
+        return error_response(ApiError(code))
     if "user" not in g:  # refused before FAB's own before_request ran (a missing CSRF token): the menu needs it
         from flask_login import current_user
         g.user = current_user
     appbuilder = current_app.appbuilder
     return render_template("errors/page.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
                            code=code, title=title, message=message), code
-
-
-_NAMES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 500: "server_error"}
 
 
 def register_error_pages(app: Flask) -> None:
