@@ -72,7 +72,8 @@ def import_read_only(policy: Any, registry: Any, spec: RegisterSpec, actor: Any)
     fields, not the columns (the new parent row is checked when it is written)."""
     if actor is None or spec.import_ and spec.import_.into:
         return frozenset()
-    return policy.read_only_fields(spec, actor, "import")
+    from app.write_path import refused_fields  # the write path sits above the Excel columns
+    return frozenset(refused_fields(spec, actor, [f.name for f in spec.fields], "import"))
 
 
 def blank_policy(spec: RegisterSpec) -> str:

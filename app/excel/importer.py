@@ -21,6 +21,7 @@ from app.i18n import label_text
 from app.metadata.spec import RegisterSpec
 from app.security.actor import Actor
 from app.security.policy import AccessPolicy
+from app.write_path import frozen_fields, row_allowed
 from app.workflow.freeze import frozen_among, reason_text
 
 from app.security.accounts import create_accounts_for
@@ -391,7 +392,7 @@ class Importer:
                                               "be updated.", id=row.existing_id))
                 continue
             probe = self._transient(row.values)
-            if not self.policy.row_in_scope(self.target, self.actor, probe, "add"):
+            if not row_allowed(self.target, self.actor, probe, "add"):
                 self.problem(row, None, _("This row is outside your jurisdiction (region, department or "
                                           "enterprise); you may not add it."))
 
@@ -405,10 +406,10 @@ class Importer:
             if row.failed or not row.existing_id:
                 continue
             obj = self.svc.session.get(self.model, row.existing_id)
-            state = wf.state(getattr(obj, wf.field))
-            if state is None or not state.frozen:
+            frozen = frozen_fields(self.target, getattr(obj, wf.field))
+            if not frozen:
                 continue
-            frozen = set(self.target.field_map) if state.frozen == "all" else set(state.frozen)
+            state = wf.state(getattr(obj, wf.field))
             for column in self._changed_columns(obj, row, frozen):
                 self.problem(row, column, _("The existing record #%(id)s is “%(state)s”: this column can no "
                                             "longer be changed.", id=row.existing_id, state=label_text(state.label)))
