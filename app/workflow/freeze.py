@@ -111,7 +111,7 @@ def delete_refusal(svc: Any, engine: Any, spec: RegisterSpec, row: Any, actor: A
     """Why ``row`` (as stored) may not be deleted by ``actor``, or None when it may."""
     wf = spec.workflow
     if wf is not None:
-        state = wf.state(_stored_state(row, wf.field))
+        state = wf.state(stored_value(row, wf.field))
         rule = spec.deletable
         if state is not None and (state.keep or rule is not None and rule.states and state.name not in rule.states):
             return _("A record in the state “%(state)s” cannot be deleted.", state=label_text(state.label))
@@ -132,7 +132,8 @@ def delete_refusal(svc: Any, engine: Any, spec: RegisterSpec, row: Any, actor: A
     return None
 
 
-def _stored_state(row: Any, name: str) -> Any:
+def stored_value(row: Any, name: str) -> Any:
+    """The value before this flush's changes (the state a row is deleted in, a parent it leaves)."""
     history = sa_inspect(row).attrs[name].history
     if history.deleted:
         return history.deleted[0]

@@ -18,7 +18,7 @@ from app.i18n import label_text
 from app.security.actor import current_actor, in_app
 from app.security.policy import AccessDenied
 
-from .freeze import delete_refusal, frozen_reason
+from .freeze import delete_refusal, frozen_reason, stored_value
 
 _KEY = "workflow_authorised"
 _INSTALLED = False
@@ -122,7 +122,7 @@ def _check_changed(session: Session, spec: Any, obj: Any) -> None:
     state_attr = sa_inspect(obj).attrs[wf.field]
     if state_attr.history.has_changes() and wf.field not in allowed:
         raise WorkflowRefused(_("The state changes only through the workflow's buttons on the record's page."))
-    state = wf.state(_stored(obj, wf.field))
+    state = wf.state(stored_value(obj, wf.field))
     if state is None or not state.frozen:
         return
     from app.models import column_names
@@ -145,7 +145,7 @@ def _check_child(session: Session, spec: Any, obj: Any) -> None:
         return
     parent = getattr(obj, "parent", None) if hasattr(type(obj), "parent") else None
     if parent is None:
-        parent_id = getattr(obj, "parent_id", None) if obj not in session.deleted else _stored(obj, "parent_id")
+        parent_id = getattr(obj, "parent_id", None) if obj not in session.deleted else stored_value(obj, "parent_id")
         parent = session.get(services().models[parent_spec.name], parent_id) if parent_id else None
     if parent is None or _allowed(session, parent) is None:
         return
@@ -155,7 +155,7 @@ def _check_child(session: Session, spec: Any, obj: Any) -> None:
             raise WorkflowRefused(reason)
     if wf is None:
         return
-    state = wf.state(_stored(parent, wf.field))
+    state = wf.state(stored_value(parent, wf.field))
     field = next((f for f in parent_spec.fields if f.type == "children" and f.target == spec.name), None)
     if state is not None and field is not None and (state.frozen == "all" or field.name in state.frozen):
         raise WorkflowRefused(_("In the state “%(state)s” these fields can no longer be changed: %(fields)s.",
@@ -165,13 +165,3 @@ def _check_child(session: Session, spec: Any, obj: Any) -> None:
 def _changed(obj: Any, column: str) -> bool:
     attrs = sa_inspect(obj).attrs
     return column in attrs and attrs[column].history.has_changes()
-
-
-def _stored(obj: Any, name: str) -> Any:
-    """The value before this flush's changes."""
-    history = sa_inspect(obj).attrs[name].history
-    if history.deleted:
-        return history.deleted[0]
-    if history.unchanged:
-        return history.unchanged[0]
-    return getattr(obj, name)
