@@ -30,13 +30,40 @@ def check_command() -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan, change nothing.")
 @click.option("--allow-destructive", is_flag=True,
               help="Also apply drops and narrowing changes (back up the database first).")
-def migrate_command(dry_run: bool, allow_destructive: bool) -> None:
+@click.option("--sql", "sql_out", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
+              help="Write the plan as the SQL it would run (to FILE, or the screen) for review; change nothing.")
+def migrate_command(dry_run: bool, allow_destructive: bool, sql_out: str | None) -> None:
     """Compare the database with the metadata; apply additive changes, refuse destructive ones."""
     from app.setup import migrate_database
 
-    code = migrate_database(dry_run=dry_run, allow_destructive=allow_destructive, echo=click.echo)
+    if sql_out and sql_out != "-":
+        chunks: list[str] = []
+        code = migrate_database(allow_destructive=allow_destructive, echo=chunks.append, sql=True)
+        Path(sql_out).write_text("\n".join(chunks), encoding="utf-8")
+        click.echo(f"The plan's SQL was written to {sql_out}; nothing was changed.")
+    else:
+        code = migrate_database(dry_run=dry_run, allow_destructive=allow_destructive, echo=click.echo,
+                                sql=sql_out == "-")
     if code:
         sys.exit(code)
+
+
+@metadata_cli.command("history")
+@click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL each plan ran.")
+def history_command(show_sql: bool) -> None:
+    """Every schema plan applied to this database: when, by whom, which changes."""
+    from app.setup import schema_history
+
+    plans = schema_history()
+    if not plans:
+        click.echo("No schema change has been applied to this database yet.")
+    for plan in plans:
+        click.echo(f"#{plan['id']}  {plan['applied_at']:%Y-%m-%d %H:%M:%S}  {plan['applied_by'] or '(unknown)'}  "
+                   f"{len(plan['steps'])} change(s)")
+        for step in plan["steps"]:
+            click.echo(f"    + {step}")
+        if show_sql and plan["statements"]:
+            click.echo("    " + plan["statements"].replace("\n", "\n    "))
 
 
 @metadata_cli.command("sync")

@@ -47,6 +47,10 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
         applied_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
         plan: Mapped[str] = mapped_column(Text)
+        #: the operating-system account and machine that ran `flask metadata migrate`
+        applied_by: Mapped[str | None] = mapped_column(String(200))
+        #: the SQL statements the database ran for this plan, in order
+        statements: Mapped[str | None] = mapped_column(Text)
 
     class AuditLog(base):
         """One changed field of one register row: who, when, from which organisation, old → new."""
