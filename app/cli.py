@@ -1,5 +1,5 @@
 """`flask metadata check|migrate|sync|diagrams`, `flask demo load|workflows|accounts`, `flask workflow deadlines`
-and `flask excel purge`: thin wrappers over the engine's services."""
+`flask excel purge` and `flask backup|restore`: thin wrappers over the engine's services."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.services import services
 
@@ -142,8 +142,41 @@ def purge_command() -> None:
     click.echo(f"Job files deleted (older than {current_app.config['EXCEL_RETENTION_HOURS']} h): {purge_expired()}")
 
 
+@click.command("backup")
+@with_appcontext
+@click.option("--out", default=None, help="Folder for the backup (default: BACKUP_DIR).")
+def backup_command(out: str | None) -> None:
+    """Back up the database (pg_dump, or SQLite's online backup) and the attachments, with a manifest."""
+    from app.operations.backup import BackupError, backup
+
+    try:
+        backup(services().db.engine, Path(current_app.config["UPLOAD_FOLDER"]),
+               Path(out or current_app.config["BACKUP_DIR"]), echo=click.echo)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--replace", is_flag=True, help="Overwrite a database that already holds rows.")
+def restore_command(folder: str, replace: bool) -> None:
+    """Restore a backup folder written by `flask backup` and compare the row counts with its manifest."""
+    from app.operations.backup import BackupError, restore
+
+    try:
+        report = restore(services().db.engine, Path(current_app.config["UPLOAD_FOLDER"]), Path(folder),
+                         replace=replace, echo=click.echo)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    if report.mismatches:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(metadata_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(workflow_cli)
     app.cli.add_command(excel_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
