@@ -99,6 +99,9 @@ def demo_load_command(enterprises: int) -> None:
 @demo_cli.command("accounts")
 def demo_accounts_command() -> None:
     """Create the admin and demo accounts if missing and print their logins."""
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("Demo accounts have published passwords: they are never created in production. "
+                                   "Create real accounts in 账号管理 (Account management).")
     from app.demo.accounts import ensure_demo_accounts
     from app.setup import ensure_admin
 

@@ -188,7 +188,30 @@ def ensure_admin(app: Flask) -> list[str]:
         role = sm.find_role(app.config["AUTH_ROLE_ADMIN"])
         sm.add_user("admin", "系统", "管理员", "admin@example.invalid", role, password)
         saved["admin"] = password
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
+        _write_credentials(path, saved)
     password = saved.get("admin", "(changed since the first start)")
     return [f"Administrator: admin / {password}"]
+
+
+def _write_credentials(path: Path, saved: dict[str, str]) -> None:
+    """The file of first passwords, readable by its owner only (it holds a working password)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(saved, indent=2))
+    os.chmod(path, 0o600)  # a file left from an older version keeps its mode otherwise
+
+
+def forget_first_password(app: Flask, username: str) -> None:
+    """Once an account chose its own password, its generated one is removed from the file (and the file when
+    nothing is left in it)."""
+    path = credentials_file(app)
+    if not path.exists():
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    if saved.pop(username, None) is None:
+        return
+    if saved:
+        _write_credentials(path, saved)
+    else:
+        path.unlink()

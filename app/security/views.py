@@ -73,6 +73,8 @@ class PasswordView(BaseView):
                 user.must_change_password = False
                 user.password_changed_at = datetime.now()
                 self.appbuilder.sm.session.commit()
+                from app.setup import forget_first_password  # app.setup imports the engine: not at import time
+                forget_first_password(current_app, user.username)
                 flash(gettext("Your password has been changed."), "success")
                 return redirect(self.appbuilder.get_url_for_index)
         return self.render_template("account/password.html", form=form, forced=user.must_change_password)
