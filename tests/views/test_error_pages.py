@@ -15,7 +15,8 @@ def _page(response, code: int) -> str:
     assert response.status_code == code
     html = response.get_data(as_text=True)
     assert "Traceback" not in html and "Not Found" not in html
-    assert 'class="navbar' in html and 'id="nav-todo"' in html  # the normal layout, with the menu
+    # the normal layout: the sidebar with the menu's categories, the top bar
+    assert 'id="app-sidebar"' in html and 'data-category="basic_info"' in html and 'id="nav-todo"' in html
     return visible_text(html)
 
 
