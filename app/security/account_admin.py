@@ -92,7 +92,9 @@ class AccountView(BaseView):
         total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, args.get("page", 1, type=int)), pages)
-        users = session.scalars(stmt.order_by(AppUser.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        # the organisations' accounts first, then the (many) enterprise accounts
+        users = session.scalars(stmt.order_by(AppUser.enterprise_key.isnot(None), AppUser.id)
+                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         orgs = self._organisations(list(pairs))
         return self.render_template(
             "account/list.html", users=users, orgs=orgs, total=total, page=page, pages=pages,
