@@ -150,6 +150,20 @@ def test_an_enterprise_sees_no_system_entries(db_app, open_page):
     expect(sidebar).not_to_contain_text("系统管理")
     expect(sidebar).not_to_contain_text("账号管理")
 
+    # on site, on a phone: the same bar on one row, the menu over the page and away again
+    phone = open_page({"width": 375, "height": 740})
+    _sign_in(phone, login, factory.PASSWORD)
+    phone.goto(phone.base_url + "/r/hazard/list/")
+    _one_row(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # the layout itself never scrolls sideways
+    menu = phone.locator("#app-sidebar")
+    assert menu.bounding_box()["x"] + menu.bounding_box()["width"] <= 0
+    phone.click("#sidebar-toggle")
+    phone.wait_for_function("document.getElementById('app-sidebar').getBoundingClientRect().left >= 0")
+    expect(menu.locator("li.active a[data-menu=menu_hazard]")).to_be_visible()
+    phone.mouse.click(360, 400)  # beside the menu, on the shaded page
+    phone.wait_for_function("document.getElementById('app-sidebar').getBoundingClientRect().right <= 0")
+
 
 def test_accounts_is_the_one_user_screen(db_app, open_page):
     svc = db_app.extensions["safety"]
