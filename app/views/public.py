@@ -81,14 +81,7 @@ class PublicFormView(BaseView):
 
 def limit_public_forms(appbuilder: Any, view: PublicFormView) -> None:
     """At most PUBLIC_FORM_RATE_LIMIT sends per address: the form is open to anyone, and each send is a row a
-    regulator must review. Over the limit, the sender gets a page that says when to try again (HTTP 429)."""
+    regulator must review. Over the limit, the sender gets a page that says when to try again (HTTP 429, drawn by
+    app/views/errors.py)."""
     limiter = appbuilder.sm.limiter
     limiter.limit(lambda: current_app.config["PUBLIC_FORM_RATE_LIMIT"], methods=["POST"])(view.blueprint)
-    current_app.register_error_handler(429, _too_many)
-
-
-def _too_many(error: Any) -> Any:
-    if request.blueprint != PublicFormView.__name__:
-        return error  # another limit (e.g. FAB's login limit): its own response
-    return render_template("public/limited.html", appbuilder=current_app.appbuilder,
-                           base_template=current_app.appbuilder.base_template), 429
