@@ -71,5 +71,17 @@ def reset_choice(services: Services, user_id: int, register: str) -> None:
     services.session.commit()
 
 
+def save_from_form(spec: RegisterSpec, services: Services, hidden_fields: frozenset[str], user_id: int,
+                   form: Any) -> None:
+    """The 列设置 menu's POST: `order` (comma-separated) and the ticked `shown` columns, or `reset`."""
+    available = available_columns(spec, hidden_fields)
+    if form.get("reset"):
+        reset_choice(services, user_id, spec.name)
+        return
+    order = [c for c in form.get("order", "").split(",") if c] or available
+    shown = set(form.getlist("shown"))
+    save_choice(services, user_id, spec.name, available, order, [c for c in available if c not in shown])
+
+
 def column_labels(spec: RegisterSpec, names: list[str], system_labels: dict[str, str], label: Any) -> dict[str, str]:
     return {n: label(spec.field(n).label) if n in spec.field_map else system_labels.get(n, n) for n in names}

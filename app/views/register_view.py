@@ -32,7 +32,7 @@ from . import list_columns, listing
 from .formatting import html_value, plain_value
 from .forms import build_form
 from .listing import PAGE_SIZES
-from .related import related_tabs
+from .related import preset_references, related_tabs
 from .urls import register_url
 
 
@@ -206,17 +206,9 @@ class RegisterController:
     @permitted("view")
     def columns(self) -> Any:
         """POST of 列设置: this user's columns of this list (order and hidden), or back to the YAML's (reset)."""
-        spec, svc = self.register, self.services
-        available = list_columns.available_columns(spec, self._hidden())
-        user_id = current_actor().user_id
-        if request.form.get("reset"):
-            list_columns.reset_choice(svc, user_id, spec.name)
-        else:
-            order = [c for c in request.form.get("order", "").split(",") if c] or available
-            shown = set(request.form.getlist("shown"))
-            list_columns.save_choice(svc, user_id, spec.name, available, order,
-                                     [c for c in available if c not in shown])
-        return redirect(register_url(spec.name, "list"))
+        list_columns.save_from_form(self.register, self.services, self._hidden(), current_actor().user_id,
+                                    request.form)
+        return redirect(register_url(self.register.name, "list"))
 
     def _first_passwords_url(self) -> str | None:
         """The enterprise register's list offers the first passwords of its accounts to the regulators who may
@@ -312,7 +304,7 @@ class RegisterController:
         form_class = self._form_class("add")
         form = form_class()
         if request.method != "POST":
-            self._preset_references(form)
+            preset_references(self.register, self.services, form, request.args)
         if request.method == "POST" and form.validate():
             row = self.model()
             form.populate_obj(row)
@@ -320,21 +312,6 @@ class RegisterController:
             if self._commit(_("Added Row")):
                 return redirect(register_url(self.register.name, "list"))
         return self._render_form(form, self.add_title)
-
-    def _preset_references(self, form: Any) -> None:
-        """`?<reference>=<id>` presets a reference of the add form (the 新增 of a record page's related tab), if
-        the actor could choose that row in the picker (its row scope); any other preset is refused and said."""
-        for name, value in request.args.items():
-            field = self.register.field_map.get(name)
-            if field is None or field.type != "reference" or name not in form._fields:
-                continue
-            target = scoped_get(self.services.session, self.services.models[field.target], int(value)) \
-                if value.isdigit() else None
-            if target is None:
-                flash(_("The preset %(field)s is not available to you; choose one.", field=label_text(field.label)),
-                      "warning")
-            else:
-                form[name].data = target
 
     @permitted("edit")
     def edit(self, pk: Any) -> Any:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, flash
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.i18n import label_text
 from app.metadata.related_checks import related_field
 from app.metadata.spec import RegisterSpec
+from app.records import scoped_get
 from app.security.actor import current_actor
 from app.services import Services
 
@@ -56,3 +58,18 @@ def related_tabs(spec: RegisterSpec, services: Services, row: Any) -> list[dict[
             if "add" in actions and settable else None,
         })
     return tabs
+
+
+def preset_references(spec: RegisterSpec, services: Services, form: Any, args: Any) -> None:
+    """`?<reference>=<id>` presets a reference of an add form (a related tab's 新增) if the actor could choose that
+    row in the field's picker (its row scope); any other preset is refused and the form says so."""
+    for name, value in args.items():
+        field = spec.field_map.get(name)
+        if field is None or field.type != "reference" or name not in form._fields:
+            continue
+        target = scoped_get(services.session, services.models[field.target], int(value)) if value.isdigit() else None
+        if target is None:
+            flash(_("The preset %(field)s is not available to you; choose one.", field=label_text(field.label)),
+                  "warning")
+        else:
+            form[name].data = target
