@@ -267,6 +267,8 @@ class ListSpec(Spec):
     #: sort keys, "-" for descending; the primary key is always appended so pages are stable
     sort: tuple[Annotated[str, StringConstraints(pattern=r"^-?\S+$")], ...] = ("-id",)
     page_size: Annotated[int, Field(ge=5, le=500)] = 20
+    #: how many of ``filters`` (the first ones) the folded filter panel shows beside the quick search
+    filters_shown: Annotated[int, Field(ge=0, le=20)] = 4
 
     @field_validator("sort", mode="before")
     @classmethod
@@ -528,6 +530,23 @@ class ProgressSpec(Spec):
     columns: tuple[Ref, ...] = ()
 
 
+class RelatedSpec(Spec):
+    """A tab on a row's page: the rows of another register that refer to this row (一企一档)."""
+
+    target: Ref = Field(alias="register")
+    #: the reference field of ``register`` pointing here; may be left out when it has exactly one
+    field: Ref | None = None
+    #: the tab's title (default: the register's label)
+    label: Label | None = None
+    #: the columns of the tab's list (default: the register's list columns)
+    columns: tuple[Ref, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        return {"register": value} if isinstance(value, str) else value
+
+
 class ImportSpec(Spec):
     """The Excel template and import of a register."""
 
@@ -626,6 +645,9 @@ class RegisterSpec(Spec):
     #: on a row's page: the rows of other registers pointing to it ('register.field'), counted by workflow state
     #: and listed (a campaign task's copies below, its enterprise list)
     progress: tuple[ProgressSpec, ...] = ()
+    #: on a row's page: a tab per register whose rows refer to this row, with a count, the first rows, a link
+    #: to the filtered list and an add button presetting the reference (§6.7)
+    related: tuple[RelatedSpec, ...] = ()
     #: documents (文书) made from a row as PDF
     documents: tuple[DocumentSpec, ...] = ()
     #: a form open to people without an account

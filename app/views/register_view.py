@@ -28,10 +28,11 @@ from app.workflow.freeze import delete_refusal, deletable_sql, frozen_reason
 from app.workflow.guard import WorkflowRefused
 from app.services import Services
 
-from . import listing
+from . import list_columns, listing
 from .formatting import html_value, plain_value
 from .forms import build_form
 from .listing import PAGE_SIZES
+from .related import preset_references, related_tabs
 from .urls import register_url
 
 
@@ -184,7 +185,11 @@ class RegisterController:
         page = listing.load_page(svc.session, spec, self.model, req, svc.dictionaries,
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
         self.update_redirect()  # the language switch comes back here
-        columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns if c not in hidden]
+        available = list_columns.available_columns(spec, hidden)
+        choice = list_columns.stored_choice(svc, current_actor().user_id, spec.name)
+        columns = [spec.field(c) if c in spec.field_map else c
+                   for c in list_columns.chosen_columns(available, choice)]
+        labels = list_columns.column_labels(spec, available, _system_labels(), label_text)
         perms = self._permissions()
         return self.render_template(
             self.list_template, title=label_text(spec.label), spec=spec, req=req, page=page, columns=columns,
@@ -194,7 +199,16 @@ class RegisterController:
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
             perms=perms, row_perms=self._row_permissions(page.rows), endpoint="RegisterScreens",
             description=label_text(spec.description),
-            first_passwords=self._first_passwords_url())
+            first_passwords=self._first_passwords_url(),
+            column_menu=[(name, labels[name], shown) for name, shown in list_columns.column_settings(available, choice)],
+            columns_customised=choice is not None)
+
+    @permitted("view")
+    def columns(self) -> Any:
+        """POST of 列设置: this user's columns of this list (order and hidden), or back to the YAML's (reset)."""
+        list_columns.save_from_form(self.register, self.services, self._hidden(), current_actor().user_id,
+                                    request.form)
+        return redirect(register_url(self.register.name, "list"))
 
     def _first_passwords_url(self) -> str | None:
         """The enterprise register's list offers the first passwords of its accounts to the regulators who may
@@ -249,7 +263,7 @@ class RegisterController:
             cell=lambda r, f, s=spec: html_value(s, f, r, svc.dictionaries, "show"),
             child_cell=lambda cs, f, r: html_value(cs, f, r, svc.dictionaries, "list"),
             children=children, label=label_text, perms=self._permissions(row), endpoint="RegisterScreens",
-            row_title=str(row), row_extras=self._row_extras(row))
+            row_title=str(row), row_extras=self._row_extras(row), related=related_tabs(spec, svc, row))
 
     def _row_extras(self, row: Any) -> dict[str, Any]:
         """Tabs and buttons other parts of the engine add to a row's page (change history, account reset)."""
@@ -289,6 +303,8 @@ class RegisterController:
     def add(self) -> Any:
         form_class = self._form_class("add")
         form = form_class()
+        if request.method != "POST":
+            preset_references(self.register, self.services, form, request.args)
         if request.method == "POST" and form.validate():
             row = self.model()
             form.populate_obj(row)
@@ -555,6 +571,10 @@ class RegisterScreens(BaseView):
     @expose("/<register>/delete/<pk>", methods=["POST"])
     def delete(self, register: str, pk: Any) -> Any:
         return self.controller(register).delete(pk)
+
+    @expose("/<register>/columns", methods=["POST"])
+    def columns(self, register: str) -> Any:
+        return self.controller(register).columns()
 
     @expose("/<register>/lookup")
     def lookup(self, register: str) -> Any:
