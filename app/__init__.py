@@ -83,6 +83,8 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
     from app.views.dictionary_api import DictionaryApi
 
     appbuilder.add_view_no_menu(DictionaryApi())
+    from app.views.form_page import FormSessionApi
+    appbuilder.add_view_no_menu(FormSessionApi())
     appbuilder.add_view_no_menu(PasswordView())
     from app.workflow.views import WorkflowView
     appbuilder.add_view_no_menu(WorkflowView())
