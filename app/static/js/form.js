@@ -31,24 +31,27 @@
 
   /* ---------------------------------------------------------- errors */
   function showField(id) {
-    var el = $(document.getElementById(id));
-    if (!el.length) { return; }
-    var pane = el.closest(".tab-pane");
+    var el = document.getElementById(id);
+    if (!el) { return; }
+    var pane = $(el).closest(".tab-pane");
     if (pane.length && !pane.hasClass("active")) {
       $(".form-tabs a[href='#" + pane.attr("id") + "']").tab("show");
     }
-    var group = el.closest(".form-group");
-    // the input a person types in: a picker's visible box rather than its hidden value
-    var target = group.find(".tree-picker-path, .select2-selection, input:visible, select:visible, textarea:visible").first();
-    (target.length ? target : el).trigger("focus");
-    if (group.length && group[0].scrollIntoView) { group[0].scrollIntoView({block: "center"}); }
+    // the box a person types in: a picker's visible box rather than its hidden value
+    var group = $(el).closest(".form-group")[0] || el;
+    var boxes = group.querySelectorAll(".tree-picker-path, .select2-selection, input, select, textarea");
+    var target = el;
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].type !== "hidden" && boxes[i].offsetParent !== null) { target = boxes[i]; break; }
+    }
+    target.focus();
   }
 
   function initErrors(form) {
     var summary = $("#form-error-summary");
-    $(document).on("click", ".form-error-link", function (e) {
+    form.find(".form-error-link").on("click", function (e) {
       e.preventDefault();
-      showField($(this).data("target"));
+      showField(this.getAttribute("data-target"));
     });
     var tabs = form.find(".form-tabs");
     if (tabs.length) {
