@@ -67,7 +67,8 @@ def test_failed_save_lists_the_errors_and_each_link_focuses_its_field(db_app, br
     page = _person(browser, live_server.url, _xinbei_admin(db_app))
     page.goto(live_server.url + "/r/enterprise/add")
     page.fill("#uscc", "123")
-    page.click("#save-record")
+    with page.expect_navigation():
+        page.click("#save-record")
     summary = page.locator("#form-error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text(re.compile(r"共 \d+ 处错误"))

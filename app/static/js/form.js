@@ -20,11 +20,20 @@
   function initDates(form) {
     if (!window.flatpickr) { return; }
     var locale = flatpickrLocale(form.data("locale"));
+    var pickers = [];
     form.find("input.date-picker").each(function () {
       var time = $(this).data("kind") === "datetime";
-      window.flatpickr(this, {
+      pickers.push(window.flatpickr(this, {
         locale: locale, allowInput: true, disableMobile: true, enableTime: time, time_24hr: true,
         dateFormat: time ? "Y-m-d\\TH:i" : "Y-m-d", altInput: time, altFormat: "Y-m-d H:i"
+      }));
+    });
+    // moving on with the keyboard closes the calendar (it would cover the next fields)
+    $(document).on("focusin", function (e) {
+      $.each(pickers, function (_, fp) {
+        if (fp.isOpen && e.target !== fp.input && e.target !== fp.altInput && !fp.calendarContainer.contains(e.target)) {
+          fp.close();
+        }
       });
     });
   }
@@ -53,11 +62,6 @@
       e.preventDefault();
       showField(this.getAttribute("data-target"));
     });
-    var tabs = form.find(".form-tabs");
-    if (tabs.length) {
-      var first = tabs.find("li.has-errors a").first();
-      (first.length ? first : tabs.find("a").first()).tab("show");
-    }
     if (summary.length) { summary.trigger("focus"); }
   }
 
