@@ -135,7 +135,7 @@
   }
 
   function initDrafts(form) {
-    var epoch = String(form.data("session-epoch") || "");
+    var epoch = form.attr("data-session-epoch") || "";  // attr: .data() would read "1e5…" as a number
     if (!epoch || !window.sessionStorage) { return; }
     var key = draftKey();
     var stored = null;
