@@ -53,6 +53,7 @@ def test_region_picker_opens_at_the_jurisdiction_and_finds_chunjiang(db_app, bro
     result = panel.locator(".tree-picker-choose", has_text="江苏省 / 常州市 / 新北区 / 春江街道")
     expect(result).to_have_count(1)
     expect(panel.locator(".tree-picker-choose")).to_have_count(1)  # 杭州's 春江街道 lies outside 新北区
+    page.screenshot(path="test-results/form-region-picker.png")
     # pinyin initials find it too
     panel.locator(".tree-picker-search").fill("cjjd")
     expect(result).to_have_count(1)
@@ -74,6 +75,7 @@ def test_failed_save_lists_the_errors_and_each_link_focuses_its_field(db_app, br
     expect(summary).to_contain_text(re.compile(r"共 \d+ 处错误"))
     count = int(re.search(r"共 (\d+) 处错误", summary.inner_text()).group(1))
     expect(summary.locator("a.form-error-link")).to_have_count(count)
+    page.screenshot(path="test-results/form-error-summary.png")
     summary.locator("a.form-error-link[data-target=uscc]").click()
     assert page.evaluate("document.activeElement.id") == "uscc"
     summary.locator("a.form-error-link[data-target=name]").click()
