@@ -85,6 +85,8 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
 
     drop_fab_security_menu(appbuilder)
     appbuilder.add_view_no_menu(DictionaryApi())
+    from app.views.form_page import FormSessionApi
+    appbuilder.add_view_no_menu(FormSessionApi())
     appbuilder.add_view_no_menu(PasswordView())
     from app.workflow.views import WorkflowView
     appbuilder.add_view_no_menu(WorkflowView())

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from . import checks
 from .guard_checks import check_guards
 from .related_checks import check_related
+from .picker_checks import check_pickers
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
@@ -156,6 +157,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
                                         roles_file.spec.organisations if roles_file else None)
         issues += check_guards(reg, reg_by_name)
         issues += check_related(reg, reg_by_name, broken)
+        issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]

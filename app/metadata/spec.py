@@ -152,6 +152,21 @@ class EnumField(FieldBase):
         return not self.multiple
 
 
+class TreePicker(Spec):
+    """How a tree field's picker opens: at the actor's jurisdiction (the organisations' region dictionary) or
+    at the top of the tree."""
+
+    #: default: the jurisdiction for the organisations' region dictionary, the top for any other tree
+    start: Literal["jurisdiction", "top"] | None = None
+
+
+class ReferencePicker(Spec):
+    """What a reference picker searches (fields of the target) and the second line it shows under each row."""
+
+    search: Annotated[tuple[Ref, ...], Field(max_length=6)] = ()
+    detail: Annotated[tuple[Ref, ...], Field(max_length=4)] = ()
+
+
 class TreeField(FieldBase):
     type: Literal["tree"]
     dictionary: Ref
@@ -159,6 +174,7 @@ class TreeField(FieldBase):
     select: Literal["any", "leaf"] = "any"
     #: how many trailing levels a list shows ("钟楼区 / 南大街街道"); the page shows the whole path
     list_depth: Annotated[int, Field(ge=1, le=8)] | None = None
+    picker: TreePicker = TreePicker()
 
 
 class ReferenceField(FieldBase):
@@ -169,6 +185,8 @@ class ReferenceField(FieldBase):
     #: whoever may see a row of this register may also open, read only, the row this field points to (a
     #: county sees the city's task its copy was received from); only on a read-only field (E715)
     reveals: bool = False
+    #: the picker's search fields and second line (``picker: {search: [name, uscc], detail: [uscc, region]}``)
+    picker: ReferencePicker = ReferencePicker()
 
 
 class AttachmentField(FieldBase):
@@ -284,6 +302,8 @@ class Fieldset(Spec):
 
 class LayoutSpec(Spec):
     fieldsets: tuple[Fieldset, ...]
+    #: ``cards``: the fieldsets one under the other; ``tabs``: one tab per fieldset (forms only)
+    style: Literal["cards", "tabs"] = "cards"
 
 
 class UniqueRule(Spec):

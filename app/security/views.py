@@ -162,7 +162,10 @@ def enforce_session_rules() -> Any:
         session.clear()
         flash(gettext("You were signed out after %(n)s minutes without activity.",
                       n=current_app.config["SESSION_IDLE_MINUTES"]), "warning")
-        return redirect(url_for("AuthDBView.login"))
+        # back to the page after signing in again; a form that was being saved opens again (its values are kept
+        # by the browser, app/static/js/form.js)
+        back = request.full_path if request.method == "GET" else request.path
+        return redirect(url_for("AuthDBView.login", next=back))
     session["_seen"] = now
     session.permanent = True
     if getattr(user, "must_change_password", False) and request.endpoint not in ALWAYS_ALLOWED:

@@ -15,6 +15,7 @@ from app.services import services
 from app.workflow import guard
 
 from .forms import build_form
+from .form_page import form_context
 from .register_view import form_fieldsets
 
 
@@ -67,8 +68,9 @@ class PublicFormView(BaseView):
             svc.session.add(row)
             svc.session.commit()
             return redirect(url_for("PublicFormView.done", register=spec.name, row_id=row.id))
-        widget = PublicFormWidget(form=form, fieldsets=form_fieldsets(spec, spec.public.fields), exclude_cols=[],
-                                  submit_label=_("Send the application"))
+        fieldsets = form_fieldsets(spec, spec.public.fields)
+        widget = PublicFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[],
+                                  submit_label=_("Send the application"), **form_context(form, fieldsets))
         return self.render_template("public/form.html", spec=spec, widget=widget,
                                     title=label_text(spec.public.title), intro=label_text(spec.public.intro))
 

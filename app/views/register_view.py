@@ -15,7 +15,7 @@ from flask import abort, current_app, flash, jsonify, redirect, request, send_fi
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.i18n import label_text, lazy_label
@@ -311,7 +311,7 @@ class RegisterController:
             self.services.session.add(row)
             if self._commit(_("Added Row")):
                 return redirect(register_url(self.register.name, "list"))
-        return self._render_form(form, self.add_title)
+        return self._render_form(form, self.add_title, register_url(self.register.name, "list"))
 
     @permitted("edit")
     def edit(self, pk: Any) -> Any:
@@ -336,7 +336,7 @@ class RegisterController:
                     return redirect(register_url(self.register.name, "show", pk=row.id))
         else:
             form = form_class(obj=row)
-        return self._render_form(form, self.edit_title)
+        return self._render_form(form, self.edit_title, register_url(self.register.name, "show", pk=row.id))
 
     @permitted("delete")
     def delete(self, pk: Any) -> Any:
@@ -370,9 +370,11 @@ class RegisterController:
         flash(message, "success")
         return True
 
-    def _render_form(self, form: Any, title: str) -> Any:
-        names = tuple(form._fields)
-        widget = RegisterFormWidget(form=form, fieldsets=form_fieldsets(self.register, names), exclude_cols=[])
+    def _render_form(self, form: Any, title: str, cancel_url: str | None = None) -> Any:
+        from .form_page import form_context
+        fieldsets = form_fieldsets(self.register, tuple(form._fields))
+        widget = RegisterFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[],
+                                    **form_context(form, fieldsets, cancel_url))
         return self.render_template(self.form_template, title=title, widget=widget, spec=self.register,
                                     endpoint="RegisterScreens")
 
@@ -394,20 +396,14 @@ class RegisterController:
     # ---------------------------------------------------------------- lookups and files
     @permitted("view")
     def lookup(self) -> Any:
-        """Type-ahead search for reference pickers: {results: [{id, text}]}, at most 20, in the actor's scope."""
-        spec, model = self.register, self.model
-        text = request.args.get("q", "").strip()[:50]
+        """Type-ahead search for reference pickers: {results: [{id, text, detail}]}, in the actor's scope."""
+        from .pickers import asking_field, lookup
+        spec = self.register
         display = request.args.get("display", "")
         display = display if display in spec.field_map and spec.field(display).type == "string" else None
-        stmt = select(model)
-        names = [display or spec.title_field] + [n for n in spec.search if n != spec.title_field]
-        if text:
-            pattern = f"%{listing._escape_like(text)}%"
-            stmt = stmt.where(or_(*(getattr(model, n).ilike(pattern, escape="\\") for n in names
-                                    if n in spec.field_map)))
-        rows = self.services.session.scalars(stmt.order_by(model.id.desc()).limit(20))
-        return jsonify(results=[{"id": row.id, "text": str(getattr(row, display)) if display else str(row)}
-                                for row in rows])
+        field = asking_field(self.services, spec, request.args.get("field", ""))
+        return jsonify(results=lookup(self.services, spec, self.model, request.args.get("q", "").strip()[:50],
+                                      display, field))
 
     @permitted("view")
     def attachment(self, pk: int, field_name: str, index: int) -> Any:
