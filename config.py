@@ -132,6 +132,9 @@ class TestConfig(BaseConfig):
     """Real PostgreSQL and Redis on 127.0.0.1 (tests/conftest.py creates the database)."""
 
     TESTING = True
+    # Playwright's wait_for_function polls with new Function() inside the page: the browser tests run the
+    # Content-Security-Policy with eval allowed; tests/browser/test_security_headers.py runs it as shipped
+    CSP_ALLOW_EVAL = True
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/safety_test")
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "test-uploads"))

@@ -16,6 +16,8 @@ POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'sel
 
 def _add_headers(response: Response) -> Response:
     policy = current_app.config.get("CONTENT_SECURITY_POLICY", POLICY)
+    if policy and current_app.config.get("CSP_ALLOW_EVAL"):
+        policy = policy.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'")
     if policy:
         response.headers.setdefault("Content-Security-Policy", policy)
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

@@ -23,7 +23,15 @@ def test_headers_on_pages_files_and_refusals(db_app):
         assert headers["Referrer-Policy"] == "same-origin"
 
 
-def test_the_main_pages_run_under_the_policy(page):
+@pytest.fixture
+def shipped_policy(app):
+    """The policy as production sends it (the test configuration allows eval for Playwright's polling)."""
+    app.config["CSP_ALLOW_EVAL"] = False
+    yield
+    app.config["CSP_ALLOW_EVAL"] = True
+
+
+def test_the_main_pages_run_under_the_policy(page, shipped_policy):
     violations: list[str] = []
     page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
             if "Content Security Policy" in message.text or "Refused to" in message.text else None)
