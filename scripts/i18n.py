@@ -42,7 +42,7 @@ def extract() -> None:
         CommandLineInterface().run(["pybabel", "init", "-i", str(POT), "-o", str(HANS_PO), "-l", "zh_Hans"])
     with HANS_PO.open("rb") as handle:
         catalog = read_po(handle)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and (not m.string or isinstance(m.string, tuple) and not all(m.string))]
     if missing:
         print(f"{len(missing)} message(s) still need a Chinese translation in {HANS_PO.relative_to(ROOT)}:")
         for message in missing:

@@ -25,6 +25,16 @@ def current_locale() -> str:
     return "zh_Hans"
 
 
+def list_separator() -> str:
+    """Between the items of an enumeration: 、 in Chinese, a comma in English."""
+    return ", " if current_locale() == "en" else "、"
+
+
+def colon() -> str:
+    """After a caption: the full-width ： in Chinese, ': ' in English."""
+    return ": " if current_locale() == "en" else "："
+
+
 def label_text(label: Any) -> str:
     """A descriptor Label in the current language ('' for None)."""
     return label.text(current_locale()) if label is not None else ""

@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 from app.records import scoped_get
 from app.views.urls import register_url
 from app.views.forms import _TranslatedMeta
@@ -119,7 +119,7 @@ class AccountView(BaseView):
         registry = current_app.extensions["safety"].registry
         role_labels = {name: label_text(role.label) for name, role in registry.roles.items()}
         return self.render_template("account/list.html", users=users, orgs=orgs,
-                                    roles_of=lambda u: "、".join(role_labels.get(r.name, r.name) for r in u.roles),
+                                    roles_of=lambda u: list_separator().join(role_labels.get(r.name, r.name) for r in u.roles),
                                     can_manage=lambda u: may_manage(current_actor(), u))
 
     def _form(self) -> AccountForm:
@@ -256,7 +256,7 @@ def account_details(user: Any) -> list[tuple[str, str]]:
     """What 个人信息 shows of an account: (label, text) pairs, the organisation or enterprise by its name."""
     svc = current_app.extensions["safety"]
     registry = svc.registry
-    roles = "、".join(label_text(registry.roles[r.name].label) if r.name in registry.roles else r.name
+    roles = list_separator().join(label_text(registry.roles[r.name].label) if r.name in registry.roles else r.name
                      for r in user.roles)
     details = [(gettext("Name"), user.get_full_name().strip()), (gettext("Login name"), user.username),
                (gettext("Role"), roles)]
@@ -272,7 +272,7 @@ def account_details(user: Any) -> list[tuple[str, str]]:
                                     .where(getattr(model, accounts.login) == user.enterprise_key)
                                     .order_by(model.id)
                                     .execution_options(unscoped_reason="the enterprise names of the signed-in account")).all()
-        details.append((gettext("Enterprise"), "、".join(names) or user.enterprise_key))
+        details.append((gettext("Enterprise"), list_separator().join(names) or user.enterprise_key))
 
     def when(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if value else gettext("Never")
