@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from flask_babel import gettext as _gettext
+from flask_babel import LazyString, gettext as _gettext
 
 from . import LOCALES, current_locale, list_separator as separator
 
@@ -47,6 +47,27 @@ def join(parts: Iterable[Any]) -> Text:
     return Text(separator().join(str(p) for p in items), {"j": [freeze(p) for p in items]})
 
 
+def failure(refused: Any) -> Text:
+    """A validator's Failure (app.metadata.validators) as a Text: its lazy message, YAML label or list of
+    alternatives, and its parameters."""
+    return Text(refused.text(), _failure_source(refused))
+
+
+def _failure_source(refused: Any) -> Any:
+    return {**_source(refused.message), "p": {k: _source(v) for k, v in (refused.params or {}).items()}} \
+        if isinstance(refused.message, LazyString) else _source(refused.message)
+
+
+def _source(value: Any) -> Any:
+    if isinstance(value, LazyString) and value._args:
+        return {"m": value._args[0], "p": {k: freeze(v) for k, v in (value._kwargs or {}).items()}}
+    if hasattr(value, "failures"):  # alternatives ('one of'): each re-rendered, joined as the validator does
+        return {"j": [_failure_source(f) for f in value.failures], "s": " / ", "t": "。."}
+    if hasattr(value, "label") and hasattr(value.label, "text"):
+        return {"l": {locale: value.label.text(locale) for locale in LOCALES}}
+    return freeze(value)
+
+
 def freeze(value: Any) -> Any:
     """The JSON form of a Text (a plain value is kept as it is)."""
     if isinstance(value, Text):
@@ -66,5 +87,6 @@ def render(frozen: Any) -> Any:
         texts = frozen["l"]
         return texts.get(current_locale()) or next(iter(texts.values()), "")
     if "j" in frozen:
-        return separator().join(str(render(part)) for part in frozen["j"])
+        parts = (str(render(part)).rstrip(frozen.get("t", "")) for part in frozen["j"])
+        return frozen.get("s", separator()).join(parts)
     return frozen
