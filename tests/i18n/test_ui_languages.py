@@ -180,3 +180,19 @@ def test_the_english_template_gives_drop_down_examples_in_english(admin, db_app)
     assert rows["Status"][5] == "In production" or not CJK.search(str(rows["Status"][5]))
     assert not CJK.search(str(rows["Region"][5]))
     assert "、" not in str(rows["Enterprise type"][4])
+
+
+def test_a_background_job_writes_in_the_language_of_its_user(db_app):
+    """A Celery worker has no request: the job's forced locale decides labels, separators and the workbook's
+    recorded language (which decides whether a download re-renders it)."""
+    from flask_babel import force_locale
+
+    from app.i18n import current_locale, list_separator
+    from app.i18n.deferred import label
+    from app.metadata.spec import Label
+
+    with db_app.app_context(), force_locale("en"):
+        assert current_locale() == "en" and list_separator() == ", "
+        assert label(Label(zh="企业类型", en="Enterprise type")) == "Enterprise type"
+    with db_app.app_context():
+        assert current_locale() == "zh_Hans" and list_separator() == "、"
