@@ -29,6 +29,9 @@ class Text(str):
         text.source = source
         return text
 
+    def __reduce__(self) -> tuple:
+        return Text, (str(self), self.source)   # pickled (a child process's report) with its source
+
 
 def gettext(msgid: str, **params: Any) -> Text:
     """flask_babel's gettext, remembering the msgid and the parameters."""
