@@ -45,4 +45,3 @@ def test_the_file_input_follows_the_app_language(db_app, browser, live_server, t
         expect(page.locator(".i18n-file-name")).to_have_text("enterprises.xlsx")
     finally:
         context.close()
-        # the language sticks to the account: back to the default for the next test
