@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 from app.views.forms import _TranslatedMeta
 
 from .passwords import is_default_password, password_problem
@@ -87,7 +87,7 @@ def account_details(user: Any) -> list[tuple[str, str]]:
     """What 个人信息 shows of an account: (label, text) pairs, the organisation or enterprise by its name."""
     svc = current_app.extensions["safety"]
     registry = svc.registry
-    roles = "、".join(role_label(r.name) for r in user.roles if r.name != current_app.config["AUTH_ROLE_PUBLIC"])
+    roles = list_separator().join(role_label(r.name) for r in user.roles if r.name != current_app.config["AUTH_ROLE_PUBLIC"])
     details = [(gettext("Name"), user.get_full_name().strip()), (gettext("Login name"), user.username),
                (gettext("Role"), roles)]
     if user.organisation_id and registry.organisations:
@@ -102,7 +102,7 @@ def account_details(user: Any) -> list[tuple[str, str]]:
                                     .where(getattr(model, accounts.login) == user.enterprise_key)
                                     .order_by(model.id)
                                     .execution_options(unscoped_reason="the enterprise names of the signed-in account")).all()
-        details.append((gettext("Enterprise"), "、".join(names) or user.enterprise_key))
+        details.append((gettext("Enterprise"), list_separator().join(names) or user.enterprise_key))
 
     def when(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if value else gettext("Never")
