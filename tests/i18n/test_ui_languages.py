@@ -95,7 +95,7 @@ def test_english_pages_show_no_chinese_outside_the_data(admin, db_app):
     assert {"/r/enterprise/import", "/r/enterprise/add", "/r/enterprise/show/1", "/r/hazard/list/"} <= set(checked)
     # the quick search names its fields with an English comma, the import page its columns
     html = admin.get("/r/enterprise/list/").get_data(as_text=True)
-    assert re.search(r'placeholder="Search: Enterprise name, Unified social credit code', html)
+    assert re.search(r'placeholder="Enterprise name, Unified social credit code', html)
     text = visible_text(admin.get("/r/enterprise/import").get_data(as_text=True))
     assert "Columns: *Enterprise name, *Unified social credit code" in text
     assert "Check only: report problems, write nothing" in text and "write <clear> in a cell" in text
@@ -119,11 +119,20 @@ def test_traditional_pages_use_taiwan_wording(admin, db_app):
     assert "基礎資訊" in text                                   # 基础信息 → 資訊 (s2twp)
 
 
+def _a_row_with_a_workflow(admin) -> str:
+    saved = admin.post_form("/r/enforcement_plan/add", {"name": "2026 plan", "year": "2026", "starts_on": "2026-01-01",
+                                                        "ends_on": "2026-12-31", "region": "320411"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    return "/r/enforcement_plan/show/1"
+
+
 def test_chinese_captions_take_the_full_width_colon(admin, db_app):
     html = admin.get("/r/enterprise/list/").get_data(as_text=True)
-    assert re.search(r'placeholder="查询：企业名称、统一社会信用代码', html)
+    assert re.search(r'placeholder="企业名称、统一社会信用代码', html)
+    hazard = _a_row_with_a_workflow(admin)
+    assert "当前状态：" in admin.get(hazard).get_data(as_text=True)
     admin.get("/lang/en")
-    assert "Search: " in admin.get("/r/enterprise/list/").get_data(as_text=True)
+    assert "Current state:" in admin.get(hazard).get_data(as_text=True)
 
 
 def _bad_file(admin):
