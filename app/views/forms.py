@@ -16,6 +16,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.i18n import current_locale, label_text, lazy_label
+from app.metadata.rules import broken_rules, shown_on
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.metadata.validators import normalize_value, run_validators
 from app.records import scoped_get
@@ -371,7 +372,7 @@ class RegisterForm(DynamicForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        return self._check_unique() and valid
+        return self._check_unique() and check_form_rules(self, self._register, self.current_row()) and valid
 
     def _check_unique(self) -> bool:
         spec, model = self._register, self._services.models[self._register.name]
@@ -408,6 +409,23 @@ class RegisterForm(DynamicForm):
                 self[shown].errors = list(self[shown].errors) + [text]
                 ok = False
         return ok
+
+
+def check_form_rules(form: Any, spec: RegisterSpec, current: Any) -> bool:
+    """The register's cross-field rules (rules:) on the posted values, a field not on the form keeping its stored
+    value; a broken rule's message goes on its field (a field that already has an error is not judged again)."""
+    values = {f.name: form[f.name].data if f.name in form._fields else getattr(current, f.name, None)
+              for f in spec.fields if f.stores_value and f.type not in ("reference", "geo")}
+    ok = True
+    for rule in broken_rules(spec, values):
+        if any(name in form._fields and form[name].errors for name in rule.compiled.fields):
+            continue
+        shown = shown_on(rule, form._fields)
+        if shown is None:
+            continue  # none of its fields is on this form: the row keeps the values the rule was checked on
+        form[shown].errors = list(form[shown].errors) + [label_text(rule.message)]
+        ok = False
+    return ok
 
 
 def _refresh_child_choices(form: Any) -> None:

@@ -1,0 +1,50 @@
+"""Checks of the data rules a register declares: cross-field ``rules``, each field's ``normalise`` and
+``required_when`` (one check_<option> each, located like every other check)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from .checks import Located
+from .issues import Issue, did_you_mean
+from .rules import KIND_OF_TYPE, RuleError, kind_of, names, parse, source_of
+
+
+def field_kinds(spec: object) -> dict[str, str | None]:
+    return {f.name: KIND_OF_TYPE.get(f.type) for f in spec.fields}
+
+
+def check_rules(reg: Located) -> Iterator[Issue]:
+    """E120 an expression outside the rule language; E121 an unknown or incomparable field; E122 kinds that do
+    not compare (a date with a number); E123 ``field`` not one of the rule's fields."""
+    spec = reg.spec
+    kinds = field_kinds(spec)
+    comparable = [name for name, kind in kinds.items() if kind]
+    for i, rule in enumerate(spec.rules):
+        path = ("rules", i)
+        where = path + (("expr",) if rule.expr else ("left",))
+        try:
+            tree = parse(source_of(rule))
+        except RuleError as exc:
+            yield reg.issue(where, "E120", f"rules: {exc}", "write a comparison of fields, today and numbers, "
+                            "e.g. rectified_on >= found_on or valid_to - valid_from <= 1825")
+            continue
+        unknown = [n for n in names(tree) if n != "today" and n not in kinds]
+        for name in unknown:
+            key = where if rule.expr else path + (("left",) if name == rule.left else ("right",))
+            yield reg.issue(key, "E121", f"rules: unknown field '{name}'",
+                            did_you_mean(name, comparable) or "fields: " + ", ".join(comparable))
+        if unknown:
+            continue
+        try:
+            if kind_of(tree, kinds) != "boolean":
+                raise RuleError(f"'{source_of(rule)}' is not a comparison")
+        except RuleError as exc:
+            incomparable = "cannot be compared" in str(exc)
+            yield reg.issue(where, "E121" if incomparable else "E122", f"rules: {exc}",
+                            "compare dates with dates (or today), numbers with numbers; texts and codes with == "
+                            "or != only" if not incomparable else "rules read dates, numbers, texts, codes and "
+                            "yes/no fields")
+            continue
+        if rule.field is not None and rule.field not in rule.compiled.fields:
+            yield reg.issue(path + ("field",), "E123", f"rules: field '{rule.field}' is not one of the rule's "
+                            f"fields", "one of: " + ", ".join(rule.compiled.fields))
