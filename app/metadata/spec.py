@@ -499,7 +499,7 @@ class Deletable(Spec):
 
 
 class RegisterRule(Spec):
-    """A cross-field rule (§16.21): ``left op right`` (right: a field, ``today`` or a number) or ``expr``, an
+    """A cross-field rule (§8.1): ``left op right`` (right: a field, ``today`` or a number) or ``expr``, an
     expression over the fields in the language of app/metadata/rules.py; refused with ``message``."""
 
     left: Identifier | None = None
@@ -661,7 +661,7 @@ class RegisterSpec(Spec):
     frozen_while: tuple[FrozenWhile, ...] = ()
     #: when a row may be deleted (§16.18)
     deletable: Deletable | None = None
-    #: cross-field rules checked on every write (§16.21)
+    #: cross-field rules checked on every write (§8.1)
     rules: tuple[RegisterRule, ...] = ()
 
     @model_validator(mode="before")
