@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from . import checks
 from .guard_checks import check_guards
-from .rule_checks import check_rules
+from .rule_checks import check_normalise, check_rules
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
@@ -156,6 +156,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
                                         roles_file.spec.organisations if roles_file else None)
         issues += check_guards(reg, reg_by_name)
         issues += check_rules(reg)
+        issues += check_normalise(reg)
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]

@@ -48,3 +48,18 @@ def check_rules(reg: Located) -> Iterator[Issue]:
         if rule.field is not None and rule.field not in rule.compiled.fields:
             yield reg.issue(path + ("field",), "E123", f"rules: field '{rule.field}' is not one of the rule's "
                             f"fields", "one of: " + ", ".join(rule.compiled.fields))
+
+
+def check_normalise(reg: Located) -> Iterator[Issue]:
+    """E124 ``normalise`` on a field that holds no typed text; E125 both ``upper`` and ``lower``."""
+    for i, field in enumerate(reg.spec.fields):
+        steps = field.normalise
+        if steps is None:
+            continue
+        if field.type not in ("string", "text"):
+            yield reg.issue(("fields", i, "normalise"), "E124", f"field '{field.name}': normalise applies to "
+                            f"string and text fields, not to '{field.type}'", "remove normalise (numbers and "
+                            "dates typed in full-width are read as they are)")
+        elif "upper" in steps and "lower" in steps:
+            yield reg.issue(("fields", i, "normalise"), "E125", f"field '{field.name}': normalise has both upper "
+                            "and lower", "keep one of them")

@@ -80,6 +80,8 @@ class FieldBase(Spec):
     index: bool = False
     default: Any = None
     validators: tuple[ValidatorRef, ...] = ()
+    #: how typed text is normalised before it is checked (§4.5); default: by type and validators, [] for none
+    normalise: tuple[Literal["nfkc", "trim", "collapse_spaces", "no_spaces", "upper", "lower"], ...] | None = None
     renamed_from: Identifier | None = None
 
     @property

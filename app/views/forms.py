@@ -161,14 +161,15 @@ class ReferenceSelectField(Field):
         return str(getattr(row, self.display)) if self.display else str(row)
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        self._invalid = False
+        self._invalid, self._raw_id = False, None
         raw = valuelist[0] if valuelist else ""
         if raw in ("", None):
             self.data = None
             return
         row = None
         if str(raw).isdigit():
-            row = scoped_get(self.services.session, self.services.models[self.target], int(raw))
+            self._raw_id = int(raw)
+            row = scoped_get(self.services.session, self.services.models[self.target], self._raw_id)
         if row is None:
             self._invalid = True
         self.data = row
@@ -177,8 +178,20 @@ class ReferenceSelectField(Field):
         return str(self.data.id) if self.data is not None else ""
 
     def pre_validate(self, form: Any) -> None:
-        if self._invalid:
+        if self._invalid and not self._kept(form):
             raise ValidationError(gettext("The chosen record does not exist or is not available to you."))
+
+    def _kept(self, form: Any) -> bool:
+        """An edit that leaves the reference as stored is not choosing it: the row it points to need not be one
+        the actor sees (an inspector of one department editing a campaign's check of another's enterprise)."""
+        current = form.current_row() if self._raw_id is not None and hasattr(form, "current_row") else None
+        if current is None or getattr(current, f"{self.short_name}_id", None) != self._raw_id:
+            return False
+        model = self.services.models[self.target]
+        self.data = self.services.session.execute(select(model).where(model.id == self._raw_id).execution_options(
+            unscoped_reason="the reference an edit leaves as it is")).scalar_one_or_none()
+        self._invalid = self.data is None
+        return not self._invalid
 
 
 class AttachmentUploadField(Field):
@@ -479,10 +492,11 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
     match f.type:
         case "string":
             validators.insert(1, Length(max=f.length, message=_l("At most %(max)d characters.")))
-            return StringField(widget=BS3TextFieldWidget(), filters=[_strip, lambda v: normalize_value(f, v)],
+            return StringField(widget=BS3TextFieldWidget(), filters=[lambda v: _strip(normalize_value(f, v))],
                                **kwargs)
         case "text":
-            return TextAreaField(widget=BS3TextAreaFieldWidget(), filters=[_strip], **kwargs)
+            return TextAreaField(widget=BS3TextAreaFieldWidget(), filters=[lambda v: _strip(normalize_value(f, v))],
+                                 **kwargs)
         case "integer":
             validators.append(IntegerRange(*INTEGER_RANGE))
             return IntegerField(widget=BS3TextFieldWidget(), **kwargs)
