@@ -33,13 +33,14 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.audit import account_events, recorder
 from app.i18n import label_text
-from app.metadata.rules import broken_rules
+from app.metadata.rules import broken_rules, missing_required
 from app.security import accounts, row_scope
 from app.security.actor import Actor, current_actor, in_app
 from app.security.policy import AccessDenied, AccessPolicy
@@ -112,7 +113,7 @@ def check_rules(session: Session) -> None:
     rules — whoever writes it (a form, the API, a workflow step that sets values, the system itself)."""
     for obj in (*session.new, *session.dirty):
         spec = register_of(obj)
-        if spec is None or not spec.rules or obj in session.deleted:
+        if spec is None or not (spec.rules or spec.has_required_when) or obj in session.deleted:
             continue
         if obj in session.new:
             touched = None
@@ -121,8 +122,11 @@ def check_rules(session: Session) -> None:
             touched = {name for name in spec.field_map if name in attrs and attrs[name].history.has_changes()}
             if not touched:
                 continue
-        values = {f.name: getattr(obj, f.name, None) for f in spec.fields
-                  if f.stores_value and f.type not in ("reference", "geo")}
+        values = {f.name: getattr(obj, f.name, None) for f in spec.fields if f.stores_value and f.type != "geo"}
+        for f in missing_required(spec, values):
+            if touched is None or touched & ({f.name} | {c.field for c in f.required_when}):
+                raise RuleBroken(gettext("%(columns)s: %(message)s", columns=label_text(f.label),
+                                         message=gettext("This field is required.")))
         broken = broken_rules(spec, values, only_fields=touched)
         if broken:
             raise RuleBroken(label_text(broken[0].message))

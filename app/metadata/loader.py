@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from . import checks
 from .guard_checks import check_guards
-from .rule_checks import check_normalise, check_rules
+from .rule_checks import check_normalise, check_required_when, check_rules
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
@@ -157,6 +157,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_guards(reg, reg_by_name)
         issues += check_rules(reg)
         issues += check_normalise(reg)
+        issues += check_required_when(reg)
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]

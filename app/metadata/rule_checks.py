@@ -63,3 +63,27 @@ def check_normalise(reg: Located) -> Iterator[Issue]:
         elif "upper" in steps and "lower" in steps:
             yield reg.issue(("fields", i, "normalise"), "E125", f"field '{field.name}': normalise has both upper "
                             "and lower", "keep one of them")
+
+
+def check_required_when(reg: Located) -> Iterator[Issue]:
+    """E126 a ``required_when`` condition that is not on one of the register's other fields (or is an
+    organisation, date or rows condition, which need a stored row); E127 a '$' value (a form has no other row)."""
+    spec = reg.spec
+    names = [f.name for f in spec.fields]
+    for i, field in enumerate(spec.fields):
+        for j, condition in enumerate(field.required_when):
+            path = ("fields", i, "required_when", j)
+            if not condition.field or condition.same_organisation or condition.parent_organisation \
+                    or condition.before or condition.rows:
+                yield reg.issue(path, "E126", f"field '{field.name}': required_when takes conditions on the row's "
+                                "own fields only", "use field with equals, in, not_in, includes or is_set")
+                continue
+            if condition.field not in spec.field_map or condition.field == field.name:
+                yield reg.issue(path + ("field",), "E126", f"field '{field.name}': required_when names "
+                                f"{'itself' if condition.field == field.name else 'unknown field ' + repr(condition.field)}",
+                                did_you_mean(condition.field, names) or "name another field of this register")
+                continue
+            values = [condition.equals, *(condition.in_ or ()), *(condition.not_in or ()), condition.includes]
+            if any(isinstance(v, str) and v.startswith("$") for v in values):
+                yield reg.issue(path, "E127", f"field '{field.name}': required_when compares with a '$' value",
+                                "compare with literal values (a form has no other row to take values from)")

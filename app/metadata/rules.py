@@ -230,3 +230,32 @@ def shown_on(rule: Any, present: Any) -> str | None:
     if rule.field and rule.field in present:
         return rule.field
     return next((name for name in rule.compiled.fields if name in present), None)
+
+
+# ---------------------------------------------------------------- required_when (field conditions on values)
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def condition_holds(condition: Any, values: Mapping[str, Any]) -> bool:
+    """A field condition (equals, in, not_in, includes, is_set) on values not yet stored: the Python side of
+    app/workflow/conditions.py's SQL, for the rows a form or an import is about to write."""
+    value = values.get(condition.field)
+    if condition.is_set is not None and condition.is_set == _empty(value):
+        return False
+    if condition.equals is not None and value != condition.equals:
+        return False
+    if condition.in_ is not None and value not in condition.in_:
+        return False
+    if condition.not_in is not None and value in condition.not_in:
+        return False
+    if condition.includes is not None and condition.includes not in (value or ()):
+        return False
+    return True
+
+
+def missing_required(spec: Any, values: Mapping[str, Any]) -> list[Any]:
+    """The fields whose ``required_when`` holds on ``values`` and which are empty."""
+    return [f for f in spec.fields if f.required_when and _empty(values.get(f.name))
+            and all(condition_holds(c, values) for c in f.required_when)]

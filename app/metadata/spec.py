@@ -82,7 +82,14 @@ class FieldBase(Spec):
     validators: tuple[ValidatorRef, ...] = ()
     #: how typed text is normalised before it is checked (§4.5); default: by type and validators, [] for none
     normalise: tuple[Literal["nfkc", "trim", "collapse_spaces", "no_spaces", "upper", "lower"], ...] | None = None
+    #: required while these conditions on the row's own fields hold (§4.6); images and attachments included
+    required_when: tuple["Condition", ...] = ()
     renamed_from: Identifier | None = None
+
+    @field_validator("required_when", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
 
     @property
     def stores_value(self) -> bool:
@@ -711,6 +718,10 @@ class RegisterSpec(Spec):
             if f.type == "string":
                 return f.name
         return "id"
+
+    @cached_property
+    def has_required_when(self) -> bool:
+        return any(f.required_when for f in self.fields)
 
     @property
     def stored_fields(self) -> tuple[FieldBase, ...]:

@@ -16,7 +16,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.i18n import current_locale, label_text, lazy_label
-from app.metadata.rules import broken_rules, shown_on
+from app.metadata.rules import broken_rules, missing_required, shown_on
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.metadata.validators import normalize_value, run_validators
 from app.records import scoped_get
@@ -425,11 +425,15 @@ class RegisterForm(DynamicForm):
 
 
 def check_form_rules(form: Any, spec: RegisterSpec, current: Any) -> bool:
-    """The register's cross-field rules (rules:) on the posted values, a field not on the form keeping its stored
-    value; a broken rule's message goes on its field (a field that already has an error is not judged again)."""
-    values = {f.name: form[f.name].data if f.name in form._fields else getattr(current, f.name, None)
-              for f in spec.fields if f.stores_value and f.type not in ("reference", "geo")}
+    """The register's cross-field rules (rules:) and conditional requirements (required_when) on the posted
+    values, a field not on the form keeping its stored value; the message goes on the field (a field that already
+    has an error is not judged again)."""
+    values = {f.name: _posted(form, f, current) for f in spec.fields if f.stores_value and f.type != "geo"}
     ok = True
+    for f in missing_required(spec, values):
+        if f.name in form._fields and not form[f.name].errors:
+            form[f.name].errors = list(form[f.name].errors) + [str(REQUIRED)]
+            ok = False
     for rule in broken_rules(spec, values):
         if any(name in form._fields and form[name].errors for name in rule.compiled.fields):
             continue
@@ -439,6 +443,17 @@ def check_form_rules(form: Any, spec: RegisterSpec, current: Any) -> bool:
         form[shown].errors = list(form[shown].errors) + [label_text(rule.message)]
         ok = False
     return ok
+
+
+def _posted(form: Any, f: FieldBase, current: Any) -> Any:
+    if f.name not in form._fields:
+        return getattr(current, f.name, None)
+    field = form[f.name]
+    if isinstance(field, AttachmentUploadField):
+        existing = field.object_data if field.object_data is not None else getattr(current, f.name, None)
+        kept = [x for i, x in enumerate(existing or []) if i not in field.removed]
+        return kept + list(field.uploads) or None
+    return field.data
 
 
 def _refresh_child_choices(form: Any) -> None:
