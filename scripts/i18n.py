@@ -1,5 +1,5 @@
 """Translation catalogues: `extract` refreshes the Simplified Chinese catalogue from the code;
-`build` compiles zh_Hans, derives zh_Hant with OpenCC (plus overrides) and folds in FAB's own strings.
+`build` compiles zh_Hans, derives zh_Hant with OpenCC s2twp (plus translations/zh_Hant_overrides.yaml) and folds in FAB's own strings.
 
     python scripts/i18n.py extract   # after changing UI strings; then translate translations/zh_Hans/.../messages.po
     python scripts/i18n.py build     # at setup: writes the .mo files (not committed)
@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
@@ -18,12 +17,11 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.i18n.chinese import to_traditional  # noqa: E402
+from app.i18n.chinese import overrides, to_traditional  # noqa: E402
 
 TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
 HANS_PO = TRANSLATIONS / "zh_Hans" / "LC_MESSAGES" / "messages.po"
-OVERRIDES = TRANSLATIONS / "zh_Hant_overrides.yaml"
 
 
 def _fab_catalog() -> Catalog:
@@ -44,7 +42,7 @@ def extract() -> None:
         CommandLineInterface().run(["pybabel", "init", "-i", str(POT), "-o", str(HANS_PO), "-l", "zh_Hans"])
     with HANS_PO.open("rb") as handle:
         catalog = read_po(handle)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and (not m.string or isinstance(m.string, tuple) and not all(m.string))]
     if missing:
         print(f"{len(missing)} message(s) still need a Chinese translation in {HANS_PO.relative_to(ROOT)}:")
         for message in missing:
@@ -69,7 +67,7 @@ def _merged_hans() -> Catalog:
 
 
 def _traditional(hans: Catalog) -> Catalog:
-    overrides = yaml.safe_load(OVERRIDES.read_text(encoding="utf-8")) if OVERRIDES.exists() else {}
+    whole = overrides()["messages"]
     hant = Catalog(locale="zh_Hant", domain="messages")
     for message in hans:
         if not message.id:
@@ -77,7 +75,7 @@ def _traditional(hans: Catalog) -> Catalog:
         if isinstance(message.string, (tuple, list)):
             text = tuple(to_traditional(s) for s in message.string)
         else:
-            text = overrides.get(message.id) if isinstance(message.id, str) and message.id in overrides \
+            text = whole[message.id] if isinstance(message.id, str) and message.id in whole \
                 else to_traditional(message.string)
         hant.add(message.id, text, context=message.context)
     return hant

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import csrf
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 from app.records import blocking_references, scoped_get
 from app.security.actor import actor_for, current_actor
 from app.security.policy import AccessDenied
@@ -242,7 +242,7 @@ def delete_row(register: str, row_id: int) -> Any:
     current_app.extensions["safety_policy"].require(spec, current_actor(), row, "delete")
     blockers = blocking_references(svc, spec, row.id)
     if blockers:
-        raise ApiError(409, gettext("Still referred to by: %(registers)s.", registers="、".join(
+        raise ApiError(409, gettext("Still referred to by: %(registers)s.", registers=list_separator().join(
             f"{label_text(other.label)} ({count})" for other, count in blockers)), code="still_referenced")
     svc.session.delete(row)
     svc.session.commit()

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app, jsonify
 from flask_babel import gettext
 
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.views.forms import INTEGER_RANGE, initial_value
 from app.views.listing import default_filter_op, sortable_columns
@@ -261,7 +261,7 @@ class _Builder:
         parts = []
         for rule in spec.access:
             if action in rule.action_set:
-                roles = "、".join(label_text(self.registry.roles[r].label) if r in self.registry.roles else r
+                roles = list_separator().join(label_text(self.registry.roles[r].label) if r in self.registry.roles else r
                                  for r in rule.roles)
                 locked = [n for n in (*rule.read_only, *rule.hidden) if n in spec.field_map] \
                     if action in ("add", "edit") else []
@@ -312,7 +312,7 @@ class _Builder:
         sort_keys = sorted(sortable_columns(spec))
         params = [
             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100},
-             "description": gettext("Quick search in: %(fields)s", fields="、".join(
+             "description": gettext("Quick search in: %(fields)s", fields=list_separator().join(
                  label_text(spec.field(n).label) for n in spec.search if n in spec.field_map) or "—")},
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000,
                                                        "default": 1}},
@@ -373,7 +373,7 @@ class _Builder:
                                      types=", ".join(t.require.accept)))
             if t.require.signature:
                 needs.append(gettext("a signature image"))
-            roles = "、".join(label_text(self.registry.roles[r].label) if r in self.registry.roles else r
+            roles = list_separator().join(label_text(self.registry.roles[r].label) if r in self.registry.roles else r
                              for r in t.roles)
             description = gettext("From %(states)s to %(to)s, for %(roles)s (and administrators).",
                                   states=", ".join(t.from_), to=t.to, roles=roles)

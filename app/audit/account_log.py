@@ -6,7 +6,7 @@ import json
 from flask import current_app
 from flask_babel import gettext
 
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 
 from .history import row_label, user_label
 
@@ -35,7 +35,7 @@ def account_value(name: str | None, value: str | None) -> str:
             names = json.loads(value)
         except ValueError:
             return value
-        return "、".join(label_text(registry.roles[n].label) if n in registry.roles else n for n in names)
+        return list_separator().join(label_text(registry.roles[n].label) if n in registry.roles else n for n in names)
     if name == "password":
         return {"reset": gettext("Reset to a first password"), "changed": gettext("New password set")}.get(value, value)
     return value

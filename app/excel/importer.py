@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 
 from app.audit.recorder import import_entries
-from app.i18n import label_text
+from app.i18n.deferred import freeze, gettext as _, join, label
 from app.metadata.spec import RegisterSpec
 from app.security.actor import Actor
 from app.security.policy import AccessPolicy
@@ -47,8 +46,12 @@ CACHE_ENTRIES = 20_000  # distinct cell texts remembered per column
 class CellProblem:
     row: int            # the row number in the uploaded file (1-based, as Excel shows it)
     column: str | None  # field name, None for the whole row
-    title: str
+    title: str          # Text values (app.i18n.deferred): shown again in the language of whoever reads the report
     message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "title": self.title, "message": self.message,
+                "i18n": {"title": freeze(self.title), "message": freeze(self.message)}}
 
 
 @dataclass
@@ -64,6 +67,7 @@ class ImportReport:
     unchanged: int = 0
     problems: list[CellProblem] = field(default_factory=list)
     problem_count: int = 0
+    problem_rows: int = 0               # rows with at least one problem
     #: every problem kept for the error workbook (not stored with the job): see MAX_KEPT
     all_problems: list[CellProblem] = field(default_factory=list, repr=False)
     refused: str | None = None          # the whole file refused (not the template, too big …)
@@ -76,6 +80,7 @@ class ImportReport:
 
     def add(self, problem: CellProblem, first_of_row: bool = True) -> None:
         self.problem_count += 1
+        self.problem_rows += int(first_of_row)
         if first_of_row or len(self.all_problems) < MAX_KEPT:
             self.all_problems.append(problem)
 
@@ -87,7 +92,7 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {**{k: v for k, v in self.__dict__.items() if k not in ("problems", "all_problems")},
-                "problems": [p.__dict__ for p in self.problems]}
+                "refused_i18n": freeze(self.refused), "problems": [p.as_dict() for p in self.problems]}
 
 
 @dataclass
@@ -132,14 +137,14 @@ class Importer:
         try:
             sheet, positions = read_sheet(path, original_name, titles, sheet_titles, limits)
         except UnreadableFile as exc:
-            self.report.refused = str(exc)
+            self.report.refused = exc.args[0]
             return self.report
         self.report.sheet, self.report.header_row = sheet.name, sheet.header_row
         missing = [c for c in self.columns if c.required and c.name not in positions]
         if missing:
             self.report.refused = _("This is not the template: these required columns are missing: %(columns)s. "
                                     "Download the template and fill it in.",
-                                    columns="、".join(c.title() for c in missing))
+                                    columns=join(label(c.field.label) for c in missing))
             return self.report
         self.positions = positions
         self.formulas = sheet.formulas
@@ -171,7 +176,7 @@ class Importer:
                     self.progress(self._stage, self.report.rows, max(expected, self.report.rows))
         except UnreadableFile as exc:
             session.rollback()
-            self.report.refused = str(exc)
+            self.report.refused = exc.args[0]
             return self._nothing_written()
         if not self.report.rows:
             self.report.refused = _("The sheet '%(sheet)s' has no data rows below its titles.", sheet=sheet.name)
@@ -193,7 +198,7 @@ class Importer:
 
     def problem(self, row: ParsedRow, column: Column | None, message: str) -> None:
         self.report.add(CellProblem(row.number, column.name if column else None,
-                                    column.title() if column else "", message), first_of_row=not row.failed)
+                                    label(column.field.label) if column else "", message), first_of_row=not row.failed)
         row.failed = True
 
     def _convert(self, rows: list[tuple[int, list[Any]]], expected: int = 0) -> list[ParsedRow]:
@@ -227,7 +232,7 @@ class Importer:
                     try:
                         hit = (True, convert_cell(column.field, cell, dictionaries))
                     except CellError as exc:
-                        hit = (False, str(exc))
+                        hit = (False, exc.args[0])
                     if len(cache) >= CACHE_ENTRIES:
                         cache.clear()
                     cache[cell] = hit
@@ -357,7 +362,7 @@ class Importer:
                         matched = self._existing(key, {tuple(row.values.get(n) for n in key)})
                         if row_id in matched.values():
                             continue  # the same row, found by its key: it will be updated
-                    text = label_text(message) if message else _("already exists in the register (#%(id)s)",
+                    text = label(message) if message else _("already exists in the register (#%(id)s)",
                                                                   id=row_id)
                     self.problem(row, columns[names[0]], _("Already in the register: %(reason)s", reason=text))
         if self.mode == "upsert" and key:
@@ -367,7 +372,7 @@ class Importer:
                     wanted[values].existing_id = row_id
 
     def _titles(self, names: tuple[str, ...]) -> str:
-        return "、".join(label_text(self.target.field(n).label) for n in names)
+        return join(label(self.target.field(n).label) for n in names)
 
     def _check_scope(self, parsed: list[ParsedRow]) -> None:
         """Each row must fall in the importing user's scope, as a new row or as the row it updates."""
@@ -414,7 +419,7 @@ class Importer:
             state = wf.state(getattr(obj, wf.field))
             for column in self._changed_columns(obj, row, frozen):
                 self.problem(row, column, _("The existing record #%(id)s is “%(state)s”: this column can no "
-                                            "longer be changed.", id=row.existing_id, state=label_text(state.label)))
+                                            "longer be changed.", id=row.existing_id, state=label(state.label)))
 
     def _check_locked(self, parsed: list[ParsedRow]) -> None:
         """A row to update must not change a field the user may not edit (read-only in the rules that grant

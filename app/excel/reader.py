@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from xml.etree.ElementTree import iterparse
 
-from flask_babel import gettext as _
+from app.i18n.deferred import gettext as _
 
 EXCEL_TYPES = (".xlsx", ".xls", ".csv")
 

@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
-from app.i18n import current_locale, label_text
+from app.i18n import current_locale, label_text, list_separator
+from app.i18n.deferred import render
 from app.security.actor import current_actor
 from app.views import listing
 from app.views.urls import register_url
 
 from .columns import import_columns, import_read_only
+from .errors import in_current_language
 from .export import write_export
 from .jobs import job_model, jobs_folder, refresh_state, user_jobs
 from .reader import EXCEL_TYPES
@@ -71,9 +73,10 @@ def import_page(controller: Any) -> Any:
     columns = import_columns(controller.services.registry, spec, _read_only(controller))
     return controller.render_template(
         "register/import.html", title=_("Import into %(register)s", register=label_text(spec.label)), spec=spec,
-        columns=columns, has_key=has_key, jobs=user_jobs(g.user.id, spec.name),
+        columns=columns, column_titles=list_separator().join(("*" if c.required else "") + c.title() for c in columns),
+        has_key=has_key, jobs=user_jobs(g.user.id, spec.name),
         blank_note=blank_note(spec) if has_key else "",
-        key_titles="、".join(label_text(spec.field(n).label) for n in (spec.import_.key if has_key else ())),
+        key_titles=list_separator().join(label_text(spec.field(n).label) for n in (spec.import_.key if has_key else ())),
         label=label_text)
 
 
@@ -96,16 +99,36 @@ def _own_job(controller: Any, job_id: int) -> Any:
     return job
 
 
+def _result(job: Any) -> dict[str, Any] | None:
+    """The stored report with its texts made again in the current language (the user may have switched since the
+    import ran), and the count of problems in words."""
+    if not job.result:
+        return None
+    result = json.loads(job.result)
+    if result.get("refused_i18n"):
+        result["refused"] = render(result["refused_i18n"])
+    problems = result.get("problems") or []
+    for problem in problems:
+        texts = problem.get("i18n") or {}
+        problem["title"] = render(texts.get("title", problem.get("title")))
+        problem["message"] = render(texts.get("message", problem.get("message")))
+    if result.get("problem_count"):
+        rows = result.get("problem_rows") or len({p["row"] for p in problems})
+        result["summary"] = _("%(problems)s in %(rows)s; nothing was written.",
+                              problems=ngettext("%(num)s problem", "%(num)s problems", result["problem_count"]),
+                              rows=ngettext("%(num)s row", "%(num)s rows", rows))
+    return result
+
+
 def job_page(controller: Any, job_id: int) -> Any:
     job = _own_job(controller, job_id)
-    result = json.loads(job.result) if job.result else None
     return controller.render_template("register/job.html", title=label_text(controller.register.label),
-                                      spec=controller.register, job=job, result=result, label=label_text)
+                                      spec=controller.register, job=job, result=_result(job), label=label_text)
 
 
 def job_json(controller: Any, job_id: int) -> Any:
     job = _own_job(controller, job_id)
-    result = json.loads(job.result) if job.result else {}
+    result = _result(job) or {}
     return jsonify(id=job.id, kind=job.kind, status=job.status, stage=job.stage, done=job.done, total=job.total,
                    message=job.message, problems=result.get("problem_count"), inserted=result.get("inserted"),
                    updated=result.get("updated"), refused=result.get("refused"), output=bool(job.output))
@@ -118,6 +141,9 @@ def job_download(controller: Any, job_id: int) -> Any:
     spec = controller.register
     if job.kind == "import":
         name = f"{Path(job.file_name).stem}-{_('errors')}.xlsx"
+        relabelled = in_current_language(Path(job.output))
+        if relabelled is not None:
+            return send_file(relabelled, as_attachment=True, download_name=name)
     else:
         name = f"{label_text(spec.label)}-{job.created_at:%Y%m%d%H%M}.{job.mode}"
     return send_file(job.output, as_attachment=True, download_name=name)

@@ -11,10 +11,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.i18n import current_locale, label_text
+from app.i18n import current_locale, label_text, list_separator
 from app.metadata.spec import RegisterSpec
 
 from .columns import Column, blank_policy, import_columns, import_target
+from .convert import CellError, convert_cell
 
 DATA_ROWS = 5000  # rows prepared with drop-downs and formats
 REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
@@ -34,12 +35,30 @@ def _list_values(svc: Any, column: Column) -> list[str]:
     return []
 
 
+def _example(svc: Any, column: Column, example: Any) -> str:
+    """The YAML example as the user types it in the current language: a drop-down value (written in Chinese in
+    the YAML) becomes its label in the UI language; free text (a name, an address) is data and stays as given."""
+    f = column.field
+    if example in (None, "") or f.type not in ("enum", "tree", "boolean"):
+        return "" if example is None else str(example)
+    try:
+        value = convert_cell(f, example, svc.dictionaries)
+    except CellError:
+        return str(example)
+    if f.type == "boolean":
+        return _list_values(svc, column)[0 if value else 1]
+    if f.type == "tree":
+        return svc.dictionaries.path_label(f.dictionary, value, sep="/")
+    codes = value if isinstance(value, list) else [value]
+    return list_separator().join(svc.dictionaries.label(f.dictionary, c) for c in codes)
+
+
 def blank_note(spec: RegisterSpec) -> str:
     """What an empty cell does when the mode 'insert or update' updates a row (the import page says it too)."""
     if blank_policy(spec) == "clear":
         return _("When a row updates an existing record, an empty cell empties the stored value.")
-    return _("When a row updates an existing record, an empty cell keeps the stored value; write <清空> in a "
-             "cell to empty it.")
+    return _("When a row updates an existing record, an empty cell keeps the stored value; write %(marker)s in a "
+             "cell to empty it.", marker="<clear>" if current_locale() == "en" else "<清空>")
 
 
 def build_template(svc: Any, spec: RegisterSpec, read_only: frozenset[str] = frozenset()) -> bytes:
@@ -81,10 +100,10 @@ def build_template(svc: Any, spec: RegisterSpec, read_only: frozenset[str] = fro
         values = _list_values(svc, column)
         allowed = ""
         if values:
-            allowed = "、".join(values[:30]) + (_(" … (%(n)s values, see the drop-down)", n=len(values))
+            allowed = list_separator().join(values[:30]) + (_(" … (%(n)s values, see the drop-down)", n=len(values))
                                                 if len(values) > 30 else "")
         guide.append([column.title(), label_text(f.help) if f.help else "", _("Yes") if column.required else _("No"),
-                      column.format_hint(), allowed, str(examples.get(f.name, ""))])
+                      column.format_hint(), allowed, _example(svc, column, examples.get(f.name))])
         # data sheet header
         title = ("*" if column.required else "") + column.title()
         cell = data.cell(row=1, column=index, value=title)

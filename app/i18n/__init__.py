@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, has_request_context
+from flask import has_app_context, has_request_context
 from flask_babel import LazyString, get_locale
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
@@ -11,9 +11,10 @@ DEFAULT_LOCALE = "zh_Hans"
 
 
 def current_locale() -> str:
-    """'zh_Hans', 'zh_Hant' or 'en' for the current request (the default outside one)."""
-    if not has_request_context():
-        return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE) if current_app else DEFAULT_LOCALE
+    """'zh_Hans', 'zh_Hant' or 'en' for the current request, or the locale a background job forces (the
+    default outside both)."""
+    if not has_request_context() and not has_app_context():
+        return DEFAULT_LOCALE
     locale = get_locale()
     if locale is None:
         return DEFAULT_LOCALE
@@ -23,6 +24,16 @@ def current_locale() -> str:
     if text.startswith("zh_Hant"):
         return "zh_Hant"
     return "zh_Hans"
+
+
+def list_separator() -> str:
+    """Between the items of an enumeration: 、 in Chinese, a comma in English."""
+    return ", " if current_locale() == "en" else "、"
+
+
+def colon() -> str:
+    """After a caption: the full-width ： in Chinese, ': ' in English."""
+    return ": " if current_locale() == "en" else "："
 
 
 def label_text(label: Any) -> str:

@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from . import checks
 from .guard_checks import check_guards
 from .rule_checks import check_normalise, check_required_when, check_rules
+from .related_checks import check_related
+from .picker_checks import check_pickers
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
@@ -158,6 +160,8 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_rules(reg)
         issues += check_normalise(reg)
         issues += check_required_when(reg)
+        issues += check_related(reg, reg_by_name, broken)
+        issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]

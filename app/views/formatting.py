@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.dictionaries import DictionaryService
+from app.i18n import list_separator
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.views.urls import register_url
 
@@ -35,15 +36,19 @@ def plain_value(field: FieldBase, row: Any, dictionaries: DictionaryService, loc
             return _num(value)
         case "enum":
             codes = value if isinstance(value, list) else [value]
-            return "、".join(dictionaries.label(field.dictionary, c, locale) for c in codes)
+            return _separator(locale).join(dictionaries.label(field.dictionary, c, locale) for c in codes)
         case "tree":
             depth = None if full_path else field.list_depth
             return dictionaries.path_label(field.dictionary, value, depth=depth, locale=locale)
         case "reference":
             return str(value)
         case "attachment" | "image":
-            return "、".join(f.get("name", "") for f in value)
+            return _separator(locale).join(f.get("name", "") for f in value)
     return str(value)
+
+
+def _separator(locale: str | None) -> str:
+    return (", " if str(locale).startswith("en") else "、") if locale else list_separator()
 
 
 def _num(value: Any) -> str:

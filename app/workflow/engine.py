@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 from app.metadata.spec import Condition, RegisterSpec, Transition
 from app.security.actor import Actor, actor_for
 from app.security.policy import AccessDenied
@@ -241,7 +241,7 @@ class WorkflowEngine:
             return _("“%(step)s” was possible only until %(field)s.", step=step,
                      field=label_text(spec.field(condition.before).label))
         if condition.rows:
-            states = "、".join(self._state_labels(spec, condition))
+            states = list_separator().join(self._state_labels(spec, condition))
             return _("“%(step)s” waits until every related record is in: %(states)s.", step=step, states=states)
         field = spec.field(condition.field)
         return _("“%(step)s” applies only when %(field)s is %(value)s.", step=step, field=label_text(field.label),

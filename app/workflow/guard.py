@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app.i18n import label_text
+from app.i18n import label_text, list_separator
 from app.security.actor import current_actor, in_app
 from app.security.policy import AccessDenied
 
@@ -132,7 +132,7 @@ def _check_changed(session: Session, spec: Any, obj: Any) -> None:
     if changed:
         raise WorkflowRefused(_("In the state “%(state)s” these fields can no longer be changed: %(fields)s.",
                                 state=label_text(state.label),
-                                fields="、".join(label_text(spec.field(n).label) for n in changed)))
+                                fields=list_separator().join(label_text(spec.field(n).label) for n in changed)))
 
 
 def _check_child(session: Session, spec: Any, obj: Any) -> None:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from app.i18n import current_locale, label_text
+from app.i18n import current_locale, label_text, list_separator
 from app.security.actor import current_actor
 from app.views.formatting import html_value
 from app.views.urls import register_url
@@ -48,7 +48,7 @@ def row_panel(controller: Any, row: Any) -> dict[str, Any] | None:
     offered = {b["name"] for b in buttons} | {t.name for t, _reason in not_yet}
     roles = controller.services.registry.roles
     waiting = [{"label": label_text(t.label),
-                "roles": "、".join(label_text(roles[r].label) for r in t.roles if r in roles)}
+                "roles": list_separator().join(label_text(roles[r].label) for r in t.roles if r in roles)}
                for t in wf.transitions if state is not None and state.name in t.from_ and t.name not in offered]
     timeline = []
     for entry in wf_engine.history(spec, row.id):

@@ -19,7 +19,7 @@ def test_default_is_simplified_chinese(admin):
 def test_switch_to_traditional_and_english_changes_labels_menus_buttons(admin):
     admin.get("/lang/zh_Hant")
     text = visible_text(admin.get("/r/enterprise/list/").get_data(as_text=True))
-    for word in ("生產經營單位", "企業名稱", "統一社會信用代碼", "基礎信息", "安全知識庫", "重置"):
+    for word in ("生產經營單位", "企業名稱", "統一社會信用代碼", "基礎資訊", "安全知識庫", "重置"):
         assert word in text, word
     assert "生产经营单位" not in text
 
