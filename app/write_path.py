@@ -9,7 +9,8 @@ this order, to each inserted, changed and deleted row of a register:
    fields are dropped earlier, by the forms, the API and the import columns;
 2. **row scope** — the row as stored and as it will be lies in the actor's write scope (``check_scope``);
 3. **workflow state guard** — a state changes only through a transition, a frozen field keeps its value,
-   a kept row is not deleted (app.workflow.guard.check_flush);
+   a kept row is not deleted (app.workflow.guard.check_flush); then the register's cross-field ``rules``
+   (``check_rules``; forms and the API report them on the field first, imports on the row, before this);
 4. **audit** — after the flush, one audit row per inserted or deleted row and per changed field, in the same
    transaction (app.audit.recorder.record): a refused or rolled-back write leaves none.
 
@@ -32,10 +33,14 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.audit import account_events, recorder
+from app.i18n import label_text
+from app.metadata.rules import broken_rules, missing_required
 from app.security import accounts, row_scope
 from app.security.actor import Actor, current_actor, in_app
 from app.security.policy import AccessDenied, AccessPolicy
@@ -96,6 +101,35 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     accounts.check_account_changes(session)
     recorder.refuse_audit_changes(session)
     guard.check_flush(session)
+    check_rules(session)
+
+
+class RuleBroken(guard.WorkflowRefused):
+    """A write that breaks one of the register's cross-field rules (rules:); the message is the rule's own."""
+
+
+def check_rules(session: Session) -> None:
+    """Step 3b: every new row, and every changed row whose change touches a rule's fields, keeps the register's
+    rules — whoever writes it (a form, the API, a workflow step that sets values, the system itself)."""
+    for obj in (*session.new, *session.dirty):
+        spec = register_of(obj)
+        if spec is None or not (spec.rules or spec.has_required_when) or obj in session.deleted:
+            continue
+        if obj in session.new:
+            touched = None
+        else:
+            attrs = sa_inspect(obj).attrs
+            touched = {name for name in spec.field_map if name in attrs and attrs[name].history.has_changes()}
+            if not touched:
+                continue
+        values = {f.name: getattr(obj, f.name, None) for f in spec.fields if f.stores_value and f.type != "geo"}
+        for f in missing_required(spec, values):
+            if touched is None or touched & ({f.name} | {c.field for c in f.required_when}):
+                raise RuleBroken(gettext("%(columns)s: %(message)s", columns=label_text(f.label),
+                                         message=gettext("This field is required.")))
+        broken = broken_rules(spec, values, only_fields=touched)
+        if broken:
+            raise RuleBroken(label_text(broken[0].message))
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
@@ -139,4 +173,4 @@ def frozen_fields(spec: Any, state: str | None) -> frozenset[str]:
     return frozenset(spec.field_map) if found.frozen == "all" else frozenset(found.frozen)
 
 
-__all__ = ["changes", "check_change", "frozen_fields", "install", "refused_fields", "row_allowed", "unscoped"]
+__all__ = ["RuleBroken", "changes", "check_change", "check_rules", "frozen_fields", "install", "refused_fields", "row_allowed", "unscoped"]

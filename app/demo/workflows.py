@@ -112,7 +112,7 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
         due = today + timedelta(days=rng.choice((-12, -3, 4, 9, 18, 35)))
         row = demo.add("hazard", "xb_inspector", enterprise=enterprise, description=text, location=place,
                        level="general", source=rng.choice(("self_check", "inspection")),
-                       found_on=today - timedelta(days=rng.randint(5, 40)), rectify_by=due,
+                       found_on=min(today - timedelta(days=rng.randint(5, 40)), due), rectify_by=due,
                        responsible_person="王伟", requirement="按规定限期整改，并上传整改后照片")
         made += 1
         login = owner(enterprise)

@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.i18n import label_text
+from app.metadata.normalise import normalise_hint
 from app.metadata.spec import FieldBase, RegisterSpec
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
@@ -29,6 +30,10 @@ class Column:
         return {self.field.label.text(loc) for loc in LOCALES} | {self.field.name}
 
     def format_hint(self) -> str:
+        """The format the cell takes, and what the import does to the text typed in it (normalise:)."""
+        return "；".join(part for part in (self._type_hint(), normalise_hint(self.field)) if part)
+
+    def _type_hint(self) -> str:
         f = self.field
         return {
             "string": _("text, at most %(n)s characters", n=getattr(f, "length", 255)),

@@ -11,7 +11,7 @@ from typing import Any
 from app.dictionaries import DictionaryService
 from app.i18n.deferred import failure, gettext as _
 from app.metadata.spec import FieldBase
-from app.metadata.validators import is_code, normalize_value, run_validators
+from app.metadata.validators import normalize_value, run_validators
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "对"}
@@ -110,8 +110,9 @@ def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) ->
     match field.type:
         case "string" | "text":
             text = text_of(raw) if field.type == "string" else str(raw).strip()
-            # a code (USCC, mobile, CAS …) typed with full-width characters becomes ASCII; names keep their （）
-            text = normalize_value(field, half_width(text) if is_code(field) else text)
+            # normalise: (app/metadata/normalise.py): a code typed with full-width characters becomes ASCII,
+            # names keep their （）
+            text = normalize_value(field, text)
             if field.type == "string" and len(text) > field.length:
                 raise CellError(_("At most %(max)d characters.", max=field.length))
             failures = run_validators(field, text)

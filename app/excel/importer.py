@@ -28,6 +28,7 @@ from app.security.accounts import create_accounts_for
 from .bulk import write_rows
 from .columns import Column, blank_policy, import_columns, import_read_only, import_target
 from .convert import CellError, convert_cell
+from .import_rules import check_rules
 from .reader import Limits, UnreadableFile, read_sheet
 
 Progress = Callable[[str, int, int], None]
@@ -164,7 +165,8 @@ class Importer:
                 # each step beats (the progress writer keeps at most two a second): a job silent for
                 # JOB_STALE_SECONDS is taken for one whose worker died
                 for check in (self._resolve_references, self._check_duplicates, self._check_scope,
-                              self._check_workflow, self._check_locked, self._check_frozen_while):
+                              self._check_workflow, self._check_locked, self._check_frozen_while,
+                              self._check_rules):
                     check(parsed)
                     self.progress(self._stage, self.report.rows, max(expected, self.report.rows))
                 self.report.valid += sum(1 for row in parsed if not row.failed)
@@ -465,6 +467,9 @@ class Importer:
                 state = next((frozen[i] for i in wanted[row.number] if i in frozen), None)
                 if state is not None:
                     self.problem(row, None, reason_text(self.target, rule, state))
+
+    def _check_rules(self, parsed: list[ParsedRow]) -> None:
+        check_rules(self, parsed)
 
     def _transient(self, values: dict[str, Any]) -> Any:
         obj = self.model()

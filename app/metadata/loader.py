@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from . import checks
 from .guard_checks import check_guards
+from .rule_checks import check_normalise, check_required_when, check_rules
 from .related_checks import check_related
 from .picker_checks import check_pickers
 from .checks import Located
@@ -22,7 +23,7 @@ from .spec import DictionarySpec, MenuFile, RegisterSpec, RolesFile
 MISSING_OPTION_IDS = {"menu": {"E209"}, "parent": {"E209", "E208"}, "ownership": {"E502"},
                       "workflow": {"E701", "E711"}}
 #: checks whose messages name a register, field, state, role, dictionary or code declared elsewhere
-REFERENCE_IDS = frozenset({"E106", "E201", "E202", "E203", "E207", "E208", "E501", "E503", "E601", "E602",
+REFERENCE_IDS = frozenset({"E106", "E121", "E201", "E202", "E203", "E207", "E208", "E501", "E503", "E601", "E602",
                            "E701", "E704", "E705", "E707", "E709", "E710", "E711"})
 
 
@@ -156,6 +157,9 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
         issues += check_guards(reg, reg_by_name)
+        issues += check_rules(reg)
+        issues += check_normalise(reg)
+        issues += check_required_when(reg)
         issues += check_related(reg, reg_by_name, broken)
         issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
 

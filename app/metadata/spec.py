@@ -80,7 +80,16 @@ class FieldBase(Spec):
     index: bool = False
     default: Any = None
     validators: tuple[ValidatorRef, ...] = ()
+    #: how typed text is normalised before it is checked (§4.5); default: by type and validators, [] for none
+    normalise: tuple[Literal["nfkc", "trim", "collapse_spaces", "no_spaces", "upper", "lower"], ...] | None = None
+    #: required while these conditions on the row's own fields hold (§4.6); images and attachments included
+    required_when: tuple["Condition", ...] = ()
     renamed_from: Identifier | None = None
+
+    @field_validator("required_when", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
 
     @property
     def stores_value(self) -> bool:
@@ -520,6 +529,33 @@ class Deletable(Spec):
         return _conditions(value)
 
 
+class RegisterRule(Spec):
+    """A cross-field rule (§8.1): ``left op right`` (right: a field, ``today`` or a number) or ``expr``, an
+    expression over the fields in the language of app/metadata/rules.py; refused with ``message``."""
+
+    left: Identifier | None = None
+    op: Literal["<", "<=", ">", ">=", "==", "!="] | None = None
+    right: Identifier | int | float | None = None
+    expr: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    #: the field the message is shown on (default: the first field of the rule the form or file has)
+    field: Ref | None = None
+    message: Label
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "RegisterRule":
+        comparison = [k for k in ("left", "op", "right") if getattr(self, k) is not None]
+        if self.expr is not None and comparison:
+            raise ValueError("a rule is either left/op/right or expr, not both")
+        if self.expr is None and len(comparison) < 3:
+            raise ValueError("a rule needs left, op and right (or an expr)")
+        return self
+
+    @cached_property
+    def compiled(self) -> Any:
+        from .rules import compile_rule, source_of
+        return compile_rule(source_of(self))
+
+
 class DocumentSpec(Spec):
     """A document (文书) made from a row as PDF: an HTML body with {field} placeholders (labels, not codes),
     downloaded from the row's page, or for every listed row at once as a zip."""
@@ -676,6 +712,8 @@ class RegisterSpec(Spec):
     frozen_while: tuple[FrozenWhile, ...] = ()
     #: when a row may be deleted (§16.18)
     deletable: Deletable | None = None
+    #: cross-field rules checked on every write (§8.1)
+    rules: tuple[RegisterRule, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -722,6 +760,10 @@ class RegisterSpec(Spec):
             if f.type == "string":
                 return f.name
         return "id"
+
+    @cached_property
+    def has_required_when(self) -> bool:
+        return any(f.required_when for f in self.fields)
 
     @property
     def stored_fields(self) -> tuple[FieldBase, ...]:

@@ -36,16 +36,6 @@ class ValidatorKind:
     check_params: Callable[[Any], str | None]
     #: returns a Failure or None
     run: Callable[[Any, Any], Failure | None]
-    #: the form the value is stored in (codes without spaces, upper case), applied before checking
-    normalize: Callable[[str], str] | None = None
-
-
-def _compact_upper(value: str) -> str:
-    return "".join(value.split()).upper()
-
-
-def _compact(value: str) -> str:
-    return "".join(value.split())
 
 
 def _no_params(params: Any) -> str | None:
@@ -189,11 +179,11 @@ class _Joined:
 
 
 SIMPLE: dict[str, ValidatorKind] = {
-    "uscc": ValidatorKind("uscc", TEXT_TYPES, _no_params, _uscc, _compact_upper),
-    "mobile": ValidatorKind("mobile", TEXT_TYPES, _no_params, _mobile, _compact),
-    "phone": ValidatorKind("phone", TEXT_TYPES, _no_params, _phone, _compact),
-    "id_card": ValidatorKind("id_card", TEXT_TYPES, _no_params, _id_card, _compact_upper),
-    "cas": ValidatorKind("cas", TEXT_TYPES, _no_params, _cas, _compact),
+    "uscc": ValidatorKind("uscc", TEXT_TYPES, _no_params, _uscc),
+    "mobile": ValidatorKind("mobile", TEXT_TYPES, _no_params, _mobile),
+    "phone": ValidatorKind("phone", TEXT_TYPES, _no_params, _phone),
+    "id_card": ValidatorKind("id_card", TEXT_TYPES, _no_params, _id_card),
+    "cas": ValidatorKind("cas", TEXT_TYPES, _no_params, _cas),
 }
 
 VALIDATORS: dict[str, ValidatorKind] = {
@@ -206,26 +196,10 @@ VALIDATORS: dict[str, ValidatorKind] = {
 }
 
 
-def is_code(field: Any) -> bool:
-    """Whether the field holds a code (USCC, mobile, ID, CAS …): typed full-width characters become ASCII."""
-    for ref in field.validators:
-        names = ref.params if ref.name == "one_of" and isinstance(ref.params, list) else [ref.name]
-        if any(VALIDATORS.get(name) and VALIDATORS[name].normalize for name in names):
-            return True
-    return False
-
-
 def normalize_value(field: Any, value: Any) -> Any:
-    """The value as it is stored: the first declared validator that normalises decides (one_of: its first)."""
-    if not isinstance(value, str):
-        return value
-    for ref in field.validators:
-        names = ref.params if ref.name == "one_of" and isinstance(ref.params, list) else [ref.name]
-        for name in names:
-            kind = VALIDATORS.get(name)
-            if kind and kind.normalize:
-                return kind.normalize(value)
-    return value
+    """The value as it is checked and stored (app/metadata/normalise.py: ``normalise:`` or the type's default)."""
+    from .normalise import normalise
+    return normalise(field, value)
 
 
 def run_validators(field: Any, value: Any) -> list[Failure]:

@@ -17,6 +17,7 @@ from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.i18n import current_locale, label_text, lazy_label
+from app.metadata.rules import broken_rules, missing_required, shown_on
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.metadata.validators import normalize_value, run_validators
 from app.records import scoped_get
@@ -173,14 +174,15 @@ class ReferenceSelectField(Field):
         return str(getattr(row, self.display)) if self.display else str(row)
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        self._invalid = False
+        self._invalid, self._raw_id = False, None
         raw = valuelist[0] if valuelist else ""
         if raw in ("", None):
             self.data = None
             return
         row = None
         if str(raw).isdigit():
-            row = scoped_get(self.services.session, self.services.models[self.target], int(raw))
+            self._raw_id = int(raw)
+            row = scoped_get(self.services.session, self.services.models[self.target], self._raw_id)
         if row is None:
             self._invalid = True
         self.data = row
@@ -189,8 +191,20 @@ class ReferenceSelectField(Field):
         return str(self.data.id) if self.data is not None else ""
 
     def pre_validate(self, form: Any) -> None:
-        if self._invalid:
+        if self._invalid and not self._kept(form):
             raise ValidationError(gettext("The chosen record does not exist or is not available to you."))
+
+    def _kept(self, form: Any) -> bool:
+        """An edit that leaves the reference as stored is not choosing it: the row it points to need not be one
+        the actor sees (an inspector of one department editing a campaign's check of another's enterprise)."""
+        current = form.current_row() if self._raw_id is not None and hasattr(form, "current_row") else None
+        if current is None or getattr(current, f"{self.short_name}_id", None) != self._raw_id:
+            return False
+        model = self.services.models[self.target]
+        self.data = self.services.session.execute(select(model).where(model.id == self._raw_id).execution_options(
+            unscoped_reason="the reference an edit leaves as it is")).scalar_one_or_none()
+        self._invalid = self.data is None
+        return not self._invalid
 
 
 class AttachmentUploadField(Field):
@@ -384,7 +398,7 @@ class RegisterForm(DynamicForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        return self._check_unique() and valid
+        return self._check_unique() and check_form_rules(self, self._register, self.current_row()) and valid
 
     def _check_unique(self) -> bool:
         spec, model = self._register, self._services.models[self._register.name]
@@ -421,6 +435,38 @@ class RegisterForm(DynamicForm):
                 self[shown].errors = list(self[shown].errors) + [text]
                 ok = False
         return ok
+
+
+def check_form_rules(form: Any, spec: RegisterSpec, current: Any) -> bool:
+    """The register's cross-field rules (rules:) and conditional requirements (required_when) on the posted
+    values, a field not on the form keeping its stored value; the message goes on the field (a field that already
+    has an error is not judged again)."""
+    values = {f.name: _posted(form, f, current) for f in spec.fields if f.stores_value and f.type != "geo"}
+    ok = True
+    for f in missing_required(spec, values):
+        if f.name in form._fields and not form[f.name].errors:
+            form[f.name].errors = list(form[f.name].errors) + [str(REQUIRED)]
+            ok = False
+    for rule in broken_rules(spec, values):
+        if any(name in form._fields and form[name].errors for name in rule.compiled.fields):
+            continue
+        shown = shown_on(rule, form._fields)
+        if shown is None:
+            continue  # none of its fields is on this form: the row keeps the values the rule was checked on
+        form[shown].errors = list(form[shown].errors) + [label_text(rule.message)]
+        ok = False
+    return ok
+
+
+def _posted(form: Any, f: FieldBase, current: Any) -> Any:
+    if f.name not in form._fields:
+        return getattr(current, f.name, None)
+    field = form[f.name]
+    if isinstance(field, AttachmentUploadField):
+        existing = field.object_data if field.object_data is not None else getattr(current, f.name, None)
+        kept = [x for i, x in enumerate(existing or []) if i not in field.removed]
+        return kept + list(field.uploads) or None
+    return field.data
 
 
 def _refresh_child_choices(form: Any) -> None:
@@ -479,10 +525,11 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
     match f.type:
         case "string":
             validators.insert(1, Length(max=f.length, message=_l("At most %(max)d characters.")))
-            return StringField(widget=BS3TextFieldWidget(), filters=[_strip, lambda v: normalize_value(f, v)],
+            return StringField(widget=BS3TextFieldWidget(), filters=[lambda v: _strip(normalize_value(f, v))],
                                **kwargs)
         case "text":
-            return TextAreaField(widget=BS3TextAreaFieldWidget(), filters=[_strip], **kwargs)
+            return TextAreaField(widget=BS3TextAreaFieldWidget(), filters=[lambda v: _strip(normalize_value(f, v))],
+                                 **kwargs)
         case "integer":
             validators.append(IntegerRange(*INTEGER_RANGE))
             return IntegerField(widget=BS3TextFieldWidget(), **kwargs)

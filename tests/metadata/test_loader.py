@@ -224,7 +224,7 @@ def test_one_register_with_a_mistake_of_every_kind_reports_each_in_one_run():
     # shape, types, validators, defaults, dictionaries, references, lists, sort, filters, forms, import, roles,
     # menus, states, transitions, conditions: one located message each, found by the same run
     assert {"E010", "E012", "E013", "E102", "E103", "E104", "E106", "E201", "E202", "E203", "E206", "E207",
-            "E301", "E302", "E303", "E501", "E603", "E701", "E703", "E704", "E705"} <= {i.id for i in issues}
+            "E301", "E302", "E303", "E501", "E603", "E701", "E703", "E704", "E705", "E121", "E122"} <= {i.id for i in issues}
     assert all(i.line > 1 for i in issues)
     assert len(issues) == len({(i.line, i.id) for i in issues}) == len(expected_prefixes("every_kind_at_once"))
 

@@ -24,10 +24,12 @@ def test_overdue_hazards_are_announced_once_by_the_worker(worker_app, celery_wor
         stranger = factory.make_user(worker_app, "regulator", away).username
         company = factory.make_user(worker_app, "enterprise_user", enterprise_key=enterprise.uscc).username
         overdue = factory.make_row(svc, "hazard", {"enterprise": enterprise, "description": "消防通道堵塞",
+                                                   "found_on": date.today() - timedelta(days=30),
                                                    "rectify_by": date.today() - timedelta(days=4)})
         factory.make_row(svc, "hazard", {"enterprise": enterprise, "description": "期限未到",
                                          "rectify_by": date.today() + timedelta(days=4)})
         factory.make_row(svc, "hazard", {"enterprise": enterprise, "description": "早已整改",
+                                         "found_on": date.today() - timedelta(days=60),
                                          "rectify_by": date.today() - timedelta(days=40), "state": "rectified"})
         overdue_id = overdue.id
 

@@ -231,6 +231,7 @@ def test_state_cannot_be_set_through_the_api_or_a_session_write(db_app, county):
 def test_deadline_colours_on_the_list(db_app, county):
     company = client_for(db_app, county["enterprise"])
     overdue = add_hazard(company, county["enterprise_id"], description="逾期隐患",
+                         found_on=(date.today() - timedelta(days=30)).isoformat(),
                          rectify_by=(date.today() - timedelta(days=3)).isoformat())
     soon = add_hazard(company, county["enterprise_id"], description="即将到期隐患",
                       rectify_by=(date.today() + timedelta(days=10)).isoformat())
