@@ -35,6 +35,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app import counts
 from app.audit import account_events, recorder
 from app.security import accounts, row_scope
 from app.security.actor import Actor, current_actor, in_app
@@ -54,6 +55,7 @@ def install() -> None:
     guard.install()
     event.listen(Session, "before_flush", _before_flush)
     event.listen(Session, "after_flush", _after_flush)
+    counts.install()  # after the checks: the engine writes count fields, read-only for every user
     _INSTALLED = True
 
 

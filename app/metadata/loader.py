@@ -7,6 +7,7 @@ from typing import Iterable
 from pydantic import BaseModel
 
 from . import checks
+from .child_checks import check_copy_from, check_counts, check_user_organisation
 from .guard_checks import check_guards
 from .checks import Located
 from .issues import Issue, MetadataError
@@ -154,6 +155,9 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
         issues += check_guards(reg, reg_by_name)
+        issues += check_copy_from(reg, reg_by_name)
+        issues += check_counts(reg, reg_by_name)
+        issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]
