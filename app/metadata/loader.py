@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from . import checks
 from .child_checks import check_copy_from, check_counts, check_user_organisation
+from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
 from .checks import Located
 from .issues import Issue, MetadataError
@@ -78,6 +79,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     moot: set[tuple[str, str]] = set()
 
     roles_file: Located | None = None
+    frequencies: list[Located] = []
     for root in roots:
         roles_path = root / "roles.yaml"
         if roles_path.exists():
@@ -97,6 +99,11 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
             issues += found
             if located:
                 dictionaries.append(located)
+        for path in _yaml_files(root / "frequencies"):
+            located, found = _parse(path, display_root, FrequencySpec, broken, moot)
+            issues += found
+            if located:
+                frequencies.append(located)
         for path in _yaml_files(root / "registers"):
             located, found = _parse(path, display_root, RegisterSpec, broken, moot)
             issues += found
@@ -159,6 +166,10 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_counts(reg, reg_by_name)
         issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)
 
+    for freq in frequencies:
+        issues += check_frequency(freq, reg_by_name, dic_by_name)
+    issues += checks.check_duplicate_names(frequencies, "frequency")
+
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]
     if issues:
@@ -172,6 +183,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         roles={r.name: r for r in roles_file.spec.roles} if roles_file else {},
         organisations=roles_file.spec.organisations if roles_file else None,
         enterprise_accounts=roles_file.spec.enterprise_accounts if roles_file else None,
+        frequencies={f.spec.name: f.spec for f in frequencies},
     )
     return registry, []
 

@@ -13,6 +13,7 @@ from tests.helpers import visible_text
 from tests.security import factory
 
 from .helpers import alerts, buttons, client_for, inbox, state_of, stored, take
+from .test_enforcement_flow import _items
 
 
 @pytest.fixture
@@ -36,16 +37,6 @@ def city(db_app):
                 "county": factory.make_user(db_app, "regulator", county).username,
                 "housing_id": housing.id, "county_id": county.id, "enterprise_id": enterprise.id,
                 "checklist_id": checklist.id}
-
-
-def _items(app, inspection: int) -> list:
-    svc = app.extensions["safety"]
-    model = svc.models["inspection_item"]
-    with app.app_context():
-        rows = list(svc.session.scalars(select(model).where(model.parent_id == inspection).order_by(model.id)
-                                        .execution_options(include_all_rows=True)))
-        svc.session.expunge_all()
-        return rows
 
 
 def _new_id(client, register: str) -> int:
