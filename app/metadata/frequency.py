@@ -58,6 +58,8 @@ class FrequencySpec(Spec):
     name: Identifier
     label: Label
     description: Label | None = None
+    #: the roles that open the pages (empty: whoever may view the subjects and the visits)
+    roles: tuple[Ref, ...] = ()
     subjects: Ref
     #: the subjects counted at all (e.g. not shut down)
     where: tuple[Condition, ...] = ()
@@ -86,9 +88,14 @@ def _field_issue(reg: Located, path: tuple, spec: Any, name: str, types: tuple[s
     return None
 
 
-def check_frequency(reg: Located, registers: dict[str, Located], dictionaries: dict[str, Located]) -> Iterator[Issue]:
-    """E733 file name and registers, E734 fields, E735 rule codes, E736 visit states, E737 conditions."""
+def check_frequency(reg: Located, registers: dict[str, Located], dictionaries: dict[str, Located],
+                    roles: set[str]) -> Iterator[Issue]:
+    """E733 file name, registers and roles, E734 fields, E735 rule codes, E736 visit states, E737 conditions."""
     spec = reg.spec
+    for i, role in enumerate(spec.roles):
+        if role not in roles:
+            yield reg.issue(("roles", i), "E733", f"frequency: unknown role '{role}'",
+                            did_you_mean(role, roles) or "roles: " + ", ".join(sorted(roles)))
     stem = reg.doc.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     if spec.name != stem:
         yield reg.issue(("name",), "E733", f"frequency '{spec.name}' is in file '{stem}.yaml'",

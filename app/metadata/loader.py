@@ -167,7 +167,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)
 
     for freq in frequencies:
-        issues += check_frequency(freq, reg_by_name, dic_by_name)
+        issues += check_frequency(freq, reg_by_name, dic_by_name, role_names)
     issues += checks.check_duplicate_names(frequencies, "frequency")
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again

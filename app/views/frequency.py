@@ -16,9 +16,11 @@ from app.views.urls import register_url
 
 
 def may_open(spec: Any, actor: Any) -> bool:
-    """Whoever may view both the subjects and the visits."""
+    """Whoever may view both the subjects and the visits, and holds one of the roles when some are named."""
     svc, policy = services(), current_app.extensions["safety_policy"]
     if actor is None or actor.is_anonymous:
+        return False
+    if spec.roles and not actor.is_admin and not set(spec.roles) & set(actor.roles):
         return False
     return all(policy.can(svc.registry.register(name), actor, "view") for name in (spec.subjects, spec.visits.target))
 
