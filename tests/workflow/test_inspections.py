@@ -189,3 +189,21 @@ def test_a_notice_is_unread_until_the_receiving_organisation_marks_it_read(db_ap
     row = stored(db_app, "notice", notice)
     assert row.state == "read" and row.read_on is not None and row.read_by
     assert "已阅" in lead.get("/r/notice/list/").get_data(as_text=True)
+
+
+def test_the_api_copies_the_checklist_items_too(db_app, city):
+    from tests.api.conftest import ApiClient
+
+    api = ApiClient(db_app, city["lead"], factory.PASSWORD)
+    made = api.post("/api/v1/inspection/", json={"title": "接口创建的检查", "enterprise": city["enterprise_id"],
+                                                  "inspectors": "王强", "checklist": city["checklist_id"]})
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    assert [i["stage"] for i in body["items"]] == ["证照资料", "储存场所", "应急管理"]
+    assert (body["items_done"], body["items_total"]) == (0, 3)
+    # items sent are kept as they are
+    made = api.post("/api/v1/inspection/", json={"title": "自拟项目的检查", "enterprise": city["enterprise_id"],
+                                                  "inspectors": "王强", "checklist": city["checklist_id"],
+                                                  "items": [{"content": "安全出口畅通", "result": "pass"}]})
+    assert [i["content"] for i in made.get_json()["items"]] == ["安全出口畅通"]
+    assert (made.get_json()["items_done"], made.get_json()["items_total"]) == (1, 1)
