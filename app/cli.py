@@ -1,5 +1,5 @@
 """`flask metadata check|migrate|sync|diagrams`, `flask demo load|workflows|accounts`, `flask workflow deadlines`
-and `flask excel purge`: thin wrappers over the engine's services."""
+`flask excel purge` and `flask backup|restore`: thin wrappers over the engine's services."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.services import services
 
@@ -30,13 +30,40 @@ def check_command() -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan, change nothing.")
 @click.option("--allow-destructive", is_flag=True,
               help="Also apply drops and narrowing changes (back up the database first).")
-def migrate_command(dry_run: bool, allow_destructive: bool) -> None:
+@click.option("--sql", "sql_out", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
+              help="Write the plan as the SQL it would run (to FILE, or the screen) for review; change nothing.")
+def migrate_command(dry_run: bool, allow_destructive: bool, sql_out: str | None) -> None:
     """Compare the database with the metadata; apply additive changes, refuse destructive ones."""
     from app.setup import migrate_database
 
-    code = migrate_database(dry_run=dry_run, allow_destructive=allow_destructive, echo=click.echo)
+    if sql_out and sql_out != "-":
+        chunks: list[str] = []
+        code = migrate_database(allow_destructive=allow_destructive, echo=chunks.append, sql=True)
+        Path(sql_out).write_text("\n".join(chunks), encoding="utf-8")
+        click.echo(f"The plan's SQL was written to {sql_out}; nothing was changed.")
+    else:
+        code = migrate_database(dry_run=dry_run, allow_destructive=allow_destructive, echo=click.echo,
+                                sql=sql_out == "-")
     if code:
         sys.exit(code)
+
+
+@metadata_cli.command("history")
+@click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL each plan ran.")
+def history_command(show_sql: bool) -> None:
+    """Every schema plan applied to this database: when, by whom, which changes."""
+    from app.setup import schema_history
+
+    plans = schema_history()
+    if not plans:
+        click.echo("No schema change has been applied to this database yet.")
+    for plan in plans:
+        click.echo(f"#{plan['id']}  {plan['applied_at']:%Y-%m-%d %H:%M:%S}  {plan['applied_by'] or '(unknown)'}  "
+                   f"{len(plan['steps'])} change(s)")
+        for step in plan["steps"]:
+            click.echo(f"    + {step}")
+        if show_sql and plan["statements"]:
+            click.echo("    " + plan["statements"].replace("\n", "\n    "))
 
 
 @metadata_cli.command("sync")
@@ -72,6 +99,9 @@ def demo_load_command(enterprises: int) -> None:
 @demo_cli.command("accounts")
 def demo_accounts_command() -> None:
     """Create the admin and demo accounts if missing and print their logins."""
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("Demo accounts have published passwords: they are never created in production. "
+                                   "Create real accounts in 账号管理 (Account management).")
     from app.demo.accounts import ensure_demo_accounts
     from app.setup import ensure_admin
 
@@ -115,8 +145,41 @@ def purge_command() -> None:
     click.echo(f"Job files deleted (older than {current_app.config['EXCEL_RETENTION_HOURS']} h): {purge_expired()}")
 
 
+@click.command("backup")
+@with_appcontext
+@click.option("--out", default=None, help="Folder for the backup (default: BACKUP_DIR).")
+def backup_command(out: str | None) -> None:
+    """Back up the database (pg_dump, or SQLite's online backup) and the attachments, with a manifest."""
+    from app.operations.backup import BackupError, backup
+
+    try:
+        backup(services().db.engine, Path(current_app.config["UPLOAD_FOLDER"]),
+               Path(out or current_app.config["BACKUP_DIR"]), echo=click.echo)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--replace", is_flag=True, help="Overwrite a database that already holds rows.")
+def restore_command(folder: str, replace: bool) -> None:
+    """Restore a backup folder written by `flask backup` and compare the row counts with its manifest."""
+    from app.operations.backup import BackupError, restore
+
+    try:
+        report = restore(services().db.engine, Path(current_app.config["UPLOAD_FOLDER"]), Path(folder),
+                         replace=replace, echo=click.echo)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    if report.mismatches:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(metadata_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(workflow_cli)
     app.cli.add_command(excel_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

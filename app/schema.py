@@ -210,3 +210,31 @@ def _apply_sqlite_batch(operations: Operations, op: Any) -> None:
         else:
             batch.alter_column(op.column_name, new_column_name=op.modify_name, type_=op.modify_type,
                                nullable=op.modify_nullable, existing_type=op.existing_type)
+
+
+def render_sql(plan: MigrationPlan, dialect_name: str, allow_destructive: bool = False) -> str:
+    """The plan as the SQL statements `migrate` would run, for a reviewer; refused steps appear as comments.
+
+    Alembic renders each operation in its offline ("as_sql") mode for the database's dialect; nothing is
+    executed. SQLite's column changes copy the table (batch mode), which needs the live table: they are named
+    in a comment instead of rendered.
+    """
+    import io
+
+    lines = [f"-- Schema plan ({len(plan.steps)} step(s)), rendered for {dialect_name}; review, then run "
+             "`flask metadata migrate` to apply it in one transaction.", "BEGIN;"]
+    for step in plan.steps:
+        lines.append(f"\n-- {'!' if step.destructive else '+'} {step.text}" + (f"  [{step.reason}]" if step.reason else ""))
+        if step.destructive and not allow_destructive:
+            lines.append("-- refused: could lose data (only applied with --allow-destructive)")
+            continue
+        if dialect_name == "sqlite" and isinstance(step.op, (ops.AlterColumnOp, ops.DropColumnOp)):
+            lines.append("-- SQLite: applied by copying the table (Alembic batch mode); not rendered here")
+            continue
+        buffer = io.StringIO()
+        context = MigrationContext.configure(dialect_name=dialect_name,
+                                             opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True})
+        Operations(context).invoke(step.op)
+        lines.append(buffer.getvalue().strip())
+    lines.append("\nCOMMIT;")
+    return "\n".join(lines) + "\n"

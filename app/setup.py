@@ -1,18 +1,22 @@
 """Bring a database in line with the metadata: schema plan, dictionaries, roles, permissions, admin account."""
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import secrets
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app
 from flask_appbuilder.models.sqla import Model as FabModel
+from sqlalchemy import event
 
 from app.dictionaries import sync_dictionaries
 from app.models import column_names
-from app.schema import StepFailed, apply_plan, create_sequences, plan_migration
+from app.schema import StepFailed, apply_plan, create_sequences, plan_migration, render_sql
 from app.services import services
 
 Echo = Callable[[str], Any]
@@ -30,12 +34,16 @@ def renames_declared() -> dict[tuple[str, str], str]:
     return renames
 
 
-def migrate_database(dry_run: bool = False, allow_destructive: bool = False, echo: Echo = print) -> int:
-    """Print the plan; apply it (additive only unless allowed); 1 when something was refused."""
+def migrate_database(dry_run: bool = False, allow_destructive: bool = False, echo: Echo = print,
+                     sql: bool = False) -> int:
+    """Print the plan; apply it (additive only unless allowed); 1 when something was refused.
+
+    With ``sql`` the plan is printed as the SQL it would run (for review) and nothing is changed."""
     svc = services()
     engine = svc.db.engine
+    dry_run = dry_run or sql
     try:
-        applied, plan = _migrate(svc, engine, dry_run, allow_destructive, echo)
+        applied, plan = _migrate(svc, engine, dry_run, allow_destructive, echo, sql)
     except StepFailed as exc:
         echo(f"The database refused a change, so nothing was applied:\n  {exc}\n"
              "Fix the data (or the YAML) and run `flask metadata migrate` again.")
@@ -56,7 +64,8 @@ def migrate_database(dry_run: bool = False, allow_destructive: bool = False, ech
     return 0
 
 
-def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo: Echo) -> tuple[list, Any]:
+def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo: Echo,
+             sql: bool = False) -> tuple[list, Any]:
     if engine.dialect.name == "postgresql" and not dry_run:
         with engine.begin() as conn:  # trigram indexes for quick search (a trusted extension since PostgreSQL 13)
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -64,16 +73,55 @@ def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")
         plan = plan_migration(conn, [FabModel.metadata, svc.models.metadata], renames_declared())
+        if sql:
+            echo(render_sql(plan, conn.dialect.name, allow_destructive))
+            return [], plan
         echo("Schema plan:")
         echo(plan.describe())
         if dry_run:
             return [], plan
         create_sequences(conn, [FabModel.metadata, svc.models.metadata])
-        applied = apply_plan(conn, plan, allow_destructive)
+        with _statements_run(conn) as statements:
+            applied = apply_plan(conn, plan, allow_destructive)
         if applied:
             conn.execute(svc.models.engine["SchemaChange"].__table__.insert(),
-                         {"plan": json.dumps([s.text for s in applied], ensure_ascii=False)})
+                         {"plan": json.dumps([s.text for s in applied], ensure_ascii=False),
+                          "applied_by": _operator(), "statements": ";\n".join(statements) + ";"})
     return applied, plan
+
+
+@contextmanager
+def _statements_run(conn: Any) -> Iterator[list[str]]:
+    """The SQL the database runs on ``conn`` meanwhile (kept with the applied plan for `metadata history`)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip().upper().startswith(("SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement.strip())
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+
+
+def _operator() -> str:
+    """Who runs the command: the operating-system account and the machine (a migration has no web user)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry)
+        user = f"uid {os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
+
+
+def schema_history() -> list[dict[str, Any]]:
+    """Every applied plan, oldest first: when, who, the steps and how many statements ran."""
+    svc = services()
+    model = svc.models.engine["SchemaChange"]
+    rows = svc.session.query(model).order_by(model.id).all()
+    return [{"id": r.id, "applied_at": r.applied_at, "applied_by": r.applied_by or "",
+             "steps": json.loads(r.plan), "statements": r.statements or ""} for r in rows]
 
 
 @contextmanager
@@ -140,7 +188,30 @@ def ensure_admin(app: Flask) -> list[str]:
         role = sm.find_role(app.config["AUTH_ROLE_ADMIN"])
         sm.add_user("admin", "系统", "管理员", "admin@example.invalid", role, password)
         saved["admin"] = password
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
+        _write_credentials(path, saved)
     password = saved.get("admin", "(changed since the first start)")
     return [f"Administrator: admin / {password}"]
+
+
+def _write_credentials(path: Path, saved: dict[str, str]) -> None:
+    """The file of first passwords, readable by its owner only (it holds a working password)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(saved, indent=2))
+    os.chmod(path, 0o600)  # a file left from an older version keeps its mode otherwise
+
+
+def forget_first_password(app: Flask, username: str) -> None:
+    """Once an account chose its own password, its generated one is removed from the file (and the file when
+    nothing is left in it)."""
+    path = credentials_file(app)
+    if not path.exists():
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    if saved.pop(username, None) is None:
+        return
+    if saved:
+        _write_credentials(path, saved)
+    else:
+        path.unlink()

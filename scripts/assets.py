@@ -11,6 +11,11 @@ VENDOR = ROOT / "app" / "static" / "vendor"
 ASSETS: dict[str, str] = {
     "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
     "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+    # the date picker, in the UI language whatever the browser's (the browser's own date input follows the browser)
+    "flatpickr/dist/flatpickr.min.js": "flatpickr/flatpickr.min.js",
+    "flatpickr/dist/flatpickr.min.css": "flatpickr/flatpickr.min.css",
+    "flatpickr/dist/l10n/zh.js": "flatpickr/l10n/zh.js",
+    "flatpickr/dist/l10n/zh-tw.js": "flatpickr/l10n/zh-tw.js",
 }
 
 

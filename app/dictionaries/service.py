@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import select
@@ -10,6 +10,8 @@ from sqlalchemy import select
 from app.i18n import current_locale
 from app.metadata import Registry
 from app.metadata.spec import DictionaryItem as ItemSpec
+
+from .pinyin import is_latin, matches_spelling, spellings
 
 LOCALE_INDEX = {"zh_Hans": 0, "zh_Hant": 1, "en": 2}
 
@@ -36,6 +38,9 @@ class Tree:
     nodes: dict[str, Node]
     roots: list[str]
     _by_label: dict[str, list[str]] | None = None
+    #: code → (full pinyin, initials) of its Chinese label, filled as pickers search (2.9 s for all 44,703
+    #: regions: paid once per searched subtree, not at every start)
+    spelled: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def by_label(self) -> dict[str, list[str]]:
@@ -217,13 +222,25 @@ class DictionaryService:
             stack.extend(tree.nodes[current].children)
         return result
 
-    def search(self, dictionary: str, text: str, locale: str | None = None, limit: int = 20) -> list[dict]:
-        """Items whose label contains ``text``, with their whole path, for type-ahead pickers."""
+    def search(self, dictionary: str, text: str, locale: str | None = None, limit: int = 20,
+               within: str | None = None) -> list[dict]:
+        """Items whose label contains ``text`` (in any language, or as pinyin or its initials), with their whole
+        path, for type-ahead pickers; with ``within``, only that item and the items below it."""
         locale = locale or current_locale()
         text = text.strip().lower()
+        tree = self.tree(dictionary)
+        latin = is_latin(text)
+        codes = self.subtree_codes(dictionary, within) if within else None
+        nodes = (tree.nodes[c] for c in codes) if codes is not None else tree.nodes.values()
         found = []
-        for node in self.tree(dictionary).nodes.values():
-            if any(text in label.lower() for label in node.labels):
+        for node in sorted(nodes, key=lambda n: n.sort) if codes is not None else nodes:
+            hit = any(text in label.lower() for label in node.labels)
+            if not hit and latin:
+                spelled = tree.spelled.get(node.code)
+                if spelled is None:
+                    spelled = tree.spelled[node.code] = spellings(node.labels[0])
+                hit = matches_spelling(text, spelled)
+            if hit:
                 found.append({"code": node.code, "label": self.path_label(dictionary, node.code, locale=locale),
                               "leaf": not node.children})
                 if len(found) >= limit:

@@ -10,6 +10,8 @@ from . import checks
 from .child_checks import check_copy_from, check_counts, check_user_organisation
 from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
+from .related_checks import check_related
+from .picker_checks import check_pickers
 from .checks import Located
 from .issues import Issue, MetadataError
 from .registry import Registry
@@ -162,6 +164,8 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
         issues += check_guards(reg, reg_by_name)
+        issues += check_related(reg, reg_by_name, broken)
+        issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
         issues += check_copy_from(reg, reg_by_name)
         issues += check_counts(reg, reg_by_name)
         issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)

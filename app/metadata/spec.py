@@ -166,6 +166,21 @@ class EnumField(FieldBase):
         return not self.multiple
 
 
+class TreePicker(Spec):
+    """How a tree field's picker opens: at the actor's jurisdiction (the organisations' region dictionary) or
+    at the top of the tree."""
+
+    #: default: the jurisdiction for the organisations' region dictionary, the top for any other tree
+    start: Literal["jurisdiction", "top"] | None = None
+
+
+class ReferencePicker(Spec):
+    """What a reference picker searches (fields of the target) and the second line it shows under each row."""
+
+    search: Annotated[tuple[Ref, ...], Field(max_length=6)] = ()
+    detail: Annotated[tuple[Ref, ...], Field(max_length=4)] = ()
+
+
 class TreeField(FieldBase):
     type: Literal["tree"]
     dictionary: Ref
@@ -173,6 +188,7 @@ class TreeField(FieldBase):
     select: Literal["any", "leaf"] = "any"
     #: how many trailing levels a list shows ("钟楼区 / 南大街街道"); the page shows the whole path
     list_depth: Annotated[int, Field(ge=1, le=8)] | None = None
+    picker: TreePicker = TreePicker()
 
 
 class ReferenceField(FieldBase):
@@ -183,6 +199,8 @@ class ReferenceField(FieldBase):
     #: whoever may see a row of this register may also open, read only, the row this field points to (a
     #: county sees the city's task its copy was received from); only on a read-only field (E715)
     reveals: bool = False
+    #: the picker's search fields and second line (``picker: {search: [name, uscc], detail: [uscc, region]}``)
+    picker: ReferencePicker = ReferencePicker()
 
 
 class AttachmentField(FieldBase):
@@ -292,6 +310,8 @@ class ListSpec(Spec):
     #: sort keys, "-" for descending; the primary key is always appended so pages are stable
     sort: tuple[Annotated[str, StringConstraints(pattern=r"^-?\S+$")], ...] = ("-id",)
     page_size: Annotated[int, Field(ge=5, le=500)] = 20
+    #: how many of ``filters`` (the first ones) the folded filter panel shows beside the quick search
+    filters_shown: Annotated[int, Field(ge=0, le=20)] = 4
 
     @field_validator("sort", mode="before")
     @classmethod
@@ -307,6 +327,8 @@ class Fieldset(Spec):
 
 class LayoutSpec(Spec):
     fieldsets: tuple[Fieldset, ...]
+    #: ``cards``: the fieldsets one under the other; ``tabs``: one tab per fieldset (forms only)
+    style: Literal["cards", "tabs"] = "cards"
 
 
 class UniqueRule(Spec):
@@ -558,6 +580,23 @@ class ProgressSpec(Spec):
     columns: tuple[Ref, ...] = ()
 
 
+class RelatedSpec(Spec):
+    """A tab on a row's page: the rows of another register that refer to this row (一企一档)."""
+
+    target: Ref = Field(alias="register")
+    #: the reference field of ``register`` pointing here; may be left out when it has exactly one
+    field: Ref | None = None
+    #: the tab's title (default: the register's label)
+    label: Label | None = None
+    #: the columns of the tab's list (default: the register's list columns)
+    columns: tuple[Ref, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        return {"register": value} if isinstance(value, str) else value
+
+
 class ImportSpec(Spec):
     """The Excel template and import of a register."""
 
@@ -656,6 +695,9 @@ class RegisterSpec(Spec):
     #: on a row's page: the rows of other registers pointing to it ('register.field'), counted by workflow state
     #: and listed (a campaign task's copies below, its enterprise list)
     progress: tuple[ProgressSpec, ...] = ()
+    #: on a row's page: a tab per register whose rows refer to this row, with a count, the first rows, a link
+    #: to the filtered list and an add button presetting the reference (§6.7)
+    related: tuple[RelatedSpec, ...] = ()
     #: documents (文书) made from a row as PDF
     documents: tuple[DocumentSpec, ...] = ()
     #: a form open to people without an account

@@ -1,5 +1,5 @@
 """Tables the engine itself needs beside the registers: dictionaries, schema changes, audit and login logs,
-background jobs, workflow history and the inbox."""
+background jobs, workflow history, the inbox and the users' list columns."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,6 +47,10 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
         applied_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
         plan: Mapped[str] = mapped_column(Text)
+        #: the operating-system account and machine that ran `flask metadata migrate`
+        applied_by: Mapped[str | None] = mapped_column(String(200))
+        #: the SQL statements the database ran for this plan, in order
+        statements: Mapped[str | None] = mapped_column(Text)
 
     class AuditLog(base):
         """One changed field of one register row: who, when, from which organisation, old → new."""
@@ -149,6 +153,18 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         #: a warning sent once per cause (e.g. 'overdue:hazard:12:2026-11-30'); NULL for ordinary notices
         dedup_key: Mapped[str | None] = mapped_column(String(120))
 
-    return {"DictionaryItem": DictionaryItem, "Job": Job, "DictionaryVersion": DictionaryVersion,
+    class ListPreference(base):
+        """One user's columns of one register's list (列设置): their order and those hidden."""
+
+        __tablename__ = "sys_list_preference"
+        __table_args__ = (UniqueConstraint("user_id", "register"),)
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        user_id: Mapped[int] = mapped_column(Integer)
+        register: Mapped[str] = mapped_column(String(40))
+        #: {"order": [column, …], "hidden": [column, …]}
+        columns: Mapped[dict] = mapped_column(JSON)
+        updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    return {"DictionaryItem": DictionaryItem, "ListPreference": ListPreference, "Job": Job, "DictionaryVersion": DictionaryVersion,
             "SchemaChange": SchemaChange, "AuditLog": AuditLog, "LoginLog": LoginLog,
             "WorkflowHistory": WorkflowHistory, "Message": Message}

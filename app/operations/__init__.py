@@ -1,9 +1,10 @@
-"""Serving and operating: settings check, trusted proxies, logging with request ids, health routes, heartbeat."""
+"""Serving and operating: settings check, trusted proxies, logging with request ids, health routes, heartbeat,
+security headers."""
 from __future__ import annotations
 
 from flask import Flask
 
-from app.operations import health, heartbeat, logs, proxies
+from app.operations import headers, health, heartbeat, logs, proxies
 from app.operations.settings import check_production_settings
 
 __all__ = ["check_production_settings", "init_app"]
@@ -14,4 +15,5 @@ def init_app(app: Flask) -> None:
     proxies.init_app(app)
     logs.init_app(app)
     health.init_app(app)
+    headers.init_app(app)
     heartbeat.install()

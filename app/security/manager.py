@@ -1,22 +1,31 @@
-"""FAB's security manager with the engine's user model, per-request permission checks, login throttling and
-login log, and the language that follows the user."""
+"""FAB's security manager with the engine's user model, per-request permission checks, login throttling
+(app/security/login_guard.py) and login log, and the language that follows the user."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, flash, g, request, session
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
+from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
 from flask_babel import gettext
 from flask_login import user_logged_in
 from sqlalchemy import insert
 
+from . import login_guard
 from .models import AppUser
 from .passwords import is_default_password
 
 
+class AuthDBView(FabAuthDBView):
+    """FAB's login, on a page that shows the captcha when the account asks for one."""
+
+    login_template = "security/login.html"
+
+
 class SecurityManager(FabSecurityManager):
     user_model = AppUser
+    authdbview = AuthDBView
 
     def __init__(self, appbuilder: Any):
         super().__init__(appbuilder)
@@ -30,15 +39,25 @@ class SecurityManager(FabSecurityManager):
             g._permissions = cache
         return (permission_name, view_name) in cache[1]
 
+    def register_views(self) -> None:
+        super().register_views()
+        # failed logins per client address (the address ProxyFix trusts), counted in RATELIMIT_STORAGE_URI
+        self.limiter.limit(lambda: current_app.config["LOGIN_FAILURE_RATE_LIMIT"], methods=["POST"],
+                           deduct_when=login_guard.failed_login)(self.auth_view.blueprint)
+        self.appbuilder.add_view_no_menu(login_guard.CaptchaView())
+
     def auth_user_db(self, username: str, password: str) -> Any:
-        """FAB's password check, refused while the account is locked; locks after repeated failures."""
+        """FAB's password check behind the captcha and the wait of an account with repeated failures."""
         user = self.find_user(username=username)
         now = datetime.now()
-        if user is not None and user.locked_until and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            flash(gettext("This account is locked after repeated failed logins; try again in %(n)s minutes.",
-                          n=minutes), "danger")
-            _log_login(username, user.id, False, "locked")
+        if login_guard.captcha_required(user) and not login_guard.captcha_answered():
+            session[login_guard.SESSION_NEEDED] = True
+            flash(gettext("Type the characters of the picture to sign in to this account."), "danger")
+            _log_login(username, user.id, False, "captcha")
+            return None
+        if wait := login_guard.wait_seconds(user, now):
+            flash(gettext("Too many failed logins on this account: try again in %(n)s seconds.", n=wait), "danger")
+            _log_login(username, user.id, False, "wait")
             return None
         default = is_default_password(user.password, user.username, password) if user is not None else None
         if default is True and user.is_active:
@@ -50,19 +69,15 @@ class SecurityManager(FabSecurityManager):
         else:
             result = super().auth_user_db(username, password)
         if result is not None:
+            session.pop(login_guard.SESSION_NEEDED, None)
             if result.locked_until:
                 result.locked_until = None
                 self.update_user(result)
             _log_login(username, result.id, True, None)
             return result
+        login_guard.after_failure(user, now)
         if user is not None:
-            limit = current_app.config["LOGIN_FAILURES_BEFORE_LOCK"]
-            if (user.fail_login_count or 0) >= limit:
-                user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-                user.fail_login_count = 0
-                self.update_user(user)
-                flash(gettext("Too many failed logins: the account is locked for %(n)s minutes.",
-                              n=current_app.config["LOGIN_LOCK_MINUTES"]), "danger")
+            self.update_user(user)
         _log_login(username, user.id if user else None, False, "password" if user else "unknown user")
         return None
 

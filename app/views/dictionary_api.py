@@ -1,4 +1,5 @@
-"""JSON endpoints behind the tree pickers: children of an item and type-ahead search."""
+"""JSON endpoints behind the tree pickers: children of an item and type-ahead search (Chinese, pinyin or its
+initials); ``start=jurisdiction`` keeps the search inside the actor's jurisdiction."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +9,8 @@ from flask_appbuilder import BaseView, expose
 from flask_login import current_user
 
 from app.services import services
+
+from .pickers import picker_root
 
 
 class DictionaryApi(BaseView):
@@ -24,7 +27,9 @@ class DictionaryApi(BaseView):
     def search(self, name: str) -> Any:
         self._check(name)
         text = request.args.get("q", "").strip()[:30]
-        return jsonify(items=services().dictionaries.search(name, text) if text else [])
+        svc = services()
+        root = picker_root(svc, name) if request.args.get("start") == "jurisdiction" else None
+        return jsonify(items=svc.dictionaries.search(name, text, within=root) if text else [])
 
     @staticmethod
     def _check(name: str) -> None:

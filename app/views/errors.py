@@ -1,4 +1,5 @@
-"""Error pages in the UI language with the normal layout and menu (403, 404, 405, 400, 500); JSON under /api/."""
+"""Error pages in the UI language inside the layout (403, 404, 405, 400 and a missing CSRF token, 429, 500); a 500
+needs no database; JSON under /api/."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,6 +19,8 @@ MESSAGES = {
              "in the meantime.")),
     405: (_l("This action cannot be opened as a page"),
           _l("Use the buttons on the record's page instead of the address bar.")),
+    429: (_l("Too many requests"),
+          _l("Too many requests came from this address in a short time. Wait a few minutes, then try again.")),
     500: (_l("Something went wrong"),
           _l("The server could not complete the request; nothing was changed. Tell the administrator if it "
              "happens again.")),
@@ -26,22 +29,29 @@ MESSAGES = {
 
 def error_page(error: Any) -> Any:
     """Any HTTP error (or AccessDenied): whatever the request started is rolled back, then a page in the
-    layout, or JSON for the API."""
+    layout, or JSON for the API. A 500 is drawn without the menu and the counts: the database may be what failed."""
     from app.security.policy import AccessDenied
     code = 403 if isinstance(error, AccessDenied) else getattr(error, "code", None) or 500
     if code not in MESSAGES:
         return error if isinstance(error, HTTPException) else InternalServerError()
-    current_app.extensions["safety"].session.rollback()
-    title, message = MESSAGES[code]
+    try:
+        current_app.extensions["safety"].session.rollback()
+    except Exception:  # noqa: BLE001 - a database that is gone must not turn the error page into another 500
+        current_app.logger.exception("rollback failed while answering %s", code)
     if request.path.startswith("/api/"):
         from app.api.errors import ApiError, error_response  # the API's one error shape
         return error_response(ApiError(code))
+    if code == 429 and request.blueprint == "PublicFormView":
+        return render_template("public/limited.html", appbuilder=current_app.appbuilder,
+                               base_template=current_app.appbuilder.base_template), 429
     if "user" not in g:  # refused before FAB's own before_request ran (a missing CSRF token): the menu needs it
         from flask_login import current_user
         g.user = current_user
+    title, message = MESSAGES[code]
     appbuilder = current_app.appbuilder
     return render_template("errors/page.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
-                           code=code, title=title, message=message), code
+                           code=code, title=title, message=message, page_crumb=str(title),
+                           layout_without_db=code == 500), code
 
 
 def register_error_pages(app: Flask) -> None:

@@ -14,6 +14,7 @@ from flask_babel import gettext, lazy_gettext as _l, ngettext
 from sqlalchemy import and_, select
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, Field, FieldList, Form, FormField,
                      HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.i18n import current_locale, label_text, lazy_label
@@ -22,7 +23,8 @@ from app.metadata.validators import normalize_value, run_validators
 from app.records import scoped_get
 from app.services import Services
 
-from .widgets import AttachmentWidget, CascaderWidget, ChildTableWidget, GeoWidget, ReferenceWidget
+from .pickers import picker_root, starts_at_jurisdiction, within_root
+from .widgets import AttachmentWidget, ChildTableWidget, GeoWidget, ReferenceWidget, TreePickerWidget
 
 
 class _BabelTranslations:
@@ -91,17 +93,24 @@ REQUIRED = _l("This field is required.")
 # ---------------------------------------------------------------- fields
 
 class TreeSelectField(StringField):
-    """A code of a tree dictionary chosen with cascading selects."""
+    """A code of a tree dictionary chosen with the tree picker; a jurisdiction picker's new value must lie in
+    the actor's jurisdiction (a stored value outside it may stay)."""
 
-    widget = CascaderWidget()
+    widget = TreePickerWidget()
 
-    def __init__(self, *args: Any, dictionary: str, leaf_only: bool, services: Services, **kwargs: Any):
+    def __init__(self, *args: Any, dictionary: str, leaf_only: bool, jurisdiction: bool, services: Services,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.dictionary, self.leaf_only, self.dictionaries = dictionary, leaf_only, services.dictionaries
+        self.jurisdiction, self.services = jurisdiction, services
 
     @staticmethod
     def locale() -> str:
         return current_locale()
+
+    def root(self) -> str | None:
+        """The item the picker opens at (None: the top of the tree)."""
+        return picker_root(self.services, self.dictionary) if self.jurisdiction else None
 
     def pre_validate(self, form: Any) -> None:
         if not self.data:
@@ -109,6 +118,8 @@ class TreeSelectField(StringField):
             return
         if not self.dictionaries.exists(self.dictionary, self.data):
             raise ValidationError(gettext("Not a valid choice."))
+        if self.data != self.object_data and not within_root(self.services, self.dictionary, self.root(), self.data):
+            raise ValidationError(gettext("Choose within your jurisdiction."))
         if self.leaf_only and not self.dictionaries.is_leaf(self.dictionary, self.data):
             raise ValidationError(gettext("Please choose down to the last level."))
 
@@ -152,9 +163,11 @@ class ReferenceSelectField(Field):
 
     widget = ReferenceWidget()
 
-    def __init__(self, *args: Any, target: str, display: str | None, services: Services, **kwargs: Any):
+    def __init__(self, *args: Any, target: str, display: str | None, asking: str, services: Services,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.target, self.display, self.services = target, display, services
+        self.asking = asking  # "register.field": the lookup reads this field's picker options
         self._invalid = False
 
     def display_of(self, row: Any) -> str:
@@ -467,6 +480,11 @@ def initial_value(f: FieldBase) -> Any:
     return default() if callable(default) else default
 
 
+_DATE_BOX = {"class": "form-control date-picker", "data-kind": "date", "autocomplete": "off",
+             "placeholder": "YYYY-MM-DD"}
+_DATETIME_BOX = {"class": "form-control date-picker", "data-kind": "datetime", "autocomplete": "off",
+                 "placeholder": "YYYY-MM-DD HH:MM"}
+
 #: the integer column's range (BIGINT): a larger number is a message on the field, not a database error
 INTEGER_RANGE = (-(2 ** 63), 2 ** 63 - 1)
 
@@ -498,19 +516,22 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
         case "boolean":
             return BooleanField(**kwargs)
         case "date":
-            return DateField(format="%Y-%m-%d", render_kw={"class": "form-control"}, **kwargs)
+            # a text box that the date picker (flatpickr, in the app's language) fills: the browser's own
+            # date input speaks the browser's language (mm/dd/yyyy)
+            return DateField(format="%Y-%m-%d", widget=TextInput(), render_kw=_DATE_BOX, **kwargs)
         case "datetime":
-            return DateTimeLocalField(format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                                      render_kw={"class": "form-control"}, **kwargs)
+            return DateTimeLocalField(format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], widget=TextInput(),
+                                      render_kw=_DATETIME_BOX, **kwargs)
         case "enum":
             if f.multiple:
                 return EnumMultiField(dictionary=f.dictionary, services=services, **kwargs)
             return EnumSelectField(dictionary=f.dictionary, services=services, **kwargs)
         case "tree":
             return TreeSelectField(dictionary=f.dictionary, leaf_only=f.select == "leaf", services=services,
-                                   **kwargs)
+                                   jurisdiction=starts_at_jurisdiction(services, f), **kwargs)
         case "reference":
-            return ReferenceSelectField(target=f.target, display=f.display, services=services, **kwargs)
+            return ReferenceSelectField(target=f.target, display=f.display, asking=f"{spec.name}.{f.name}",
+                                        services=services, **kwargs)
         case "attachment" | "image":
             if f.required:
                 kwargs["validators"] = [_RequiredFlag()]

@@ -15,6 +15,7 @@ from app.services import services
 from app.workflow import guard
 
 from .forms import build_form
+from .form_page import form_context
 from .register_view import form_fieldsets
 
 
@@ -67,8 +68,9 @@ class PublicFormView(BaseView):
             svc.session.add(row)
             svc.session.commit()
             return redirect(url_for("PublicFormView.done", register=spec.name, row_id=row.id))
-        widget = PublicFormWidget(form=form, fieldsets=form_fieldsets(spec, spec.public.fields), exclude_cols=[],
-                                  submit_label=_("Send the application"))
+        fieldsets = form_fieldsets(spec, spec.public.fields)
+        widget = PublicFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[],
+                                  submit_label=_("Send the application"), **form_context(form, fieldsets))
         return self.render_template("public/form.html", spec=spec, widget=widget,
                                     title=label_text(spec.public.title), intro=label_text(spec.public.intro))
 
@@ -81,14 +83,7 @@ class PublicFormView(BaseView):
 
 def limit_public_forms(appbuilder: Any, view: PublicFormView) -> None:
     """At most PUBLIC_FORM_RATE_LIMIT sends per address: the form is open to anyone, and each send is a row a
-    regulator must review. Over the limit, the sender gets a page that says when to try again (HTTP 429)."""
+    regulator must review. Over the limit, the sender gets a page that says when to try again (HTTP 429, drawn by
+    app/views/errors.py)."""
     limiter = appbuilder.sm.limiter
     limiter.limit(lambda: current_app.config["PUBLIC_FORM_RATE_LIMIT"], methods=["POST"])(view.blueprint)
-    current_app.register_error_handler(429, _too_many)
-
-
-def _too_many(error: Any) -> Any:
-    if request.blueprint != PublicFormView.__name__:
-        return error  # another limit (e.g. FAB's login limit): its own response
-    return render_template("public/limited.html", appbuilder=current_app.appbuilder,
-                           base_template=current_app.appbuilder.base_template), 429

@@ -15,7 +15,7 @@ from flask import abort, current_app, flash, jsonify, redirect, request, send_fi
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.i18n import label_text, lazy_label
@@ -28,10 +28,11 @@ from app.workflow.freeze import delete_refusal, deletable_sql, frozen_reason
 from app.workflow.guard import WorkflowRefused
 from app.services import Services
 
-from . import listing
+from . import list_columns, listing
 from .formatting import html_value, plain_value
 from .forms import build_form
 from .listing import PAGE_SIZES
+from .related import preset_references, related_tabs
 from .urls import register_url
 
 
@@ -184,7 +185,11 @@ class RegisterController:
         page = listing.load_page(svc.session, spec, self.model, req, svc.dictionaries,
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
         self.update_redirect()  # the language switch comes back here
-        columns = [spec.field(c) if c in spec.field_map else c for c in spec.list_columns if c not in hidden]
+        available = list_columns.available_columns(spec, hidden)
+        choice = list_columns.stored_choice(svc, current_actor().user_id, spec.name)
+        columns = [spec.field(c) if c in spec.field_map else c
+                   for c in list_columns.chosen_columns(available, choice)]
+        labels = list_columns.column_labels(spec, available, _system_labels(), label_text)
         perms = self._permissions()
         return self.render_template(
             self.list_template, title=label_text(spec.label), spec=spec, req=req, page=page, columns=columns,
@@ -194,7 +199,16 @@ class RegisterController:
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
             perms=perms, row_perms=self._row_permissions(page.rows), endpoint="RegisterScreens",
             description=label_text(spec.description),
-            first_passwords=self._first_passwords_url())
+            first_passwords=self._first_passwords_url(),
+            column_menu=[(name, labels[name], shown) for name, shown in list_columns.column_settings(available, choice)],
+            columns_customised=choice is not None)
+
+    @permitted("view")
+    def columns(self) -> Any:
+        """POST of 列设置: this user's columns of this list (order and hidden), or back to the YAML's (reset)."""
+        list_columns.save_from_form(self.register, self.services, self._hidden(), current_actor().user_id,
+                                    request.form)
+        return redirect(register_url(self.register.name, "list"))
 
     def _first_passwords_url(self) -> str | None:
         """The enterprise register's list offers the first passwords of its accounts to the regulators who may
@@ -249,7 +263,7 @@ class RegisterController:
             cell=lambda r, f, s=spec: html_value(s, f, r, svc.dictionaries, "show"),
             child_cell=lambda cs, f, r: html_value(cs, f, r, svc.dictionaries, "list"),
             children=children, label=label_text, perms=self._permissions(row), endpoint="RegisterScreens",
-            row_title=str(row), row_extras=self._row_extras(row))
+            row_title=str(row), row_extras=self._row_extras(row), related=related_tabs(spec, svc, row))
 
     def _row_extras(self, row: Any) -> dict[str, Any]:
         """Tabs and buttons other parts of the engine add to a row's page (change history, account reset)."""
@@ -289,13 +303,15 @@ class RegisterController:
     def add(self) -> Any:
         form_class = self._form_class("add")
         form = form_class()
+        if request.method != "POST":
+            preset_references(self.register, self.services, form, request.args)
         if request.method == "POST" and form.validate():
             row = self.model()
             form.populate_obj(row)
             self.services.session.add(row)
             if self._commit(_("Added Row")):
                 return redirect(register_url(self.register.name, "list"))
-        return self._render_form(form, self.add_title)
+        return self._render_form(form, self.add_title, register_url(self.register.name, "list"))
 
     @permitted("edit")
     def edit(self, pk: Any) -> Any:
@@ -320,7 +336,7 @@ class RegisterController:
                     return redirect(register_url(self.register.name, "show", pk=row.id))
         else:
             form = form_class(obj=row)
-        return self._render_form(form, self.edit_title)
+        return self._render_form(form, self.edit_title, register_url(self.register.name, "show", pk=row.id))
 
     @permitted("delete")
     def delete(self, pk: Any) -> Any:
@@ -354,9 +370,11 @@ class RegisterController:
         flash(message, "success")
         return True
 
-    def _render_form(self, form: Any, title: str) -> Any:
-        names = tuple(form._fields)
-        widget = RegisterFormWidget(form=form, fieldsets=form_fieldsets(self.register, names), exclude_cols=[])
+    def _render_form(self, form: Any, title: str, cancel_url: str | None = None) -> Any:
+        from .form_page import form_context
+        fieldsets = form_fieldsets(self.register, tuple(form._fields))
+        widget = RegisterFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[],
+                                    **form_context(form, fieldsets, cancel_url))
         return self.render_template(self.form_template, title=title, widget=widget, spec=self.register,
                                     endpoint="RegisterScreens")
 
@@ -378,20 +396,14 @@ class RegisterController:
     # ---------------------------------------------------------------- lookups and files
     @permitted("view")
     def lookup(self) -> Any:
-        """Type-ahead search for reference pickers: {results: [{id, text}]}, at most 20, in the actor's scope."""
-        spec, model = self.register, self.model
-        text = request.args.get("q", "").strip()[:50]
+        """Type-ahead search for reference pickers: {results: [{id, text, detail}]}, in the actor's scope."""
+        from .pickers import asking_field, lookup
+        spec = self.register
         display = request.args.get("display", "")
         display = display if display in spec.field_map and spec.field(display).type == "string" else None
-        stmt = select(model)
-        names = [display or spec.title_field] + [n for n in spec.search if n != spec.title_field]
-        if text:
-            pattern = f"%{listing._escape_like(text)}%"
-            stmt = stmt.where(or_(*(getattr(model, n).ilike(pattern, escape="\\") for n in names
-                                    if n in spec.field_map)))
-        rows = self.services.session.scalars(stmt.order_by(model.id.desc()).limit(20))
-        return jsonify(results=[{"id": row.id, "text": str(getattr(row, display)) if display else str(row)}
-                                for row in rows])
+        field = asking_field(self.services, spec, request.args.get("field", ""))
+        return jsonify(results=lookup(self.services, spec, self.model, request.args.get("q", "").strip()[:50],
+                                      display, field))
 
     @permitted("view")
     def attachment(self, pk: int, field_name: str, index: int) -> Any:
@@ -555,6 +567,10 @@ class RegisterScreens(BaseView):
     @expose("/<register>/delete/<pk>", methods=["POST"])
     def delete(self, register: str, pk: Any) -> Any:
         return self.controller(register).delete(pk)
+
+    @expose("/<register>/columns", methods=["POST"])
+    def columns(self, register: str) -> Any:
+        return self.controller(register).columns()
 
     @expose("/<register>/lookup")
     def lookup(self, register: str) -> Any:

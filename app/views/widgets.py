@@ -1,4 +1,4 @@
-"""HTML widgets for the field types FAB has none for: tree cascader, reference picker, files, geo, child rows."""
+"""HTML widgets for the field types FAB has none for: tree picker, reference picker, files, geo, child rows."""
 from __future__ import annotations
 
 import json
@@ -12,22 +12,38 @@ from app.views.urls import register_url
 from wtforms.widgets import html_params
 
 
-class CascaderWidget:
-    """Cascading selects over a tree dictionary (province → city → county → township), filled by AJAX."""
+class TreePickerWidget:
+    """A tree picker: the chosen item's whole path, and a panel that opens at the actor's jurisdiction (or the
+    top), browses down the tree and searches by typing Chinese, pinyin or its initials."""
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         service = field.dictionaries
-        chain = service.ancestors(field.dictionary, field.data) if field.data else []
-        path = [{"code": n.code, "label": n.label(field.locale())} for n in chain]
+        locale = field.locale()
+        root = field.root()
+        crumbs = [{"code": n.code, "label": n.label(locale)} for n in service.ancestors(field.dictionary, root)] \
+            if root else []
+        search = {"start": "jurisdiction"} if root else {}
         attrs = {
-            "class": "tree-cascader",
-            "data-url": url_for("DictionaryApi.children", name=field.dictionary),
-            "data-path": json.dumps(path, ensure_ascii=False),
+            "class": "tree-picker",
+            "data-children-url": url_for("DictionaryApi.children", name=field.dictionary),
+            "data-search-url": url_for("DictionaryApi.search", name=field.dictionary, **search),
+            "data-root": json.dumps(crumbs, ensure_ascii=False),
             "data-leaf-only": "1" if field.leaf_only else "0",
-            "data-placeholder": _("Please choose"),
         }
+        path = service.path_label(field.dictionary, field.data, locale=locale) if field.data else ""
         hidden = f'<input type="hidden" {html_params(name=field.name, id=field.id, value=field.data or "")}>'
-        return Markup(f'<div {html_params(**attrs)}>{hidden}<span class="tree-cascader-selects"></span></div>')
+        shown = html_params(type="text", readonly=True, value=path, placeholder=_("Please choose"),
+                            id=f"{field.id}-path", **{"class": "form-control tree-picker-path",
+                                                     "aria-label": str(field.label.text)})
+        panel = (f'<div class="tree-picker-panel" hidden>'
+                 f'<input type="search" class="form-control input-sm tree-picker-search" autocomplete="off" '
+                 f'placeholder="{escape(_("Type a name, pinyin or initials"))}">'
+                 f'<ol class="breadcrumb tree-picker-crumbs"></ol><ul class="tree-picker-list list-unstyled"></ul>'
+                 f'</div>')
+        clear = (f'<span class="input-group-btn"><button type="button" class="btn btn-default tree-picker-clear" '
+                 f'title="{escape(_("Clear"))}"><i class="fa fa-times"></i></button></span>')
+        return Markup(f'<div {html_params(**attrs)}>{hidden}<div class="input-group"><input {shown}>{clear}</div>'
+                      f'{panel}</div>')
 
 
 class ReferenceWidget:
@@ -40,7 +56,7 @@ class ReferenceWidget:
             option = f'<option value="{current.id}" selected>{escape(field.display_of(current))}</option>'
         attrs = {
             "name": field.name, "id": field.id, "class": "form-control reference-select",
-            "data-url": register_url(field.target, "lookup", display=field.display or None),
+            "data-url": register_url(field.target, "lookup", display=field.display or None, field=field.asking),
             "data-placeholder": _("Type to search"),
             "data-allow-clear": "0" if field.flags.required else "1",
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
@@ -95,7 +96,11 @@ class WorkflowView(BaseView):
         svc.session.execute(update(Message).where(Message.user_id == actor.user_id, Message.read_at.is_(None))
                             .values(read_at=datetime.now()))
         svc.session.commit()
-        return redirect(request.referrer or url_for("WorkflowView.inbox"))
+        # back to the page the button was on, never to another host (an open redirect)
+        back = urlsplit(request.referrer or "")
+        if back.netloc == request.host and back.scheme in ("http", "https"):
+            return redirect(urlunsplit(("", "", back.path, back.query, "")))
+        return redirect(url_for("WorkflowView.inbox"))
 
 
 def unread_count() -> int:

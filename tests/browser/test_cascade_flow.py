@@ -84,7 +84,10 @@ def test_four_levels_walk_the_cleaner_production_cascade(db_app, browser, live_s
     js.goto(base + "/r/cp_task/add")
     js.fill("#title", "2026年度清洁生产审核")
     js.fill("#year", "2026")
-    js.locator("[data-field=region] select.tree-level").first.select_option(label="江苏省")
+    # the province's region picker opens at 江苏省: choose that level
+    js.locator("[data-field=region] .tree-picker-path").click()
+    js.locator("[data-field=region] .tree-picker-level").click()
+    expect(js.locator("[data-field=region] .tree-picker-path")).to_have_value("江苏省")
     js.fill("#deadline", (date.today() + timedelta(days=30)).isoformat())
     js.fill("#requirements", "省级要求：月底前完成")
     with js.expect_navigation():

@@ -42,6 +42,18 @@ def _choose(page, container, labels):
         select.select_option(label=label)
 
 
+def _pick(page, field, labels):
+    """Pick a path in a form's tree picker, opening one level after the other, as a user would."""
+    root = page.locator(f"[data-field={field}] .tree-picker")
+    root.locator(".tree-picker-path").click()
+    for label in labels[:-1]:
+        root.locator(".tree-picker-list li", has=page.locator(".tree-picker-choose", has_text=label)) \
+            .locator(".tree-picker-open").click()
+        expect(root.locator(".tree-picker-crumbs")).to_contain_text(label)
+    root.locator(".tree-picker-choose", has_text=labels[-1]).first.click()
+    expect(root.locator(".tree-picker-path")).to_have_value(" / ".join(labels))
+
+
 def test_filter_add_with_error_then_switch_languages(db_app, page):
     _seed(db_app)
     _login(page)
@@ -64,8 +76,8 @@ def test_filter_add_with_error_then_switch_languages(db_app, page):
     good = valid_uscc("91320411MA2AAC001")
     page.fill("#name", "常州新北安全化工有限公司")
     page.fill("#uscc", good[:-1] + ("1" if good[-1] != "1" else "2"))
-    _choose(page, "[data-field=enterprise_type]", ["危险物品类", "危险化学品生产单位"])
-    _choose(page, "[data-field=region]", ["江苏省", "常州市", "新北区", "春江街道"])
+    _pick(page, "enterprise_type", ["危险物品类", "危险化学品生产单位"])
+    _pick(page, "region", ["江苏省", "常州市", "新北区", "春江街道"])
     page.fill("#address", "常州市新北区春江街道88号")
     page.fill("#legal_representative", "李娜")
     page.select_option("#department", label="应急管理")

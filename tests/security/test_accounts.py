@@ -135,25 +135,67 @@ def test_a_regulator_resets_an_enterprise_password(db_app, chain):
     assert outsider.post_form(f"/accounts/enterprise/{row_id}/reset", {}, page_url="/account/password").status_code == 403
 
 
-def test_repeated_failures_lock_the_account_and_are_logged(db_app, chain):
-    username = chain["users"]["county"]
-    client = FormClient(db_app.test_client())
-    for _ in range(5):
-        client.post_form("/login/", {"username": username, "password": "wrong-Pass-1"})
-    locked = client.post_form("/login/", {"username": username, "password": factory.PASSWORD}, follow_redirects=True)
-    assert "该账号因多次登录失败已被锁定" in visible_text(locked.get_data(as_text=True))
-    assert client.get("/r/enterprise/list/").status_code == 302  # still not signed in
+def _reasons(db_app, username: str) -> list[str]:
     log = db_app.extensions["safety"].models.engine["LoginLog"]
     with db_app.app_context():
         entries = db_app.extensions["safety"].session.execute(
-            select(log.success, log.reason, log.ip).where(log.username == username).order_by(log.id)).all()
-    assert [e.reason for e in entries] == ["password"] * 5 + ["locked"]
+            select(log.reason, log.ip).where(log.username == username).order_by(log.id)).all()
     assert all(e.ip == "127.0.0.1" for e in entries)
+    return [e.reason for e in entries]
+
+
+def _captcha(client: FormClient) -> str:
+    image = client.get("/login/captcha.png")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data[:4] == b"\x89PNG"
+    with client.client.session_transaction() as session:
+        return session["_captcha"]
+
+
+def test_repeated_failures_ask_for_a_captcha_and_a_wait_never_a_lock(db_app, chain):
+    username = chain["users"]["county"]
+    client = FormClient(db_app.test_client())
+    for _ in range(3):
+        client.post_form("/login/", {"username": username, "password": "wrong-Pass-1"})
+    # the right password alone no longer opens the account: the page now shows the captcha
+    page = client.post_form("/login/", {"username": username, "password": factory.PASSWORD}, follow_redirects=True)
+    assert "请输入图片中的字符后登录此账号" in visible_text(page.get_data(as_text=True))
+    assert 'name="captcha"' in page.get_data(as_text=True)
+    assert client.get("/r/enterprise/list/").status_code == 302  # still not signed in
+    # a wrong captcha is refused without counting as a password failure
+    _captcha(client)
+    client.post_form("/login/", {"username": username, "password": factory.PASSWORD, "captcha": "XXXX"})
+    # the right captcha during the wait after the last failure: asked to wait, not let in
+    answer = _captcha(client)
+    page = client.post_form("/login/", {"username": username, "password": factory.PASSWORD, "captcha": answer},
+                            follow_redirects=True)
+    assert re.search(r"请 \d+ 秒后再试", visible_text(page.get_data(as_text=True)))
+    assert _reasons(db_app, username) == ["password"] * 3 + ["captcha", "captcha", "wait"]
     with db_app.app_context():
         user = db_app.appbuilder.sm.find_user(username=username)
-        user.locked_until = datetime.now() - timedelta(seconds=1)
+        assert user.fail_login_count == 3
+        user.locked_until = datetime.now() - timedelta(seconds=1)  # the wait is over (time moved, not slept)
         db_app.appbuilder.sm.session.commit()
-    login(FormClient(db_app.test_client()), username, factory.PASSWORD)
+    answer = _captcha(client)
+    page = client.post_form("/login/", {"username": username, "password": factory.PASSWORD, "captcha": answer})
+    assert page.status_code == 302 and client.get("/r/enterprise/list/").status_code == 200
+    with db_app.app_context():
+        user = db_app.appbuilder.sm.find_user(username=username)
+        assert user.fail_login_count == 0 and user.locked_until is None
+
+
+def test_failed_logins_are_limited_per_address_but_successes_are_not(db_app, chain):
+    configured = db_app.config["LOGIN_FAILURE_RATE_LIMIT"]
+    db_app.config["LOGIN_FAILURE_RATE_LIMIT"] = "3 per hour"
+    try:
+        for _ in range(4):  # successful logins from the same office address do not count
+            login(FormClient(db_app.test_client()), chain["users"]["county"], factory.PASSWORD)
+        client = FormClient(db_app.test_client())
+        answers = [client.post_form("/login/", {"username": f"nobody-{n}", "password": "wrong-Pass-1"}).status_code
+                   for n in range(4)]
+        assert answers == [302, 302, 302, 429]
+    finally:
+        db_app.config["LOGIN_FAILURE_RATE_LIMIT"] = configured
+        db_app.appbuilder.sm.limiter.reset()
 
 
 def test_idle_sessions_end(db_app, chain):

@@ -23,7 +23,7 @@ def _change_password_through_the_page(app, client, username):
     done = client.post_form("/account/password", {"current": factory.PASSWORD, "new": "Neues#Passwort9",
                                                   "confirm": "Neues#Passwort9"}, follow_redirects=True)
     text = visible_text(done.get_data(as_text=True))
-    assert "密码已修改" in text and "个人信息" in text
+    assert "密码已修改" in text and "个人中心" in text  # the user menu
     again = FormClient(app.test_client())
     assert again.post_form("/login/", {"username": username, "password": factory.PASSWORD}).headers.get(
         "Location", "").startswith("/login/")  # the old password no longer opens the account
@@ -65,4 +65,4 @@ def test_an_enterprise_sees_its_account_and_changes_its_password(db_app):
 def test_the_administrator_gets_the_same_page(admin):
     assert admin.get("/users/userinfo/").headers["Location"].endswith("/account/")
     text = visible_text(admin.get("/account/").get_data(as_text=True))
-    assert "登录名 admin" in text and "角色 Admin" in text and "修改密码" in text
+    assert "登录名 admin" in text and "角色 系统管理员" in text and "修改密码" in text  # FAB's Admin role by its label

@@ -15,7 +15,8 @@ def _page(response, code: int) -> str:
     assert response.status_code == code
     html = response.get_data(as_text=True)
     assert "Traceback" not in html and "Not Found" not in html
-    assert 'class="navbar' in html and 'id="nav-todo"' in html  # the normal layout, with the menu
+    # the normal layout: the sidebar with the menu's categories, the top bar
+    assert 'id="app-sidebar"' in html and 'data-category="basic_info"' in html and 'id="nav-todo"' in html
     return visible_text(html)
 
 
@@ -86,3 +87,45 @@ def test_a_form_sent_without_its_token_is_explained(admin, db_app):
     text = _page(admin.post(f"/r/enterprise/delete/{row.id}"), 400)  # refused before any view ran
     assert "表单可能已过期" in text
     assert len(rows(db_app, "enterprise")) == 1
+
+
+def test_the_500_page_needs_no_database(admin, db_app):
+    """The database may be what failed: the 500 page is drawn in the layout without one SQL statement."""
+    from flask import g
+    from flask_login import login_user
+    from sqlalchemy import event
+    from werkzeug.exceptions import InternalServerError
+
+    from app.extensions import db
+    from app.views.errors import error_page
+
+    with db_app.test_request_context("/r/enterprise/list/"):
+        user = db_app.appbuilder.sm.find_user(username="admin")
+        login_user(user)
+        g.user = user
+        statements = []
+
+        def count(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            body, code = error_page(InternalServerError())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert code == 500 and statements == []
+    assert 'id="app-sidebar"' in body and 'id="user-menu"' in body
+    assert "系统出错" in visible_text(body) and "服务器未能完成请求" in visible_text(body)
+
+
+def test_too_many_requests_is_explained_in_the_layout(admin, db_app):
+    from werkzeug.exceptions import TooManyRequests
+
+    from app.views.errors import error_page
+    with db_app.test_request_context("/r/enterprise/list/"):
+        from flask import g
+        from flask_login import login_user
+        g.user = db_app.appbuilder.sm.find_user(username="admin")
+        login_user(g.user)
+        body, code = error_page(TooManyRequests())
+    assert code == 429 and "请求过于频繁" in visible_text(body) and 'data-category="basic_info"' in body

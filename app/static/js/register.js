@@ -1,4 +1,4 @@
-/* Behaviour of the generated register screens: tree cascaders, reference pickers, child rows, confirms.
+/* Behaviour of the generated register screens: tree pickers and cascaders, reference pickers, child rows, confirms.
    Plain jQuery + select2 as shipped with Flask-AppBuilder; nothing is loaded from the internet. */
 (function ($) {
   "use strict";
@@ -78,6 +78,133 @@
     step(null, 0);
   };
 
+  /* ---------------------------------------------------------- tree picker (forms) */
+  /* Opens at the actor's jurisdiction (data-root: the path down to it), browses down, searches by typing
+     Chinese, pinyin or its initials, and shows the whole path of the choice. */
+  function TreePicker(root) {
+    var self = this;
+    this.root = $(root);
+    this.input = this.root.find("input[type=hidden]").first();
+    this.path = this.root.find(".tree-picker-path");
+    this.panel = this.root.find(".tree-picker-panel");
+    this.search = this.root.find(".tree-picker-search");
+    this.crumbs = this.root.find(".tree-picker-crumbs");
+    this.list = this.root.find(".tree-picker-list");
+    this.leafOnly = String(this.root.data("leaf-only")) === "1";
+    var start = this.root.data("root") || [];
+    if (typeof start === "string") { try { start = JSON.parse(start); } catch (e) { start = []; } }
+    this.start = start;
+    this.trail = start.slice();
+    this.path.on("click keydown", function (e) {
+      if (e.type === "keydown" && e.key !== "Enter" && e.key !== "ArrowDown" && e.key !== " ") { return; }
+      e.preventDefault();
+      self.toggle(true);
+    });
+    this.root.find(".tree-picker-clear").on("click", function () { self.choose("", ""); });
+    var timer = null;
+    this.search.on("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { self.find(self.search.val()); }, 250);
+    });
+    this.search.on("keydown", function (e) { if (e.key === "Escape") { self.toggle(false); self.path.focus(); } });
+    $(document).on("mousedown", function (e) {
+      if (!self.panel.prop("hidden") && !$.contains(self.root[0], e.target)) { self.toggle(false); }
+    });
+  }
+
+  TreePicker.prototype.toggle = function (open) {
+    this.panel.prop("hidden", !open);
+    if (open) {
+      this.search.val("");
+      this.browse(this.trail);
+      this.search.focus();
+    }
+  };
+
+  TreePicker.prototype.browse = function (trail) {
+    var self = this;
+    this.trail = trail;
+    var parent = trail.length ? trail[trail.length - 1].code : null;
+    this.crumbs.empty().prop("hidden", !trail.length);
+    if (!this.start.length && trail.length) {
+      $("<li>").append($("<a href='#'><i class='fa fa-home'></i></a>").on("click", function (e) { e.preventDefault(); self.browse([]); }))
+        .appendTo(this.crumbs);
+    }
+    $.each(trail, function (i, node) {
+      var li = $("<li>");
+      // the jurisdiction's own ancestors are shown, not opened: the picker stays inside the jurisdiction
+      if (i >= self.start.length - 1 && i < trail.length - 1) {
+        $("<a href='#'>").text(node.label).on("click", function (e) { e.preventDefault(); self.browse(trail.slice(0, i + 1)); }).appendTo(li);
+      } else { li.text(node.label); }
+      li.appendTo(self.crumbs);
+    });
+    if (parent && !this.leafOnly) {
+      $("<li>").append($("<a href='#' class='tree-picker-level'>").text((FI().chooseLevel || "Choose") + " " + trail[trail.length - 1].label)
+        .on("click", function (e) { e.preventDefault(); self.choose(parent, self.label(trail)); })).appendTo(this.crumbs);
+    }
+    $.getJSON(this.root.data("children-url"), parent ? {parent: parent} : {}).done(function (data) {
+      self.show($.map(data.items || [], function (item) {
+        return {code: item.code, label: item.label, leaf: item.leaf, trail: trail.concat([{code: item.code, label: item.label}])};
+      }));
+    });
+  };
+
+  TreePicker.prototype.find = function (text) {
+    var self = this;
+    text = $.trim(text);
+    if (!text) { this.browse(this.trail); return; }
+    $.getJSON(this.root.data("search-url"), {q: text}).done(function (data) {
+      if ($.trim(self.search.val()) !== text) { return; }
+      self.crumbs.empty().prop("hidden", true);
+      self.show($.map(data.items || [], function (item) {
+        return {code: item.code, label: item.label, leaf: item.leaf, path: item.label};
+      }));
+    });
+  };
+
+  TreePicker.prototype.show = function (items) {
+    var self = this;
+    this.list.empty();
+    if (!items.length) { $("<li class='tree-picker-empty'>").text(FI().nothing || "-").appendTo(this.list); }
+    $.each(items, function (_, item) {
+      var li = $("<li>").attr("data-code", item.code);
+      $("<a class='tree-picker-choose' tabindex='0'>").text(item.label).on("click keydown", function (e) {
+        if (e.type === "keydown" && e.key !== "Enter") { return; }
+        e.preventDefault();
+        if (self.leafOnly && !item.leaf) { self.open(item); return; }
+        self.choose(item.code, item.path || self.label(item.trail));
+      }).appendTo(li);
+      if (!item.leaf) {
+        $("<button type='button' class='btn btn-link btn-xs tree-picker-open'>").text((FI().drill || "") + " ›")
+          .on("click", function () { self.open(item); }).appendTo(li);
+      }
+      li.appendTo(self.list);
+    });
+  };
+
+  TreePicker.prototype.open = function (item) {
+    this.search.val("");
+    if (item.trail) { this.browse(item.trail); return; }
+    // a search result: its levels below the jurisdiction become one step of the trail
+    var trail = this.start.slice();
+    var extra = item.path.split(" / ").slice(trail.length);
+    if (extra.length) { trail.push({code: item.code, label: extra.join(" / ")}); }
+    this.browse(trail);
+  };
+
+  TreePicker.prototype.label = function (trail) {
+    return $.map(trail, function (n) { return n.label; }).join(" / ");
+  };
+
+  TreePicker.prototype.choose = function (code, label) {
+    this.input.val(code).trigger("change");
+    this.path.val(label);
+    this.toggle(false);
+    this.path.focus();
+  };
+
+  function FI() { return window.FORM_I18N || {}; }
+
   /* ---------------------------------------------------------- reference picker */
   function initReference(el) {
     var $el = $(el);
@@ -87,6 +214,10 @@
       allowClear: String($el.data("allow-clear")) === "1",
       placeholder: $el.data("placeholder") || "",
       language: select2Language(),
+      templateResult: function (item) {
+        if (!item.id || !item.detail) { return item.text; }
+        return $("<span>").text(item.text).append($("<span class='reference-detail'>").text(item.detail));
+      },
       ajax: {
         url: $el.data("url"),
         dataType: "json",
@@ -113,6 +244,7 @@
 
   function initWithin(scope) {
     $(scope).find(".tree-cascader").each(function () { if (!$(this).data("cascader")) { $(this).data("cascader", new Cascader(this)); } });
+    $(scope).find(".tree-picker").each(function () { if (!$(this).data("picker")) { $(this).data("picker", new TreePicker(this)); } });
     $(scope).find(".reference-select").each(function () { initReference(this); });
     $(scope).find("select.enum-filter[multiple]").each(function () {
       if (!$(this).data("select2")) { $(this).select2({width: "100%", language: select2Language()}); }
@@ -152,5 +284,5 @@
     });
   });
 
-  window.SafetyUI = {Cascader: Cascader, initWithin: initWithin};
+  window.SafetyUI = {Cascader: Cascader, TreePicker: TreePicker, initWithin: initWithin};
 })(jQuery);

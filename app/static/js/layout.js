@@ -1,0 +1,34 @@
+/* The layout: ☰ folds the sidebar to its icons on wide screens (remembered in localStorage) or slides it in over
+   the page on narrow ones; a menu category opens and closes on click. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  var narrow = window.matchMedia("(max-width: 991px)");
+
+  function remember(collapsed) {
+    try { localStorage.setItem("app.sidebar", collapsed ? "collapsed" : "expanded"); } catch (e) { /* private mode */ }
+  }
+
+  function toggleSidebar() {
+    if (narrow.matches) {
+      root.classList.toggle("sidebar-open");
+    } else {
+      remember(root.classList.toggle("sidebar-collapsed"));
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var toggle = document.getElementById("sidebar-toggle");
+    if (toggle) { toggle.addEventListener("click", toggleSidebar); }
+    var backdrop = document.getElementById("app-backdrop");
+    if (backdrop) { backdrop.addEventListener("click", function () { root.classList.remove("sidebar-open"); }); }
+    document.querySelectorAll(".app-menu-toggle").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        var item = link.parentElement;
+        var open = item.classList.toggle("open");
+        link.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    });
+  });
+}());

@@ -1,0 +1,110 @@
+"""The layout's sidebar and breadcrumbs: FAB's permission-filtered menu as categories with their entries, the
+entry of the current page marked, and the trail category › entry › page."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
+
+# what the last crumb says on the shared screens (the register's own label is the crumb before it); endpoints
+# without an entry in the menu name themselves here too
+PAGE_CRUMBS = {
+    "RegisterScreens.show": _l("Details"), "RegisterScreens.add": _l("Add"), "RegisterScreens.edit": _l("Edit"),
+    "RegisterScreens.import_page": _l("Import"), "RegisterScreens.job": _l("Background job"),
+    "AccountView.add": _l("New account"), "AccountView.edit": _l("Edit"),
+    "PasswordView.info": _l("My account"), "PasswordView.password": _l("Change my password"),
+    "WorkflowView.todo": _l("My to-do list"), "WorkflowView.inbox": _l("Messages"),
+    "api.docs": _l("REST API"),
+}
+
+
+@dataclass
+class MenuEntry:
+    name: str
+    label: str
+    icon: str
+    url: str
+    active: bool = False
+
+
+@dataclass
+class MenuCategory:
+    name: str
+    label: str
+    icon: str
+    entries: list[MenuEntry] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return any(entry.active for entry in self.entries)
+
+
+@dataclass
+class Layout:
+    categories: list[MenuCategory]
+    trail: list[tuple[str, str | None]]  # (label, url or None for the current page)
+
+
+def _visible(sm: Any, name: str) -> bool:
+    return bool(sm.has_access("menu_access", name))
+
+
+def _entry(item: Any) -> MenuEntry:
+    return MenuEntry(item.name, str(item.label), item.icon or "fa-circle-o", item.get_url())
+
+
+def _score(entry: MenuEntry, path: str, register: str | None) -> int:
+    """How well a menu entry names the current page: its register, its own URL, or a URL it is the folder of."""
+    if register and entry.name == f"menu_{register}":
+        return 3
+    url = entry.url.split("?", 1)[0]
+    if path == url:
+        return 2
+    folder = url[:-len("list/")] if url.endswith("/list/") else url
+    return 1 if folder.endswith("/") and len(folder) > 1 and path.startswith(folder) else 0
+
+
+def build_layout(with_menu: bool = True, page: str | None = None) -> Layout:
+    """The visible menu (FAB's permission checks decide, as for its own navbar) and the breadcrumb trail, whose
+    last crumb is `page` when given (an error page's title), else what PAGE_CRUMBS says of the endpoint."""
+    appbuilder = current_app.appbuilder
+    categories: list[MenuCategory] = []
+    if with_menu:
+        sm = appbuilder.sm
+        for item in appbuilder.menu.get_list():
+            if not _visible(sm, item.name):
+                continue
+            if item.childs:
+                category = MenuCategory(item.name, str(item.label), item.icon or "fa-folder")
+                category.entries = [_entry(child) for child in item.childs
+                                    if child and child.name != "-" and _visible(sm, child.name)]
+                if category.entries:
+                    categories.append(category)
+            else:
+                categories.append(MenuCategory(item.name, str(item.label), item.icon or "fa-folder", [_entry(item)]))
+    register = (request.view_args or {}).get("register") if request.view_args else None
+    best, best_score = None, 0
+    for category in categories:
+        for entry in category.entries:
+            score = _score(entry, request.path, register)
+            if score > best_score:
+                best, best_score = (category, entry), score
+    trail: list[tuple[str, str | None]] = []
+    if best:
+        category, entry = best
+        entry.active = True
+        if len(category.entries) > 1 or category.name != entry.name:
+            trail.append((category.label, None))
+        trail.append((entry.label, entry.url))
+    page = page or PAGE_CRUMBS.get(request.endpoint or "")
+    if page is not None:
+        trail.append((str(page), None))
+    elif trail:
+        trail[-1] = (trail[-1][0], None)  # the entry's own page: the last crumb is not a link
+    return Layout(categories, trail)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["build_layout"] = build_layout

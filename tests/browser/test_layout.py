@@ -1,0 +1,213 @@
+"""In a real headless Chromium: the layout of every page — a one-row top bar, the sidebar of the menu's
+categories that ☰ folds (remembered) or slides in on a tablet, breadcrumbs, the user menu — our 404 inside it,
+an enterprise's menu without 系统管理, and 账号管理 as the one account screen (FAB's user list leads there)."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ADMIN_PASSWORD
+from tests.security import factory
+
+pytestmark = pytest.mark.browser
+
+OFFICE = {"width": 1366, "height": 768}
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.fixture
+def open_page(browser, live_server) -> Iterator[Any]:
+    """open_page(viewport) → a signed-out page of a fresh browser context at that size."""
+    contexts = []
+
+    def make(viewport: dict[str, int]) -> Any:
+        context = browser.new_context(locale="zh-CN", viewport=viewport)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.base_url = live_server.url  # type: ignore[attr-defined]
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _sign_in(page: Any, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+    page.goto(page.base_url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("[type=submit]")
+    page.wait_for_url(page.base_url + "/")
+
+
+def _one_row(page: Any) -> None:
+    """The top bar is one row: 50 px high, and every item of it sits on that row."""
+    bar = page.locator(".app-topbar").bounding_box()
+    assert bar["height"] <= 52, bar
+    for box in [item.bounding_box() for item in page.locator(".app-topbar-inner > *, .app-topnav > li").all()]:
+        assert box["y"] >= bar["y"] - 1 and box["y"] + box["height"] <= bar["y"] + bar["height"] + 1, box
+
+
+def test_office_screen_sidebar_folds_and_remembers(db_app, open_page):
+    page = open_page(OFFICE)
+    _sign_in(page)
+    page.goto(page.base_url + "/r/enterprise/list/")
+    _one_row(page)
+    sidebar = page.locator("#app-sidebar")
+    expect(sidebar.locator("[data-category=basic_info] > a")).to_contain_text("基础信息")
+    expect(sidebar.locator("[data-category=system] > a")).to_contain_text("系统管理")
+    # the current register is marked in its open category, and named in the breadcrumbs
+    expect(sidebar.locator("li.active a[data-menu=menu_enterprise]")).to_be_visible()
+    expect(page.locator("#breadcrumbs li")).to_have_text(["首页", "基础信息", "生产经营单位"])
+    page.goto(page.base_url + "/r/enterprise/add")
+    expect(page.locator("#breadcrumbs li")).to_have_text(["首页", "基础信息", "生产经营单位", "新增"])
+    expect(page.locator("#breadcrumbs a", has_text="生产经营单位")).to_have_attribute("href", "/r/enterprise/list/")
+
+    wide = page.locator("#app-content").bounding_box()["width"]
+    assert sidebar.bounding_box()["width"] >= 200
+    page.click("#sidebar-toggle")
+    page.wait_for_function("document.getElementById('app-sidebar').getBoundingClientRect().width < 80")
+    assert page.locator("#app-content").bounding_box()["width"] > wide + 120
+    # folded to its icons: a category's entries open beside it on hover
+    expect(sidebar.locator("[data-category=basic_info] .app-menu-label").first).to_be_hidden()
+    sidebar.locator("[data-category=basic_info] > a").hover()
+    expect(sidebar.locator("a[data-menu=menu_enterprise]")).to_be_visible()
+    page.reload()
+    assert sidebar.bounding_box()["width"] < 80
+    page.click("#sidebar-toggle")
+    page.wait_for_function("document.getElementById('app-sidebar').getBoundingClientRect().width >= 200")
+    page.reload()
+    assert sidebar.bounding_box()["width"] >= 200
+
+
+def test_tablet_sidebar_is_off_canvas_and_opens_with_the_button(db_app, open_page):
+    page = open_page(TABLET)
+    _sign_in(page)
+    page.goto(page.base_url + "/r/enterprise/list/")
+    _one_row(page)
+    sidebar = page.locator("#app-sidebar")
+    assert sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0  # off the screen
+    content = page.locator("#app-content").bounding_box()
+    assert content["x"] == 0 and content["width"] >= 760  # the page has the full width
+    page.click("#sidebar-toggle")
+    page.wait_for_function("document.getElementById('app-sidebar').getBoundingClientRect().left >= 0")
+    page.locator("[data-category=hazards] > a").click()
+    page.click("#app-sidebar a[data-menu=menu_hazard]")
+    page.wait_for_url("**/r/hazard/list/")
+    assert sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0  # closed again on the new page
+
+
+def test_the_user_menu_leads_to_my_account_password_and_logout(db_app, open_page):
+    page = open_page(OFFICE)
+    _sign_in(page)
+    page.click("#user-menu-toggle")
+    expect(page.locator("#user-menu .dropdown-menu")).to_contain_text("个人中心")
+    page.click("#nav-account")
+    page.wait_for_url("**/account/")
+    expect(page.locator(".account-details")).to_contain_text("系统管理员")
+    expect(page.locator("#breadcrumbs")).to_contain_text("个人中心")
+    page.click("#user-menu-toggle")
+    page.click("#nav-password")
+    page.wait_for_url("**/account/password")
+    expect(page.locator("#change-password")).to_be_visible()
+    page.click("#user-menu-toggle")
+    page.click("#nav-logout")
+    page.wait_for_url("**/login/**")
+    expect(page.locator("#user-menu")).to_have_count(0)
+
+
+def test_the_404_page_has_the_layout_in_chinese_and_english(db_app, open_page):
+    page = open_page(OFFICE)
+    _sign_in(page)
+    response = page.goto(page.base_url + "/r/enterprise/show/999999")
+    assert response.status == 404
+    expect(page.locator(".error-page")).to_contain_text("页面或记录不存在")
+    expect(page.locator("#app-sidebar [data-category=basic_info]")).to_be_visible()
+    page.click("#language-menu > a")
+    page.click("#language-menu a[data-locale=en]")
+    response = page.goto(page.base_url + "/r/enterprise/show/999999")
+    assert response.status == 404
+    expect(page.locator(".error-page")).to_contain_text("This page or record does not exist")
+    expect(page.locator("#app-sidebar [data-category=basic_info] > a")).to_contain_text("Basic data")
+    expect(page.locator("#breadcrumbs")).to_contain_text("Not found")
+    page.goto(page.base_url + "/lang/zh_Hans")
+
+
+def test_an_enterprise_sees_no_system_entries(db_app, open_page):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        row = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP})
+        user = factory.make_user(db_app, "enterprise_user", enterprise_key=row.uscc)
+        login = user.username
+    page = open_page(OFFICE)
+    _sign_in(page, login, factory.PASSWORD)
+    sidebar = page.locator("#app-sidebar")
+    expect(sidebar.locator("[data-category=basic_info]")).to_be_visible()
+    expect(sidebar.locator("[data-category=system]")).to_have_count(0)
+    expect(sidebar).not_to_contain_text("系统管理")
+    expect(sidebar).not_to_contain_text("账号管理")
+
+    # on site, on a phone: the same bar on one row, the menu over the page and away again
+    phone = open_page({"width": 375, "height": 740})
+    _sign_in(phone, login, factory.PASSWORD)
+    phone.goto(phone.base_url + "/r/hazard/list/")
+    _one_row(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # the layout itself never scrolls sideways
+    menu = phone.locator("#app-sidebar")
+    assert menu.bounding_box()["x"] + menu.bounding_box()["width"] <= 0
+    phone.click("#sidebar-toggle")
+    phone.wait_for_function("document.getElementById('app-sidebar').getBoundingClientRect().left >= 0")
+    expect(menu.locator("li.active a[data-menu=menu_hazard]")).to_be_visible()
+    phone.mouse.click(360, 400)  # beside the menu, on the shaded page
+    phone.wait_for_function("document.getElementById('app-sidebar').getBoundingClientRect().right <= 0")
+
+
+def test_accounts_is_the_one_user_screen(db_app, open_page):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        org = factory.make_row(svc, "organisation", {"name": "新北区应急管理局", "region": "320411", "level": "county",
+                                                     "department": "emergency"})
+        org_name = str(org)
+    page = open_page(OFFICE)
+    _sign_in(page)
+    expect(page.locator("#app-sidebar")).not_to_contain_text("用户权限")
+    for fab_screen in ("/users/list/", "/roles/list/", "/permissions/list/"):
+        page.goto(page.base_url + fab_screen)
+        page.wait_for_url("**/accounts/")
+    expect(page.locator("h3")).to_contain_text("账号管理")
+    # the administrator's own row: its role by its label, never FAB's role name
+    admin_row = page.locator("tr[data-user=admin]")
+    expect(admin_row.locator(".account-roles")).to_have_text("系统管理员")
+    expect(admin_row.locator(".account-status")).to_have_text("启用")
+
+    page.click("#add-account")
+    page.fill("#username", "xb_checker")
+    page.fill("#first_name", "张检查")
+    page.select_option("#organisation", label=org_name)
+    page.select_option("#role", label="检查员")
+    page.click("#save-account")
+    page.wait_for_url("**/accounts/")
+    expect(page.locator(".alert-success")).to_contain_text("xb_checker")
+    page.fill("#q", "xb_checker")
+    page.click("#account-search")
+    row = page.locator("tr[data-user=xb_checker]")
+    expect(row.locator(".account-roles")).to_have_text("检查员")
+    expect(row).to_contain_text(org_name)
+    expect(row.locator(".account-status")).to_have_text("启用")
+    row.locator(".account-toggle").click()
+    expect(page.locator(".alert-success")).to_contain_text("已停用")
+    expect(page.locator("tr[data-user=xb_checker] .account-status")).to_have_text("停用")
+    assert "q=xb_checker" in page.url  # back on the list as it was searched
+    with db_app.app_context():
+        assert db_app.appbuilder.sm.find_user(username="xb_checker").active is False
+    # the disabled account no longer signs in
+    other = open_page(OFFICE)
+    other.goto(other.base_url + "/login/")
+    other.fill("#username", "xb_checker")
+    other.fill("#password", factory.first_password(db_app, "xb_checker"))
+    other.click("[type=submit]")
+    other.wait_for_load_state()
+    assert "/login/" in other.url

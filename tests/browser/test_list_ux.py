@@ -1,0 +1,129 @@
+"""In a real headless Chromium at 1366×768 and 768×1024: the enterprise list shows at least 15 rows above the
+fold, its header stays in view while the rows scroll, the filter panel folds and stays as the user left it, 列设置
+hides a column for good, the selection bar counts ticked rows, and on a narrow screen the 操作 links stay reachable."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_enterprise_flow import _login
+from tests.views.test_crud import valid_uscc
+
+pytestmark = pytest.mark.browser
+
+ROWS = 60
+
+
+@pytest.fixture
+def enterprises(db_app):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        model = svc.models["enterprise"]
+        for n in range(ROWS):
+            svc.session.add(model(name=f"常州第{n:03d}号精细化工科技股份有限公司", uscc=valid_uscc(f"91320411MA1XYB{n:03d}"),
+                                  enterprise_type="hc_use", region="320411004", address=f"春江街道{n}号",
+                                  legal_representative="王伟", department="emergency", status="producing", grade="B"))
+        svc.session.commit()
+    return db_app
+
+
+def _open_list(page, width=1366, height=768, query=""):
+    page.set_viewport_size({"width": width, "height": height})
+    _login(page)
+    page.goto(page.base_url + "/r/enterprise/list/" + query)
+
+
+def _rows_in_view(page) -> int:
+    return page.evaluate("""() => {
+        const box = document.getElementById('list-box').getBoundingClientRect();
+        const limit = Math.min(box.bottom, window.innerHeight);
+        return [...document.querySelectorAll('.register-table tbody tr')]
+            .filter(r => r.getBoundingClientRect().top >= 0 && r.getBoundingClientRect().bottom <= limit).length; }""")
+
+
+def test_fifteen_rows_above_the_fold_and_the_header_stays_in_view(enterprises, page):
+    _open_list(page, query="?size=50")
+    expect(page.locator(".register-table tbody tr")).to_have_count(50)
+    assert _rows_in_view(page) >= 15
+    header = page.locator(".register-table thead th[data-column=name]")
+    top_before = header.bounding_box()["y"]
+    first_row = page.locator(".register-table tbody tr").first
+
+    page.locator(".register-table tbody tr").nth(5).hover()
+    page.mouse.wheel(0, 600)
+    page.wait_for_function("() => document.getElementById('list-box').scrollTop > 300")
+
+    assert abs(header.bounding_box()["y"] - top_before) < 2          # the header did not move
+    assert first_row.bounding_box()["y"] < top_before                 # the rows did, under it
+    expect(header).to_be_visible()
+
+
+def test_the_filter_panel_folds_and_stays_as_left(enterprises, page):
+    _open_list(page)
+    more = page.locator("#filter-more")
+    expect(more).to_be_hidden()
+    expect(page.locator("#quick-search")).to_be_visible()
+    expect(page.locator("[data-filter=region]")).to_be_visible()   # one of the first filters
+
+    page.click("#filter-toggle")
+    expect(more).to_be_visible()
+    page.reload()
+    expect(page.locator("#filter-more")).to_be_visible()
+
+    page.click("#filter-toggle")
+    expect(page.locator("#filter-more")).to_be_hidden()
+    page.reload()
+    expect(page.locator("#filter-more")).to_be_hidden()
+
+
+def test_column_settings_hide_a_column_for_good(enterprises, page):
+    _open_list(page)
+    expect(page.locator("th[data-column=uscc]")).to_have_count(1)
+    try:
+        page.click("#column-settings")
+        page.uncheck("#column-menu input[name=shown][value=uscc]")
+        page.click("#column-save")
+        page.wait_for_load_state()
+        expect(page.locator("th[data-column=uscc]")).to_have_count(0)
+        expect(page.locator("th[data-column=name]")).to_have_count(1)
+        page.reload()
+        expect(page.locator("th[data-column=uscc]")).to_have_count(0)
+    finally:
+        page.click("#column-settings")
+        page.click("#column-reset")
+        page.wait_for_load_state()
+    expect(page.locator("th[data-column=uscc]")).to_have_count(1)
+
+
+def test_the_selection_bar_counts_ticked_rows(enterprises, page):
+    _open_list(page)
+    bar = page.locator("#selection-bar")
+    expect(bar).to_be_hidden()
+    expect(page.locator("li.needs-selection")).to_have_class("needs-selection disabled")
+
+    page.locator(".row-select").nth(0).check()
+    page.locator(".row-select").nth(3).check()
+    expect(bar).to_be_visible()
+    expect(page.locator("#selection-count")).to_have_text("2")
+    expect(page.locator("li.needs-selection")).to_have_class("needs-selection")
+
+    page.check("#select-all")
+    expect(page.locator("#selection-count")).to_have_text("20")
+    page.click("#clear-selection")
+    expect(bar).to_be_hidden()
+    expect(page.locator(".row-select:checked")).to_have_count(0)
+    expect(page.locator("li.needs-selection")).to_have_class("needs-selection disabled")
+
+
+def test_at_768_px_the_actions_stay_reachable_and_cells_do_not_wrap(enterprises, page):
+    _open_list(page, width=768, height=1024)
+    box = page.locator("#list-box")
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")      # the table scrolls inside its box
+    show = page.locator(".register-table tbody tr").first.locator(".actions-col a").first
+    bounds = show.bounding_box()
+    assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= 768
+    name_cell = page.locator(".register-table tbody tr").first.locator("td[data-column=name]")
+    assert name_cell.bounding_box()["height"] < 32                   # one line, not a character column
+    assert name_cell.get_attribute("title").startswith("常州第")       # the whole text on hover
+    show.click()
+    page.wait_for_url("**/r/enterprise/show/**")

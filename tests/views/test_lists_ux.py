@@ -1,0 +1,145 @@
+"""The list page's 列设置 (per user) and a record page's related tabs (一企一档), through HTTP as each kind of user:
+counts and rows in the viewer's scope, tabs only for registers the viewer may open, the 新增 preset of a reference
+accepted only for a row the viewer could choose."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import FormClient, login, visible_text
+from tests.security import factory
+
+
+@pytest.fixture
+def world(db_app):
+    """A county (新北区) with enterprise A and B, a county elsewhere with enterprise C; hazards of A and B,
+    campaign rows of A in both counties, a case of A; an administrator of each county and A's account."""
+    svc = db_app.extensions["safety"]
+    ids = {}
+    with db_app.app_context():
+        home = factory.make_org(svc)
+        away = factory.make_org(svc, region="2113", department=factory.AWAY_DEPARTMENT)
+        here = {"region": factory.HOME_TOWNSHIP, "department": factory.HOME_DEPARTMENT}
+        a = factory.make_row(svc, "enterprise", dict(here))
+        b = factory.make_row(svc, "enterprise", dict(here))
+        c = factory.make_row(svc, "enterprise", {"region": factory.AWAY_TOWNSHIP,
+                                                 "department": factory.AWAY_DEPARTMENT})
+        for n in range(3):
+            factory.make_row(svc, "hazard", {"enterprise": a, "description": f"A的隐患{n}"})
+        factory.make_row(svc, "hazard", {"enterprise": b, "description": "B的隐患"})
+        factory.make_row(svc, "cp_enterprise", {"enterprise": a, "region": factory.HOME_TOWNSHIP})
+        factory.make_row(svc, "cp_enterprise", {"enterprise": a, "region": factory.AWAY_TOWNSHIP})
+        factory.make_row(svc, "enforcement_case", {"enterprise": a})
+        ids.update(a=a.id, b=b.id, c=c.id, a_key=a.uscc)
+        ids["county"] = factory.make_user(db_app, "org_admin", home).username
+        ids["other_county"] = factory.make_user(db_app, "org_admin", away).username
+        ids["enterprise"] = factory.make_user(db_app, "enterprise_user", None, a.uscc).username
+        ids["regulator"] = factory.make_user(db_app, "regulator", home).username
+    return ids
+
+
+def client_of(app, username: str) -> FormClient:
+    client = FormClient(app.test_client())
+    login(client, username, factory.PASSWORD)
+    return client
+
+
+def tabs(html: str) -> dict[str, int]:
+    """register → count, as the record page's related tabs show them."""
+    return {name: int(count) for name, count in re.findall(
+        r'class="related-tab" data-register="(\w+)">[^<]*<span class="badge related-count">(\d+)</span>', html)}
+
+
+def pane(html: str, register: str) -> str:
+    found = re.search(rf'<div class="tab-pane related-pane" id="tab-related-{register}-\w+" data-register="{register}">'
+                      r'(.*?)</table>', html, re.S)
+    assert found, f"no tab for {register}"
+    return found.group(1)
+
+
+def test_an_enterprise_sees_its_own_rows_and_only_the_tabs_it_may_open(db_app, world):
+    client = client_of(db_app, world["enterprise"])
+    html = client.get(f"/r/enterprise/show/{world['a']}").get_data(as_text=True)
+
+    found = tabs(html)
+    assert found["hazard"] == 3 and found["cp_enterprise"] == 2
+    assert "enforcement_case" not in found and "enterprise_change" not in found  # it may not open them
+    hazards = visible_text(pane(html, "hazard"))
+    assert "A的隐患0" in hazards and "A的隐患2" in hazards and "B的隐患" not in hazards
+    # another enterprise's page is not its to see
+    assert client.get(f"/r/enterprise/show/{world['b']}").status_code in (403, 404)
+
+
+def test_a_county_counts_only_the_rows_of_its_jurisdiction(db_app, world, admin):
+    everyone = tabs(admin.get(f"/r/enterprise/show/{world['a']}").get_data(as_text=True))
+    county = tabs(client_of(db_app, world["county"]).get(f"/r/enterprise/show/{world['a']}").get_data(as_text=True))
+
+    assert everyone["cp_enterprise"] == 2 and everyone["enforcement_case"] == 1
+    assert county["cp_enterprise"] == 1 and county["hazard"] == 3 and county["enforcement_case"] == 1
+
+
+def test_a_regulator_of_another_county_cannot_open_the_page(db_app, world):
+    client = client_of(db_app, world["other_county"])
+    assert client.get(f"/r/enterprise/show/{world['a']}").status_code in (403, 404)
+    assert client.get(f"/r/enterprise/show/{world['c']}").status_code == 200
+
+
+def test_a_tab_links_to_the_filtered_list_and_adds_with_the_reference_preset(db_app, world):
+    client = client_of(db_app, world["regulator"])
+    html = client.get(f"/r/enterprise/show/{world['a']}").get_data(as_text=True)
+    hazards = re.search(r'id="tab-related-hazard-enterprise".*?</div>', html, re.S).group(0)
+    list_url = re.search(r'class="btn btn-default btn-xs related-list-link" href="([^"]+)"', hazards).group(1)
+    add_url = re.search(r'class="btn btn-primary btn-xs related-add" href="([^"]+)"', hazards).group(1)
+    assert add_url == f"/r/hazard/add?enterprise={world['a']}"
+
+    listed = visible_text(client.get(list_url.replace("&amp;", "&")).get_data(as_text=True))
+    assert "A的隐患1" in listed and "B的隐患" not in listed
+
+    form = client.get(add_url).get_data(as_text=True)
+    assert re.search(rf'<select[^>]*name="enterprise"[^>]*>.*?<option value="{world["a"]}" selected>', form, re.S)
+
+
+def test_a_preset_the_user_could_not_choose_is_refused(db_app, world):
+    client = client_of(db_app, world["regulator"])
+    response = client.get(f"/r/hazard/add?enterprise={world['c']}")  # an enterprise of another county
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 200
+    assert not re.search(rf'<option value="{world["c"]}" selected>', html)
+    assert "不可用" in visible_text(html)
+
+
+def test_an_enterprise_gets_no_add_button_for_a_reference_it_may_not_set(db_app, world):
+    html = client_of(db_app, world["enterprise"]).get(f"/r/enterprise/show/{world['a']}").get_data(as_text=True)
+    assert "related-add" not in pane(html, "hazard")  # its hazards' enterprise is read-only for it
+
+
+def headers(html: str) -> list[str]:
+    return re.findall(r'<th data-column="(\w+)"', html)
+
+
+def test_column_settings_are_kept_per_user(db_app, world, admin):
+    county = client_of(db_app, world["county"])
+    default = headers(county.get("/r/enterprise/list/").get_data(as_text=True))
+    assert default[:2] == ["name", "uscc"]
+
+    order = ",".join(["uscc", "name"] + default[2:])
+    shown = [c for c in default if c != "grade"]
+    response = county.post_form("/r/enterprise/columns", {"order": order, "shown": shown},
+                                page_url="/r/enterprise/list/")
+    assert response.status_code == 302
+
+    mine = headers(county.get("/r/enterprise/list/").get_data(as_text=True))
+    assert mine[:2] == ["uscc", "name"] and "grade" not in mine and len(mine) == len(default) - 1
+    # the administrator's list is not changed by the county's choice
+    assert headers(admin.get("/r/enterprise/list/").get_data(as_text=True)) == default
+
+    county.post_form("/r/enterprise/columns", {"reset": "1"}, page_url="/r/enterprise/list/")
+    assert headers(county.get("/r/enterprise/list/").get_data(as_text=True)) == default
+
+
+def test_hiding_every_column_keeps_one(db_app, world):
+    county = client_of(db_app, world["county"])
+    county.post_form("/r/enterprise/columns", {"order": "name,uscc"}, page_url="/r/enterprise/list/")
+    assert len(headers(county.get("/r/enterprise/list/").get_data(as_text=True))) == 1
