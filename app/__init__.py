@@ -90,6 +90,8 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
     appbuilder.add_view_no_menu(PasswordView())
     from app.workflow.views import WorkflowView
     appbuilder.add_view_no_menu(WorkflowView())
+    from app.views.frequency import FrequencyView
+    appbuilder.add_view_no_menu(FrequencyView())
     from app.views.public import PublicFormView, limit_public_forms
     limit_public_forms(appbuilder, appbuilder.add_view_no_menu(PublicFormView()))
     register_views(appbuilder, svc)

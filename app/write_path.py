@@ -38,6 +38,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from app import counts
 from app.audit import account_events, recorder
 from app.i18n import label_text
 from app.metadata.rules import broken_rules, missing_required
@@ -59,6 +60,7 @@ def install() -> None:
     guard.install()
     event.listen(Session, "before_flush", _before_flush)
     event.listen(Session, "after_flush", _after_flush)
+    counts.install()  # after the checks: the engine writes count fields, read-only for every user
     _INSTALLED = True
 
 

@@ -68,6 +68,33 @@ class _Demo:
             self.engine.take(spec, row, name, actor_for(self.user(login)), comment, uploads, sign)
 
 
+def _joint_inspection_and_notices(demo: _Demo, svc: Any, today: date) -> None:
+    """A joint inspection of a Changzhou gas enterprise led by the city's emergency bureau: the housing bureau
+    accepted, 新北区 has not answered yet; a hazard handed to the housing bureau; a notice it has not read."""
+    organisations = svc.models["organisation"]
+    by_name = {o.name: o for o in svc.session.scalars(select(organisations))}
+    enterprises = svc.models["enterprise"]
+    target = svc.session.scalar(select(enterprises).where(enterprises.region.like("3204%")).order_by(enterprises.id))
+    joint = demo.add("inspection", "cz_admin", title=f"{target.name}燃气安全联合检查", enterprise=target,
+                     kind="joint", inspected_on=today + timedelta(days=5), inspectors="常州市应急管理局 周涛、住建局 李娜",
+                     reply_by=today + timedelta(days=3),
+                     invited=[{"organisation_invited_id": by_name["常州市住房和城乡建设局"].id, "note": "燃气设施检查"},
+                              {"organisation_invited_id": by_name["常州市新北区应急管理局"].id, "note": "属地配合"}],
+                     items=[{"stage": "燃气设施", "content": "燃气管道、阀门无泄漏，报警装置完好"}])
+    demo.step("inspection", joint, "invite", "cz_admin")
+    invitation = svc.models["inspection_invitation"]
+    first = svc.session.scalar(select(invitation).where(invitation.inspection_id == joint.id,
+                                                        invitation.invitee_id == by_name["常州市住房和城乡建设局"].id))
+    demo.step("inspection_invitation", first, "accept", "cz_housing")
+    hazard = svc.session.scalar(select(svc.models["hazard"]).where(svc.models["hazard"].state == "pending")
+                                .order_by(svc.models["hazard"].id))
+    hazard.transfer_to_id = by_name["常州市住房和城乡建设局"].id
+    svc.session.commit()
+    demo.step("hazard", hazard, "transfer", "cz_admin", "涉及城镇燃气设施，属住建部门监管")
+    demo.add("notice", "cz_admin", title="关于通报燃气企业安全隐患的函", receiver=by_name["常州市住房和城乡建设局"],
+             content="我局在联合检查中发现辖区燃气企业存在安全隐患，按职责归口通报贵局依法处理。", enterprise=target)
+
+
 def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     svc = services()
     hazard = svc.models["hazard"]
@@ -149,20 +176,23 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     plan = demo.add("enforcement_plan", "xb_inspector", name=f"{today.year}年度危险化学品执法检查计划",
                     year=today.year, starts_on=date(today.year, 3, 1), ends_on=date(today.year, 11, 30),
                     region="320411", department="emergency", planned_count=40,
-                    content="危险化学品生产、经营、使用单位安全生产主体责任落实情况")
+                    content="危险化学品生产、经营、使用单位安全生产主体责任落实情况",
+                    scheme="按照《江苏省危险化学品经营企业安全检查清单》逐项检查；每组两名执法人员，3月至11月分批实施")
     demo.step("enforcement_plan", plan, "submit", "xb_inspector")
     demo.step("enforcement_plan", plan, "approve", "xb_admin")
-    items = [{"content": "甲类仓库应设置可燃气体报警装置", "result": "fail", "problem": "报警装置缺失",
-              "location": "甲类仓库"},
-             {"content": "安全出口应保持畅通", "result": "pass"},
-             {"content": "动火作业应办理作业票", "result": "fail", "problem": "现场动火无作业票", "location": "储罐区"}]
+    checklist = svc.session.scalar(select(svc.models["checklist"]).order_by(svc.models["checklist"].id))
+    items = [{"stage": c.stage, "content": c.content, "basis": c.basis, "result": "pass"} for c in checklist.items]
+    items[3].update(result="fail", problem="甲类仓库未设置可燃气体报警装置", location="甲类仓库",
+                    responsible_person="张敏", rectify_by=today + timedelta(days=15))
+    items[4].update(result="fail", problem="现场动火无作业票", location="储罐区", responsible_person="刘伟")
     inspection = demo.add("inspection", "xb_inspector", title=f"{pick(2).name}专项检查", enterprise=pick(2),
-                          plan=plan, kind="independent", inspected_on=today - timedelta(days=1),
+                          plan=plan, checklist=checklist, kind="independent", inspected_on=today - timedelta(days=1),
                           inspectors="王强、李娜", items=items, conclusion="存在两项不满足，已责令限期整改")
     demo.step("inspection", inspection, "submit", "xb_inspector")
     demo.add("inspection", "xb_inspector", title=f"{pick(3).name}日常检查", enterprise=pick(3), plan=plan,
              kind="independent", inspected_on=today, inspectors="王强", items=[{"content": "安全出口应保持畅通",
                                                                               "result": "pass"}])
+    _joint_inspection_and_notices(demo, svc, today)
     case = demo.add("enforcement_case", "xb_inspector", case_name="未按规定设置可燃气体报警装置案",
                     enterprise=pick(2), inspection=inspection,
                     facts="现场检查发现甲类仓库未设置可燃气体报警装置", case_number=f"常新应急立〔{today.year}〕12号")

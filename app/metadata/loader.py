@@ -7,6 +7,8 @@ from typing import Iterable
 from pydantic import BaseModel
 
 from . import checks
+from .child_checks import check_copy_from, check_counts, check_user_organisation
+from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
 from .rule_checks import check_normalise, check_required_when, check_rules
 from .related_checks import check_related
@@ -80,6 +82,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     moot: set[tuple[str, str]] = set()
 
     roles_file: Located | None = None
+    frequencies: list[Located] = []
     for root in roots:
         roles_path = root / "roles.yaml"
         if roles_path.exists():
@@ -99,6 +102,11 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
             issues += found
             if located:
                 dictionaries.append(located)
+        for path in _yaml_files(root / "frequencies"):
+            located, found = _parse(path, display_root, FrequencySpec, broken, moot)
+            issues += found
+            if located:
+                frequencies.append(located)
         for path in _yaml_files(root / "registers"):
             located, found = _parse(path, display_root, RegisterSpec, broken, moot)
             issues += found
@@ -162,6 +170,13 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_required_when(reg)
         issues += check_related(reg, reg_by_name, broken)
         issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
+        issues += check_copy_from(reg, reg_by_name)
+        issues += check_counts(reg, reg_by_name)
+        issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)
+
+    for freq in frequencies:
+        issues += check_frequency(freq, reg_by_name, dic_by_name, role_names)
+    issues += checks.check_duplicate_names(frequencies, "frequency")
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]
@@ -176,6 +191,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         roles={r.name: r for r in roles_file.spec.roles} if roles_file else {},
         organisations=roles_file.spec.organisations if roles_file else None,
         enterprise_accounts=roles_file.spec.enterprise_accounts if roles_file else None,
+        frequencies={f.spec.name: f.spec for f in frequencies},
     )
     return registry, []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from .spec import (DictionarySpec, EnterpriseAccounts, FieldBase, MenuCategory, OrganisationSpec, RegisterSpec,
                    RoleSpec)
@@ -21,9 +21,11 @@ class Registry:
     roles: Mapping[str, RoleSpec] = field(default_factory=dict)
     organisations: OrganisationSpec | None = None
     enterprise_accounts: EnterpriseAccounts | None = None
+    #: inspection frequency rules (metadata/frequencies/), by name
+    frequencies: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("registers", "dictionaries", "menus", "files", "roles"):
+        for name in ("registers", "dictionaries", "menus", "files", "roles", "frequencies"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         # asked for every register on every scoped query: indexed once
         revealing: dict[str, list] = {}

@@ -114,8 +114,22 @@ class TextField(FieldBase):
         return False
 
 
+class CountRule(Spec):
+    """An integer the engine keeps equal to the number of child rows (meeting ``when``) of a children field."""
+
+    children: Ref
+    when: tuple["Condition", ...] = ()
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
+
+
 class IntegerField(FieldBase):
     type: Literal["integer"]
+    #: kept equal to a count of child rows on every save (items done / total); read-only (E731)
+    count: CountRule | None = None
 
 
 class DecimalField(FieldBase):
@@ -240,6 +254,16 @@ class GeoField(FieldBase):
         return False
 
 
+class CopyFrom(Spec):
+    """Child rows copied, in order, from the child rows of the row a reference of the parent points to (an
+    inspection's items from the chosen checklist's items) when a row is saved without any."""
+
+    reference: Ref
+    children: Ref
+    #: field of these child rows -> field of the copied child rows
+    fields: dict[Ref, Ref] = Field(min_length=1)
+
+
 class ChildTableField(FieldBase):
     """Rows of a child register edited inside the parent's form."""
 
@@ -247,6 +271,7 @@ class ChildTableField(FieldBase):
     target: Ref = Field(alias="register")
     min_rows: Annotated[int, Field(ge=0)] = 0
     max_rows: Annotated[int, Field(ge=1)] = 200
+    copy_from: CopyFrom | None = None
 
     @model_validator(mode="after")
     def _rows_ordered(self) -> "ChildTableField":
@@ -350,6 +375,9 @@ class Condition(Spec):
     same_organisation: bool = False
     #: only the organisation directly above the row's owner (上级审批)
     parent_organisation: bool = False
+    #: only the users of the organisation this reference field (to the organisations register) points to:
+    #: the invited department answers an invitation, the receiving department accepts a transfer
+    user_organisation: Ref | None = None
     #: only while today is on or before the date in this field
     before: Ref | None = None
     #: every row of this children field (or every row pointing here by this reference of another register,
@@ -366,8 +394,10 @@ class Condition(Spec):
             raise ValueError(f"'{compares[0].rstrip('_')}' needs the 'field' it applies to")
         if bool(self.rows) != bool(self.all_in):
             raise ValueError("'rows' and 'all_in' go together")
-        if not (self.field or self.same_organisation or self.parent_organisation or self.before or self.rows):
-            raise ValueError("an empty condition: give field, same_organisation, parent_organisation, before or rows")
+        if not (self.field or self.same_organisation or self.parent_organisation or self.user_organisation
+                or self.before or self.rows):
+            raise ValueError("an empty condition: give field, same_organisation, parent_organisation, "
+                             "user_organisation, before or rows")
         return self
 
 
@@ -899,3 +929,4 @@ class RolesFile(Spec):
     roles: tuple[RoleSpec, ...]
     organisations: OrganisationSpec
     enterprise_accounts: EnterpriseAccounts | None = None
+CountRule.model_rebuild()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2ManyWidget, Select2Widget
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import gettext, lazy_gettext as _l, ngettext
@@ -354,6 +355,7 @@ class ChildRowsField(FieldList):
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
         super().process(formdata, data, extra_filters)
+        self.sent = formdata is not None
         if formdata is not None:
             # rows left completely empty are not rows
             self.entries = [e for e in self.entries if any(
@@ -389,6 +391,7 @@ class RegisterForm(DynamicForm):
         for field in self:
             if hasattr(field, "refresh_choices"):
                 field.refresh_choices()
+        _copy_child_rows(self)
         _refresh_child_choices(self)
 
     def current_row(self) -> Any:
@@ -467,6 +470,25 @@ def _posted(form: Any, f: FieldBase, current: Any) -> Any:
         kept = [x for i, x in enumerate(existing or []) if i not in field.removed]
         return kept + list(field.uploads) or None
     return field.data
+def _copy_child_rows(form: Any) -> None:
+    """copy_from: a children field sent without rows takes, in order, the child rows of the row its reference
+    points to (the items of the chosen checklist), so the add form, the API and every later save agree."""
+    for f in form._register.fields:
+        rule = getattr(f, "copy_from", None)
+        if rule is None or f.name not in form._fields or rule.reference not in form._fields:
+            continue
+        field, source = form[f.name], form[rule.reference].data
+        if not getattr(field, "sent", False) or field.entries or source is None:
+            continue
+        # as if the rows had been typed in: the child form's checks (required, length) read what was sent
+        sent = MultiDict()
+        for i, row in enumerate(getattr(source, rule.children) or []):
+            for mine, theirs in rule.fields.items():
+                value = getattr(row, theirs)
+                if value not in (None, ""):
+                    sent.add(f"{field.name}{field._separator}{i}{field._separator}{mine}",
+                             value.isoformat() if isinstance(value, (date, datetime)) else str(value))
+        field.process(sent)
 
 
 def _refresh_child_choices(form: Any) -> None:

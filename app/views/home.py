@@ -1,16 +1,24 @@
 """The home page: what waits for the user (待办), then each register the user may open, with its row count."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, g, redirect, url_for
 from flask_appbuilder import IndexView, expose
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.frequency import FrequencyReport
 from app.i18n import label_text
 from app.security.actor import current_actor
 from app.services import services
+from app.views.frequency import may_open
 from app.views.urls import register_url
+
+
+#: what the card template reads of a register for a frequency page's card (its icon)
+_CARD = SimpleNamespace(menu=SimpleNamespace(icon="fa-bar-chart"))
 
 
 class HomeView(IndexView):
@@ -40,6 +48,11 @@ class HomeView(IndexView):
                               "url": register_url(spec.name, "list")})
             if cards:
                 sections.append({"label": label_text(category.label), "icon": category.icon, "cards": cards})
+        pages = [{"spec": _CARD, "label": label_text(f.label), "url": url_for("FrequencyView.groups", name=f.name),
+                  "count": len(FrequencyReport(svc, policy, actor, f).groups())}
+                 for f in svc.registry.frequencies.values() if may_open(f, actor)]
+        if pages:
+            sections.append({"label": _("Inspection frequency"), "icon": "fa-bar-chart", "cards": pages})
         engine = current_app.extensions["safety_workflow"]
         todo = [{"label": label_text(spec.label), "count": count,
                  "url": url_for("WorkflowView.todo") + f"#todo-{spec.name}", "register": spec.name}

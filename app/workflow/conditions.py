@@ -36,6 +36,9 @@ def condition_sql(svc: Any, spec: RegisterSpec, model: type, condition: Conditio
         parts.append(model.organisation_id == actor.organisation_id if actor.organisation_id else false())
     if condition.parent_organisation and not admin:
         parts.append(_below(svc, model, actor))
+    if condition.user_organisation and not admin:
+        column = getattr(model, f"{condition.user_organisation}_id")
+        parts.append(column == actor.organisation_id if actor.organisation_id else false())
     if condition.before:
         column = getattr(model, condition.before)
         parts.append(or_(column.is_(None), column >= date.today()))

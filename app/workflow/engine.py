@@ -237,6 +237,9 @@ class WorkflowEngine:
         if condition.parent_organisation:
             return _("Only the organisation directly above the one that registered this record may take the step "
                      "“%(step)s”.", step=step)
+        if condition.user_organisation:
+            return _("Only the organisation named in %(field)s may take the step “%(step)s”.", step=step,
+                     field=label_text(spec.field(condition.user_organisation).label))
         if condition.before:
             return _("“%(step)s” was possible only until %(field)s.", step=step,
                      field=label_text(spec.field(condition.before).label))

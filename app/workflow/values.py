@@ -39,7 +39,10 @@ def resolve(value: Any, target_spec: RegisterSpec, target_field: str, ctx: Conte
         parts = [resolve(v, target_spec, target_field, ctx) for v in value]
         if field.type in ("attachment", "image"):
             return [record for part in parts for record in (part or [])] or None
-        return "\n".join(str(p) for p in parts if not is_empty(p)) or None
+        if field.type in ("string", "text"):
+            return "\n".join(str(p) for p in parts if not is_empty(p)) or None
+        # any other type takes the first value that is not empty: [$item.rectify_by, $today+30]
+        return next((p for p in parts if not is_empty(p)), None)
     if not isinstance(value, str) or not value.startswith("$"):
         return value
     if value == "$today":

@@ -45,7 +45,9 @@ def test_the_document_says_what_the_form_says(db_app, api_as):
     assert "today" in hazard["properties"]["found_on"]["description"]
     assert "state" not in hazard["properties"] and "state" in schemas["hazard"]["properties"]
     assert "required" not in schemas["hazard_update"]  # an edit keeps what it leaves out
-    assert schemas["inspection_item_input"]["properties"]["result"]["default"] == "pass"
+    # an item is checked later (满足/不满足/不涉及): its result is optional and has no default
+    item = schemas["inspection_item_input"]
+    assert "default" not in item["properties"]["result"] and item["required"] == ["content"]
     assert schemas["inspection_input"]["properties"]["items"]["items"] == {
         "$ref": "#/components/schemas/inspection_item_input"}
     listing = {p["name"] for p in doc["paths"]["/hazard/"]["get"]["parameters"]}

@@ -66,7 +66,7 @@ def test_a_new_row_takes_the_field_defaults_the_form_shows(db_app, county, api_a
     assert inspection.status_code == 201, inspection.get_json()
     body = inspection.get_json()
     assert (body["inspected_on"], body["kind"]) == (date.today().isoformat(), "independent")
-    assert [(i["content"], i["result"]) for i in body["items"]] == [("油罐区设置防火堤", "pass"),
+    assert [(i["content"], i["result"]) for i in body["items"]] == [("油罐区设置防火堤", None),
                                                                      ("可燃气体报警装置", "fail")]
 
 
@@ -82,7 +82,7 @@ def test_an_edit_keeps_what_it_leaves_out(db_app, county, api_as):
     item = changed.get_json()
     assert (item["inspected_on"], item["title"], item["conclusion"]) == ("2026-03-02", "春季检查", "限期整改")
     assert [(i["id"] == first, i["content"], i["result"], i["problem"]) for i in item["items"]] == [
-        (True, "防火堤", "fail", "多处开裂"), (False, "报警装置", "pass", None)]
+        (True, "防火堤", "fail", "多处开裂"), (False, "报警装置", None, None)]
 
 
 # ---------------------------------------------------------------- one error shape

@@ -40,9 +40,13 @@ def test_a_plan_is_approved_by_its_own_administrator_and_kept_once_approved(db_a
     admin = client_for(db_app, county["admin"])
     plan_form = {"name": "2026年度危险化学品执法检查计划", "year": "2026", "starts_on": "2026-03-01",
                  "ends_on": "2026-11-30", "region": factory.HOME_REGION, "department": "emergency",
-                 "planned_count": "40"}
-    assert inspector.post_form("/r/enforcement_plan/add", plan_form).status_code == 302
+                 "planned_count": "40", "scheme": "按检查清单逐项检查，每组两名执法人员"}
+    assert inspector.post_form("/r/enforcement_plan/add", {**plan_form, "scheme": ""}).status_code == 302
     plan = _new_id(inspector, "enforcement_plan")
+    # the 检查方案 is approved with the plan: no submitting without it
+    page = take(inspector, "enforcement_plan", plan, "submit").get_data(as_text=True)
+    assert "检查方案" in alerts(page) and state_of(db_app, "enforcement_plan", plan) == "draft"
+    inspector.post_form(f"/r/enforcement_plan/edit/{plan}", plan_form)
     take(inspector, "enforcement_plan", plan, "submit")
     # under approval the whole plan is frozen
     page = inspector.get(f"/r/enforcement_plan/edit/{plan}", follow_redirects=True).get_data(as_text=True)

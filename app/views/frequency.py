@@ -1,0 +1,85 @@
+"""The inspection frequency pages (metadata/frequencies/): every group (township) of the user's scope with the
+rules met, one group's rules with what is done and the subjects not visited, and the declared lists."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app
+from flask_appbuilder import BaseView, expose
+from flask_babel import gettext
+
+from app.frequency import FrequencyReport
+from app.i18n import label_text
+from app.security.actor import current_actor
+from app.services import services
+from app.views.urls import register_url
+
+
+def may_open(spec: Any, actor: Any) -> bool:
+    """Whoever may view both the subjects and the visits, and holds one of the roles when some are named."""
+    svc, policy = services(), current_app.extensions["safety_policy"]
+    if actor is None or actor.is_anonymous:
+        return False
+    if spec.roles and not actor.is_admin and not set(spec.roles) & set(actor.roles):
+        return False
+    return all(policy.can(svc.registry.register(name), actor, "view") for name in (spec.subjects, spec.visits.target))
+
+
+def rule_text(rule: Any) -> str:
+    if rule.share:
+        return gettext("at least %(share)s%% inspected each year", share=rule.share)
+    return gettext("each inspected at least every %(months)s months", months=rule.every_months)
+
+
+class FrequencyView(BaseView):
+    route_base = "/frequency"
+    default_view = "groups"
+
+    def _report(self, name: str) -> tuple[Any, FrequencyReport]:
+        svc = services()
+        spec = svc.registry.frequencies.get(name)
+        if spec is None:
+            abort(404)
+        actor = current_actor()
+        if actor is None or actor.is_anonymous:
+            abort(401)
+        if not may_open(spec, actor):
+            abort(403)
+        return spec, FrequencyReport(svc, current_app.extensions["safety_policy"], actor, spec)
+
+    def _labels(self, spec: Any) -> dict[str, Any]:
+        svc = services()
+        subjects = svc.registry.register(spec.subjects)
+        group_field, by_field = subjects.field(spec.group_by), subjects.field(spec.by)
+
+        def group_label(code: Any) -> str:
+            if code is None:
+                return "—"
+            return svc.dictionaries.path_label(group_field.dictionary, code) or str(code)
+
+        return {"group": group_label, "grade": lambda code: svc.dictionaries.label(by_field.dictionary, code),
+                "rule": rule_text, "show": lambda row: register_url(spec.subjects, "show", pk=row.id),
+                "group_field": label_text(group_field.label), "by_field": label_text(by_field.label)}
+
+    @expose("/<name>/")
+    def groups(self, name: str) -> Any:
+        spec, report = self._report(name)
+        lists = []
+        for item in spec.lists:
+            total, rows = report.not_visited(report.list_since(item.within_months), item.when)
+            lists.append({"spec": item, "label": label_text(item.label), "total": total, "rows": rows})
+        return self.render_template("frequency/groups.html", spec=spec, label=label_text, groups=report.groups(),
+                                    lists=lists, rules=spec.rules, **self._labels(spec))
+
+    @expose("/<name>/<group>")
+    def group(self, name: str, group: str) -> Any:
+        spec, report = self._report(name)
+        found = report.groups(only=group)
+        if not found:
+            abort(404)
+        details = []
+        for progress in found[0].rules:
+            total, rows = report.not_visited(progress.since, group=group, grade=progress.code)
+            details.append({"progress": progress, "missing": total, "rows": rows})
+        return self.render_template("frequency/group.html", spec=spec, label=label_text, group_code=group,
+                                    progress=found[0], details=details, **self._labels(spec))
