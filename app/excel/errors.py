@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -95,23 +95,25 @@ def _mark_own_workbook(importer: Any, upload: Path, target: Path) -> None:
 
 
 def _write_marked_copy(importer: Any, upload: Path, original_name: str, target: Path) -> None:
+    """The data sheet's values written row by row as they are read (a large upload is streamed, never held)."""
     report = importer.report
+    limits = Limits(**{k: current_app.config[f"IMPORT_{k.upper()}"] for k in ("stream_cells",)
+                       if f"IMPORT_{k.upper()}" in current_app.config})
     if Path(original_name).suffix.lower() == ".csv":
-        grid = _read_csv(upload, Limits(max_rows=10 ** 7))
+        grid: Iterable[list[Any]] = _read_csv(upload, Limits(max_rows=10 ** 7))[0]
     else:
-        grid = list(_read_workbook(upload, [report.sheet])[1])
+        grid = _read_workbook(upload, [report.sheet], limits)[1]
     header = report.header_row
-    width = len(grid[header - 1]) if len(grid) >= header else 0
-    titles = [clean_header(v) for v in grid[header - 1]] if width else []
-    note_index = next((i for i, t in enumerate(titles) if t in NOTE_TITLES), None)
-    if note_index is None:
-        note_index = len(titles)
+    note_index = 0
     by_row = _problems_by_row(importer)
     positions = importer.positions
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(report.sheet[:31])
     for number, values in enumerate(grid, start=1):
         values = [None if v == "" else v for v in values]
+        if number == header:
+            titles = [clean_header(v) for v in values]
+            note_index = next((i for i, t in enumerate(titles) if t in NOTE_TITLES), len(titles))
         values += [None] * (note_index + 1 - len(values))
         cells = [WriteOnlyCell(ws, value=v) for v in values]
         if number == header:
