@@ -212,7 +212,7 @@ def main() -> int:
         from app.extensions import db
         existing = db.session.execute(text("SELECT count(*) FROM reg_enterprise")).scalar()
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / (f"import-{args.rows}.xlsx" if not args.bad_every else f"import-{args.rows}-bad{args.bad_every}.xlsx")
+    path = OUT / (f"import-{args.rows}-bad{args.bad_every}.xlsx" if args.bad_every else f"import-{args.rows}.xlsx")
     if not path.exists():
         make_file(app, args.rows, path, args.bad_every)
     print(f"file: {path.name}, {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB; register holds {existing:,} rows")

@@ -94,8 +94,13 @@ def _check_zip(path: Path, limits: Limits) -> None:
 #: a row holding at least one cell with a value, inline text or a formula; a styled empty cell
 #: (<c r="T1048576" s="1"/>, or <c …></c> as openpyxl writes it) holds nothing and makes no row
 VALUE_ROW = re.compile(rb'<row(?:\s[^>]*)?(?<!/)>\s*(?:<c\s[^>]*(?:/>|>\s*</c>)\s*)*<c\s[^>]*>\s*<(?:v|is|f)[\s>/]')
-#: a cell holding a value (a formula without its computed value holds none: calamine's area leaves it out too)
-VALUE_CELL_COLUMN = re.compile(rb'<c\s(?:[^>]*?\s)?r="([A-Z]{1,3})\d+"[^>]*(?<!/)>\s*(?:<f[^>]*(?:/>|>[^<]*</f>)\s*)?(?:<v>[^<]|<is[\s>])')
+#: a cell holding a value (a formula without its computed value holds none: calamine's area leaves it out too), as
+#: every common writer writes it (r first); OTHER_CELL finds a cell written otherwise, then VALUE_CELL_ANY measures
+VALUE_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>]*(?<!/)>\s*(?:<f[^>]*(?:/>|>[^<]*</f>)\s*)?'
+                               rb'(?:<v>[^<]|<is[\s>])')
+VALUE_CELL_ANY = re.compile(rb'<c\s(?:[^>]*?\s)?r="([A-Z]{1,3})\d+"[^>]*(?<!/)>\s*(?:<f[^>]*(?:/>|>[^<]*</f>)\s*)?'
+                            rb'(?:<v>[^<]|<is[\s>])')
+OTHER_CELL = re.compile(rb'<c\s(?!r=")')
 ROW_NUMBER = re.compile(rb'<row[^>]*?\sr="(\d+)"')
 
 
@@ -139,7 +144,7 @@ def _scan_sheet(handle: Any, limits: Limits, deadline: float) -> _SheetArea:
         area.rows += len(found)
         if not over:
             area.formulas = area.formulas or b"<f>" in body or b"<f " in body
-            columns = set(VALUE_CELL_COLUMN.findall(body))
+            columns = set((VALUE_CELL_ANY if OTHER_CELL.search(body) else VALUE_CELL_COLUMN).findall(body))
             if columns:
                 area.widest = max(area.widest, max(_column_number(c) for c in columns))
             ordinal += body.count(b"<row ") + body.count(b"<row>")

@@ -117,7 +117,8 @@ class _Rows:
             end = body.rfind(b"<", 0, end) if end >= 0 else len(body)
         body = body[first.start():end if end > first.start() else len(body)]
         cells = FAST_CELL.findall(body)
-        if not self.prefixed and len(cells) == body.count(b"<c ") + body.count(b"<c>") and b"<c\t" not in body and b"<c\n" not in body:
+        every_cell = body.count(b"<c ") + body.count(b"<c>")
+        if not self.prefixed and len(cells) == every_cell and b"<c\t" not in body and b"<c\n" not in body:
             self._fast(cells)
         else:
             _ChunkParser(self).parse(body)
