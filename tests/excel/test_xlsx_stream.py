@@ -145,11 +145,13 @@ def test_row_numbers_are_excels_when_the_sheet_starts_below_row_1(tmp_path):
 
 def test_a_large_import_is_streamed_and_checked_marked_and_written_like_any_other(admin, db_app, monkeypatch):
     """Above IMPORT_STREAM_CELLS (lowered to 0: every sheet streams) and in 4 KB chunks of XML: the problems at
-    their rows, the marked copy of a large file at the same rows, check-only writing nothing, then every row."""
+    their rows, the marked copy of a large file at the same rows (comments on the first ones only), check-only
+    writing nothing, then every row."""
     from app.excel import errors, xlsx_stream
     monkeypatch.setitem(db_app.config, "IMPORT_STREAM_CELLS", 0)
     monkeypatch.setattr(xlsx_stream, "CHUNK_BYTES", 4096)
     monkeypatch.setattr(errors, "FULL_WORKBOOK_ROWS", 2)
+    monkeypatch.setattr(errors, "MAX_COPY_COMMENTS", 1)
     template = admin.get("/r/enterprise/template").data
     rows = [enterprise_row(n) for n in range(1, 1201)]
     rows[699] = enterprise_row(700, enterprise_type="燃气公司")
@@ -162,6 +164,10 @@ def test_a_large_import_is_streamed_and_checked_marked_and_written_like_any_othe
     notes = [r for r in range(2, marked.max_row + 1) if marked.cell(row=r, column=len(header)).value]
     assert header[-1] == "错误说明" and notes == [701, 1201]
     assert marked.cell(row=701, column=1).value == "常州测试化工700有限公司"
+    # every refused cell filled; comments on the first MAX_COPY_COMMENTS only (the 错误说明 column says the rest)
+    assert "燃气公司" in marked.cell(row=701, column=3).comment.text
+    assert marked.cell(row=1201, column=2).fill.fgColor.rgb.endswith("FFC7CE")
+    assert marked.cell(row=1201, column=2).comment is None
     assert _count(db_app, "enterprise") == 0
 
     rows[699], rows[1199] = enterprise_row(700), enterprise_row(1200)
