@@ -65,6 +65,9 @@ class BaseConfig:
     IMPORT_MAX_ROWS = 200_000
     # seconds an .xlsx's rows are counted once past IMPORT_MAX_ROWS (the refusal then says 'more than N rows')
     IMPORT_SCAN_SECONDS = 10
+    # cells (rows × columns of a sheet's used area) above which an .xlsx is streamed instead of loaded whole by
+    # calamine: memory stays flat for large files, small ones keep calamine's speed (app/excel/reader.py)
+    IMPORT_STREAM_CELLS = 500_000
     EXPORT_INLINE_ROWS = 10_000
     # uploads, error workbooks and exports of the jobs are deleted after this many hours (an upload as soon as
     # its job ends): by the beat task `excel.purge_files`, hourly at most when a job is created, `flask excel purge`

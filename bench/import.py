@@ -2,13 +2,16 @@
 1,000,000 rows (database safety_bench of bench/list.py), against parsing the same file and loading it with
 PostgreSQL COPY alone.
 
-    .venv/bin/python bench/import.py [--rows 100000] [--import-only]
+    .venv/bin/python bench/import.py [--rows 100000] [--import-only] [--check-only] [--bad-every N]
 
 Both paths run inside a transaction that is rolled back, so the register keeps its 1,000,000 rows. Prints rows/s
 of the full import (parse + validate + dedup against the 1M rows + write + audit + enterprise accounts) and the
 ratio to the COPY path, against the targets: ≥ 3,000 rows/s and ≤ 3× the COPY path. The full import runs in a
 fresh subprocess, so its peak RSS (``ru_maxrss``: the app with its dictionaries loaded, as a running worker holds
 them, plus the import) is its own; target < 300 MB at the largest file allowed (IMPORT_MAX_ROWS, 200,000 rows).
+``--check-only`` runs the import as 校验 (dry run: everything checked, nothing written); ``--bad-every N`` makes
+every Nth row wrong (an enterprise type not in the list) and writes the marked error workbook in the same process,
+as the import job does, so its peak RSS counts.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg2://postg
 OUT = ROOT / "bench" / "out"
 
 
-def make_file(app, rows: int, path: Path) -> None:
+def make_file(app, rows: int, path: Path, bad_every: int = 0) -> None:
     """The template filled by openpyxl-free fast writing (xlsxwriter), with the template's titles."""
     import random
 
@@ -60,6 +63,8 @@ def make_file(app, rows: int, path: Path) -> None:
                       "status": "在产", "scale": "小型", "grade": rng.choice("ABCD") + "级",
                       "safety_manager": "李娜", "safety_manager_mobile": f"139{n:08d}", "established_on": "2015-06-01",
                       "employee_count": str(rng.randint(3, 500)), "registered_capital": "100.5"}
+            if bad_every and n % bad_every == 0:
+                values["enterprise_type"] = "不在列表中的类型"
             sheet.write_row(n, 0, [values.get(c.name, "") for c in columns])
         workbook.close()
 
@@ -124,7 +129,8 @@ def _as_codes(app, buffer: io.StringIO, names: list[str]) -> io.StringIO:
     return out
 
 
-def import_path(app, path: Path) -> tuple[float, object]:
+def import_path(app, path: Path, check_only: bool = False) -> tuple[float, object]:
+    from app.excel.errors import write_error_workbook
     from app.excel.importer import Importer
     from app.extensions import db
 
@@ -132,13 +138,16 @@ def import_path(app, path: Path) -> tuple[float, object]:
         svc = app.extensions["safety"]
         svc.dictionaries.tree("region")  # a running worker has its dictionaries loaded
         start = time.perf_counter()
-        importer = Importer(app, svc.registry.register("enterprise"), None, "insert")
+        importer = Importer(app, svc.registry.register("enterprise"), None, "insert", dry_run=check_only)
         # the import's own commit is turned into a rollback, so the 1,000,000 rows stay as they are
         session = db.session
         session.commit = session.flush  # type: ignore[method-assign]
         stages = {}
         importer.progress = lambda stage, done, total: stages.setdefault(stage, time.perf_counter() - start)
         report = importer.run(path, "企业信息.xlsx")
+        if report.problem_count:  # as the import job does
+            write_error_workbook(importer, path, "企业信息.xlsx", OUT / "errors" / f"{path.stem}-errors.xlsx")
+            stages["error workbook"] = time.perf_counter() - start
         elapsed = time.perf_counter() - start
         print("  stages (s from the start): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
               + f", end {elapsed:.1f}")
@@ -151,14 +160,14 @@ def _rss_mb() -> float:
         return int(status.read().split("VmRSS:")[1].split()[0]) / 1024
 
 
-def child_import(path: Path) -> None:
+def child_import(path: Path, check_only: bool = False) -> None:
     """In a fresh process: the app, its dictionaries, then the import; prints one JSON line of figures."""
     app = _app()
     with app.app_context():
         app.extensions["safety"].dictionaries.tree("region")
     before = _rss_mb()
     cpu = resource.getrusage(resource.RUSAGE_SELF)
-    seconds, report = import_path(app, path)
+    seconds, report = import_path(app, path, check_only)
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu_seconds = after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "before_mb": before,
@@ -167,9 +176,9 @@ def child_import(path: Path) -> None:
                       "problems": [p.__dict__ for p in report.problems[:3]]}, ensure_ascii=False))
 
 
-def run_import(path: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child-import", str(path)], capture_output=True, text=True,
-                          cwd=ROOT)
+def run_import(path: Path, check_only: bool = False) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child-import", str(path)]
+                          + (["--check-only"] if check_only else []), capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
     lines = done.stdout.strip().splitlines()
@@ -188,27 +197,39 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--import-only", action="store_true", help="skip the two COPY paths")
+    parser.add_argument("--check-only", action="store_true", help="校验: check every row, write nothing")
+    parser.add_argument("--bad-every", type=int, default=0, metavar="N",
+                        help="make every Nth row wrong and write the error workbook (implies --import-only)")
     parser.add_argument("--child-import", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
-        child_import(Path(args.child_import))
+        child_import(Path(args.child_import), args.check_only)
         return 0
+    args.import_only = args.import_only or bool(args.bad_every)
     app = _app()
     with app.app_context():
         from sqlalchemy import text
         from app.extensions import db
         existing = db.session.execute(text("SELECT count(*) FROM reg_enterprise")).scalar()
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"import-{args.rows}.xlsx"
+    path = OUT / (f"import-{args.rows}-bad{args.bad_every}.xlsx" if args.bad_every else f"import-{args.rows}.xlsx")
     if not path.exists():
-        make_file(app, args.rows, path)
+        make_file(app, args.rows, path, args.bad_every)
     print(f"file: {path.name}, {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB; register holds {existing:,} rows")
-    figures = run_import(path)
-    assert figures["ok"] and figures["inserted"] == args.rows, figures
+    figures = run_import(path, args.check_only)
+    if args.bad_every:
+        assert figures["problem_count"] == args.rows // args.bad_every and not figures["inserted"], figures
+    elif args.check_only:
+        assert figures["ok"] and not figures["inserted"], figures
+    else:
+        assert figures["ok"] and figures["inserted"] == args.rows, figures
     import_seconds, peak = figures["seconds"], figures["peak_mb"]
     rate = args.rows / import_seconds
-    print(f"full import:          {import_seconds:6.2f} s  ({rate:,.0f} rows/s; parse, check every cell, dedup "
-          f"against {existing:,} rows, write, audit, enterprise accounts)")
+    what = ("check only (校验), nothing written" if args.check_only else "write, audit, enterprise accounts")
+    if args.bad_every:
+        what += f"; {figures['problem_count']:,} wrong rows, nothing written, the error workbook written"
+    print(f"{'check only' if args.check_only else 'full import'}:          {import_seconds:6.2f} s  ({rate:,.0f} "
+          f"rows/s; parse, check every cell, dedup against {existing:,} rows, {what})")
     print(f"CPU time of the importing process: {figures['cpu_seconds']:.1f} s (PostgreSQL's own work not included; "
           f"steadier than the wall time on a shared machine)")
     print(f"peak RSS of the importing process: {peak:.0f} MB (the app with its dictionaries held "

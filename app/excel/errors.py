@@ -4,7 +4,8 @@
 An .xlsx upload is loaded and marked by openpyxl, so its other sheets (填写说明, the hidden list sheet), drop-downs,
 styles and formulas stay, and every row keeps its number: the page's row numbers are the workbook's. An .xls or
 .csv upload (openpyxl cannot write those), or an .xlsx too large to load whole, comes back as an .xlsx copy of its
-data sheet's values, each row at its own number. The 错误说明 column is recognised in every language and
+data sheet's values, each row at its own number, read and written row by row (the first MAX_COPY_COMMENTS refused
+cells carry a comment; every refused cell is filled and every refused row has its 错误说明). The 错误说明 column is recognised in every language and
 replaced, never added twice, and the import ignores it.
 
 The messages are written in the language of the user who ran the import; beside the workbook a small JSON file
@@ -17,7 +18,7 @@ import io
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -40,6 +41,10 @@ NOTE_TITLES = {"错误说明", "錯誤說明", "Errordescription"}
 #: data rows above which an .xlsx is copied by values instead of loaded whole: openpyxl holds every cell (about
 #: 400 MB at 100,000 rows), and the import must stay under 300 MB
 FULL_WORKBOOK_ROWS = 20_000
+#: cell comments in a copy by values: openpyxl builds every comment's drawing in memory when it saves (20,000
+#: comments took the import of 200,000 rows from 270 to 385 MB); past these, a refused cell is filled and its row's
+#: 错误说明 says why, without a comment
+MAX_COPY_COMMENTS = 2_000
 
 
 def _problems_by_row(importer: Any) -> dict[int, list[Any]]:
@@ -112,23 +117,25 @@ def _mark_own_workbook(importer: Any, upload: Path, target: Path) -> None:
 
 
 def _write_marked_copy(importer: Any, upload: Path, original_name: str, target: Path) -> None:
+    """The data sheet's values written row by row as they are read (a large upload is streamed, never held)."""
     report = importer.report
+    limits = Limits(**{k: current_app.config[f"IMPORT_{k.upper()}"] for k in ("stream_cells",)
+                       if f"IMPORT_{k.upper()}" in current_app.config})
     if Path(original_name).suffix.lower() == ".csv":
-        grid = _read_csv(upload, Limits(max_rows=10 ** 7))
+        grid: Iterable[list[Any]] = _read_csv(upload, Limits(max_rows=10 ** 7))[0]
     else:
-        grid = list(_read_workbook(upload, [report.sheet])[1])
+        grid = _read_workbook(upload, [report.sheet], limits)[1]
     header = report.header_row
-    width = len(grid[header - 1]) if len(grid) >= header else 0
-    titles = [clean_header(v) for v in grid[header - 1]] if width else []
-    note_index = next((i for i, t in enumerate(titles) if t in NOTE_TITLES), None)
-    if note_index is None:
-        note_index = len(titles)
+    note_index = comments = 0
     by_row = _problems_by_row(importer)
     positions = importer.positions
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(report.sheet[:31])
     for number, values in enumerate(grid, start=1):
         values = [None if v == "" else v for v in values]
+        if number == header:
+            titles = [clean_header(v) for v in values]
+            note_index = next((i for i, t in enumerate(titles) if t in NOTE_TITLES), len(titles))
         values += [None] * (note_index + 1 - len(values))
         cells = [WriteOnlyCell(ws, value=v) for v in values]
         if number == header:
@@ -140,7 +147,9 @@ def _write_marked_copy(importer: Any, upload: Path, original_name: str, target: 
                 if problem.column in positions:
                     cell = cells[positions[problem.column]]
                     cell.fill = BAD
-                    cell.comment = Comment(problem.message, AUTHOR)
+                    if comments < MAX_COPY_COMMENTS:
+                        cell.comment = Comment(problem.message, AUTHOR)
+                        comments += 1
             cells[note_index] = WriteOnlyCell(ws, value=_note(problems) if problems else None)
             cells[note_index].font = NOTE
         ws.append(cells)

@@ -2,6 +2,12 @@
 
 xlsx/xls are parsed by python-calamine (12× faster than openpyxl), csv by the standard library. Size, the
 uncompressed size of the zip, macros and the row count are checked before anything is loaded into memory.
+
+calamine holds a whole sheet in memory before its first row is read (about 70 bytes a cell: 350 MB for 200,000
+rows of the enterprise template). An .xlsx sheet whose used area (rows holding values × the widest column holding
+one, measured by the scan that checks the file) is over ``Limits.stream_cells`` (IMPORT_STREAM_CELLS, 500,000
+cells: about 30,000 rows of 17 columns) is therefore streamed by app.excel.xlsx_stream instead, which gives the same
+values chunk by chunk at about 1.6× calamine's CPU time; smaller sheets keep calamine's speed.
 """
 from __future__ import annotations
 
@@ -40,6 +46,9 @@ class Limits:
     max_columns: int = 16_384
     #: seconds the row count of an .xlsx may take once it is over max_rows (a refusal states the count it reached)
     scan_seconds: float = 10.0
+    #: an .xlsx sheet whose used area has more cells is streamed (app.excel.xlsx_stream) rather than loaded whole
+    #: by calamine (see the module docstring)
+    stream_cells: int = 500_000
 
 
 @dataclass
@@ -85,7 +94,13 @@ def _check_zip(path: Path, limits: Limits) -> None:
 #: a row holding at least one cell with a value, inline text or a formula; a styled empty cell
 #: (<c r="T1048576" s="1"/>, or <c …></c> as openpyxl writes it) holds nothing and makes no row
 VALUE_ROW = re.compile(rb'<row(?:\s[^>]*)?(?<!/)>\s*(?:<c\s[^>]*(?:/>|>\s*</c>)\s*)*<c\s[^>]*>\s*<(?:v|is|f)[\s>/]')
-VALUE_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
+#: a cell holding a value (a formula without its computed value holds none: calamine's area leaves it out too), as
+#: every common writer writes it (r first); OTHER_CELL finds a cell written otherwise, then VALUE_CELL_ANY measures
+VALUE_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>]*(?<!/)>\s*(?:<f[^>]*(?:/>|>[^<]*</f>)\s*)?'
+                               rb'(?:<v>[^<]|<is[\s>])')
+VALUE_CELL_ANY = re.compile(rb'<c\s(?:[^>]*?\s)?r="([A-Z]{1,3})\d+"[^>]*(?<!/)>\s*(?:<f[^>]*(?:/>|>[^<]*</f>)\s*)?'
+                            rb'(?:<v>[^<]|<is[\s>])')
+OTHER_CELL = re.compile(rb'<c\s(?!r=")')
 ROW_NUMBER = re.compile(rb'<row[^>]*?\sr="(\d+)"')
 
 
@@ -129,7 +144,7 @@ def _scan_sheet(handle: Any, limits: Limits, deadline: float) -> _SheetArea:
         area.rows += len(found)
         if not over:
             area.formulas = area.formulas or b"<f>" in body or b"<f " in body
-            columns = set(VALUE_CELL_COLUMN.findall(body))
+            columns = set((VALUE_CELL_ANY if OTHER_CELL.search(body) else VALUE_CELL_COLUMN).findall(body))
             if columns:
                 area.widest = max(area.widest, max(_column_number(c) for c in columns))
             ordinal += body.count(b"<row ") + body.count(b"<row>")
@@ -145,29 +160,31 @@ def _scan_sheet(handle: Any, limits: Limits, deadline: float) -> _SheetArea:
             return area
 
 
-def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, bool, set[tuple[int, int]]]:
+def _xlsx_scan(path: Path, limits: Limits) -> tuple[int, bool, set[tuple[int, int]], dict[str, _SheetArea]]:
     """The largest count of rows holding values among the worksheets, whether that count is complete (the time
-    budget may stop a huge sheet), and the cells holding a formula without a computed value.
+    budget may stop a huge sheet), the cells holding a formula without a computed value, and each worksheet's
+    area by its zip member.
 
     The XML is streamed in chunks (nothing is kept in memory); rows are found by a regular expression (C speed),
     and only a sheet that contains formulas at all is parsed for them."""
     most = 0
     formulas: set[tuple[int, int]] = set()
+    areas: dict[str, _SheetArea] = {}
     deadline = time.monotonic() + limits.scan_seconds
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
             with archive.open(name) as handle:
-                area = _scan_sheet(handle, limits, deadline)
+                area = areas[name] = _scan_sheet(handle, limits, deadline)
             if area.rows > limits.max_rows + 20:
-                return area.rows, area.complete, formulas
+                return area.rows, area.complete, formulas, areas
             if area.last_row * max(area.widest, 1) > limits.max_cells or area.widest > limits.max_columns:
                 raise UnreadableFile(_too_wide(area.last_row, area.widest, limits))
             most = max(most, area.rows)
             if area.formulas:
                 formulas |= _formula_cells(archive, name)
-    return most, True, formulas
+    return most, True, formulas, areas
 
 
 #: BIFF records that hold a cell and start with its row and column (2 bytes each)
@@ -249,9 +266,10 @@ def _cell_position(ref: str) -> tuple[int, int]:
     return int(match.group(2)), column - 1
 
 
-def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set[tuple[int, int]]]:
-    """Refuse what must not be parsed; returns the kind ('xlsx', 'xls', 'csv') and the formula cells that
-    carry no computed value."""
+def check_file(path: Path, original_name: str, limits: Limits
+               ) -> tuple[str, set[tuple[int, int]], dict[str, _SheetArea]]:
+    """Refuse what must not be parsed; returns the kind ('xlsx', 'xls', 'csv'), the formula cells that carry no
+    computed value and (.xlsx) each worksheet's area by its zip member."""
     suffix = Path(original_name).suffix.lower()
     if suffix == ".xlsm":
         raise UnreadableFile(_("Macro-enabled workbooks (.xlsm) are not accepted; save it as .xlsx."))
@@ -269,7 +287,7 @@ def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set
             raise UnreadableFile(_("The file is not an Excel workbook (.xlsx) even though its name says so."))
         _check_zip(path, limits)
         try:
-            most, complete, formulas = _xlsx_scan(path, limits)
+            most, complete, formulas, areas = _xlsx_scan(path, limits)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise UnreadableFile(_("The workbook is damaged and cannot be read; open it in Excel, save it again "
                                    "and upload the saved file. (%(reason)s)", reason=str(exc)[:120]))
@@ -277,7 +295,7 @@ def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set
             counted = f"{most:,}" if complete else _("more than %(n)s", n=f"{most:,}")
             raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
                                    "Split the file.", rows=counted, limit=f"{limits.max_rows:,}"))
-        return "xlsx", formulas
+        return "xlsx", formulas, areas
     if suffix == ".xls":
         if not magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise UnreadableFile(_("The file is not an Excel 97-2003 workbook (.xls) even though its name says so."))
@@ -287,11 +305,13 @@ def check_file(path: Path, original_name: str, limits: Limits) -> tuple[str, set
                                    "Split the file.", rows=f"{rows:,}", limit=f"{limits.max_rows:,}"))
         if rows * columns > limits.max_cells or columns > limits.max_columns:
             raise UnreadableFile(_too_wide(rows, columns, limits))
-        return "xls", set()
-    return "csv", set()
+        return "xls", set(), {}
+    return "csv", set(), {}
 
 
-def _read_csv(path: Path, limits: Limits) -> list[list[Any]]:
+def _read_csv(path: Path, limits: Limits) -> tuple[Iterator[list[Any]], int]:
+    """The rows of a CSV file, parsed as they are consumed, and how many there are: the file is checked (columns,
+    rows) by a first pass that keeps nothing, so a large file is never a Python grid."""
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -301,51 +321,82 @@ def _read_csv(path: Path, limits: Limits) -> list[list[Any]]:
             continue
     else:
         raise UnreadableFile(_("The CSV file is neither UTF-8 nor GB18030 text."))
-    for line in text.splitlines():
+    del raw
+    for line in io.StringIO(text):
         # counted before parsing: a line of ten million commas must not become ten million cells
         if line.count(",") >= limits.max_columns:
             raise UnreadableFile(_("A line of the CSV file has %(n)s columns; at most %(limit)s are read.",
                                    n=f"{line.count(',') + 1:,}", limit=f"{limits.max_columns:,}"))
-    rows = []
     csv.field_size_limit(1024 * 1024)
+    count = 0
     for row in csv.reader(io.StringIO(text)):
         if len(row) > limits.max_columns:
             raise UnreadableFile(_("A line of the CSV file has %(n)s columns; at most %(limit)s are read.",
                                    n=f"{len(row):,}", limit=f"{limits.max_columns:,}"))
-        rows.append(row)
-        if len(rows) > limits.max_rows + 20:
+        count += 1
+        if count > limits.max_rows + 20:
             raise UnreadableFile(_("The sheet has %(rows)s rows; at most %(limit)s rows can be imported at once. "
                                    "Split the file.", rows=_("more than %(n)s", n=f"{limits.max_rows:,}"),
                                    limit=f"{limits.max_rows:,}"))
-    return rows
+    return csv.reader(io.StringIO(text)), count
 
 
-def _read_workbook(path: Path, sheet_titles: Iterable[str]) -> tuple[str, Iterator[list[Any]], int]:
-    """The chosen sheet's rows from A1, one list at a time: Python objects are made per row as it is consumed
-    (calamine holds the sheet in its compact form), so a large sheet is never a Python grid."""
+def _read_workbook(path: Path, sheet_titles: Iterable[str], limits: Limits,
+                   areas: dict[str, _SheetArea] | None = None) -> tuple[str, Iterator[list[Any]], int]:
+    """The chosen sheet's rows from A1, one list at a time, and the number of the last row holding a value.
+
+    A large .xlsx sheet (see the module docstring) is streamed; any other sheet is parsed by calamine, which holds
+    it in its compact form while Python objects are made per row as they are consumed. ``areas`` are the scan's
+    (the sheet is scanned here when they are not given)."""
+    members = _xlsx_members(path)  # None for an .xls
+    if members:
+        chosen = _choose_sheet(list(members), sheet_titles)
+        member = members[chosen]
+        area = (areas or {}).get(member)
+        if area is None and member:
+            with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+                area = _scan_sheet(handle, limits, time.monotonic() + limits.scan_seconds)
+        if area is not None and area.last_row * max(area.widest, 1) > limits.stream_cells:
+            from .xlsx_stream import stream_rows
+            return chosen, stream_rows(path, member, area.widest), area.last_row
     import python_calamine
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # a damaged or password-protected file: calamine says which
         raise UnreadableFile(_("The workbook cannot be read: %(reason)s", reason=str(exc)[:200]))
-    names = workbook.sheet_names
-    wanted = {clean_header(t) for t in sheet_titles}
-    chosen = next((n for n in names if clean_header(n) in wanted), None)
-    if chosen is None:
-        # the template's data sheet is the first visible one that is not the instructions
-        chosen = next((n for n in names if clean_header(n) not in INSTRUCTION_TITLES), names[0] if names else None)
-    if chosen is None:
-        raise UnreadableFile(_("The workbook has no sheet."))
+    chosen = _choose_sheet(workbook.sheet_names, sheet_titles)
     sheet = workbook.get_sheet_by_name(chosen)
     return chosen, _rows_from_a1(sheet), (sheet.end[0] + 1 if sheet.end else 0)
 
 
+def _xlsx_members(path: Path) -> dict[str, str] | None:
+    """Sheet name → worksheet member of an .xlsx (workbook order), or None when the workbook's own parts cannot be
+    read (calamine then reads it, or says why it cannot)."""
+    from .xlsx_parts import workbook_sheets
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheets, _1904, _parts = workbook_sheets(archive)
+    except Exception:  # noqa: BLE001 - any damage here is calamine's to report
+        return None
+    return dict(sheets) or None
+
+
+def _choose_sheet(names: list[str], sheet_titles: Iterable[str]) -> str:
+    """The template's data sheet: the one named as the register's sheet, else the first that is not the
+    instructions."""
+    wanted = {clean_header(t) for t in sheet_titles}
+    chosen = next((n for n in names if clean_header(n) in wanted), None)
+    if chosen is None:
+        chosen = next((n for n in names if clean_header(n) not in INSTRUCTION_TITLES), names[0] if names else None)
+    if chosen is None:
+        raise UnreadableFile(_("The workbook has no sheet."))
+    return chosen
+
+
 def _rows_from_a1(sheet: Any) -> Iterator[list[Any]]:
-    # iter_rows starts at the first used cell; the empty rows and columns before it keep row numbers and columns
-    # as Excel shows them (what to_python(skip_empty_area=False) gave)
-    first_row, first_column = sheet.start or (0, 0)
-    for _ in range(first_row):
-        yield []
+    # iter_rows starts at row 1 (python-calamine 0.9 yields the empty rows above the first used cell) but at the
+    # first used column: the empty columns before it keep the columns as Excel shows them
+    first_column = (sheet.start or (0, 0))[1]
     pad = [""] * first_column
     for row in sheet.iter_rows():
         yield pad + row if first_column else row
@@ -357,12 +408,12 @@ INSTRUCTION_TITLES = {"填写说明", "填寫說明", "Instructions", "下拉选
 def read_sheet(path: Path, original_name: str, expected: dict[str, set[str]], sheet_titles: Iterable[str],
                limits: Limits) -> tuple[Sheet, dict[str, int]]:
     """The data sheet and, for each expected column (name → accepted titles), its index in the rows."""
-    kind, formulas = check_file(path, original_name, limits)
+    kind, formulas, areas = check_file(path, original_name, limits)
     if kind == "csv":
-        lines = _read_csv(path, limits)
-        name, grid, height = Path(original_name).stem, iter(lines), len(lines)
+        grid, height = _read_csv(path, limits)
+        name = Path(original_name).stem
     else:
-        name, grid, height = _read_workbook(path, sheet_titles)
+        name, grid, height = _read_workbook(path, sheet_titles, limits, areas)
     top = list(itertools.islice(grid, 15))
     titles = {clean_header(t): column for column, accepted in expected.items() for t in accepted}
     # the header is the first of the top rows that names most columns (title rows may sit above it)
