@@ -26,8 +26,10 @@ def draw_service() -> Any:
 
 
 def _int(raw: Any, default: int = 0) -> int:
+    if raw is None or not str(raw).strip():
+        return default
     try:
-        return int(str(raw).strip() or default)
+        return int(str(raw).strip())
     except ValueError:
         raise DrawRefused(_("Numbers only: %(value)s is not a whole number.", value=raw))
 

@@ -46,18 +46,30 @@ def make_officer(svc: Any, org: Any, name: str, code: str, **extra: Any) -> Any:
     return make_row(svc, "law_officer", values)
 
 
+def build_world(db_app: Any) -> World:
+    svc = db_app.extensions["safety"]
+    home_org = make_org(svc, "320411", "emergency")
+    away_org = make_org(svc, "320412", "emergency")
+    home = [make_enterprise(svc, HOME_TOWNSHIPS[i % 2], f"新北企业{i:02d}") for i in range(50)]
+    away = [make_enterprise(svc, AWAY_TOWNSHIP, f"武进企业{i:02d}") for i in range(10)]
+    officers = [make_officer(svc, home_org, f"新北执法{i}", f"XB-{i:03d}") for i in range(6)]
+    make_officer(svc, away_org, "武进执法0", "WJ-000")
+    home_user = make_user(db_app, "regulator", home_org).id
+    away_user = make_user(db_app, "regulator", away_org).id
+    return World(db_app, svc, home_org, away_org, home_user, away_user, [e.id for e in home],
+                 [e.id for e in away], [o.id for o in officers])
+
+
 @pytest.fixture
 def world(db_app) -> Iterator[World]:
     """Built as the system; the test body runs inside the same app context (one session, rows stay bound)."""
-    svc = db_app.extensions["safety"]
     with db_app.app_context():
-        home_org = make_org(svc, "320411", "emergency")
-        away_org = make_org(svc, "320412", "emergency")
-        home = [make_enterprise(svc, HOME_TOWNSHIPS[i % 2], f"新北企业{i:02d}") for i in range(50)]
-        away = [make_enterprise(svc, AWAY_TOWNSHIP, f"武进企业{i:02d}") for i in range(10)]
-        officers = [make_officer(svc, home_org, f"新北执法{i}", f"XB-{i:03d}") for i in range(6)]
-        make_officer(svc, away_org, "武进执法0", "WJ-000")
-        home_user = make_user(db_app, "regulator", home_org).id
-        away_user = make_user(db_app, "regulator", away_org).id
-        yield World(db_app, svc, home_org, away_org, home_user, away_user, [e.id for e in home],
-                     [e.id for e in away], [o.id for o in officers])
+        yield build_world(db_app)
+
+
+@pytest.fixture
+def web_world(db_app) -> World:
+    """The same world for HTTP tests: no app context stays pushed (each request gets its own ``g``); read rows
+    inside ``with world.app.app_context()``."""
+    with db_app.app_context():
+        return build_world(db_app)
