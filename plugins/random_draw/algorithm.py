@@ -22,6 +22,7 @@ Version 1, pinned (a change of any step is a new version string; old records kee
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 import hmac
 import json
 import sys
@@ -70,9 +71,10 @@ class Stream:
 
 
 def _groups(members: Iterable[Sequence[Any]]) -> dict[str, list]:
-    groups: dict[str, list] = {}
+    """Members by group, each group in pool order (groups are strings in a record)."""
+    groups: dict[str, list] = defaultdict(list)
     for member in members:
-        groups.setdefault(str(member[1]), []).append(member)
+        groups[member[1]].append(member)
     return groups
 
 
@@ -84,7 +86,7 @@ def pick_enterprises(stream: Stream, enterprises: Sequence[Sequence[Any]], quota
     exhausted: list[str] = []
     for group in sorted(quotas):
         want = quotas[group]
-        items = list(groups.get(group, ()))
+        items = groups.get(group, [])  # shuffled in place: each group is drawn once
         if want > len(items):
             raise DrawImpossible("quota_exceeds_pool", {"group": group, "quota": want, "pool": len(items)})
         taken: list = []
@@ -119,7 +121,7 @@ def assign_officers(stream: Stream, chosen: Sequence[Sequence[Any]], officers: S
     cursor = {group: 0 for group in order}
     result = []
     for enterprise in chosen:
-        group = str(enterprise[1]) if per_region else "*"
+        group = enterprise[1] if per_region else "*"
         ring = order.get(group, [])
         keys = set(enterprise[2])
         picked: list[int] = []
