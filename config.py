@@ -21,6 +21,10 @@ class BaseConfig:
     DEFAULT_PASSWORD_KEY = os.environ.get("DEFAULT_PASSWORD_KEY")
     # the product's metadata, then any extra roots (os.pathsep-separated), e.g. a plugin's or a test's
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
+    # packages under plugins/ to load (app/plugins.py, docs/plugins.md), comma-separated in the environment;
+    # a custom METADATA_DIRS runs without them unless PLUGINS names them too
+    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw")
+               .split(",") if p.strip()]
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
     #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
     BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", ROOT / "var" / "backups"))

@@ -12,6 +12,7 @@ from app.dictionaries import DictionaryService, load_rows_from_db
 from app.extensions import csrf, db, init_celery
 from app.metadata import MetadataError, load_registry
 from app.models import build_models
+from app.plugins import PluginError, init_plugins, load_plugins, metadata_roots
 from app.services import Services
 from app.storage import FileStore
 
@@ -25,10 +26,15 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     app.config.update(overrides)
     if metadata_dirs:
         app.config["METADATA_DIRS"] = [Path(p) for p in metadata_dirs]
+        # a metadata root of its own (a test's, a tool's) runs without the product's plugins unless named
+        if "PLUGINS" not in overrides:
+            app.config["PLUGINS"] = []
     from app.operations import check_production_settings
     check_production_settings(app.config)  # every missing production setting at once, before any is used
 
-    registry = load_registry(app.config["METADATA_DIRS"])
+    # plugins are imported first: their metadata roots are read in the same load as the product's
+    plugins = load_plugins(app.config.get("PLUGINS", ()))
+    registry = load_registry([*app.config["METADATA_DIRS"], *metadata_roots(plugins)])
     from sqlalchemy.engine import make_url
     models = build_models(registry, make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name())
     db.init_app(app)
@@ -50,6 +56,7 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
         appbuilder = AppBuilder(update_perms=app.config.get("FAB_UPDATE_PERMS", False))
         appbuilder.init_app(app, db.session)
         _register_screens(appbuilder, svc)
+        init_plugins(app, registry, plugins)  # after the engine's screens; a failing plugin stops the start
     _register_request_rules(app)
     from app import api
     api.init_app(app)
@@ -133,4 +140,7 @@ def create_app_or_exit(config: Any = None, **kwargs: Any) -> Flask:
         print(exc.report(), file=sys.stderr)
         print("The app did not start: fix the metadata above (`flask metadata check` lists the same).",
               file=sys.stderr)
+        raise SystemExit(1)
+    except PluginError as exc:
+        print(f"The app did not start: {exc}", file=sys.stderr)
         raise SystemExit(1)

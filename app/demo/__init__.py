@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.metadata.validators import run_validators
@@ -63,7 +64,10 @@ def insert_rows(svc: Services, register: str, rows: list[dict[str, Any]]) -> int
 
 def load_demo(enterprises: int = 300, echo: Callable[[str], Any] = print) -> None:
     svc = services()
-    for path in sorted(DATA.glob("*.yaml")):
+    # a plugin's demo rows (plugins/<name>/demo/*.yaml) come after the product's, which they may refer to
+    plugins = current_app.extensions.get("safety_plugins", {}).values()
+    paths = sorted(DATA.glob("*.yaml")) + [p for plugin in plugins for p in sorted((plugin.root / "demo").glob("*.yaml"))]
+    for path in paths:
         content = yaml.safe_load(path.read_text(encoding="utf-8"))
         _load_if_empty(svc, content["register"], content["rows"], echo)
         svc.session.commit()

@@ -28,6 +28,9 @@ def wanted_permissions(registry: Registry) -> dict[str, set[tuple[str, str]]]:
                     perms |= {("menu_access", menu_name(spec)), ("menu_access", spec.menu.category)}
                 if accounts and spec.name == accounts.target and "edit" in rule.action_set:
                     perms.add(("can_reset_enterprise", "accounts"))
+    # permissions a plugin's own screens need (app.plugins.grant_permissions)
+    for name, perms in current_app.extensions.get("safety_plugin_permissions", {}).items():
+        wanted.setdefault(name, set()).update(perms)
     for name, role in registry.roles.items():
         if role.accounts:
             wanted[name] |= set(ACCOUNT_PERMISSIONS) | {("menu_access", "system")}

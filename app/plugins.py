@@ -1,0 +1,95 @@
+"""The plugin contract: how a package under plugins/ joins the app, and the one place plugins are loaded.
+
+A plugin is a package ``plugins/<name>/`` named in the config list ``PLUGINS``. It may have:
+
+- ``metadata/`` — its own metadata root (``registers/``, ``dictionaries/``): read with the product's YAML in
+  one load, so its descriptors are validated like every other, with file:line errors, and get tables, screens,
+  row scope, audit, import and export from the engine;
+- ``init_app(app, registry)`` — REQUIRED: called once, inside the app context, after the engine's screens are
+  registered; it adds the plugin's views (``app.appbuilder``), CLI commands and tables (on
+  ``app.extensions["safety"].models.metadata``, so ``flask metadata migrate`` creates them);
+- ``templates/`` — found by the plugin's own blueprint (``template_folder``); its UI strings go through
+  flask-babel like the engine's (babel.cfg extracts ``plugins/**``);
+- tests under ``tests/plugins/<name>/``.
+
+A plugin uses the engine's services (row scope, the write path, audit, Excel, workflow) and never another
+plugin's internals. A plugin that cannot be imported, has no ``init_app``, or fails in it STOPS the start with
+a PluginError naming the plugin and the cause: nothing boots half-equipped (unlike FAB's ADDON_MANAGERS, which
+log the failure and go on).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable
+
+PACKAGE = "plugins"
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded: the message names the plugin, what went wrong and the fix."""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    name: str
+    module: ModuleType
+
+    @property
+    def root(self) -> Path:
+        return Path(self.module.__file__).resolve().parent
+
+    @property
+    def metadata_root(self) -> Path | None:
+        """The plugin's own metadata root, when it has one."""
+        root = self.root / "metadata"
+        return root if root.is_dir() else None
+
+
+def load_plugins(names: Iterable[str]) -> list[Plugin]:
+    """Import each plugin named in PLUGINS, in order; the first that fails stops the start."""
+    plugins: list[Plugin] = []
+    for name in names:
+        name = str(name).strip()
+        if not name:
+            continue
+        if not name.isidentifier():
+            raise PluginError(f"plugin {name!r}: not a package name — list names like 'random_draw' in PLUGINS")
+        try:
+            module = importlib.import_module(f"{PACKAGE}.{name}")
+        except ImportError as exc:
+            raise PluginError(f"plugin {name!r} could not be imported ({exc}) — check that plugins/{name}/__init__.py "
+                              f"exists, or remove {name!r} from PLUGINS") from exc
+        except Exception as exc:  # noqa: BLE001 - any error while importing a plugin stops the start, with its name
+            raise PluginError(f"plugin {name!r} failed while being imported: {type(exc).__name__}: {exc}") from exc
+        if not callable(getattr(module, "init_app", None)):
+            raise PluginError(f"plugin {name!r} has no init_app(app, registry) — define it in "
+                              f"plugins/{name}/__init__.py (see docs/plugins.md)")
+        plugins.append(Plugin(name, module))
+    return plugins
+
+
+def grant_permissions(app: Any, permissions: dict[str, set[tuple[str, str]]]) -> None:
+    """A plugin's screens' FAB permissions per role (e.g. its menu entry), synced with the registers' by
+    `flask metadata migrate` / sync (app/security/roles.py): a role.yaml name → {(permission, view or menu)}."""
+    granted = app.extensions.setdefault("safety_plugin_permissions", {})
+    for role, perms in permissions.items():
+        granted.setdefault(role, set()).update(perms)
+
+
+def metadata_roots(plugins: Iterable[Plugin]) -> list[Path]:
+    return [p.metadata_root for p in plugins if p.metadata_root is not None]
+
+
+def init_plugins(app: Any, registry: Any, plugins: Iterable[Plugin]) -> None:
+    """Call each plugin's init_app; an exception becomes a PluginError that stops the start."""
+    for plugin in plugins:
+        try:
+            plugin.module.init_app(app, registry)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the start stops with the plugin's name and the cause
+            raise PluginError(f"plugin {plugin.name!r} failed in init_app: {type(exc).__name__}: {exc}") from exc
+    app.extensions["safety_plugins"] = {p.name: p for p in plugins}

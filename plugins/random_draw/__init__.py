@@ -1,0 +1,28 @@
+"""The random draw plugin (双随机一公开): draw enterprises and inspectors reproducibly, confirm the draw into
+inspections, publish it. Entry point: init_app(app, registry) (the contract: app/plugins.py, docs/plugins.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+
+
+def init_app(app: Any, registry: Any) -> None:
+    """Check draw.yaml against the registry, add the draw table, the screens and their permissions."""
+    from app.plugins import grant_permissions
+
+    from .models import build_draw_table
+    from .service import DrawService
+    from .settings import read_settings
+    from .views import register_views
+
+    settings = read_settings(ROOT / "metadata" / "draw.yaml", registry)
+    svc = app.extensions["safety"]
+    app.extensions["random_draw"] = DrawService(svc, settings, build_draw_table(svc.models.metadata))
+    inspection = registry.register(settings.inspection.target)
+    category = inspection.menu.category if inspection.menu else "enforcement"
+    register_views(app.appbuilder, registry, category)
+    drawing_roles = {role for rule in inspection.access if "add" in rule.action_set for role in rule.roles}
+    grant_permissions(app, {role: {("menu_access", "menu_random_draw"), ("menu_access", category)}
+                            for role in drawing_roles})
