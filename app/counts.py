@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.metadata.spec import Condition, RegisterSpec
 from app.security.row_scope import register_of
-
-_INSTALLED = False
-
-
-def install() -> None:
-    """Recount before every flush (once per process); registered after the write path's checks, so the engine's
-    own writes of these read-only fields are not refused."""
-    global _INSTALLED
-    if not _INSTALLED:
-        event.listen(Session, "before_flush", _recount)
-        _INSTALLED = True
-
 
 def holds(spec: RegisterSpec, row: Any, condition: Condition) -> bool:
     """A field condition on one row in memory (the language of docs/metadata.md §16.4, field keys only)."""
@@ -45,7 +32,9 @@ def count_rows(spec: RegisterSpec, rows: Iterable[Any], conditions: Iterable[Con
     return sum(1 for row in rows if all(holds(spec, row, c) for c in conditions))
 
 
-def _recount(session: Session, flush_context: Any, instances: Any) -> None:
+def recount(session: Session, flush_context: Any, instances: Any) -> None:
+    """Before a flush (app.write_path installs it after its checks, so the engine's own writes of these read-only
+    fields are not refused): each count field of a parent whose child rows change is set again."""
     parents: dict[int, Any] = {}
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         spec = register_of(obj)

@@ -60,7 +60,8 @@ def install() -> None:
     guard.install()
     event.listen(Session, "before_flush", _before_flush)
     event.listen(Session, "after_flush", _after_flush)
-    counts.install()  # after the checks: the engine writes count fields, read-only for every user
+    # after the checks: the engine writes count fields, read-only for every user
+    event.listen(Session, "before_flush", counts.recount)
     _INSTALLED = True
 
 

@@ -102,7 +102,7 @@ def truncate_registers(flask_app: Any) -> None:
     from app.extensions import db
     with flask_app.app_context():
         tables = [t.name for t in flask_app.extensions["safety"].models.metadata.sorted_tables
-                  if t.name.startswith("reg_") or t.name in ("sys_audit_log", "sys_login_log", "sys_workflow_history",
+                  if t.name.startswith("reg_") or t.name in ("sys_audit_log", "sys_login_log", "sys_workflow_history", "sys_job",
                                                                    "sys_message", "sys_list_preference")]
         if tables:
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
