@@ -14,6 +14,7 @@ from flask_babel import gettext, refresh
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import csrf
@@ -136,6 +137,7 @@ def serialize(spec: Any, row: Any, hidden: frozenset[str]) -> dict[str, Any]:
             item[f.name] = _json_value(getattr(row, f.name))
     item["created_at"] = _json_value(row.created_at)
     item["updated_at"] = _json_value(row.updated_at)
+    item["version"] = row.version
     return item
 
 
@@ -175,7 +177,10 @@ def get_row(register: str, row_id: int) -> Any:
     spec = _spec(register)
     _require(spec, "view")
     hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
-    return jsonify(serialize(spec, _row(spec, row_id), hidden))
+    row = _row(spec, row_id)
+    response = jsonify(serialize(spec, row, hidden))
+    response.set_etag(str(row.version))  # sent back in If-Match, a PUT is refused if the row changed meanwhile
+    return response
 
 
 def _child_specs(spec: Any) -> dict[str, Any]:
@@ -208,13 +213,20 @@ def _save(spec: Any, row: Any, payload: Any, action: str) -> Any:
     form.populate_obj(target)
     if row is None:
         svc.session.add(target)
+    if row is not None:
+        row.updated_at = datetime.now()  # every change bumps the version, a change of child rows only too
     try:
         svc.session.commit()
+    except StaleDataError:  # another change came between this request's read and its write
+        svc.session.rollback()
+        raise ApiError(412)
     except IntegrityError as exc:
         svc.session.rollback()
         raise ApiError(409, gettext("The database refused the record: %(reason)s",
                                     reason=str(exc.orig).splitlines()[0]))
-    return jsonify(serialize(spec, target, policy.hidden_fields(spec, current_actor()))), 201 if row is None else 200
+    response = jsonify(serialize(spec, target, policy.hidden_fields(spec, current_actor())))
+    response.set_etag(str(target.version))
+    return response, 201 if row is None else 200
 
 
 @api.post("/<register>/")
@@ -230,6 +242,8 @@ def update_row(register: str, row_id: int) -> Any:
     _require(spec, "edit")
     row = _row(spec, row_id)
     current_app.extensions["safety_policy"].require(spec, current_actor(), row, "edit")
+    if request.if_match and not request.if_match.contains(str(row.version)) and not request.if_match.star_tag:
+        raise ApiError(412)
     return _save(spec, row, request.get_json(silent=True), "edit")
 
 

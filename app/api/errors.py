@@ -17,6 +17,8 @@ CODES: dict[int, tuple[str, Any]] = {
     404: ("not_found", _l("No such record, or you may not see it.")),
     405: ("method_not_allowed", _l("This method is not allowed on this address.")),
     409: ("conflict", _l("The request conflicts with the record's current state.")),
+    412: ("precondition_failed", _l("The record was changed after you read it (If-Match): read it again and "
+                                    "resend your change.")),
     413: ("too_large", _l("The request is too large.")),
     422: ("invalid", _l("Some fields are not valid.")),
     429: ("too_many_requests", _l("Too many requests: try again later.")),

@@ -24,6 +24,9 @@ WRITE_SECURITY = [{"basicAuth": []}, {"sessionCookie": [], "csrfToken": []}]
 #: the refusals each kind of operation may answer (with the Error schema)
 READ_ERRORS = (400, 401, 403, 404, 500)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 422, 500)
+#: optional on PUT: the ETag (the row's version) the client read; a row changed since is refused with 412
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "The ETag of the GET the change is based on, e.g. \"3\"; 412 if the row changed since."}
 LIST_ERRORS = (400, 401, 403, 422, 500)
 
 
@@ -135,6 +138,8 @@ class _Builder:
             props[f.name] = {**self.output_type(f), **self._describe(f)}
         props["created_at"] = {"type": ["string", "null"], "description": "ISO 8601, server time"}
         props["updated_at"] = {"type": ["string", "null"], "description": "ISO 8601, server time"}
+        props["version"] = {"type": "integer", "minimum": 1,
+                            "description": "+1 on every change; also the ETag of GET, for If-Match on PUT"}
         return {"type": "object", "title": label_text(spec.label), "required": ["id"],
                 "additionalProperties": False, "properties": props}
 
@@ -296,8 +301,8 @@ class _Builder:
                 "put": {"operationId": f"{name}_update", "tags": tags, "summary": f"{label}: change",
                         "description": self._who(spec, "edit") + " " + gettext(
                             "Fields left out keep their values."),
-                        "requestBody": update, "security": WRITE_SECURITY,
-                        "responses": _responses({"200": item}, WRITE_ERRORS)},
+                        "parameters": [IF_MATCH], "requestBody": update, "security": WRITE_SECURITY,
+                        "responses": _responses({"200": item}, WRITE_ERRORS + (412,))},
                 "delete": {"operationId": f"{name}_delete", "tags": tags, "summary": f"{label}: delete",
                            "description": self._who(spec, "delete"), "security": WRITE_SECURITY,
                            "responses": _responses({"204": {"description": gettext("Deleted.")}},

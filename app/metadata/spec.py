@@ -670,7 +670,7 @@ class MenuPlace(Spec):
 
 
 SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "created_by_id", "updated_by_id", "organisation_id",
-                  "parent_id")
+                  "parent_id", "version")
 
 Action = Literal["view", "add", "edit", "delete", "import", "export"]
 ACTIONS = ("view", "add", "edit", "delete", "import", "export")

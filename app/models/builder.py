@@ -177,6 +177,11 @@ def build_models(registry: Registry, dialect: str = "postgresql") -> RegisterMod
             # the organisation of the account that created the row ("edits only its own organisation's")
             "organisation_id": Column(Integer, nullable=True, index=True),
         }
+        # every UPDATE says WHERE version = <the version read> and raises StaleDataError when another save came
+        # first; the edit form and the API's If-Match carry the version the user saw (two editors, one row)
+        version = Column("version", Integer, nullable=False, server_default="1", default=1)
+        attrs["version"] = version
+        attrs["__mapper_args__"] = {"version_id_col": version}
         if spec.parent:
             attrs["parent_id"] = Column(Integer, ForeignKey(f"reg_{spec.parent}.id", ondelete="CASCADE"),
                                         nullable=False)
