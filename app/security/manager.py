@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from . import login_guard
 from .models import AppUser
-from .passwords import is_default_password
+from .passwords import first_password_matches, first_password_state, is_default_password
 
 
 class AuthDBView(FabAuthDBView):
@@ -64,6 +64,8 @@ class SecurityManager(FabSecurityManager):
             self.update_user_auth_stat(user, True)
             result = user
         elif default is False:
+            if first_password_state(user.password) == "expired" and first_password_matches(user.password, password):
+                flash(gettext("This first password has expired: ask your regulator to issue a new one."), "danger")
             self.update_user_auth_stat(user, False)
             result = None
         else:

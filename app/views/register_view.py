@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+from datetime import datetime
 from typing import Any, Callable
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
@@ -17,12 +18,13 @@ from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.i18n import label_text, lazy_label
 from app.metadata.spec import RegisterSpec
 from app.records import blocking_references, scoped_get
 from app.security.actor import current_actor
-from app.security.passwords import DEFAULT_PASSWORD_MARK, default_password
+from app.security.passwords import first_password_expiry, first_password_state
 from app.security.policy import AccessDenied
 from app.workflow.freeze import delete_refusal, deletable_sql, frozen_reason
 from app.workflow.guard import WorkflowRefused
@@ -37,6 +39,19 @@ from .urls import register_url
 
 
 DOCUMENTS_MAX = 300  # documents in one zip: each is a PDF made on the spot
+
+
+def changed_meanwhile(row: Any) -> str:
+    """What the second of two editors is told: who saved the row last, and when."""
+    user = current_app.appbuilder.sm.get_user_by_id(row.updated_by_id) if row.updated_by_id else None
+    name = (" ".join(p for p in (user.first_name, user.last_name) if p) or user.username) if user else None
+    when = row.updated_at.strftime("%Y-%m-%d %H:%M") if row.updated_at else ""
+    if name:
+        return _("This record was changed by %(user)s at %(time)s after you opened it. Your input is kept below: "
+                 "open the record in another tab to see the other change, then save again to replace it.",
+                 user=name, time=when)
+    return _("This record was changed at %(time)s after you opened it. Your input is kept below: open the record "
+             "in another tab to see the other change, then save again to replace it.", time=when)
 
 
 class RegisterFormWidget(FormWidget):
@@ -211,8 +226,8 @@ class RegisterController:
         return redirect(register_url(self.register.name, "list"))
 
     def _first_passwords_url(self) -> str | None:
-        """The enterprise register's list offers the first passwords of its accounts to the regulators who may
-        edit its rows (they tell the enterprises; nobody can guess them)."""
+        """The enterprise register's list issues the first passwords of its new accounts to the regulators who may
+        edit its rows, as a workbook (they hand them to the enterprises; only hashes are kept)."""
         accounts = self.services.registry.enterprise_accounts
         if accounts and accounts.target == self.register.name and self._permissions()["edit"] \
                 and not current_actor().enterprise_key:
@@ -278,10 +293,12 @@ class RegisterController:
             login = getattr(row, accounts.login)
             extras["account_reset"] = url_for("AccountView.enterprise_reset", row_id=row.id)
             extras["account_login"] = login
-            # until the enterprise has chosen its own password, its regulator can tell it the first one
+            # until the enterprise has chosen its own password: whether a first password was issued, and until when
             user = current_app.appbuilder.sm.find_user(username=login) if login else None
-            if user is not None and user.password == DEFAULT_PASSWORD_MARK:
-                extras["account_first_password"] = default_password(login)
+            if user is not None and (state := first_password_state(user.password)):
+                extras["account_state"] = state
+                expiry = first_password_expiry(user.password)
+                extras["account_expires"] = expiry.strftime("%Y-%m-%d %H:%M") if expiry else None
         return extras
 
     def _row(self, pk: Any) -> Any:
@@ -327,16 +344,28 @@ class RegisterController:
             flash(frozen, "warning")
             return redirect(register_url(self.register.name, "show", pk=row.id))
         form_class = self._form_class("edit", row)
+        seen = row.version  # the version the form carries: the one opened, or the one the user was told about
+        conflict = None
         if request.method == "POST":
             form = form_class()
             form._id = row.id
-            if form.validate():
+            posted = request.form.get("_version", "")
+            seen = int(posted) if posted.isdigit() else row.version
+            if seen != row.version:
+                conflict, seen = changed_meanwhile(row), row.version
+            elif form.validate():
                 form.populate_obj(row)
-                if self._commit(_("Changed Row")):
+                row.updated_at = datetime.now()  # every save bumps the version, a change of child rows only too
+                saved = self._commit(_("Changed Row"), stale_flash=False)
+                if saved:
                     return redirect(register_url(self.register.name, "show", pk=row.id))
+                if saved is None:  # another save came between this one's read and its write
+                    row = self._row(pk)
+                    conflict, seen = changed_meanwhile(row), row.version
         else:
             form = form_class(obj=row)
-        return self._render_form(form, self.edit_title, register_url(self.register.name, "show", pk=row.id))
+        return self._render_form(form, self.edit_title, register_url(self.register.name, "show", pk=row.id),
+                                 version=seen, conflict=conflict)
 
     @permitted("delete")
     def delete(self, pk: Any) -> Any:
@@ -352,10 +381,17 @@ class RegisterController:
         self._commit(_("Deleted Row"))
         return redirect(register_url(self.register.name, "list"))
 
-    def _commit(self, message: str) -> bool:
+    def _commit(self, message: str, stale_flash: bool = True) -> bool | None:
+        """Commit, or roll back and say why: False when refused, None when another save of the row came first
+        (its version moved on between this request's read and its write)."""
         session = self.services.session
         try:
             session.commit()
+        except StaleDataError:
+            session.rollback()
+            if stale_flash:
+                flash(_("This record was changed by someone else meanwhile; nothing was saved."), "danger")
+            return None
         except WorkflowRefused as exc:
             session.rollback()
             flash(str(exc), "danger")
@@ -370,11 +406,12 @@ class RegisterController:
         flash(message, "success")
         return True
 
-    def _render_form(self, form: Any, title: str, cancel_url: str | None = None) -> Any:
+    def _render_form(self, form: Any, title: str, cancel_url: str | None = None, version: int | None = None,
+                     conflict: str | None = None) -> Any:
         from .form_page import form_context
         fieldsets = form_fieldsets(self.register, tuple(form._fields))
-        widget = RegisterFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[],
-                                    **form_context(form, fieldsets, cancel_url))
+        widget = RegisterFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[], row_version=version,
+                                    conflict=conflict, **form_context(form, fieldsets, cancel_url))
         return self.render_template(self.form_template, title=title, widget=widget, spec=self.register,
                                     endpoint="RegisterScreens")
 

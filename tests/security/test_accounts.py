@@ -49,6 +49,7 @@ class _Account:
     def __init__(self, user):
         self.organisation_id, self.must_change_password = user.organisation_id, user.must_change_password
         self.enterprise_key, self.roles = user.enterprise_key, [r.name for r in user.roles]
+        self.password = user.password  # what is stored: a hash or a mark, never a first password itself
 
 
 def _user(app, username):
@@ -92,11 +93,19 @@ def test_an_enterprise_gets_its_account_and_changes_the_first_password(db_app, c
         row_id = svc.session.scalar(select(svc.models["enterprise"].id).where(svc.models["enterprise"].uscc == code)
                                     .execution_options(include_all_rows=True))
     page = county.get(f"/r/enterprise/show/{row_id}").get_data(as_text=True)
-    first = re.search(r'id="account-first-password".*?(Aq@\w{6})', page, re.S).group(1)
-    assert first != f"Aq@{code[-6:]}" and first == factory.first_password(db_app, code)
+    # the account has no password until the regulator issues one; nobody can sign in meanwhile
+    assert "尚无密码" in visible_text(re.search(r'id="account-first-password".*?</div>', page, re.S).group(0))
+    assert not re.search(r"Aq@\w{12}", page)
     guesser = FormClient(db_app.test_client())
     guesser.post_form("/login/", {"username": code, "password": f"Aq@{code[-6:]}"})  # the old rule
     assert "/login/" in guesser.get("/r/enterprise/list/").headers["Location"]  # not signed in
+    issued = county.post_form(f"/accounts/enterprise/{row_id}/reset", {}, page_url=f"/r/enterprise/show/{row_id}",
+                              follow_redirects=True)
+    first = re.search(r"重置为 (Aq@\w{12})", visible_text(issued.get_data(as_text=True))).group(1)
+    # shown once: the page says until when it is valid, never the password again, and only a hash is stored
+    again = county.get(f"/r/enterprise/show/{row_id}").get_data(as_text=True)
+    assert first not in again and "有效期至" in visible_text(again)
+    assert first not in _user(db_app, code).password and _user(db_app, code).password.startswith("!first$")
     enterprise = FormClient(db_app.test_client())
     login(enterprise, code, first)
     # every page leads to the password form until a new password is chosen
@@ -123,7 +132,7 @@ def test_a_regulator_resets_an_enterprise_password(db_app, chain):
     assert "重置企业账号密码" in visible_text(county.get(f"/r/enterprise/show/{row_id}").get_data(as_text=True))
     reset = county.post_form(f"/accounts/enterprise/{row_id}/reset", {}, page_url=f"/r/enterprise/show/{row_id}",
                              follow_redirects=True)
-    told = re.search(r"重置为 (Aq@\w{6})", visible_text(reset.get_data(as_text=True))).group(1)
+    told = re.search(r"重置为 (Aq@\w{12})", visible_text(reset.get_data(as_text=True))).group(1)
     account = _user(db_app, code)
     assert account.must_change_password
     fresh = FormClient(db_app.test_client())
@@ -238,13 +247,14 @@ def test_first_login_in_the_browser(db_app, chain, page):
         code = row.uscc
     page.goto(page.base_url + "/login/")
     page.fill("#username", code)
-    page.fill("#password", factory.first_password(db_app, code))
+    first = factory.first_password(db_app, code)
+    page.fill("#password", first)
     page.click("[type=submit]")
     page.wait_for_url("**/account/password")
     expect(page.locator("#must-change")).to_be_visible()
     page.goto(page.base_url + "/r/enterprise/list/")  # any other page sends it back
     page.wait_for_url("**/account/password")
-    page.fill("#current", factory.first_password(db_app, code))
+    page.fill("#current", first)
     page.fill("#new", "Qiye@First2024")
     page.fill("#confirm", "Qiye@First2024")
     page.click("#change-password")
@@ -254,7 +264,7 @@ def test_first_login_in_the_browser(db_app, chain, page):
     expect(page.locator(".register-table")).to_contain_text("常州首登测试有限公司")
 
 
-def test_a_regulator_downloads_the_first_passwords_of_its_enterprises(db_app, chain):
+def test_a_regulator_issues_the_first_passwords_of_its_new_enterprises_in_a_workbook(db_app, chain):
     import io
 
     from openpyxl import load_workbook
@@ -266,25 +276,49 @@ def test_a_regulator_downloads_the_first_passwords_of_its_enterprises(db_app, ch
                                                       "name": "常州已改密码化工有限公司"}).uscc
         elsewhere = factory.make_row(svc, "enterprise", {"region": "320412001", "department": "emergency",
                                                          "name": "武进邻区化工有限公司"}).uscc
-    _client(db_app, chosen, factory.first_password(db_app, chosen)).post_form(
-        "/account/password", {"current": factory.first_password(db_app, chosen), "new": "Changzhou#2024",
-                              "confirm": "Changzhou#2024"})
+    first = factory.first_password(db_app, chosen)
+    _client(db_app, chosen, first).post_form(
+        "/account/password", {"current": first, "new": "Changzhou#2024", "confirm": "Changzhou#2024"})
 
     county = _client(db_app, chain["users"]["county"])
     listing = county.get("/r/enterprise/list/").get_data(as_text=True)
-    link = re.search(r'id="first-passwords" href="([^"]+)"', listing).group(1)
-    response = county.get(link)
+    link = re.search(r'<form method="post" action="([^"]+)"[^>]*>\s*<input[^>]*>\s*<button[^>]*id="first-passwords"',
+                     listing).group(1)
+    response = county.post_form(link, {}, page_url="/r/enterprise/list/")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows == [("企业名称", "登录名", "初始密码"),
-                    ("常州待发密码化工有限公司", waiting, factory.first_password(db_app, waiting))]
+    assert rows[0] == ("企业名称", "登录名", "初始密码", "有效期至") and len(rows) == 2
+    name, login_name, password, valid_until = rows[1]
+    assert (name, login_name) == ("常州待发密码化工有限公司", waiting) and re.fullmatch(r"Aq@\w{12}", password)
+    assert datetime.strptime(valid_until, "%Y-%m-%d %H:%M") > datetime.now() + timedelta(days=13)
     assert elsewhere not in str(rows) and chosen not in str(rows)
+    # a first password still valid is not issued again: the second workbook is empty
+    again = county.post_form(link, {}, page_url="/r/enterprise/list/")
+    assert [tuple(r) for r in load_workbook(io.BytesIO(again.data)).active.iter_rows(values_only=True)][1:] == []
 
-    # an enterprise account neither sees the button nor gets the file
-    own = _client(db_app, waiting, factory.first_password(db_app, waiting))
-    own.post_form("/account/password", {"current": factory.first_password(db_app, waiting),
-                                        "new": "Xinbei#2024x", "confirm": "Xinbei#2024x"})
+    # the password in the workbook opens the account, once changed the enterprise neither sees the button nor
+    # gets the file
+    own = _client(db_app, waiting, password)
+    own.post_form("/account/password", {"current": password, "new": "Xinbei#2024x", "confirm": "Xinbei#2024x"})
     assert "first-passwords" not in own.get("/r/enterprise/list/").get_data(as_text=True)
-    refused = own.get(link)
+    refused = own.post_form(link, {}, page_url="/account/password")
     assert refused.status_code == 403 and b"Aq@" not in refused.data
+
+
+def test_a_first_password_expires(db_app, chain, monkeypatch):
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        code = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency"}).uscc
+    monkeypatch.setitem(db_app.config, "FIRST_PASSWORD_DAYS", -1)  # issued two weeks and a day ago, say
+    stale = factory.first_password(db_app, code)
+    client = FormClient(db_app.test_client())
+    page = client.post_form("/login/", {"username": code, "password": stale}, follow_redirects=True)
+    assert "初始密码已过期" in visible_text(page.get_data(as_text=True))
+    assert "/login/" in client.get("/r/enterprise/list/").headers["Location"]  # not signed in
+    # whoever does not know the password is not told anything about it
+    wrong = FormClient(db_app.test_client()).post_form("/login/", {"username": code, "password": "Aq@wrong"},
+                                                       follow_redirects=True)
+    assert "初始密码已过期" not in visible_text(wrong.get_data(as_text=True))
+    monkeypatch.setitem(db_app.config, "FIRST_PASSWORD_DAYS", 14)
+    _client(db_app, code, factory.first_password(db_app, code))  # a new one opens it
