@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
-from xml.etree.ElementTree import iterparse
+from defusedxml.ElementTree import iterparse
 
 from app.i18n.deferred import gettext as _
 
@@ -89,6 +89,19 @@ def _check_zip(path: Path, limits: Limits) -> None:
         if total > limits.max_uncompressed or total / packed > limits.max_ratio:
             raise UnreadableFile(_("The workbook unpacks to %(size)s MB, more than the %(limit)s MB allowed.",
                                    size=total // (1024 * 1024), limit=limits.max_uncompressed // (1024 * 1024)))
+        for name in names:
+            if name.endswith((".xml", ".rels")) and _declares_a_dtd(archive, name):
+                raise UnreadableFile(_("The workbook contains XML declarations (a DTD or entities) that Excel never "
+                                       "writes; it is refused for safety. Open it in Excel, save it again and upload "
+                                       "the saved file."))
+
+
+def _declares_a_dtd(archive: zipfile.ZipFile, name: str) -> bool:
+    """A DTD (entity expansion: 'billion laughs', external entities) can only stand before an XML part's root
+    element, so the part's head tells; every parser behind this one refuses DTDs too (defusedxml, expat handlers)."""
+    with archive.open(name) as handle:
+        head = handle.read(4096)
+    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
 
 
 #: a row holding at least one cell with a value, inline text or a formula; a styled empty cell

@@ -19,6 +19,23 @@ BUILTIN_DURATION = 46
 FEED_BYTES = 256 * 1024
 
 
+
+class XmlDeclarationRefused(ValueError):
+    """An XML part declares a DTD: Excel never writes one, entity expansion is an attack."""
+
+
+def _refuse_dtd(*_args: Any) -> None:
+    raise XmlDeclarationRefused("a DTD or entity declaration in a workbook part")
+
+
+def safe_parser() -> Any:
+    """An expat parser (text buffered) that refuses a DTD and any entity declaration, as defusedxml's parsers do."""
+    parser = ParserCreate()
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    return parser
+
 def format_kind(code: str) -> int:
     """Whether a custom number format shows a date/time, a duration or something else, by calamine's rules: the
     first section only; quoted text, escaped (backslash), skipped (_) and fill (*) characters and bracketed parts
@@ -126,8 +143,7 @@ def _local(name: str) -> str:
 
 def parse_xml(handle: Any, start: Callable | None = None, end: Callable | None = None,
            text: Callable | None = None) -> None:
-    parser = ParserCreate()
-    parser.buffer_text = True
+    parser = safe_parser()
     if start:
         parser.StartElementHandler = start
     if end:

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import re
 import zipfile
-from pyexpat import ParserCreate
 from typing import Any, Iterator
 
 from .xlsx_parts import (OTHER, SharedStrings, excel_datetime, iso_value, read_shared_strings, read_styles,
-                         text_of_t, workbook_sheets)
+                         safe_parser, text_of_t, workbook_sheets)
 
 CHUNK_BYTES = 1024 * 1024
 #: one cell as the common writers write it: column, row, style, type, cached value or single inline text
@@ -208,8 +207,7 @@ class _ChunkParser:
         self.phonetic = 0
 
     def parse(self, body: bytes) -> None:
-        parser = ParserCreate()
-        parser.buffer_text = True
+        parser = safe_parser()
         parser.StartElementHandler = self.start
         parser.EndElementHandler = self.end
         parser.CharacterDataHandler = self.characters

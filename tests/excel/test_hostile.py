@@ -282,3 +282,36 @@ def test_the_fixture_folder_is_written_once(excel_files, gen):
     assert time.monotonic() - started < 1
     assert all((excel_files / name).exists() for name in gen.FIXTURES)
     assert "tests/fixtures/excel/" in (Path(gen.ROOT) / ".gitignore").read_text().splitlines()
+
+
+# ---------------------------------------------------------------- XML declarations: entity expansion, external entities
+
+LAUGHS = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+          b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+          b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">'
+          b'<!ENTITY ext SYSTEM "file:///etc/passwd">]>\n')
+
+
+@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"])
+def test_a_workbook_declaring_entities_is_refused_before_any_parser_expands_them(run_import, excel_files, tmp_path,
+                                                                                 part):
+    """A 'billion laughs' or external-entity DTD in any part: refused as a whole, whichever parser would have read
+    that part (the streaming reader's expat, defusedxml, calamine)."""
+    source = excel_files / "enterprise_errors.xlsx"
+    hostile = tmp_path / "entities.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as out:
+        names = original.namelist()
+        assert part in names
+        for name in names:
+            data = original.read(name)
+            if name == part:
+                data = LAUGHS + (data.split(b"?>", 1)[1].lstrip() if data.startswith(b"<?xml") else data)
+            out.writestr(name, data)
+    message = refused(run_import("enterprise", "entities.xlsx", path=hostile))
+    assert message.startswith("工作簿含有 Excel 从不写入的 XML 声明"), message
+
+
+def test_the_streaming_parser_refuses_a_dtd_itself():
+    from app.excel.xlsx_parts import XmlDeclarationRefused, safe_parser
+    with pytest.raises(XmlDeclarationRefused):
+        safe_parser().Parse(LAUGHS + b"<sst>&lol3;</sst>", True)
