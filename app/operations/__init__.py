@@ -1,10 +1,10 @@
 """Serving and operating: settings check, trusted proxies, logging with request ids, health routes, heartbeat,
-security headers."""
+security headers, request size limits."""
 from __future__ import annotations
 
 from flask import Flask
 
-from app.operations import headers, health, heartbeat, logs, proxies
+from app.operations import headers, health, heartbeat, logs, proxies, sizes
 from app.operations.settings import check_production_settings
 
 __all__ = ["check_production_settings", "init_app"]
@@ -16,4 +16,5 @@ def init_app(app: Flask) -> None:
     logs.init_app(app)
     health.init_app(app)
     headers.init_app(app)
+    sizes.init_app(app)
     heartbeat.install()

@@ -19,6 +19,8 @@ MESSAGES = {
              "in the meantime.")),
     405: (_l("This action cannot be opened as a page"),
           _l("Use the buttons on the record's page instead of the address bar.")),
+    413: (_l("The upload is too large"),
+          _l("The file or form sent is larger than this page accepts. Nothing was saved: send a smaller file.")),
     429: (_l("Too many requests"),
           _l("Too many requests came from this address in a short time. Wait a few minutes, then try again.")),
     500: (_l("Something went wrong"),
