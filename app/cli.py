@@ -176,6 +176,21 @@ def restore_command(folder: str, replace: bool) -> None:
         sys.exit(1)
 
 
+@click.command("grants")
+@with_appcontext
+@click.argument("role")
+def grants_command(role: str) -> None:
+    """Give ROLE (the role the web and worker processes connect as) what it needs: read and write every table,
+    only read and add rows to the append-only ones (操作日志, 登录日志, workflow history, schema changes). Run as
+    the owner of the tables, after `flask metadata migrate`."""
+    from app.operations.grants import GrantsError, apply_grants
+
+    try:
+        apply_grants(services().db.engine, role, echo=click.echo)
+    except GrantsError as exc:
+        raise click.ClickException(str(exc))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(metadata_cli)
     app.cli.add_command(demo_cli)
@@ -183,3 +198,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(excel_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(grants_command)
