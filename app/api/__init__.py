@@ -56,6 +56,14 @@ def _sign_in() -> None:
     if request.endpoint in _OPEN_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        from app.security.tokens import user_of
+        user = user_of(header[7:].strip())
+        if user is None:
+            raise ApiError(401, gettext("The token is unknown, expired or revoked."))
+        _check_first_password(user)
+        _act_as(user)
+        return None
     if header.startswith("Basic "):
         try:
             username, _, password = base64.b64decode(header[6:], validate=True).decode("utf-8").partition(":")
@@ -65,11 +73,7 @@ def _sign_in() -> None:
         if user is None:
             raise ApiError(401, gettext("Wrong user name or password."))
         _check_first_password(user)
-        g.user = user
-        g._actor = actor_for(user)
-        if getattr(user, "locale", None) in current_app.config["LANGUAGES"] and session.get("locale") != user.locale:
-            session["locale"] = user.locale  # messages in the account's language, as on its pages
-            refresh()
+        _act_as(user)
         return None
     if not current_user.is_authenticated:
         raise ApiError(401)
@@ -81,6 +85,14 @@ def _sign_in() -> None:
             raise ApiError(400, gettext("The CSRF token is missing or invalid: send the page's token as "
                                         "X-CSRFToken."), code="csrf_invalid")
     return None
+
+
+def _act_as(user: Any) -> None:
+    g.user = user
+    g._actor = actor_for(user)
+    if getattr(user, "locale", None) in current_app.config["LANGUAGES"] and session.get("locale") != user.locale:
+        session["locale"] = user.locale  # messages in the account's language, as on its pages
+        refresh()
 
 
 def _check_first_password(user: Any) -> None:

@@ -19,8 +19,8 @@ from .errors import CODES
 
 JSON = "application/json"
 ID_MAX = 2 ** 31 - 1  # the id columns are INTEGER
-READ_SECURITY = [{"basicAuth": []}, {"sessionCookie": []}]
-WRITE_SECURITY = [{"basicAuth": []}, {"sessionCookie": [], "csrfToken": []}]
+READ_SECURITY = [{"bearerToken": []}, {"basicAuth": []}, {"sessionCookie": []}]
+WRITE_SECURITY = [{"bearerToken": []}, {"basicAuth": []}, {"sessionCookie": [], "csrfToken": []}]
 #: the refusals each kind of operation may answer (with the Error schema)
 READ_ERRORS = (400, 401, 403, 404, 500)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 422, 500)
@@ -85,6 +85,9 @@ def _error_response(status: int) -> dict[str, Any]:
 
 def _security_schemes() -> dict[str, Any]:
     return {
+        "bearerToken": {"type": "http", "scheme": "bearer",
+                        "description": "a personal API token created in 个人中心 (acts as its account; no login-log "
+                                       "row per call)"},
         "basicAuth": {"type": "http", "scheme": "basic",
                       "description": "user name and password of an account (an enterprise's login is its code)"},
         "sessionCookie": {"type": "apiKey", "in": "cookie",

@@ -26,6 +26,11 @@ def note_password_reset(session: Session, user: AppUser) -> None:
     session.info.setdefault("password_resets", set()).add(user.id)
 
 
+def note_token_event(session: Session, user_id: int, event: str) -> None:
+    """An API token created or revoked ('created: 数据对接 (sk_AbCdEfG)'): written at the next flush."""
+    session.info.setdefault("token_events", []).append((user_id, event))
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -77,6 +82,9 @@ def record(session: Session) -> None:
         if password.added and user.id not in resets:
             rows.append({**who, "row_id": user.id, "action": "update", "field": "password", "old_value": None,
                          "new_value": "changed"})
+    for user_id, event in session.info.pop("token_events", []):
+        rows.append({**who, "row_id": user_id, "action": "update", "field": "api_token", "old_value": None,
+                     "new_value": event})
     for user_id in sorted(resets):
         rows.append({**who, "row_id": user_id, "action": "update", "field": "password", "old_value": None,
                      "new_value": "reset"})

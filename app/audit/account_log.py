@@ -15,7 +15,7 @@ def account_field_label(name: str | None) -> str:
     return {"username": gettext("Login name"), "first_name": gettext("Name"), "last_name": gettext("Name"),
             "organisation_id": gettext("Organisation"), "enterprise_key": gettext("Enterprise code"),
             "active": gettext("Active"), "locked_until": gettext("Locked until"), "roles": gettext("Role"),
-            "password": gettext("Password")}.get(name or "", name or "")
+            "password": gettext("Password"), "api_token": gettext("API token")}.get(name or "", name or "")
 
 
 def account_value(name: str | None, value: str | None) -> str:
@@ -38,6 +38,10 @@ def account_value(name: str | None, value: str | None) -> str:
         return list_separator().join(label_text(registry.roles[n].label) if n in registry.roles else n for n in names)
     if name == "password":
         return {"reset": gettext("Reset to a first password"), "changed": gettext("New password set")}.get(value, value)
+    if name == "api_token":
+        event, _, token = value.partition(": ")
+        return (gettext("Created: %(token)s", token=token) if event == "created" else
+                gettext("Revoked: %(token)s", token=token) if event == "revoked" else value)
     return value
 
 

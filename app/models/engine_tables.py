@@ -165,6 +165,22 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         columns: Mapped[dict] = mapped_column(JSON)
         updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
-    return {"DictionaryItem": DictionaryItem, "ListPreference": ListPreference, "Job": Job, "DictionaryVersion": DictionaryVersion,
+    class ApiToken(base):
+        """A personal API token (个人中心 → API 令牌): only its SHA-256 is kept; revoked tokens stay listed."""
+
+        __tablename__ = "sys_api_token"
+        __table_args__ = (UniqueConstraint("token_hash"), Index("ix_sys_api_token_user", "user_id"))
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        user_id: Mapped[int] = mapped_column(Integer)
+        name: Mapped[str] = mapped_column(String(100))
+        #: the token's first characters, to tell tokens apart on the page
+        prefix: Mapped[str] = mapped_column(String(16))
+        token_hash: Mapped[str] = mapped_column(String(64))
+        created_at: Mapped[datetime] = mapped_column(DateTime)
+        expires_at: Mapped[datetime] = mapped_column(DateTime)
+        last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+        revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    return {"ApiToken": ApiToken, "DictionaryItem": DictionaryItem, "ListPreference": ListPreference, "Job": Job, "DictionaryVersion": DictionaryVersion,
             "SchemaChange": SchemaChange, "AuditLog": AuditLog, "LoginLog": LoginLog,
             "WorkflowHistory": WorkflowHistory, "Message": Message}

@@ -41,11 +41,40 @@ class PasswordView(BaseView):
     default_view = "info"
 
     @expose("/")
-    def info(self) -> Any:
+    def info(self, new_token: str | None = None) -> Any:
         user = g.user
         if user is None or not user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        return self.render_template("account/info.html", user=user, details=account_details(user))
+        from .tokens import VALIDITY_DAYS, tokens_of
+        return self.render_template("account/info.html", user=user, details=account_details(user),
+                                    tokens=tokens_of(user.id), token_days=VALIDITY_DAYS, new_token=new_token,
+                                    now=datetime.now())
+
+    @expose("/tokens", methods=["POST"])
+    def create_token(self) -> Any:
+        """A new API token for this account, shown once on the page that answers."""
+        from .tokens import VALIDITY_DAYS, create_token
+        user = g.user
+        if user is None or not user.is_authenticated:
+            return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
+        name = (request.form.get("name") or "").strip()
+        days = int(request.form.get("days", "0")) if request.form.get("days", "").isdigit() else 0
+        if not name or days not in VALIDITY_DAYS:
+            flash(gettext("Give the token a name and a validity."), "danger")
+            return redirect(url_for(".info"))
+        return self.info(new_token=create_token(user.id, name, days))
+
+    @expose("/tokens/<int:token_id>/revoke", methods=["POST"])
+    def revoke_token(self, token_id: int) -> Any:
+        from .tokens import revoke
+        user = g.user
+        if user is None or not user.is_authenticated:
+            return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
+        if revoke(user.id, token_id):
+            flash(gettext("The token is revoked: requests sent with it are refused from now on."), "success")
+        else:
+            flash(gettext("No such token of yours."), "danger")
+        return redirect(url_for(".info"))
 
     @expose("/password", methods=["GET", "POST"])
     def password(self) -> Any:
