@@ -160,7 +160,19 @@ class MapService:
     def view_of(self, actor: Any) -> dict[str, Any]:
         """Where the map opens: the actor's jurisdiction outline (WGS-84 GeoJSON) when the data set has it."""
         code = None if actor is None or actor.is_admin else actor.region_code
+        if code is None and actor is not None and actor.enterprise_key:
+            code = self._own_region(actor)
         return {"region": code, "boundary": boundaries.boundary(code)}
+
+    def _own_region(self, actor: Any) -> str | None:
+        """An enterprise account's region: its first own row's (the self-report register's region field)."""
+        layer = self.self_report_layer()
+        region = layer.spec.ownership.region if layer else None
+        if not region or "." in region or not self.policy.can(layer.spec, actor, "view"):
+            return None
+        model = self.svc.models[layer.name]
+        found = self.svc.session.execute(select(getattr(model, region)).order_by(model.id).limit(1)).scalar()
+        return found
 
     # ---------------------------------------------------------------- self-reported positions
     def self_report_layer(self) -> Layer | None:

@@ -27,6 +27,7 @@
       var outline = L.geoJSON(found.boundary, {interactive: false,
         style: {color: "#455a64", weight: 2, fillColor: "#90a4ae", fillOpacity: 0.06}}).addTo(map);
       map.fitBounds(outline.getBounds());
+      map.getContainer().setAttribute("data-boundary", found.region || "");
       return outline;
     });
   }
@@ -182,13 +183,14 @@
         L.circleMarker([la, ln], {radius: 6, color: "#1565c0"}).addTo(map);
       }
     });
-    showBoundary(map, config.boundary).catch(function () { return null; });
+    showBoundary(map, config.boundary).catch(function () { return null; }).then(function () {
+      el.setAttribute("data-ready", "1");
+    });
     map.on("click", function (event) {
       place(event.latlng);
       active.querySelector(".gis-lat").value = event.latlng.lat.toFixed(6);
       active.querySelector(".gis-lng").value = event.latlng.lng.toFixed(6);
     });
-    el.setAttribute("data-ready", "1");
   }
 
   function geolocate() {

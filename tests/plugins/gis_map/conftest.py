@@ -74,3 +74,10 @@ def build_map_world(db_app: Any) -> MapWorld:
 def map_world(db_app) -> MapWorld:
     with db_app.app_context():
         return build_map_world(db_app)
+
+
+@pytest.fixture
+def web_map_world(db_app) -> MapWorld:
+    """The same world for the browser: no app context stays pushed."""
+    with db_app.app_context():
+        return build_map_world(db_app)
