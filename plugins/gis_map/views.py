@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext
 
 from app.i18n import label_text, lazy_label
 from app.security.actor import current_actor
+from app.views.formatting import plain_value
 from app.views.urls import register_url
 
 from . import ROOT
@@ -86,8 +87,7 @@ class GisMapView(BaseView):
         layer = map_service().layer(actor, name)
         if layer is None:
             abort(404)
-        return Response(json.dumps(map_service().points(layer), ensure_ascii=False, separators=(",", ":")),
-                        mimetype="application/json")
+        return Response(map_service().points(layer), mimetype="application/json")
 
     @expose("/popup/<name>/<int:row_id>.json")
     def popup(self, name: str, row_id: int) -> Any:
@@ -114,8 +114,9 @@ class GisMapView(BaseView):
         q = request.args.get("q", "").strip()[:50]
         names = [n for n in request.args.getlist("layer") if n]
         rows = map_service().search(actor, names, q, centre, radius if centre else None)
+        shows = {name: register_url(name, "show", pk=0)[:-1] for name in {row["layer"] for row in rows}}
         for row in rows:
-            row["url"] = register_url(row["layer"], "show", pk=row["id"])
+            row["url"] = f"{shows[row['layer']]}{row['id']}"
         return rows, {"q": q, "centre": centre, "radius": radius}
 
     @expose("/search.json")
@@ -181,7 +182,6 @@ class GisMapView(BaseView):
         rows, count = service.unreported(actor)
         region = layer.spec.ownership.region
         region_field = layer.spec.field(region) if region and "." not in region else None
-        from app.views.formatting import plain_value
         listed = [{"id": r.id, "title": str(getattr(r, layer.spec.title_field) or r.id),
                    "region": plain_value(region_field, r, service.svc.dictionaries) if region_field else "",
                    "url": register_url(layer.name, "show", pk=r.id)} for r in rows]
@@ -235,6 +235,12 @@ class GisMapView(BaseView):
                                     static=lambda f: url_for("gis_map_static.static", filename=f))
 
 
+def _enterprise_account() -> bool:
+    """上报位置 is offered to enterprise accounts only (an administrator's role grants every menu entry)."""
+    actor = current_actor()
+    return bool(actor is not None and actor.enterprise_key)
+
+
 def register_views(appbuilder: Any, registry: Any) -> None:
     def place(category: str) -> dict[str, Any]:
         menu = registry.menus.get(category)
@@ -244,7 +250,7 @@ def register_views(appbuilder: Any, registry: Any) -> None:
     appbuilder.add_view(GisMapView, "menu_gis_map", label=lazy_gettext("Resource map"), icon="fa-map",
                         **place("emergency"))
     appbuilder.add_link("menu_gis_position", href="/gis_map/position", label=lazy_gettext("Report position"),
-                        icon="fa-map-pin", **place("basic_info"))
+                        icon="fa-map-pin", cond=_enterprise_account, **place("basic_info"))
     appbuilder.add_link("menu_gis_unreported", href="/gis_map/unreported",
                         label=lazy_gettext("Positions not reported"), icon="fa-map-o", **place("basic_info"))
     appbuilder.add_link("menu_gis_checks", href="/gis_map/checks", label=lazy_gettext("Position checks"),

@@ -58,18 +58,24 @@
       return getJSON(layer.data).then(function (data) {
         var icons = data.legend.map(function (entry) { return pointIcon(entry.colour, data.icon); });
         var fallback = pointIcon(data.colour, data.icon);
-        var group = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false});
         var markers = data.rows.map(function (row) {
           var marker = L.marker([row[1], row[2]], {icon: icons[row[3]] || fallback});
           marker.on("click", function () { popupFor(layer, marker, row[0]); });
           return marker;
         });
-        group.addLayers(markers);
-        groups[layer.name] = group;
-        map.addLayer(group);
-        if (markers.length) { everything.extend(group.getBounds()); }
         var badge = document.querySelector('.gis-count[data-layer="' + layer.name + '"]');
         if (badge) { badge.textContent = data.rows.length; }
+        return new Promise(function (clustered) {
+          // on the map before the points: off the map, markercluster looks each new point up in a list (O(n²))
+          var group = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
+            chunkProgress: function (done, total) { if (done === total) { clustered(); } }});
+          groups[layer.name] = group;
+          map.addLayer(group);
+          if (!markers.length) { clustered(); return; }
+          group.addLayers(markers);
+        }).then(function () {
+          if (markers.length) { everything.extend(groups[layer.name].getBounds()); }
+        });
       });
     });
     Promise.all([hasBoundary.catch(function () { return null; })].concat(loads)).then(function (done) {
