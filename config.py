@@ -22,8 +22,14 @@ class BaseConfig:
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     # packages under plugins/ to load (app/plugins.py, docs/plugins.md), comma-separated in the environment;
     # a custom METADATA_DIRS runs without them unless PLUGINS names them too
-    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw")
+    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw,gis_map")
                .split(",") if p.strip()]
+    # 资源地图 (plugins/gis_map): an intranet tile server's URL template ({z}/{x}/{y}), none by default (the map
+    # shows boundaries on a plain background; docs/deploy.md serves tiles offline from an MBTiles file)
+    GIS_TILE_URL = os.environ.get("GIS_TILE_URL", "")
+    GIS_TILE_MAX_ZOOM = int(os.environ.get("GIS_TILE_MAX_ZOOM", "18"))
+    # an inspection whose inspector stood farther than this from the enterprise is flagged (004 Q3/Q32)
+    GIS_LOCATION_THRESHOLD_KM = float(os.environ.get("GIS_LOCATION_THRESHOLD_KM", "1.0"))
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
     #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
     BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", ROOT / "var" / "backups"))

@@ -16,6 +16,17 @@ ASSETS: dict[str, str] = {
     "flatpickr/dist/flatpickr.min.css": "flatpickr/flatpickr.min.css",
     "flatpickr/dist/l10n/zh.js": "flatpickr/l10n/zh.js",
     "flatpickr/dist/l10n/zh-tw.js": "flatpickr/l10n/zh-tw.js",
+    # the resource map (plugins/gis_map): Leaflet, its marker images and the cluster plugin
+    "leaflet/dist/leaflet.js": "leaflet/leaflet.js",
+    "leaflet/dist/leaflet.css": "leaflet/leaflet.css",
+    "leaflet/dist/images/marker-icon.png": "leaflet/images/marker-icon.png",
+    "leaflet/dist/images/marker-icon-2x.png": "leaflet/images/marker-icon-2x.png",
+    "leaflet/dist/images/marker-shadow.png": "leaflet/images/marker-shadow.png",
+    "leaflet/dist/images/layers.png": "leaflet/images/layers.png",
+    "leaflet/dist/images/layers-2x.png": "leaflet/images/layers-2x.png",
+    "leaflet.markercluster/dist/leaflet.markercluster.js": "leaflet.markercluster/leaflet.markercluster.js",
+    "leaflet.markercluster/dist/MarkerCluster.css": "leaflet.markercluster/MarkerCluster.css",
+    "leaflet.markercluster/dist/MarkerCluster.Default.css": "leaflet.markercluster/MarkerCluster.Default.css",
 }
 
 

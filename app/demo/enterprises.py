@@ -62,6 +62,7 @@ def _person(rng: random.Random) -> str:
 def generate_enterprises(svc: Services, count: int, seed: int = 2023) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     levels = random.Random(seed + 1)  # its own sequence: the other demo values stay as they were
+    risks = random.Random(seed + 2)  # likewise: the four-colour risk level, and who has not reported a position
     regions = svc.dictionaries
     townships = {code: [c for c in regions.subtree_codes("region", code) if regions.is_leaf("region", c)]
                  for code, _, _ in AREAS}
@@ -101,6 +102,9 @@ def generate_enterprises(svc: Services, count: int, seed: int = 2023) -> list[di
             # 002: a few enterprises are supervised by the province or the city directly
             "management_level": levels.choices(["county", "city", "province"], [85, 10, 5])[0],
         }
+        row["risk_level"] = risks.choices(["major", "high", "general", "low"], [5, 15, 40, 40])[0]
+        if index and risks.random() < 0.1:  # 资源地图: a tenth has not reported its position yet
+            row["location_lat"] = row["location_lng"] = None
         if trade.startswith("hc_") or trade in ("fuel_station", "gas_filling", "lpg_bottled"):
             row["licence_name"] = "危险化学品经营许可证" if trade != "hc_production" else "安全生产许可证"
             row["licence_number"] = f"{city_name}危化经字〔{rng.randint(2019, 2024)}〕{rng.randint(100, 999):06d}"

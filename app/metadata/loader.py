@@ -10,6 +10,7 @@ from . import checks
 from .child_checks import check_copy_from, check_counts, check_user_organisation
 from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
+from .map_checks import check_map
 from .rule_checks import check_normalise, check_required_when, check_rules
 from .related_checks import check_related
 from .picker_checks import check_pickers
@@ -26,7 +27,7 @@ MISSING_OPTION_IDS = {"menu": {"E209"}, "parent": {"E209", "E208"}, "ownership":
                       "workflow": {"E701", "E711"}}
 #: checks whose messages name a register, field, state, role, dictionary or code declared elsewhere
 REFERENCE_IDS = frozenset({"E106", "E121", "E201", "E202", "E203", "E207", "E208", "E501", "E503", "E601", "E602",
-                           "E701", "E704", "E705", "E707", "E709", "E710", "E711"})
+                           "E701", "E704", "E705", "E707", "E709", "E710", "E711", "E965"})
 
 
 def _parse(path: Path, root: Path, model: type[BaseModel], broken: set[str],
@@ -170,6 +171,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_required_when(reg)
         issues += check_related(reg, reg_by_name, broken)
         issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
+        issues += check_map(reg, reg_by_name)
         issues += check_copy_from(reg, reg_by_name)
         issues += check_counts(reg, reg_by_name)
         issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)

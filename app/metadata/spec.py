@@ -706,6 +706,28 @@ class Ownership(Spec):
     enterprise: str | None = None
 
 
+class MapSpec(Spec):
+    """The register as a layer of the resource map (plugins/gis_map): its points, how they look, what a
+    popup shows; optional position checks (§19)."""
+
+    #: the layer's name in the map's layer list
+    layer: Label
+    #: the geo field placed on the map; default: the register's only geo field
+    field: Ref | None = None
+    icon: Annotated[str, StringConstraints(pattern=r"^fa-[a-z0-9-]+$")] = "fa-map-marker"
+    colour: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#337ab7"
+    #: an enum field whose dictionary colours each point (the four-colour risk map: 红橙黄蓝)
+    colour_by: Ref | None = None
+    #: fields shown in a point's popup, in order (the title comes first anyway)
+    popup: tuple[Ref, ...] = ()
+    #: the register's own enterprise accounts report the position themselves (a register with
+    #: ``ownership.enterprise: self``); regulators see who has not
+    self_report: bool = False
+    #: a reference field to a register on the map: this row's point is compared with the referenced row's,
+    #: and a distance beyond the configured threshold (GIS_LOCATION_THRESHOLD_KM) flags the row
+    distance_to: Ref | None = None
+
+
 class RegisterSpec(Spec):
     name: Identifier
     label: Label
@@ -744,6 +766,8 @@ class RegisterSpec(Spec):
     deletable: Deletable | None = None
     #: cross-field rules checked on every write (§8.1)
     rules: tuple[RegisterRule, ...] = ()
+    #: a layer of the resource map (§19)
+    map: MapSpec | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -794,6 +818,16 @@ class RegisterSpec(Spec):
     @cached_property
     def has_required_when(self) -> bool:
         return any(f.required_when for f in self.fields)
+
+    @property
+    def map_point(self) -> str | None:
+        """The geo field the register's map layer places: the one named, else its only geo field."""
+        if self.map is None:
+            return None
+        geo = [f.name for f in self.fields if f.type == "geo"]
+        if self.map.field:
+            return self.map.field if self.map.field in geo else None
+        return geo[0] if len(geo) == 1 else None
 
     @property
     def stored_fields(self) -> tuple[FieldBase, ...]:

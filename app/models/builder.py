@@ -134,6 +134,10 @@ def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool
             wanted.append((column_names(f), False))
     if spec.parent:
         wanted.append((("parent_id",), False))
+    point = spec.map_point
+    if point:
+        # the resource map's radius search: a bounding box on latitude, then longitude, read from one index
+        wanted.append(((f"{point}_lat", f"{point}_lng"), False))
     # every reference column is indexed (deletes of the referenced row look it up), unless a longer index
     # starting with it exists
     for f in spec.stored_fields:

@@ -66,6 +66,13 @@ def _score(entry: MenuEntry, path: str, register: str | None) -> int:
     return 1 if folder.endswith("/") and len(folder) > 1 and path.startswith(folder) else 0
 
 
+def _offered(item: Any) -> bool:
+    """An entry's own condition (FAB's ``cond`` of add_link/add_view), for entries that depend on the account
+    beyond its permissions (上报位置: only an enterprise account has rows of its own to place)."""
+    cond = getattr(item, "cond", None)
+    return cond is None or bool(cond())
+
+
 def build_layout(with_menu: bool = True, page: str | None = None) -> Layout:
     """The visible menu (FAB's permission checks decide, as for its own navbar) and the breadcrumb trail, whose
     last crumb is `page` when given (an error page's title), else what PAGE_CRUMBS says of the endpoint."""
@@ -74,12 +81,12 @@ def build_layout(with_menu: bool = True, page: str | None = None) -> Layout:
     if with_menu:
         sm = appbuilder.sm
         for item in appbuilder.menu.get_list():
-            if not _visible(sm, item.name):
+            if not _visible(sm, item.name) or not _offered(item):
                 continue
             if item.childs:
                 category = MenuCategory(item.name, str(item.label), item.icon or "fa-folder")
                 category.entries = [_entry(child) for child in item.childs
-                                    if child and child.name != "-" and _visible(sm, child.name)]
+                                    if child and child.name != "-" and _visible(sm, child.name) and _offered(child)]
                 if category.entries:
                     categories.append(category)
             else:

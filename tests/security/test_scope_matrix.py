@@ -1,7 +1,7 @@
 """Path × role matrix, generated from the metadata: for every register and every role of its access rules,
 rows inside and outside the role's scope are read and written through every path (list, count, show, lookup,
 edit, delete, stored files, REST API, export as xlsx and csv, documents as PDF and zip, workflow transitions,
-import by key, history). Outside rows are never returned and never written.
+import by key, history, the resource map's layer, radius search and popups). Outside rows are never returned and never written.
 
 Run on the shipped metadata and on tests/fixtures/metadata/scoped (a register per scope kind, and `permit`
 with every path). Each path reports what leaked instead of stopping at the first assertion, so that
@@ -28,6 +28,8 @@ from tests.helpers import FormClient, login, visible_text
 from . import factory
 
 READ_KINDS = ("jurisdiction", "department", "own_enterprise", "own_records")
+#: where the rows of a register on the resource map are placed (常州市新北区)
+MAP_POINT = (31.9, 119.9)
 
 
 def _cases(root: Path, app_fixture: str) -> list:
@@ -94,6 +96,7 @@ class Case:
             self.outside = {k: Row(r.id) for k, r in self.outside.items()}
             self.username = self.user.username
             self.files = self._store_files()
+            self.mapped = self._place_points()
             self.history_entries = self._history_entries()
         self.client = FormClient(app.test_client())
         login(self.client, self.username, factory.PASSWORD)
@@ -121,6 +124,28 @@ class Case:
         self.svc.session.commit()
         self.file_field = field.name
         return files
+
+    def _place_points(self) -> bool:
+        """Every row made here at one point, when the register is a layer of the resource map (plugins/gis_map)."""
+        point = self.spec.map_point
+        if not point or "gis_map" not in self.app.extensions:
+            return False
+        model = self.svc.models[self.register]
+        ids = [self.inside.id] + [row.id for row in self.outside.values()]
+        self.svc.session.execute(update(model).where(model.id.in_(ids)).values(
+            {f"{point}_lat": MAP_POINT[0], f"{point}_lng": MAP_POINT[1]}))
+        self.svc.session.commit()
+        return True
+
+    def mapped_ids(self) -> tuple[int, set[int], set[int]]:
+        """(status, ids on the map layer, ids found by a 1 km radius search around the rows' point)."""
+        layer = self.client.get(f"/gis_map/layer/{self.register}.json")
+        on_layer = {row[0] for row in (layer.get_json() or {}).get("rows", [])} if layer.status_code == 200 else set()
+        search = self.client.get(f"/gis_map/search.json?lat={MAP_POINT[0]}&lng={MAP_POINT[1]}&radius=1"
+                                 f"&layer={self.register}")
+        found = {r["id"] for r in (search.get_json() or {}).get("rows", []) if r["layer"] == self.register} \
+            if search.status_code == 200 else set()
+        return layer.status_code, on_layer, found
 
     def _history_entries(self) -> dict[int, int]:
         """A step of the row's timeline (办理流程) with a file, for rows of a register with a workflow."""
@@ -303,6 +328,8 @@ class Case:
         if self.files:
             expect("attachment", self.client.get(
                 f"/r/{register}/attachment/{inside}/{self.file_field}/0").status_code == 403, "file answered")
+        if self.mapped:
+            expect("map", self.mapped_ids()[0] == 404, "the map layer answered")
 
     def check_reads(self) -> None:
         register, inside, expect = self.register, self.inside.id, self.expect
@@ -344,6 +371,16 @@ class Case:
             response = self.client.get(f"/r/{register}/attachment/{inside}/{self.file_field}/0")
             expect("attachment", response.status_code == 200 and response.get_data() == self.files[inside],
                    f"the inside row's file answered {response.status_code}")
+        if self.mapped and self.spec.map_point not in self._hidden():
+            status, on_layer, found = self.mapped_ids()
+            expect("map", status == 200 and inside in on_layer and inside in found,
+                   f"the inside row is not on the map ({status})")
+            for kind, row in self.outside.items():
+                if kind in READ_KINDS:
+                    expect("map", row.id not in on_layer, f"{kind}: on the map layer")
+                    expect("map", row.id not in found, f"{kind}: found by the radius search")
+                    popup = self.client.get(f"/gis_map/popup/{register}/{row.id}.json").status_code
+                    expect("map", popup == 404, f"{kind}: the popup answered {popup}")
         if self.history_entries:
             entry = self.history_entries[inside]
             expect("history", self.client.get(f"/r/{register}/history/{inside}/{entry}/0").status_code == 200,

@@ -1,0 +1,118 @@
+"""In headless Chromium, with every request outside 127.0.0.1 refused and reported: a county regulator opens the
+resource map on its county, toggles the enterprise layer, searches 5 km around an enterprise and sees the
+expected rows in distance order; an enterprise places itself by clicking the map; an inspector records its
+position from the phone's geolocation and sees the distance. Every map page is loaded."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from plugins.gis_map.geo import haversine_km
+from tests.security.factory import PASSWORD, make_row
+
+from .conftest import MapWorld, offset
+
+pytestmark = pytest.mark.browser
+
+
+def watch_outside_requests(page) -> list[str]:
+    outside: list[str] = []
+
+    def route(r):
+        host = urlsplit(r.request.url).hostname
+        if urlsplit(r.request.url).scheme in ("data", "blob") or host == "127.0.0.1":
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return outside
+
+
+def sign_in(page, username: str) -> None:
+    page.goto(page.base_url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_url(page.base_url + "/")
+
+
+def test_map_pages_layers_and_a_5_km_search(web_map_world: MapWorld, page) -> None:
+    world = web_map_world
+    outside = watch_outside_requests(page)
+    sign_in(page, world.regulator)
+    page.goto(page.base_url + "/gis_map/")
+    expect(page.locator("#gis-map")).to_have_attribute("data-ready", "1")
+    expect(page.locator('.gis-count[data-layer="enterprise"]')).to_have_text("10")
+    expect(page.locator("#gis-map")).to_have_attribute("data-boundary", "320411")  # opened on the county's outline
+    points = page.locator(".leaflet-marker-icon")
+    expect(points.first).to_be_visible()
+    page.uncheck('.gis-layer-toggle[value="enterprise"]')
+    expect(points).to_have_count(0)
+    page.check('.gis-layer-toggle[value="enterprise"]')
+    expect(points.first).to_be_visible()
+
+    # pick an enterprise by keyword, make it the centre, then everything within 5 km of it
+    centre_id = world.home[1]
+    page.fill("#gis-q", "新北地图企业01")
+    page.click("#gis-search-button")
+    result = page.locator("#gis-results tbody tr")
+    expect(result).to_have_count(1)
+    result.locator(".gis-centre").click()
+    page.fill("#gis-q", "")
+    page.select_option("#gis-radius", "5")
+    page.click("#gis-search-button")
+    centre = world.points[centre_id]
+    expected = sorted(((haversine_km(*centre, *p), i) for i, p in world.points.items()
+                       if haversine_km(*centre, *p) <= 5 and i in world.home))
+    rows = page.locator("#gis-results tbody tr")
+    expect(rows).to_have_count(len(expected))
+    assert [int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.id)")] == [i for _, i in expected]
+    expect(rows.first).to_contain_text("0.00")
+    with page.expect_download() as download:
+        page.click("#gis-export")
+    assert download.value.suggested_filename == "map-search.xlsx"
+
+    for path in ("/gis_map/unreported", "/gis_map/checks", "/gis_map/checks?flagged=1"):
+        page.goto(page.base_url + path)
+        expect(page.locator("h3")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("Traceback")
+    assert outside == []
+
+
+def test_an_enterprise_clicks_its_position_and_an_inspector_uses_geolocation(web_map_world: MapWorld, page,
+                                                                              live_server) -> None:
+    world = web_map_world
+    outside = watch_outside_requests(page)
+    sign_in(page, world.enterprise_login)
+    page.goto(page.base_url + "/gis_map/position")
+    expect(page.locator("#gis-position-map")).to_have_attribute("data-ready", "1")
+    page.locator("#gis-position-map").click()  # the middle of the county
+    lat = page.locator(".gis-lat").first.input_value()
+    assert lat
+    page.locator(".gis-position-form button[type=submit]").first.click()
+    expect(page.locator(".alert").first).to_contain_text("位置已保存")
+    page.goto(page.base_url + "/logout/")
+
+    # an inspection of an enterprise; the inspector stands 3 km away: flagged, then 200 m away: not
+    with world.app.app_context():
+        svc = world.svc
+        company = svc.session.get(svc.models["enterprise"], world.home[0])
+        inspection = make_row(svc, "inspection", {"title": "定位检查", "enterprise": company, "inspectors": "王伟"},
+                              organisation_id=world.home_org_id).id
+    sign_in(page, world.regulator)
+    far = offset(world.points[world.home[0]], 3.0, 0)
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": far[0], "longitude": far[1]})
+    page.goto(page.base_url + f"/gis_map/checks/inspection/{inspection}")
+    page.click("#gis-geolocate")
+    expect(page.locator("#gis-locate-lat")).to_have_value(f"{far[0]:.6f}")
+    page.locator("#gis-locate-form button[type=submit]").click()
+    expect(page.locator("#gis-distance")).to_contain_text("3.0")
+    expect(page.locator("#gis-distance")).to_contain_text("距离过远")
+    page.goto(page.base_url + "/gis_map/checks?flagged=1")
+    expect(page.locator(f'.gis-checks tr[data-id="{inspection}"]')).to_contain_text("定位检查")
+    assert outside == []
