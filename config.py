@@ -23,7 +23,7 @@ class BaseConfig:
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     # packages under plugins/ to load (app/plugins.py, docs/plugins.md), comma-separated in the environment;
     # a custom METADATA_DIRS runs without them unless PLUGINS names them too
-    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw")
+    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw,charts")
                .split(",") if p.strip()]
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
     #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
