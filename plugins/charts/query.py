@@ -76,24 +76,29 @@ class ChartQuery:
         # the list filters of the request narrow the chart further (the scope matrix asks for explicit ids)
         self.extra = [(k, v) for k, v in (extra or MultiDict()).items(multi=True)
                       if k.startswith("f.") or k == "ids"]
-        self.joins: dict[str, Any] = {}
+        self.joins: dict[str, tuple[Any, Any]] = {}   # reference → (joined table, the key it is joined on)
 
     # ---------------------------------------------------------------- SQL pieces
     def _clauses(self, args: list[tuple[str, str]]) -> list[Any]:
         req = parse_list_args(self.spec, MultiDict(args))
         return where_clauses(self.spec, self.model, req, self.svc.dictionaries, self.svc.dictionary_item)
 
-    def _column(self, path: str) -> Any:
+    def _column(self, path: str, base: Any = None) -> Any:
         """The column of 'field' or 'reference.field'; a reference is joined once, as a plain table (only the
-        source register's scope applies, as on its list)."""
+        source register's scope applies, as on its list). ``base``: the pre-aggregated rows, whose reference ids
+        are columns ``ref_<name>``."""
         first, _, rest = path.partition(".")
         f = self.spec.field(first)
         if not rest:
+            if base is not None:
+                return base.c[f"own_{first}"]
             return getattr(self.model, f"{first}_id") if f.type == "reference" else getattr(self.model, first)
         if first not in self.joins:
-            self.joins[first] = self.svc.models[f.target].__table__.alias(f"j_{first}")
-        return self.joins[first].c[f"{rest}_id" if field_of(self.svc.registry, self.chart.source, path).type
-                                   == "reference" else rest]
+            table = self.svc.models[f.target].__table__.alias(f"j_{first}")
+            key = base.c[f"ref_{first}"] if base is not None else getattr(self.model, f"{first}_id")
+            self.joins[first] = (table, key)
+        return self.joins[first][0].c[f"{rest}_id" if field_of(self.svc.registry, self.chart.source, path).type
+                                      == "reference" else rest]
 
     def depth(self, by: GroupBy) -> int:
         """The tree level the slices are at: one below the actor's own region, or the level named."""
@@ -102,9 +107,9 @@ class ChartQuery:
             return len([code for code in own.split("/") if code]) + 1
         return LEVELS[by.level]
 
-    def _group(self, by: GroupBy, name: str) -> tuple[Any, list[Any]]:
+    def _group(self, by: GroupBy, name: str, base: Any = None) -> tuple[Any, list[Any]]:
         """(expression of the slice key, extra joins) for a grouping."""
-        column = self._column(by.field)
+        column = self._column(by.field, base)
         f = field_of(self.svc.registry, self.chart.source, by.field)
         if f.type == "tree" and by.level is not None:
             items = self.svc.dictionary_item.__table__.alias(f"t_{name}")
@@ -114,36 +119,67 @@ class ChartQuery:
             return func.to_char(column, "YYYY" if by.period == "year" else "YYYY-MM"), []
         return column, []
 
-    def statement(self) -> Any:
-        c = self.chart
-        clauses = self._clauses(self.base_args + self.extra)
-        groups, joins = [], []
-        for name, by in (("by", c.by), ("stack", c.stack)):
-            if by is not None:
-                expr, more = self._group(by, name)
-                groups.append(expr.label(name))
-                joins += more
-        m = c.measure
+    def _groupings(self) -> list[tuple[str, GroupBy]]:
+        return [(name, by) for name, by in (("by", self.chart.by), ("stack", self.chart.stack)) if by is not None]
+
+    def _measures(self, value_of: Any) -> list[Any]:
+        """value (and whole, for a rate) over the register's rows."""
+        m = self.chart.measure
         if m.kind == "count":
-            value = func.count(self.model.id)
-        elif m.kind == "sum":
-            value = func.coalesce(func.sum(self._column(m.field)), 0)
-        elif m.kind == "distinct":
-            value = func.count(func.distinct(self._column(m.field)))
-        else:
-            part = self._clauses(filter_args(self.spec, m.part))
-            value = func.count(self.model.id).filter(and_(*part)) if part else func.count(self.model.id)
-        columns = [*groups, value.label("value")]
-        if m.kind == "rate":
-            columns.append(func.count(self.model.id).label("whole"))
-        stmt = select(*columns).select_from(self.model)
-        for ref, table in self.joins.items():
-            stmt = stmt.outerjoin(table, getattr(self.model, f"{ref}_id") == table.c.id)
+            return [func.count().label("value")]
+        if m.kind == "sum":
+            return [func.coalesce(func.sum(value_of(m.field)), 0).label("value")]
+        if m.kind == "distinct":
+            return [func.count(func.distinct(value_of(m.field))).label("value")]
+        part = self._clauses(filter_args(self.spec, m.part))
+        return [(func.count().filter(and_(*part)) if part else func.count()).label("value"),
+                func.count().label("whole")]
+
+    def statement(self) -> Any:
+        """One GROUP BY over the register's entity (scoped by the session). When a grouping follows a reference
+        (hazard → enterprise.region), the rows are first counted per referenced row inside the scope, and only
+        those counts are joined and grouped: the join touches thousands of enterprises, not millions of hazards."""
+        clauses = self._clauses(self.base_args + self.extra)
+        m = self.chart.measure
+        through = sorted({by.field.partition(".")[0] for _name, by in self._groupings() if "." in by.field})
+        if through and m.kind != "distinct" and "." not in (m.field or ""):
+            return self._two_phase(clauses, through)
+        groups, joins = [], []
+        for name, by in self._groupings():
+            expr, more = self._group(by, name)
+            groups.append(expr.label(name))
+            joins += more
+        stmt = select(*groups, *self._measures(self._column)).select_from(self.model)
+        for table, key in self.joins.values():
+            stmt = stmt.outerjoin(table, key == table.c.id)
         for table, on in joins:
             stmt = stmt.outerjoin(table, on)
         if clauses:
             stmt = stmt.where(and_(*clauses))
         return stmt.group_by(*groups) if groups else stmt
+
+    def _two_phase(self, clauses: list[Any], through: list[str]) -> Any:
+        keys = [getattr(self.model, f"{ref}_id").label(f"ref_{ref}") for ref in through]
+        own = sorted({by.field for _name, by in self._groupings() if "." not in by.field})
+        keys += [self._column(name).label(f"own_{name}") for name in own]
+        inner = select(*keys, *self._measures(self._column)).select_from(self.model)
+        if clauses:
+            inner = inner.where(and_(*clauses))
+        base = inner.group_by(*keys).subquery("counted")
+        groups, joins = [], []
+        for name, by in self._groupings():
+            expr, more = self._group(by, name, base)
+            groups.append(expr.label(name))
+            joins += more
+        totals = [func.sum(base.c.value).label("value")]
+        if self.chart.measure.kind == "rate":
+            totals.append(func.sum(base.c.whole).label("whole"))
+        stmt = select(*groups, *totals).select_from(base)
+        for table, key in self.joins.values():
+            stmt = stmt.outerjoin(table, key == table.c.id)
+        for table, on in joins:
+            stmt = stmt.outerjoin(table, on)
+        return stmt.group_by(*groups)
 
     # ---------------------------------------------------------------- result
     def run(self) -> ChartData:
