@@ -121,5 +121,8 @@ def test_the_leadership_page_and_the_index(world: World) -> None:
     page = client.get("/charts/dashboard/leadership/")
     assert page.status_code == 200
     assert "各地区隐患整改率" in visible_text(page.get_data(as_text=True))
+    campaigns = client.get("/charts/dashboard/campaigns/")
+    assert campaigns.status_code == 200
+    assert "清洁生产审核各级任务进度" in visible_text(campaigns.get_data(as_text=True))
     # an enterprise has no leadership page, and no chart of the enterprise register outside its own
     assert world.client("enterprise").get("/charts/dashboard/leadership/").status_code == 404
