@@ -22,7 +22,9 @@ def init_app(app: Any, registry: Any) -> None:
     pages = [b for b in charts.dashboards.values() if not b.home]
     register_views(app.appbuilder, pages)
     add_home_panel(app, home_panel)
-    # the menu is offered to every role: each page shows only the charts whose register the user may open
+    # the charts' menu is offered to every role (each page shows only the charts whose register the user may
+    # open); a dashboard's entry to the roles it names
     menus = {("menu_access", "menu_charts"), ("menu_access", "statistics")}
-    menus |= {("menu_access", f"menu_dashboard_{b.name}") for b in pages}
-    grant_permissions(app, {role: set(menus) for role in registry.roles})
+    grant_permissions(app, {role: menus | {("menu_access", f"menu_dashboard_{b.name}") for b in pages
+                                           if not b.roles or role in b.roles}
+                            for role in registry.roles})
