@@ -13,13 +13,11 @@ Flask test client, over N hazards (default 5,000,000) of 100,000 enterprises on 
    logs in; the chart's data URL is requested --warmup times, then --requests times: p50/p95/max in ms against
    p95 < 500 ms; then the SQL of one request with EXPLAIN (ANALYZE, BUFFERS).
 
-What makes it fast (plugins/charts/query.py): the row scope limits the hazards to the province's enterprises
-(``enterprise_id IN (SELECT id FROM reg_enterprise WHERE region IN (<the province's townships>))``); the hazards are
-first counted per enterprise inside that scope — an index-only scan of ``ix_reg_hazard_enterprise_id_rectify_by_id``
-(derived from the hazard's list: its enterprise filter with the list's sort) for the province's enterprises — and only
-those per-enterprise counts (thousands of rows, not millions) are joined to the enterprise's region and to the
-region tree's materialised path (``sys_dictionary_item.path``, cut at the county with split_part). No summary table:
-nothing can go stale after a write, and the same statement serves every user's scope.
+How the chart is computed (plugins/charts/query.py): the row scope limits the hazards to the province's
+enterprises; the hazards are first counted per enterprise inside that scope (index ``ix_reg_hazard_enterprise_id_…``
+derived from the hazard's list), and only those per-enterprise counts are joined to the enterprise's region and to the
+region tree's materialised path (``sys_dictionary_item.path``, cut at the county with split_part). Measured figures
+and why they miss the target at this size: docs/plugins.md (charts, Performance).
 """
 from __future__ import annotations
 

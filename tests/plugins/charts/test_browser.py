@@ -14,6 +14,8 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(page, username: str) -> list[str]:
+    # the first pages of a fresh app (and a shared machine) can take longer than the usual 10 s
+    page.set_default_timeout(30_000)
     outside: list[str] = []
     page.on("request", lambda request: outside.append(request.url)
             if not request.url.startswith(page.base_url) and not request.url.startswith("data:") else None)
