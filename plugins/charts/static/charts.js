@@ -43,6 +43,8 @@
   function draw(el) {
     var data = JSON.parse(el.getAttribute("data-chart"));
     var chart = echarts.init(el, null, { locale: el.getAttribute("data-locale") || "ZH" });
+    // marked once drawn (animation included), so that a script or a test clicks the bars where they end up
+    chart.on("finished", function () { el.setAttribute("data-drawn", "1"); });
     chart.setOption(option(data));
     chart.on("click", function (params) {
       var url = params.data && params.data.url;

@@ -40,6 +40,7 @@ def test_a_bar_opens_the_list_of_its_rows(world: World, page) -> None:
     page.goto(page.base_url + "/charts/hazards_by_state/")
     canvas = page.locator("#chart-hazards_by_state .chart-canvas canvas")
     expect(canvas).to_have_count(1)
+    expect(page.locator("#chart-hazards_by_state .chart-canvas[data-drawn]")).to_have_count(1)
     values = series_of(page, "#chart-hazards_by_state .chart-canvas")[0]
     states = ["pending", "supervised", "submitted", "rectified"]
     assert values == [world.count(state=s) for s in states if world.count(state=s)]
