@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from werkzeug.datastructures import MultiDict
@@ -80,7 +81,10 @@ class ChartQuery:
 
     # ---------------------------------------------------------------- SQL pieces
     def _clauses(self, args: list[tuple[str, str]]) -> list[Any]:
-        req = parse_list_args(self.spec, MultiDict(args))
+        # a field hidden from the actor cannot narrow the count (that would reveal its values), as on the list
+        hidden = frozenset() if self.actor is None else \
+            current_app.extensions["safety_policy"].hidden_fields(self.spec, self.actor)
+        req = parse_list_args(self.spec, MultiDict(args), hidden=hidden)
         return where_clauses(self.spec, self.model, req, self.svc.dictionaries, self.svc.dictionary_item)
 
     def _column(self, path: str, base: Any = None) -> Any:

@@ -10,7 +10,6 @@ from app.metadata.spec import Identifier, Label, Spec
 
 #: a tree level by name (the region dictionary's levels); ``next`` is one level below the user's own
 LEVELS = {"province": 1, "city": 2, "county": 3, "township": 4}
-KINDS = ("bar", "stacked_bar", "line", "pie", "table", "figure")
 
 
 class GroupBy(Spec):

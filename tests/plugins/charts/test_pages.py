@@ -40,6 +40,9 @@ def test_a_city_sees_its_counties_and_a_county_its_townships(world: World) -> No
 
 def test_another_county_and_an_enterprise_see_only_their_own(world: World) -> None:
     assert data(world, "wujin", "hazards_by_level")["total"] == world.count(county=WUJIN)
+    # the list's filters narrow the data further, still inside the scope
+    assert data(world, "wujin", "hazards_by_level", "?f.level=major")["total"] == world.count(county=WUJIN,
+                                                                                             level="major")
     own = data(world, "enterprise", "hazards_by_state")
     assert by_key(own) == {state: world.count(enterprise=0, state=state)
                            for state in {h["state"] for h in world.hazards if h["enterprise"] == 0}}
