@@ -22,7 +22,7 @@ class BaseConfig:
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     # packages under plugins/ to load (app/plugins.py, docs/plugins.md), comma-separated in the environment;
     # a custom METADATA_DIRS runs without them unless PLUGINS names them too
-    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw,gis_map")
+    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw,gis_map,charts")
                .split(",") if p.strip()]
     # 资源地图 (plugins/gis_map): an intranet tile server's URL template ({z}/{x}/{y}), none by default (the map
     # shows boundaries on a plain background; docs/deploy.md serves tiles offline from an MBTiles file)

@@ -8,6 +8,7 @@ A plugin is a package ``plugins/<name>/`` named in the config list ``PLUGINS``. 
 - ``init_app(app, registry)`` — REQUIRED: called once, inside the app context, after the engine's screens are
   registered; it adds the plugin's views (``app.appbuilder``), CLI commands and tables (on
   ``app.extensions["safety"].models.metadata``, so ``flask metadata migrate`` creates them);
+- ``add_home_panel(app, render)`` — a panel of the home page (the charts plugin's dashboard per role);
 - ``templates/`` — found by the plugin's own blueprint (``template_folder``); its UI strings go through
   flask-babel like the engine's (babel.cfg extracts ``plugins/**``);
 - tests under ``tests/plugins/<name>/``.
@@ -77,6 +78,12 @@ def grant_permissions(app: Any, permissions: dict[str, set[tuple[str, str]]]) ->
     granted = app.extensions.setdefault("safety_plugin_permissions", {})
     for role, perms in permissions.items():
         granted.setdefault(role, set()).update(perms)
+
+
+def add_home_panel(app: Any, render: Any) -> None:
+    """A panel of the home page (e.g. a dashboard): ``render()`` is called on each visit, in the request, and
+    returns HTML (Markup) for the signed-in user or None to show nothing. Panels appear after the to-do list."""
+    app.extensions.setdefault("safety_home_panels", []).append(render)
 
 
 def metadata_roots(plugins: Iterable[Plugin]) -> list[Path]:

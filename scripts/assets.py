@@ -12,6 +12,8 @@ ASSETS: dict[str, str] = {
     "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
     "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
     # the date picker, in the UI language whatever the browser's (the browser's own date input follows the browser)
+    # charts (plugins/charts): the full build, with the zh and en locales built in
+    "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
     "flatpickr/dist/flatpickr.min.js": "flatpickr/flatpickr.min.js",
     "flatpickr/dist/flatpickr.min.css": "flatpickr/flatpickr.min.css",
     "flatpickr/dist/l10n/zh.js": "flatpickr/l10n/zh.js",

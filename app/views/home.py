@@ -1,4 +1,4 @@
-"""The home page: what waits for the user (待办), then each register the user may open, with its row count."""
+"""The home page: what waits for the user (待办), the plugins' panels (a dashboard), then each register the user may open, with its row count."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -57,4 +57,8 @@ class HomeView(IndexView):
         todo = [{"label": label_text(spec.label), "count": count,
                  "url": url_for("WorkflowView.todo") + f"#todo-{spec.name}", "register": spec.name}
                 for spec, count in engine.todo_counts(actor) if count]
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, sections=sections, todo=todo)
+        # plugins' panels (app/plugins.py add_home_panel), e.g. the dashboard of the user's role
+        panels = [html for html in (render() for render in current_app.extensions.get("safety_home_panels", ()))
+                  if html]
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, sections=sections, todo=todo,
+                                    panels=panels)

@@ -1,7 +1,8 @@
 """Path × role matrix, generated from the metadata: for every register and every role of its access rules,
 rows inside and outside the role's scope are read and written through every path (list, count, show, lookup,
 edit, delete, stored files, REST API, export as xlsx and csv, documents as PDF and zip, workflow transitions,
-import by key, history, the resource map's layer, radius search and popups). Outside rows are never returned and never written.
+import by key, history, the resource map's layer, radius search and popups, the charts plugin's chart data). Outside
+rows are never returned and never written.
 
 Run on the shipped metadata and on tests/fixtures/metadata/scoped (a register per scope kind, and `permit`
 with every path). Each path reports what leaked instead of stopping at the first assertion, so that
@@ -197,6 +198,15 @@ class Case:
         return self._anchors(self.register, inside, self.key), system
 
     # ---------------------------------------------------------------- paths
+    def charts(self) -> list[str]:
+        """The charts plugin's counting charts of this register without filters of their own (their total is the
+        number of rows the user reads), when the plugin is loaded."""
+        service = self.app.extensions.get("charts")
+        if service is None:
+            return []
+        return [c.name for c in service.settings.charts.values()
+                if c.source == self.register and not c.filters and not c.roles and c.measure.kind == "count"]
+
     def listed(self) -> tuple[int, set[int], str]:
         response = self.client.get(f"/r/{self.register}/list/?size=500")
         html = response.get_data(as_text=True)
@@ -322,6 +332,9 @@ class Case:
         expect("api", self.api_listed()[0] == 403, "api list answered")
         expect("show", self.client.get(f"/r/{register}/show/{inside}").status_code == 403, "show answered")
         expect("export", self.client.get(f"/r/{register}/export?format=csv").status_code == 403, "export answered")
+        for chart in self.charts():
+            status = self.client.get(f"/charts/{chart}/data").status_code
+            expect("chart", status == 404, f"chart {chart} answered {status}")
         for doc in self.spec.documents[:1]:
             expect("documents", self.client.get(f"/r/{register}/document/{inside}/{doc.name}").status_code == 403,
                    "document answered")
@@ -346,6 +359,12 @@ class Case:
         expect("list", by_id == readable, f"rows asked by id: {sorted(by_id)}, readable {sorted(readable)}")
         api = self.api_listed()[1]
         expect("api", inside in api, "the inside row is not in the API list")
+        for chart in self.charts():
+            response = self.client.get(f"/charts/{chart}/data?" + "&".join(f"ids={i}" for i in asked))
+            total = (response.get_json() or {}).get("total") if response.status_code == 200 else None
+            expect("chart", total == len(readable),
+                   f"chart {chart} of {len(asked)} rows asked by id counts {total} ({response.status_code}); "
+                   f"{len(readable)} are readable")
         for kind, row in self.outside.items():
             if kind in READ_KINDS:
                 expect("list", row.id not in listed, f"{kind}: listed")

@@ -1,0 +1,307 @@
+"""A chart's figures computed in the database: one GROUP BY over the source register's ORM entity, so the session's
+row scope (app/security/row_scope.py: the loader criteria every list gets) limits what is counted; no row is
+loaded into Python. Also the drill-down: the list URL (f.<field> filters) of each slice."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlencode
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select
+from werkzeug.datastructures import MultiDict
+
+from app.i18n import label_text
+from app.metadata.checks import default_filter_op
+from app.views.listing import parse_list_args, where_clauses
+from app.views.urls import register_url
+
+from .settings import field_of, resolve_date
+from .spec import LEVELS, ChartSpec, GroupBy
+
+
+@dataclass
+class Slice:
+    key: str
+    label: str
+    value: float
+    url: str | None = None
+    #: stack key → value, for a stacked chart
+    stacks: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ChartData:
+    chart: ChartSpec
+    title: str
+    measure_label: str
+    slices: list[Slice]
+    #: stack key → label, in order
+    stack_labels: dict[str, str]
+    total: float
+    total_url: str | None
+    percent: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.chart.name, "title": self.title, "kind": self.chart.kind,
+                "measure": self.measure_label, "percent": self.percent, "total": self.total,
+                "total_url": self.total_url, "stacks": [{"key": k, "label": v} for k, v in self.stack_labels.items()],
+                "slices": [{"key": s.key, "label": s.label, "value": s.value, "url": s.url, "stacks": s.stacks}
+                           for s in self.slices]}
+
+
+def filter_args(spec: Any, filters: dict[str, Any], today: date | None = None) -> list[tuple[str, str]]:
+    """A chart's filters as the list's URL parameters (f.<field>, f.<field>.from/.to), date tokens resolved."""
+    args: list[tuple[str, str]] = []
+    for name, value in filters.items():
+        if isinstance(value, dict):
+            args += [(f"f.{name}.{end}", str(resolve_date(v, today))) for end, v in value.items()]
+        elif isinstance(value, list):
+            args += [(f"f.{name}", str(v)) for v in value]
+        else:
+            args.append((f"f.{name}", "1" if value is True else "0" if value is False else
+                         str(resolve_date(value, today))))
+    return args
+
+
+class ChartQuery:
+    """Compute one chart for the signed-in actor (the row scope comes with the session)."""
+
+    def __init__(self, svc: Any, chart: ChartSpec, actor: Any, extra: MultiDict | None = None):
+        self.svc, self.chart, self.actor = svc, chart, actor
+        self.spec = svc.registry.register(chart.source)
+        self.model = svc.models[chart.source]
+        self.base_args = filter_args(self.spec, chart.filters)
+        # the list filters of the request narrow the chart further (the scope matrix asks for explicit ids)
+        self.extra = [(k, v) for k, v in (extra or MultiDict()).items(multi=True)
+                      if k.startswith("f.") or k == "ids"]
+        self.joins: dict[str, tuple[Any, Any]] = {}   # reference → (joined table, the key it is joined on)
+
+    # ---------------------------------------------------------------- SQL pieces
+    def _clauses(self, args: list[tuple[str, str]]) -> list[Any]:
+        # a field hidden from the actor cannot narrow the count (that would reveal its values), as on the list
+        hidden = frozenset() if self.actor is None else \
+            current_app.extensions["safety_policy"].hidden_fields(self.spec, self.actor)
+        req = parse_list_args(self.spec, MultiDict(args), hidden=hidden)
+        return where_clauses(self.spec, self.model, req, self.svc.dictionaries, self.svc.dictionary_item)
+
+    def _column(self, path: str, base: Any = None) -> Any:
+        """The column of 'field' or 'reference.field'; a reference is joined once, as a plain table (only the
+        source register's scope applies, as on its list). ``base``: the pre-aggregated rows, whose reference ids
+        are columns ``ref_<name>``."""
+        first, _, rest = path.partition(".")
+        f = self.spec.field(first)
+        if not rest:
+            if base is not None:
+                return base.c[f"own_{first}"]
+            return getattr(self.model, f"{first}_id") if f.type == "reference" else getattr(self.model, first)
+        if first not in self.joins:
+            table = self.svc.models[f.target].__table__.alias(f"j_{first}")
+            key = base.c[f"ref_{first}"] if base is not None else getattr(self.model, f"{first}_id")
+            self.joins[first] = (table, key)
+        return self.joins[first][0].c[f"{rest}_id" if field_of(self.svc.registry, self.chart.source, path).type
+                                      == "reference" else rest]
+
+    def depth(self, by: GroupBy) -> int:
+        """The tree level the slices are at: one below the actor's own region, or the level named."""
+        if by.level == "next":
+            own = self.actor.region_path if self.actor is not None and self.actor.region_path else ""
+            return len([code for code in own.split("/") if code]) + 1
+        return LEVELS[by.level]
+
+    def _group(self, by: GroupBy, name: str, base: Any = None) -> tuple[Any, list[Any]]:
+        """(expression of the slice key, extra joins) for a grouping."""
+        column = self._column(by.field, base)
+        f = field_of(self.svc.registry, self.chart.source, by.field)
+        if f.type == "tree" and by.level is not None:
+            items = self.svc.dictionary_item.__table__.alias(f"t_{name}")
+            join = (items, and_(items.c.dictionary == f.dictionary, items.c.code == column))
+            return func.split_part(items.c.path, "/", self.depth(by) + 1), [join]
+        if f.type in ("date", "datetime"):
+            return func.to_char(column, "YYYY" if by.period == "year" else "YYYY-MM"), []
+        return column, []
+
+    def _groupings(self) -> list[tuple[str, GroupBy]]:
+        return [(name, by) for name, by in (("by", self.chart.by), ("stack", self.chart.stack)) if by is not None]
+
+    def _measures(self, value_of: Any) -> list[Any]:
+        """value (and whole, for a rate) over the register's rows."""
+        m = self.chart.measure
+        if m.kind == "count":
+            return [func.count().label("value")]
+        if m.kind == "sum":
+            return [func.coalesce(func.sum(value_of(m.field)), 0).label("value")]
+        if m.kind == "distinct":
+            return [func.count(func.distinct(value_of(m.field))).label("value")]
+        part = self._clauses(filter_args(self.spec, m.part))
+        return [(func.count().filter(and_(*part)) if part else func.count()).label("value"),
+                func.count().label("whole")]
+
+    def statement(self) -> Any:
+        """One GROUP BY over the register's entity (scoped by the session). When a grouping follows a reference
+        (hazard → enterprise.region), the rows are first counted per referenced row inside the scope, and only
+        those counts are joined and grouped: the join touches thousands of enterprises, not millions of hazards."""
+        clauses = self._clauses(self.base_args + self.extra)
+        m = self.chart.measure
+        through = sorted({by.field.partition(".")[0] for _name, by in self._groupings() if "." in by.field})
+        if through and m.kind != "distinct" and "." not in (m.field or ""):
+            return self._two_phase(clauses, through)
+        groups, joins = [], []
+        for name, by in self._groupings():
+            expr, more = self._group(by, name)
+            groups.append(expr.label(name))
+            joins += more
+        stmt = select(*groups, *self._measures(self._column)).select_from(self.model)
+        for table, key in self.joins.values():
+            stmt = stmt.outerjoin(table, key == table.c.id)
+        for table, on in joins:
+            stmt = stmt.outerjoin(table, on)
+        if clauses:
+            stmt = stmt.where(and_(*clauses))
+        return stmt.group_by(*groups) if groups else stmt
+
+    def _two_phase(self, clauses: list[Any], through: list[str]) -> Any:
+        keys = [getattr(self.model, f"{ref}_id").label(f"ref_{ref}") for ref in through]
+        own = sorted({by.field for _name, by in self._groupings() if "." not in by.field})
+        keys += [self._column(name).label(f"own_{name}") for name in own]
+        inner = select(*keys, *self._measures(self._column)).select_from(self.model)
+        if clauses:
+            inner = inner.where(and_(*clauses))
+        base = inner.group_by(*keys).subquery("counted")
+        groups, joins = [], []
+        for name, by in self._groupings():
+            expr, more = self._group(by, name, base)
+            groups.append(expr.label(name))
+            joins += more
+        totals = [func.sum(base.c.value).label("value")]
+        if self.chart.measure.kind == "rate":
+            totals.append(func.sum(base.c.whole).label("whole"))
+        stmt = select(*groups, *totals).select_from(base)
+        for table, key in self.joins.values():
+            stmt = stmt.outerjoin(table, key == table.c.id)
+        for table, on in joins:
+            stmt = stmt.outerjoin(table, on)
+        return stmt.group_by(*groups)
+
+    # ---------------------------------------------------------------- result
+    def run(self) -> ChartData:
+        c = self.chart
+        rows = self.svc.session.execute(self.statement()).all()
+        by_key: dict[str, Slice] = {}
+        stack_keys: list[str] = []
+        wholes: dict[str, int] = {}
+        for row in rows:
+            key = "" if (row.by if c.by else "") is None else str(row.by if c.by else "")
+            value = float(row.value or 0)
+            s = by_key.setdefault(key, Slice(key, self._label(c.by, key), 0.0))
+            if c.stack:
+                stack = "" if row.stack is None else str(row.stack)
+                if stack not in stack_keys:
+                    stack_keys.append(stack)
+                s.stacks[stack] = s.stacks.get(stack, 0) + value
+            s.value += value
+            if c.measure.kind == "rate":
+                wholes[key] = wholes.get(key, 0) + int(row.whole)
+        total = sum(s.value for s in by_key.values())
+        whole_total = sum(wholes.values())
+        if c.measure.kind == "rate":
+            for key, s in by_key.items():
+                s.value = round(100.0 * s.value / wholes[key], 1) if wholes.get(key) else 0.0
+            total = round(100.0 * total / whole_total, 1) if whole_total else 0.0
+        slices = list(by_key.values())
+        if c.by is None:
+            slices = []
+        for s in slices:
+            s.url = self.drill_url(s.key)
+        slices = self._sorted(slices)
+        stack_labels = {k: self._label(c.stack, k) for k in self._stack_order(stack_keys)} if c.stack else {}
+        return ChartData(c, label_text(c.label), self.measure_label(), slices, stack_labels,
+                         total if c.measure.kind != "count" else int(total), self.drill_url(None),
+                         percent=c.measure.kind == "rate")
+
+    def _sorted(self, slices: list[Slice]) -> list[Slice]:
+        c = self.chart
+        if c.sort in ("value", "-value"):
+            slices.sort(key=lambda s: (s.value, s.key), reverse=c.sort == "-value")
+        elif c.sort == "label":
+            slices.sort(key=lambda s: s.label)
+        else:
+            slices.sort(key=lambda s: self._order(c.by, s.key))
+        return slices[: c.top] if c.top else slices
+
+    def _stack_order(self, keys: list[str]) -> list[str]:
+        return sorted(keys, key=lambda k: self._order(self.chart.stack, k))
+
+    def _order(self, by: GroupBy | None, key: str) -> tuple:
+        """Dictionary order for an enum (or a tree), the key itself otherwise."""
+        f = field_of(self.svc.registry, self.chart.source, by.field) if by else None
+        dictionary = getattr(f, "dictionary", None)
+        node = self.svc.dictionaries.node(dictionary, key) if dictionary and key else None
+        return (0, node.sort, key) if node is not None else (1, 0, key)
+
+    def measure_label(self) -> str:
+        m = self.chart.measure
+        if m.label:
+            return label_text(m.label)
+        return {"count": _("Count"), "sum": _("Sum"), "distinct": _("Distinct count"),
+                "rate": _("Rate (%)")}[m.kind]
+
+    def _label(self, by: GroupBy | None, key: str) -> str:
+        if by is None:
+            return ""
+        if key == "":
+            return _("(this level)") if by.level else _("(not set)")
+        f = field_of(self.svc.registry, self.chart.source, by.field)
+        if f.type == "reference":
+            target = self.svc.registry.register(f.target)
+            model = self.svc.models[f.target]
+            title = self.svc.session.execute(select(getattr(model, target.title_field)).where(model.id == int(key))
+                                             .execution_options(unscoped_reason="the label of a counted slice"))\
+                .scalar()
+            return str(title) if title is not None else key
+        if f.type == "boolean":
+            return _("Yes") if key.lower() in ("true", "1") else _("No")
+        dictionary = getattr(f, "dictionary", None)
+        return self.svc.dictionaries.label(dictionary, key) if dictionary else key
+
+    # ---------------------------------------------------------------- drill-down
+    def slice_args(self, key: str) -> list[tuple[str, str]] | None:
+        """The list filters that select one slice, or None when the register's list cannot (the grouping field is
+        not one of its filters, or it is followed through a reference)."""
+        by = self.chart.by
+        if by is None or key == "" or "." in by.field:
+            return None
+        offered = {ref.field: ref.op or default_filter_op(self.spec.field(ref.field).type) for ref in self.spec.filters}
+        op = offered.get(by.field)
+        f = self.spec.field(by.field)
+        if op is None:
+            return None
+        if f.type == "tree":
+            return [(f"f.{by.field}", key)] if op == "subtree" else None
+        if f.type in ("date", "datetime"):
+            if op != "range":
+                return None
+            year, _dash, month = key.partition("-")
+            first = date(int(year), int(month or 1), 1)
+            last = date(first.year + (1 if not month or first.month == 12 else 0),
+                        1 if not month or first.month == 12 else first.month + 1, 1)
+            return [(f"f.{by.field}.from", first.isoformat()), (f"f.{by.field}.to",
+                                                               (last - timedelta(days=1)).isoformat())]
+        if f.type == "boolean":
+            return [(f"f.{by.field}", "1" if key.lower() in ("true", "1") else "0")]
+        return [(f"f.{by.field}", key)] if op in ("equal", "in") else None
+
+    def drill_url(self, key: str | None) -> str | None:
+        """The register's list showing the rows of a slice (None: the whole chart)."""
+        if key is None:
+            args = self.base_args
+        else:
+            extra = self.slice_args(key)
+            if extra is None:
+                return None
+            by = self.chart.by.field
+            # the slice's value replaces a filter of the chart on the same field
+            args = [(k, v) for k, v in self.base_args if k.split(".")[1] != by] + extra
+        return register_url(self.chart.source, "list") + ("?" + urlencode(args) if args else "")

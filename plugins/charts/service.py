@@ -1,0 +1,89 @@
+"""Which charts and dashboards an actor may see, their figures (query.py) and their export to Excel."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from werkzeug.datastructures import MultiDict
+
+from app.i18n import label_text
+
+from .query import ChartData, ChartQuery
+from .settings import Charts, field_of
+from .spec import ChartSpec, DashboardSpec
+
+
+class ChartService:
+    def __init__(self, svc: Any, policy: Any, charts: Charts):
+        self.svc, self.policy, self.settings = svc, policy, charts
+
+    def may_see(self, chart: ChartSpec, actor: Any) -> bool:
+        """The actor may open the source register, is one of the chart's roles (when it names some), and none of
+        the fields the chart groups, measures or filters by is hidden from it."""
+        if actor is None or actor.is_anonymous:
+            return False
+        spec = self.svc.registry.register(chart.source)
+        if not self.policy.can(spec, actor, "view"):
+            return False
+        if chart.roles and not actor.is_admin and not set(chart.roles) & set(actor.roles):
+            return False
+        used = {g.field.partition(".")[0] for g in (chart.by, chart.stack) if g is not None}
+        used |= set(chart.filters) | set(chart.measure.part)
+        if chart.measure.field:
+            used.add(chart.measure.field.partition(".")[0])
+        return not used & self.policy.hidden_fields(spec, actor)
+
+    def charts(self, actor: Any) -> list[ChartSpec]:
+        return [c for c in self.settings.charts.values() if c.kind != "figure" and self.may_see(c, actor)]
+
+    def chart(self, name: str, actor: Any) -> ChartSpec | None:
+        chart = self.settings.charts.get(name)
+        return chart if chart is not None and self.may_see(chart, actor) else None
+
+    def dashboards(self, actor: Any) -> list[DashboardSpec]:
+        """The dashboards with a page (not the home ones) made for the actor's roles."""
+        return [b for b in self.settings.dashboards.values() if not b.home and self._for(b, actor)]
+
+    def _for(self, board: DashboardSpec, actor: Any) -> bool:
+        return actor.is_admin or not board.roles or bool(set(board.roles) & set(actor.roles))
+
+    def home_dashboard(self, actor: Any) -> DashboardSpec | None:
+        if actor is None or actor.is_anonymous:
+            return None
+        return next((b for b in self.settings.dashboards.values() if b.home and (
+            set(b.roles) & set(actor.roles) or (actor.is_admin and not actor.roles))), None) \
+            or next((b for b in self.settings.dashboards.values() if b.home and actor.is_admin), None)
+
+    def board(self, board: DashboardSpec, actor: Any) -> tuple[list[ChartSpec], list[ChartSpec]]:
+        """(figures, charts) of a dashboard the actor may see."""
+        charts = self.settings.charts
+        return ([charts[n] for n in board.figures if self.may_see(charts[n], actor)],
+                [charts[n] for n in board.charts if self.may_see(charts[n], actor)])
+
+    def data(self, chart: ChartSpec, actor: Any, extra: MultiDict | None = None) -> ChartData:
+        return ChartQuery(self.svc, chart, actor, extra).run()
+
+    def workbook(self, data: ChartData) -> bytes:
+        """The chart's table as an .xlsx: the slices (with the stacks as columns), then the total."""
+        book = Workbook()
+        sheet = book.active
+        sheet.title = data.title[:31] or data.chart.name
+        by = data.chart.by
+        head_label = ""
+        if by is not None:
+            head_label = label_text(field_of(self.svc.registry, data.chart.source, by.field).label)
+        header = [head_label] + list(data.stack_labels.values()) + [data.measure_label]
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for s in data.slices:
+            sheet.append([s.label] + [s.stacks.get(k, 0) for k in data.stack_labels] + [s.value])
+        sheet.append([_("Total")] + [sum(s.stacks.get(k, 0) for s in data.slices) for k in data.stack_labels]
+                     + [data.total])
+        sheet.column_dimensions["A"].width = 24
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()

@@ -1,0 +1,80 @@
+"""In a real headless Chromium, as the city regulator: the chart is drawn by ECharts (a canvas, series data), a
+click on a bar opens the hazard list filtered to that bar, with as many rows as the bar's value; nothing is loaded
+from outside the site. As a county regulator: the home page's dashboard counts only its county."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.security.factory import PASSWORD
+
+from .conftest import XINBEI, World
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, username: str) -> list[str]:
+    # the first pages of a fresh app (and a shared machine) can take longer than the usual 10 s
+    page.set_default_timeout(30_000)
+    outside: list[str] = []
+    page.on("request", lambda request: outside.append(request.url)
+            if not request.url.startswith(page.base_url) and not request.url.startswith("data:") else None)
+    page.goto(page.base_url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_url(page.base_url + "/")
+    return outside
+
+
+def series_of(page, selector: str) -> list:
+    return page.evaluate("""(selector) => {
+        const chart = echarts.getInstanceByDom(document.querySelector(selector));
+        const option = chart.getOption();
+        return option.series.map(s => s.data.map(d => (typeof d === 'object' ? d.value : d)));
+    }""", selector)
+
+
+def test_a_bar_opens_the_list_of_its_rows(world: World, page) -> None:
+    outside = sign_in(page, world.users["city"])
+    page.goto(page.base_url + "/charts/hazards_by_state/")
+    canvas = page.locator("#chart-hazards_by_state .chart-canvas canvas")
+    expect(canvas).to_have_count(1)
+    expect(page.locator("#chart-hazards_by_state .chart-canvas[data-drawn]")).to_have_count(1)
+    values = series_of(page, "#chart-hazards_by_state .chart-canvas")[0]
+    states = ["pending", "supervised", "submitted", "rectified"]
+    assert values == [world.count(state=s) for s in states if world.count(state=s)]
+    # the table beside the chart shows the same figures
+    cells = page.locator("#chart-hazards_by_state .chart-table tbody .chart-value").all_inner_texts()
+    assert [int(c) for c in cells] == values
+
+    # click the middle of the first bar (待整改): ECharts tells where it drew it
+    x, y = page.evaluate("""() => {
+        const el = document.querySelector('#chart-hazards_by_state .chart-canvas');
+        const chart = echarts.getInstanceByDom(el);
+        const value = chart.getOption().series[0].data[0].value;
+        return chart.convertToPixel({seriesIndex: 0}, [0, value / 2]);
+    }""")
+    box = page.locator("#chart-hazards_by_state .chart-canvas").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_url("**/r/hazard/list/**")
+    assert "f.state=pending" in page.url
+    expect(page.locator(".register-table tbody tr[data-id]")).to_have_count(world.count(state="pending"))
+    assert not outside, outside
+
+
+def test_the_county_home_page_counts_only_its_county(world: World, page) -> None:
+    outside = sign_in(page, world.users["county"])
+    panel = page.locator("#home-dashboard")
+    expect(panel).to_contain_text("本辖区概况")
+    expect(panel.locator("#chart-hazards_by_region canvas")).to_have_count(1)
+    values = series_of(page, "#chart-hazards_by_region .chart-canvas")
+    assert sum(sum(stack) for stack in values) == world.count(county=XINBEI)
+    labels = page.evaluate("""() => {
+        const option = echarts.getInstanceByDom(document.querySelector('#chart-hazards_by_region .chart-canvas'))
+            .getOption();
+        return option.xAxis[0].data || option.yAxis[0].data;
+    }""")
+    assert set(labels) == {"三井街道", "龙虎塘街道"}
+    expect(page.locator("a.home-card[href*='/r/hazard/list']").first).to_be_visible()   # the cards stay
+    assert not outside, outside
