@@ -6,6 +6,7 @@ formula (= + - @ …) is written as text (quote prefix in .xlsx, a leading ' in 
 from __future__ import annotations
 
 import csv
+import itertools
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from app.security.actor import current_actor
 from app.views import listing
 from app.views.formatting import plain_value
 
+_UNSET = object()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000
 SYSTEM_TITLES = {"id": ("编号", "ID"), "created_at": ("创建时间", "Created"), "updated_at": ("更新时间", "Updated")}
@@ -44,9 +46,13 @@ def _value(column: Any, row: Any, dictionaries: Any, locale: str, labels: dict |
     ``labels``: a million rows have a few hundred distinct regions)."""
     if isinstance(column, str):
         value = getattr(row, column)
-        return value
-    if column.type in ("integer", "decimal", "date", "datetime"):
+    elif column.type in ("integer", "decimal", "date", "datetime"):
         value = getattr(row, column.name)
+    else:
+        value = _UNSET
+    if value is not _UNSET:
+        if isinstance(value, datetime):
+            return value.replace(microsecond=0)  # whole seconds in either writer (shown to the minute)
         return float(value) if isinstance(value, Decimal) else value
     if labels is not None and column.type in ("enum", "tree"):
         raw = getattr(row, column.name)
@@ -106,10 +112,15 @@ def write_export(spec: Any, arguments: dict[str, Any], fmt: str, target: Path,
                 if count % BATCH == 0:
                     progress("written", count, total)
         return count
+    sheet_name = (label_text(spec.export.sheet) if spec.export and spec.export.sheet else label_text(spec.label))[:31]
+    first = next(rows, None)  # the Rust writer takes its titles from the first record: it needs one
+    rows = itertools.chain([first], rows) if first is not None else iter(())
+    if first is not None and rust_writer_available() and len(set(titles)) == len(titles):
+        return _write_xlsx_rust(target, sheet_name, columns, titles, rows, svc.dictionaries, locale, labels,
+                                progress, total)
     workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True, "strings_to_formulas": False,
                                                  "strings_to_numbers": False, "strings_to_urls": False})
-    sheet = workbook.add_worksheet((label_text(spec.export.sheet) if spec.export and spec.export.sheet
-                                    else label_text(spec.label))[:31])
+    sheet = workbook.add_worksheet(sheet_name)
     bold = workbook.add_format({"bold": True, "bg_color": "#DCE6F1"})
     as_text = workbook.add_format({"quote_prefix": True})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})
@@ -136,6 +147,58 @@ def write_export(spec: Any, arguments: dict[str, Any], fmt: str, target: Path,
         if count % BATCH == 0:
             progress("written", count, total)
     workbook.close()
+    return count
+
+
+def rust_writer_available() -> bool:
+    """rustpy-xlsxwriter (rust_xlsxwriter behind a Python generator) where its wheel installs; else xlsxwriter."""
+    if not current_app.config.get("EXPORT_RUST_WRITER", True):
+        return False
+    try:
+        import rustpy_xlsxwriter  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _write_xlsx_rust(target: Path, sheet_name: str, columns: list[Any], titles: list[str], rows: Iterator[Any],
+                     dictionaries: Any, locale: str, labels: dict, progress: Callable[[str, int, int], None],
+                     total: int) -> int:
+    """The same workbook as the xlsxwriter path — bold tinted titles, frozen first row, the same widths, dates as
+    dates, numbers as numbers, text as text cells with the quote prefix (a text column's every cell, so none is
+    ever read as a formula, even when edited) — written by Rust from a generator of rows in constant memory:
+    about 3× the rows per second of xlsxwriter on the same values (bench/export.py)."""
+    from rustpy_xlsxwriter import FastExcel, Format
+    formats: list[Any] = []
+    for column in columns:
+        kind = "integer" if isinstance(column, str) and column == "id" else \
+            "datetime" if isinstance(column, str) else column.type
+        formats.append(Format().set_num_format("yyyy-mm-dd") if kind == "date" else
+                       Format().set_num_format("yyyy-mm-dd hh:mm") if kind == "datetime" else
+                       None if kind in ("integer", "decimal") else Format().set_quote_prefix())
+    widths = [float(max(10, min(40, len(title) * 2 + 4))) for title in titles]
+    count = 0
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for row in rows:
+            record = {}
+            for title, column in zip(titles, columns):
+                value = _value(column, row, dictionaries, locale, labels)
+                if isinstance(value, bool):
+                    value = str(value)
+                elif value is not None and not isinstance(value, (int, float, date)):
+                    value = str(value)
+                record[title] = value
+            count += 1
+            if count % BATCH == 0:
+                progress("written", count, total)
+            yield record
+
+    (FastExcel(str(target)).freeze(row=1)
+     .sheet(sheet_name, records(), column_widths=widths, column_formats=formats,
+            header_format=Format().set_bold().set_background_color("#DCE6F1"))
+     .save())
     return count
 
 

@@ -94,3 +94,31 @@ def test_export_needs_the_export_permission(db_app):
     assert client.get("/r/enterprise/export?format=xlsx").status_code == 403
     assert client.get("/r/enterprise/import").status_code == 403
     assert client.get("/r/enterprise/template").status_code == 403
+
+
+def test_the_rust_writer_writes_what_xlsxwriter_writes(admin, db_app, monkeypatch):
+    """The default writer (rustpy-xlsxwriter) and the fallback (xlsxwriter) give the same cells: values, types,
+    date formats, bold titles, the frozen first row; formula-looking text stays text in both."""
+    from app.excel.export import rust_writer_available
+    _rows(db_app, n_home=3, n_away=1, established_on=__import__("datetime").date(2019, 5, 17),
+          address="=HYPERLINK(\"http://evil.example\")")
+    with db_app.app_context():
+        assert rust_writer_available()
+    books = {}
+    for rust in (True, False):
+        monkeypatch.setitem(db_app.config, "EXPORT_RUST_WRITER", rust)
+        books[rust] = openpyxl.load_workbook(io.BytesIO(admin.get("/r/enterprise/export?format=xlsx").data))
+    fast, slow = books[True].worksheets[0], books[False].worksheets[0]
+    cells = lambda sheet: [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]  # noqa: E731
+    differ = [(r, c, a, b) for r, (ra, rb) in enumerate(zip(cells(fast), cells(slow)), start=1)
+              for c, (a, b) in enumerate(zip(ra, rb), start=1) if a != b]
+    assert not differ and fast.max_row == slow.max_row == 5, differ[:5]
+    assert fast.freeze_panes == slow.freeze_panes == "A2"
+    assert all(c.font.b for c in fast[1]) and fast.title == slow.title
+    dates = [c for c in fast[2] if c.data_type == "d"]
+    assert dates and {c.number_format for c in dates} <= {"yyyy-mm-dd", "yyyy-mm-dd hh:mm"}
+    assert [c.number_format for c in fast[2] if c.data_type == "d"] == \
+        [c.number_format for c in slow[2] if c.data_type == "d"]
+    address = next(c for row in fast.iter_rows(min_row=2) for c in row
+                   if isinstance(c.value, str) and c.value.startswith("=HYPERLINK"))
+    assert address.data_type == "s" and address.quotePrefix
