@@ -103,7 +103,7 @@ def truncate_registers(flask_app: Any) -> None:
     with flask_app.app_context():
         tables = [t.name for t in flask_app.extensions["safety"].models.metadata.sorted_tables
                   if t.name.startswith("reg_") or t.name in ("sys_audit_log", "sys_login_log", "sys_workflow_history", "sys_job",
-                                                                   "sys_message", "sys_list_preference")]
+                                                                   "sys_message", "sys_list_preference", "sys_warning")]
         if tables:
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         # accounts made by earlier tests (enterprise accounts, demo users) go too; the administrator stays
