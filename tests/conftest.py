@@ -205,12 +205,13 @@ WORKER_QUEUE = f"safety-test-{os.getpid()}"
 class Worker:
     """`celery -A app.celery_worker worker` in a subprocess, on its own queue, against the worker database."""
 
-    def __init__(self, uploads: Path):
+    def __init__(self, uploads: Path, **settings: str):
+        """``settings``: more environment for the worker (e.g. TODAY_FILE, the day the warnings' tests set)."""
         import subprocess
         import sys
         self.log = uploads.parent / "worker.log"
         env = dict(os.environ, APP_CONFIG="test", TEST_DATABASE_URL=database_url(WORKER_DB), CELERY_QUEUE=WORKER_QUEUE,
-                   UPLOAD_FOLDER=str(uploads))
+                   UPLOAD_FOLDER=str(uploads), **settings)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo", "-Q", WORKER_QUEUE,
              "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
