@@ -131,9 +131,14 @@ def tell(opened: list[int], today: date | None = None) -> tuple[int, list[tuple[
                                   .execution_options(unscoped_reason="the row a warning is about")).scalar_one()
         texts = message_texts(svc, rule, row, today)
         key = f"warning:{warning.id}"
+        # the message opens the row's page; a child row (a certificate) has none: the row it belongs to
+        register, shown = rule.target, row
+        while svc.registry.register(register).parent:
+            register, shown = svc.registry.register(register).parent, shown.parent
+        row_id = shown.id
         for user_id in recipients_of(svc, rule, row):
-            svc.session.add(Message(user_id=user_id, created_at=datetime.now(), register=rule.target,
-                                    row_id=row.id, kind="warning", dedup_key=key, sender=None, **texts))
+            svc.session.add(Message(user_id=user_id, created_at=datetime.now(), register=register,
+                                    row_id=row_id, kind="warning", dedup_key=key, sender=None, **texts))
             told.append((user_id, warning.id))
     return len(told), told
 

@@ -3,6 +3,7 @@ writes wait for the scan, and a warning declared with `email: true` reaches a lo
 from __future__ import annotations
 
 import base64
+import re
 import socket
 from datetime import date, timedelta
 
@@ -111,5 +112,11 @@ def test_an_expired_certificate_is_mailed_through_the_configured_server(db_app, 
     assert subject(mail) == "【告警】企业证书已过期" and mail["From"] == "yujing@cz-yjj.example.cn"
     body = mail.get_payload(decode=True).decode("utf-8")
     assert "已逾期4天（有效期至）：常州新北恒泰精细化工有限公司 · 危险化学品经营许可证" in body
+    # the inbox message of a certificate (a row edited inside its enterprise) opens the enterprise's page
+    client = client_for(db_app, regulator)
+    page = client.get("/workflow/inbox").get_data(as_text=True)
+    message = re.search(r'href="(/workflow/inbox/\d+/open)">【告警】企业证书已过期', page)
+    assert message, page
+    assert client.get(message.group(1)).headers["Location"].endswith(f"/r/enterprise/show/{enterprise_id}")
     # the warnings that do not ask for e-mail (the expiring certificate's, the deadlines') send none
     assert all(subject(m) == "【告警】企业证书已过期" for m in handler.received)
