@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app import clock
 from app.i18n import label_text
-from app.security.actor import Actor, current_actor
+from app.security.actor import Actor, current_actor, signed_in_actor
 from app.services import services
 from app.views.urls import register_url
 
@@ -27,12 +27,6 @@ LEVEL_STYLES = {"notice": "info", "warning": "warning", "alarm": "danger"}
 STATE_LABELS = {"open": lazy_gettext("Open"), "resolved": lazy_gettext("Resolved"),
                 "closed": lazy_gettext("Closed")}
 
-
-def _signed_in() -> Actor:
-    actor = current_actor()
-    if actor is None or actor.is_anonymous:
-        abort(401)
-    return actor
 
 
 def watched_registers(actor: Actor) -> list[Any]:
@@ -72,7 +66,7 @@ class WarningView(BaseView):
 
     @expose("/")
     def index(self) -> Any:
-        actor = _signed_in()
+        actor = signed_in_actor()
         svc = services()
         Warning = svc.models.engine["Warning"]
         registers = watched_registers(actor)
@@ -125,7 +119,7 @@ class WarningView(BaseView):
     @expose("/<int:warning_id>/close", methods=["POST"])
     def close(self, warning_id: int) -> Any:
         """Close an open warning with a reason (kept with it: who, when, why)."""
-        actor = _signed_in()
+        actor = signed_in_actor()
         svc = services()
         Warning = svc.models.engine["Warning"]
         # the warning is found only among those the user sees (its row in the user's scope)

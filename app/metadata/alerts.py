@@ -11,7 +11,7 @@ from typing import Annotated, Any, Iterator, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .checks import Located
+from .checks import Located, check_named_like_file
 from .issues import Issue, did_you_mean
 from .spec import Condition, Identifier, Label, Ref, RegisterSpec, Spec, _conditions
 
@@ -70,10 +70,7 @@ def check_warning(reg: Located, registers: dict[str, Located], dictionaries: dic
                   roles: set[str]) -> Iterator[Issue]:
     """E920 file name, register and roles, E921 date field, E922 conditions, E923 codes, E924 notify: next."""
     spec = reg.spec
-    stem = reg.doc.file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    if spec.name != stem:
-        yield reg.issue(("name",), "E920", f"warning '{spec.name}' is in file '{stem}.yaml'",
-                        f"rename the file to {spec.name}.yaml or set name: {stem}")
+    yield from check_named_like_file(reg, "E920", "warning")
     notify = () if spec.notify == "next" else spec.notify
     for key, names in (("notify", notify), ("close", spec.close)):
         for i, role in enumerate(names):
