@@ -72,23 +72,23 @@ def refresh(rules: Iterable[WarningSpec], row_ids: Iterable[int] | None = None,
             rows = rows.where(model.id.in_(ids))
         statement = insert(Warning).from_select(
             ["rule", "register", "row_id", "cause", "level", "state", "opened_at"], rows) \
-            .on_conflict_do_nothing().returning(Warning.id)
-        result.opened += svc.session.execute(
-            statement, execution_options={"unscoped_reason": "warnings are computed over every row"}).scalars().all()
+            .on_conflict_do_nothing().returning(Warning.id) \
+            .execution_options(unscoped_reason="warnings are computed over every row")
+        result.opened += svc.session.execute(statement).scalars().all()
         still = exists().where(model.id == Warning.row_id, condition, cause == Warning.cause)
         gone = update(Warning).where(Warning.rule == rule.name, Warning.state == "open", ~still) \
-            .values(state="resolved", ended_at=now)
+            .values(state="resolved", ended_at=now) \
+            .execution_options(unscoped_reason="warnings are computed over every row")
         if ids is not None:
             gone = gone.where(Warning.row_id.in_(ids))
-        result.resolved += svc.session.execute(
-            gone, execution_options={"unscoped_reason": "warnings are computed over every row"}).rowcount or 0
-    # rows written by a rule no longer declared are not watched any more
+        result.resolved += svc.session.execute(gone).rowcount or 0
+    # the open warnings of a warning no longer declared (its file removed) have lost their cause
     if row_ids is None:
         declared = list(svc.registry.warnings)
         result.resolved += svc.session.execute(
             update(Warning).where(Warning.state == "open", Warning.rule.not_in(declared) if declared else true())
-            .values(state="resolved", ended_at=now),
-            execution_options={"unscoped_reason": "warnings of rules no longer declared"}).rowcount or 0
+            .values(state="resolved", ended_at=now)
+            .execution_options(unscoped_reason="warnings no longer declared")).rowcount or 0
     return result
 
 
