@@ -89,6 +89,19 @@ class BaseConfig:
     # a running job whose worker has not written progress for this long is marked failed
     JOB_STALE_SECONDS = 60
 
+    # warnings (app/alerts): today is the calendar's unless TODAY (a date) or TODAY_FILE (a file holding an ISO
+    # date, read at each use: tests and demonstrations move the day of the web process and of the worker at once)
+    TODAY = None
+    TODAY_FILE = os.environ.get("TODAY_FILE") or None
+    # e-mail of the warnings declared with `email: true` (no server: in-app messages only)
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "") in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or None
+
     # accounts: after repeated failures a captcha and a doubling wait (never a lock: logins are public credit
     # codes), failed logins limited per address; end idle sessions; one password policy for every form
     LOGIN_CAPTCHA_AFTER = 3
@@ -125,8 +138,9 @@ class BaseConfig:
         # a job lost with its worker is not redelivered: its import rolled back, the job page says it failed
         "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
-        # `celery -A app.celery_worker beat` runs the scan of overdue deadlines (inbox warnings) every 6 hours
-        "beat_schedule": {"deadline-warnings": {"task": "workflow.deadline_warnings", "schedule": 6 * 3600.0},
+        # `celery -A app.celery_worker beat` computes the warnings (metadata/warnings/ and the workflows' deadlines)
+        # hourly; the rows users change are rechecked at once after each commit (app.write_path)
+        "beat_schedule": {"warnings": {"task": "warnings.scan", "schedule": 3600.0},
                           "excel-files": {"task": "excel.purge_files", "schedule": 3600.0}},
     }
 

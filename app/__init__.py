@@ -56,6 +56,8 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
         appbuilder = AppBuilder(update_perms=app.config.get("FAB_UPDATE_PERMS", False))
         appbuilder.init_app(app, db.session)
         _register_screens(appbuilder, svc)
+        from app import alerts
+        alerts.init_app(app)  # the warnings' screen and their counts; their tasks are registered on import
         init_plugins(app, registry, plugins)  # after the engine's screens; a failing plugin stops the start
     _register_request_rules(app)
     from app import api

@@ -126,8 +126,8 @@ workflow_cli = AppGroup("workflow", help="Workflow housekeeping.")
 
 @workflow_cli.command("deadlines")
 def deadlines_command() -> None:
-    """Send the overdue-deadline warnings not sent yet (what `celery beat` schedules; run it by hand or from
-    cron where no beat runs, as on the embedded default)."""
+    """Compute every warning (metadata/warnings/ and the deadlines') and send the messages not sent yet (what
+    `celery beat` schedules; run it by hand or from cron where no beat runs, as on the embedded default)."""
     from app.workflow.warnings import scan_deadlines
 
     click.echo(f"Deadline warnings sent: {scan_deadlines()}")

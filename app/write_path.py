@@ -12,7 +12,10 @@ this order, to each inserted, changed and deleted row of a register:
    a kept row is not deleted (app.workflow.guard.check_flush); then the register's cross-field ``rules``
    (``check_rules``; forms and the API report them on the field first, imports on the row, before this);
 4. **audit** — after the flush, one audit row per inserted or deleted row and per changed field, in the same
-   transaction (app.audit.recorder.record): a refused or rolled-back write leaves none.
+   transaction (app.audit.recorder.record): a refused or rolled-back write leaves none;
+5. **warnings** — the rows a user changed of registers that warnings watch are remembered, and after the commit
+   one Celery task per register computes their warnings again (app.alerts: a fixed date, a rectified hazard
+   resolves its warning at once; a rollback forgets them).
 
 Account changes (app.security.accounts) are checked in the same pass. The system itself — no signed-in user:
 the command line, migrations, demo data — is not a user going around a rule; steps 1 and 2 also let an
@@ -38,7 +41,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app import counts
+from app import alerts, counts
 from app.audit import account_events, recorder
 from app.i18n import label_text
 from app.metadata.rules import broken_rules, missing_required
@@ -62,6 +65,9 @@ def install() -> None:
     event.listen(Session, "after_flush", _after_flush)
     # after the checks: the engine writes count fields, read-only for every user
     event.listen(Session, "before_flush", counts.recount)
+    # 5. after the commit, the warnings of the rows a user changed are computed again (a Celery task)
+    event.listen(Session, "after_commit", alerts.queue_rechecks)
+    event.listen(Session, "after_rollback", alerts.forget)
     _INSTALLED = True
 
 
@@ -138,6 +144,8 @@ def check_rules(session: Session) -> None:
 def _after_flush(session: Session, flush_context: Any) -> None:
     recorder.record(session)
     account_events.record(session)
+    if in_app():
+        alerts.touched(session)
 
 
 def policy() -> AccessPolicy:

@@ -103,7 +103,8 @@ def truncate_registers(flask_app: Any) -> None:
     with flask_app.app_context():
         tables = [t.name for t in flask_app.extensions["safety"].models.metadata.sorted_tables
                   if t.name.startswith("reg_") or t.name in ("sys_audit_log", "sys_login_log", "sys_workflow_history", "sys_job",
-                                                                   "sys_message", "sys_list_preference")]
+                                                                   "sys_message", "sys_list_preference", "sys_warning",
+                                                                   "sys_api_token")]
         if tables:
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         # accounts made by earlier tests (enterprise accounts, demo users) go too; the administrator stays
@@ -205,12 +206,13 @@ WORKER_QUEUE = f"safety-test-{os.getpid()}"
 class Worker:
     """`celery -A app.celery_worker worker` in a subprocess, on its own queue, against the worker database."""
 
-    def __init__(self, uploads: Path):
+    def __init__(self, uploads: Path, **settings: str):
+        """``settings``: more environment for the worker (e.g. TODAY_FILE, the day the warnings' tests set)."""
         import subprocess
         import sys
         self.log = uploads.parent / "worker.log"
         env = dict(os.environ, APP_CONFIG="test", TEST_DATABASE_URL=database_url(WORKER_DB), CELERY_QUEUE=WORKER_QUEUE,
-                   UPLOAD_FOLDER=str(uploads))
+                   UPLOAD_FOLDER=str(uploads), **settings)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo", "-Q", WORKER_QUEUE,
              "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],

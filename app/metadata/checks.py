@@ -50,6 +50,14 @@ def check_file_name(reg: Located) -> Iterator[Issue]:
                         f"rename the file to '{reg.spec.name}.yaml' or set name: {stem}")
 
 
+def check_named_like_file(reg: Located, id_: str, kind: str) -> Iterator[Issue]:
+    """A file of frequencies/ or warnings/ holds the one whose name is the file's."""
+    stem = reg.doc.file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if reg.spec.name != stem:
+        yield reg.issue(("name",), id_, f"{kind} '{reg.spec.name}' is in file '{stem}.yaml'",
+                        f"rename the file to {reg.spec.name}.yaml or set name: {stem}")
+
+
 def check_field_names(reg: Located) -> Iterator[Issue]:
     first: dict[str, int] = {}
     generated = {f"{f.name}_id": f.name for f in reg.spec.fields if f.type == "reference"}

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Iterator
 
 from pydantic import Field, field_validator, model_validator
 
-from .checks import Located
+from .checks import Located, check_named_like_file
 from .issues import Issue, did_you_mean
 from .spec import Code, Condition, Identifier, Label, Ref, Spec, _conditions
 
@@ -96,10 +96,7 @@ def check_frequency(reg: Located, registers: dict[str, Located], dictionaries: d
         if role not in roles:
             yield reg.issue(("roles", i), "E733", f"frequency: unknown role '{role}'",
                             did_you_mean(role, roles) or "roles: " + ", ".join(sorted(roles)))
-    stem = reg.doc.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    if spec.name != stem:
-        yield reg.issue(("name",), "E733", f"frequency '{spec.name}' is in file '{stem}.yaml'",
-                        f"rename the file to {spec.name}.yaml or set name: {stem}")
+    yield from check_named_like_file(reg, "E733", "frequency")
     subjects = registers.get(spec.subjects)
     if subjects is None:
         yield reg.issue(("subjects",), "E733", f"frequency: unknown register '{spec.subjects}'",

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from . import checks
 from .child_checks import check_copy_from, check_counts, check_user_organisation
+from .alerts import WarningSpec, check_warning, deadline_warnings
 from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
 from .map_checks import check_map
@@ -84,6 +85,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
 
     roles_file: Located | None = None
     frequencies: list[Located] = []
+    warnings: list[Located] = []
     for root in roots:
         roles_path = root / "roles.yaml"
         if roles_path.exists():
@@ -108,6 +110,11 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
             issues += found
             if located:
                 frequencies.append(located)
+        for path in _yaml_files(root / "warnings"):
+            located, found = _parse(path, display_root, WarningSpec, broken, moot)
+            issues += found
+            if located:
+                warnings.append(located)
         for path in _yaml_files(root / "registers"):
             located, found = _parse(path, display_root, RegisterSpec, broken, moot)
             issues += found
@@ -179,6 +186,9 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     for freq in frequencies:
         issues += check_frequency(freq, reg_by_name, dic_by_name, role_names)
     issues += checks.check_duplicate_names(frequencies, "frequency")
+    for warning in warnings:
+        issues += check_warning(warning, reg_by_name, dic_by_name, role_names)
+    issues += checks.check_duplicate_names(warnings, "warning")
 
     # the cross-file checks ran on what could be read: a reference to a broken part is not reported again
     issues = shape_issues + [i for i in issues if not _names_broken(i, broken) and (i.file, i.id) not in moot]
@@ -194,6 +204,9 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         organisations=roles_file.spec.organisations if roles_file else None,
         enterprise_accounts=roles_file.spec.enterprise_accounts if roles_file else None,
         frequencies={f.spec.name: f.spec for f in frequencies},
+        warnings={w.name: w for w in [*(w.spec for w in warnings), *deadline_warnings(
+            (r.spec for r in registers), {r.name: r for r in roles_file.spec.roles} if roles_file else {},
+            [w.spec for w in warnings])]},
     )
     return registry, []
 

@@ -1,5 +1,5 @@
 """Checks of a register's ``map:`` block, the resource map's layer (E960–E965, one check each, located like
-every other check; docs/metadata.md §16.24)."""
+every other check; docs/metadata.md §16.25)."""
 from __future__ import annotations
 
 from typing import Iterator

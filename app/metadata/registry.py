@@ -23,9 +23,11 @@ class Registry:
     enterprise_accounts: EnterpriseAccounts | None = None
     #: inspection frequency rules (metadata/frequencies/), by name
     frequencies: Mapping[str, Any] = field(default_factory=dict)
+    #: warnings (metadata/warnings/, and those the workflows' deadlines imply), by name
+    warnings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("registers", "dictionaries", "menus", "files", "roles", "frequencies"):
+        for name in ("registers", "dictionaries", "menus", "files", "roles", "frequencies", "warnings"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         # asked for every register on every scoped query: indexed once
         revealing: dict[str, list] = {}
@@ -34,6 +36,10 @@ class Registry:
                 if f.type == "reference" and getattr(f, "reveals", False):
                     revealing.setdefault(f.target, []).append((reg, f))
         object.__setattr__(self, "_revealing", {k: tuple(v) for k, v in revealing.items()})
+
+    def warnings_of(self, name: str) -> tuple[Any, ...]:
+        """The warnings watching register ``name``."""
+        return tuple(w for w in self.warnings.values() if w.target == name)
 
     def register(self, name: str) -> RegisterSpec:
         return self.registers[name]

@@ -1,5 +1,5 @@
 """Tables the engine itself needs beside the registers: dictionaries, schema changes, audit and login logs,
-background jobs, workflow history, the inbox and the users' list columns."""
+background jobs, workflow history, the inbox, warnings and the users' list columns."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -153,6 +153,31 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         #: a warning sent once per cause (e.g. 'overdue:hazard:12:2026-11-30'); NULL for ordinary notices
         dedup_key: Mapped[str | None] = mapped_column(String(120))
 
+    class Warning(base):
+        """One warning (预警) of one row: open while the row meets the warning's condition, then resolved (the cause
+        went away) or closed by a user with a reason; kept afterwards as its history. One per row and cause (the
+        date it was raised on), so a warning closed by hand does not come back until the date changes."""
+
+        __tablename__ = "sys_warning"
+        __table_args__ = (UniqueConstraint("rule", "row_id", "cause"),
+                          Index("ix_sys_warning_open", "state", "register", "rule", "id"),
+                          Index("ix_sys_warning_row", "register", "row_id"))
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        #: the warning's name in metadata/warnings/ (or the deadline it is implied by)
+        rule: Mapped[str] = mapped_column(String(40))
+        register: Mapped[str] = mapped_column(String(40))
+        row_id: Mapped[int] = mapped_column(Integer)
+        #: the date the warning was raised on (ISO), '' for a warning without a date condition
+        cause: Mapped[str] = mapped_column(String(40), default="")
+        level: Mapped[str] = mapped_column(String(10))
+        #: open, resolved (the cause went away) or closed (by a user, with a reason)
+        state: Mapped[str] = mapped_column(String(10))
+        opened_at: Mapped[datetime] = mapped_column(DateTime)
+        ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+        closed_by_id: Mapped[int | None] = mapped_column(Integer)
+        closed_by: Mapped[str | None] = mapped_column(String(200))
+        reason: Mapped[str | None] = mapped_column(Text)
+
     class ListPreference(base):
         """One user's columns of one register's list (列设置): their order and those hidden."""
 
@@ -183,4 +208,4 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
 
     return {"ApiToken": ApiToken, "DictionaryItem": DictionaryItem, "ListPreference": ListPreference, "Job": Job, "DictionaryVersion": DictionaryVersion,
             "SchemaChange": SchemaChange, "AuditLog": AuditLog, "LoginLog": LoginLog,
-            "WorkflowHistory": WorkflowHistory, "Message": Message}
+            "WorkflowHistory": WorkflowHistory, "Message": Message, "Warning": Warning}

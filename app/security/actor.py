@@ -73,6 +73,15 @@ def current_actor() -> Actor | None:
     return actor
 
 
+def signed_in_actor() -> Actor:
+    """The actor of a screen that needs an account: 401 for an anonymous visitor."""
+    from flask import abort
+    actor = current_actor()
+    if actor is None or actor.is_anonymous:
+        abort(401)
+    return actor
+
+
 def actor_for(user: Any) -> Actor:
     """The scope of an account: its roles, its organisation's region and department, its enterprise code."""
     svc = current_app.extensions["safety"]

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app import clock
 from app.dictionaries import DictionaryService
 from app.i18n import list_separator
 from app.metadata.spec import FieldBase, RegisterSpec
@@ -111,7 +112,7 @@ def deadline_status(spec: RegisterSpec, field: Any, row: Any, today: date | None
         done = set(field.deadline.done_states) or {s.name for s in wf.states if s.terminal}
         if state is None or state.name in done:
             return None
-    days = (value - (today or date.today())).days
+    days = (value - (today or clock.today())).days
     if days < 0:
         return "overdue"
     return "soon" if days <= field.deadline.warn_days else "ok"
@@ -122,7 +123,7 @@ def _deadline(spec: RegisterSpec, field: Any, row: Any, dictionaries: Dictionary
     status = deadline_status(spec, field, row)
     if status is None:
         return text
-    days = (getattr(row, field.name) - date.today()).days
+    days = (getattr(row, field.name) - clock.today()).days
     title = _("Overdue by %(days)s day(s)", days=-days) if days < 0 else _("%(days)s day(s) left", days=days)
     return Markup(f'<span class="deadline-{status}" data-deadline="{status}" title="{escape(title)}">{text}</span>')
 

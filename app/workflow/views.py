@@ -11,19 +11,13 @@ from flask_appbuilder import BaseView, expose
 from sqlalchemy import func, select, update
 
 from app.i18n import current_locale, label_text
-from app.security.actor import current_actor
+from app.security.actor import current_actor, signed_in_actor
 from app.services import services
 from app.views.formatting import html_value
 from app.views.urls import register_url
 
 TODO_ROWS = 200  # per register: the oldest first; the list screen has the rest
 
-
-def _signed_in() -> Any:
-    actor = current_actor()
-    if actor is None or actor.is_anonymous:
-        abort(401)
-    return actor
 
 
 class WorkflowView(BaseView):
@@ -32,7 +26,7 @@ class WorkflowView(BaseView):
 
     @expose("/todo")
     def todo(self) -> Any:
-        actor = _signed_in()
+        actor = signed_in_actor()
         svc = services()
         engine = current_app.extensions["safety_workflow"]
         groups = []
@@ -59,7 +53,7 @@ class WorkflowView(BaseView):
 
     @expose("/inbox")
     def inbox(self) -> Any:
-        actor = _signed_in()
+        actor = signed_in_actor()
         svc = services()
         Message = svc.models.engine["Message"]
         messages = list(svc.session.scalars(select(Message).where(Message.user_id == actor.user_id)
@@ -75,7 +69,7 @@ class WorkflowView(BaseView):
     @expose("/inbox/<int:message_id>/open")
     def open_message(self, message_id: int) -> Any:
         """Mark one message read and go to the record it is about."""
-        actor = _signed_in()
+        actor = signed_in_actor()
         svc = services()
         Message = svc.models.engine["Message"]
         message = svc.session.get(Message, message_id)
@@ -90,7 +84,7 @@ class WorkflowView(BaseView):
 
     @expose("/inbox/read", methods=["POST"])
     def read_all(self) -> Any:
-        actor = _signed_in()
+        actor = signed_in_actor()
         svc = services()
         Message = svc.models.engine["Message"]
         svc.session.execute(update(Message).where(Message.user_id == actor.user_id, Message.read_at.is_(None))

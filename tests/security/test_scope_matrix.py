@@ -1,8 +1,8 @@
 """Path × role matrix, generated from the metadata: for every register and every role of its access rules,
 rows inside and outside the role's scope are read and written through every path (list, count, show, lookup,
 edit, delete, stored files, REST API, export as xlsx and csv, documents as PDF and zip, workflow transitions,
-import by key, history, the resource map's layer, radius search and popups, the charts plugin's chart data). Outside
-rows are never returned and never written.
+import by key, history, the resource map's layer, radius search and popups, the charts plugin's chart data,
+warnings). Outside rows are never returned and never written.
 
 Run on the shipped metadata and on tests/fixtures/metadata/scoped (a register per scope kind, and `permit`
 with every path). Each path reports what leaked instead of stopping at the first assertion, so that
@@ -99,6 +99,7 @@ class Case:
             self.files = self._store_files()
             self.mapped = self._place_points()
             self.history_entries = self._history_entries()
+            self.warnings = self._warnings()
         self.client = FormClient(app.test_client())
         login(self.client, self.username, factory.PASSWORD)
         auth = base64.b64encode(f"{self.username}:{factory.PASSWORD}".encode()).decode()
@@ -163,6 +164,33 @@ class Case:
             found[row.id] = entry.id
         self.svc.session.commit()
         return found
+
+    def _warnings(self) -> dict[int, int]:
+        """An open warning (预警) on every row made here, for registers that warnings watch: row id → warning id."""
+        rules = self.svc.registry.warnings_of(self.register)
+        if not rules:
+            return {}
+        model = self.svc.models.engine["Warning"]
+        found = {}
+        for row in [self.inside, *self.outside.values()]:
+            warning = model(rule=rules[0].name, register=self.register, row_id=row.id, cause="", level=rules[0].level,
+                            state="open", opened_at=datetime.now())
+            self.svc.session.add(warning)
+            self.svc.session.flush()
+            found[row.id] = warning.id
+        self.svc.session.commit()
+        return found
+
+    def warned(self) -> set[int]:
+        """The rows whose warning the warning list (/warnings/) shows."""
+        html = self.client.get(f"/warnings/?register={self.register}&state=all").get_data(as_text=True)
+        shown = {int(i) for i in re.findall(r'<tr class="warning-row" data-id="(\d+)"', html)}
+        return {row_id for row_id, warning_id in self.warnings.items() if warning_id in shown}
+
+    def warning_state(self, row_id: int) -> str:
+        model = self.svc.models.engine["Warning"]
+        with self.app.app_context():
+            return self.svc.session.get(model, self.warnings[row_id]).state
 
     def _anchors(self, register: str, inside: dict[str, bool], key: str | None) -> dict:
         svc = self.svc
@@ -338,6 +366,8 @@ class Case:
         for doc in self.spec.documents[:1]:
             expect("documents", self.client.get(f"/r/{register}/document/{inside}/{doc.name}").status_code == 403,
                    "document answered")
+        if self.warnings:
+            expect("warnings", not self.warned(), "the warning list shows warnings of a register the role may not view")
         if self.files:
             expect("attachment", self.client.get(
                 f"/r/{register}/attachment/{inside}/{self.file_field}/0").status_code == 403, "file answered")
@@ -400,6 +430,12 @@ class Case:
                     expect("map", row.id not in found, f"{kind}: found by the radius search")
                     popup = self.client.get(f"/gis_map/popup/{register}/{row.id}.json").status_code
                     expect("map", popup == 404, f"{kind}: the popup answered {popup}")
+        if self.warnings:
+            warned = self.warned()
+            expect("warnings", inside in warned, "the inside row's warning is not listed")
+            for kind, row in self.outside.items():
+                if kind in READ_KINDS:
+                    expect("warnings", row.id not in warned, f"{kind}: its warning is listed")
         if self.history_entries:
             entry = self.history_entries[inside]
             expect("history", self.client.get(f"/r/{register}/history/{inside}/{entry}/0").status_code == 200,
@@ -436,6 +472,11 @@ class Case:
             for doc in self.spec.documents[:1]:
                 pdf = client.get(f"/r/{register}/document/{row.id}/{doc.name}")
                 expect("documents", pdf.status_code == 403, f"{kind}: the PDF answered {pdf.status_code}")
+            if self.warnings:
+                closed = client.post_form(f"/warnings/{self.warnings[row.id]}/close", {"reason": "leak"},
+                                          page_url="/workflow/inbox")
+                expect("warnings", closed.status_code in (403, 404) and self.warning_state(row.id) == "open",
+                       f"{kind}: closing its warning answered {closed.status_code}")
         if "edit" in self.actions:
             edit = client.post_form(f"/r/{register}/edit/{row.id}", {},
                                     page_url=f"/r/{register}/edit/{self.inside.id}")
@@ -492,7 +533,8 @@ def test_rows_outside_the_scope_are_never_read_nor_written(request, app_fixture,
 
 
 # ---------------------------------------------------------------- the matrix can fail
-READ_PATHS = {"list", "lookup", "api", "show", "export", "documents", "attachment", "history", "transition"}
+READ_PATHS = {"list", "lookup", "api", "show", "export", "documents", "attachment", "history", "transition",
+              "warnings"}
 WRITE_PATHS = {"edit", "delete", "import", "write"}
 SAMPLE = [("permit", "chief"), ("permit", "officer"), ("permit", "owner")]
 
