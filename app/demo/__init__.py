@@ -67,11 +67,30 @@ def load_demo(enterprises: int = 300, echo: Callable[[str], Any] = print) -> Non
     # a plugin's demo rows (plugins/<name>/demo/*.yaml) come after the product's, which they may refer to
     plugins = current_app.extensions.get("safety_plugins", {}).values()
     paths = sorted(DATA.glob("*.yaml")) + [p for plugin in plugins for p in sorted((plugin.root / "demo").glob("*.yaml"))]
-    for path in paths:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    contents = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in paths]
+    for content in _in_reference_order(svc, contents):
         _load_if_empty(svc, content["register"], content["rows"], echo)
         svc.session.commit()
     _load_if_empty(svc, "enterprise", generate_enterprises(svc, enterprises), echo)
+
+
+def _in_reference_order(svc: Services, contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The demo files, each after the files of the registers its rows refer to (references are given by title),
+    otherwise in the order given (stable)."""
+    given = {content["register"] for content in contents}
+    depths: dict[str, int] = {}
+
+    def depth(register: str, path: tuple[str, ...] = ()) -> int:
+        if register in depths:
+            return depths[register]
+        if register not in svc.registry.registers or register in path:
+            return 0
+        targets = {f.target for f in svc.registry.register(register).fields
+                   if f.type == "reference" and f.target in given and f.target != register}
+        depths[register] = 1 + max((depth(t, path + (register,)) for t in targets), default=-1)
+        return depths[register]
+
+    return sorted(contents, key=lambda content: depth(content["register"]))
 
 
 def _load_if_empty(svc: Services, register: str, rows: list[dict[str, Any]], echo: Callable[[str], Any]) -> None:

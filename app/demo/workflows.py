@@ -95,6 +95,33 @@ def _joint_inspection_and_notices(demo: _Demo, svc: Any, today: date) -> None:
              content="我局在联合检查中发现辖区燃气企业存在安全隐患，按职责归口通报贵局依法处理。", enterprise=target)
 
 
+def _emergency_plans(demo: _Demo, svc: Any, enterprises: list[Any], owner: Callable[[Any], str], today: date) -> None:
+    """Emergency plans at each filing step: an enterprise's plan filed by 新北区, another awaiting filing, one
+    returned; 新北区's own plan filed by the city above it; the city's own plan still a draft."""
+    def document(name: str) -> list[dict[str, Any]]:
+        return [svc.files.save("emergency_plan", f"{name}.pdf", io.BytesIO(PDF))]
+
+    first, second = enterprises[0], enterprises[-1]
+    for enterprise, plan_type, steps in ((first, "comprehensive", ("submit", "file")), (first, "special", ("submit",)),
+                                         (second, "comprehensive", ("submit", "return"))):
+        label = "综合应急预案" if plan_type == "comprehensive" else "危险化学品泄漏专项应急预案"
+        row = demo.add("emergency_plan", owner(enterprise), name=f"{enterprise.name}{label}", plan_type=plan_type,
+                       plan_level="enterprise", region=enterprise.region, plan_version="V2.0",
+                       issued_on=today - timedelta(days=40), review_due_on=today + timedelta(days=3 * 365 - 40),
+                       summary="适用于本企业生产安全事故的应急响应与处置", document=document(label))
+        for step in steps:
+            login = owner(enterprise) if step == "submit" else "xb_admin"
+            comment = "应急处置卡缺少储罐区泄漏处置步骤，请补充后重新提交" if step == "return" else None
+            demo.step("emergency_plan", row, step, login, comment)
+    own = demo.add("emergency_plan", "xb_admin", name="常州市新北区生产安全事故应急预案", plan_type="comprehensive",
+                   plan_level="county", region="320411", plan_version="2024版", issued_on=date(today.year, 3, 1),
+                   summary="新北区行政区域内生产安全事故的应对工作", document=document("新北区生产安全事故应急预案"))
+    demo.step("emergency_plan", own, "submit_own", "xb_admin")
+    demo.step("emergency_plan", own, "file_own", "cz_admin")
+    demo.add("emergency_plan", "cz_admin", name="常州市危险化学品事故应急预案", plan_type="special", plan_level="city",
+             region="3204", plan_version="征求意见稿", summary="全市危险化学品生产、储存、运输环节事故的应急处置")
+
+
 def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     svc = services()
     hazard = svc.models["hazard"]
@@ -193,6 +220,7 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
              kind="independent", inspected_on=today, inspectors="王强", items=[{"content": "安全出口应保持畅通",
                                                                               "result": "pass"}])
     _joint_inspection_and_notices(demo, svc, today)
+    _emergency_plans(demo, svc, local[:2], owner, today)
     case = demo.add("enforcement_case", "xb_inspector", case_name="未按规定设置可燃气体报警装置案",
                     enterprise=pick(2), inspection=inspection,
                     facts="现场检查发现甲类仓库未设置可燃气体报警装置", case_number=f"常新应急立〔{today.year}〕12号")
@@ -218,6 +246,6 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     if city_task is not None:
         demo.step("cp_task", city_task, "issue", "cz_admin")
     echo(f"Demo workflows: {made} hazards, {len(applications)} licence applications, 1 plan, 2 inspections, "
-         "1 case, 1 enterprise change request, 1 self-registration, a cleaner-production campaign issued down to 新北区.")
+         "1 case, 5 emergency plans, 1 enterprise change request, 1 self-registration, a cleaner-production campaign issued down to 新北区.")
     for enterprise in local[:2]:
         echo(f"  enterprise account in these flows: {enterprise.name}: {owner(enterprise)} / Qy@demo2024")
