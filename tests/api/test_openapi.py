@@ -53,7 +53,7 @@ def test_the_document_says_what_the_form_says(db_app, api_as):
     listing = {p["name"] for p in doc["paths"]["/hazard/"]["get"]["parameters"]}
     assert {"q", "page", "size", "sort"} <= listing and any(name.startswith("f.") for name in listing)
     assert schemas["Error"]["required"] == ["error", "message", "fields"]
-    assert set(doc["components"]["securitySchemes"]) == {"basicAuth", "sessionCookie", "csrfToken"}
+    assert set(doc["components"]["securitySchemes"]) == {"bearerToken", "basicAuth", "sessionCookie", "csrfToken"}
     assert doc["components"]["securitySchemes"]["csrfToken"] == {
         "type": "apiKey", "in": "header", "name": "X-CSRFToken",
         "description": doc["components"]["securitySchemes"]["csrfToken"]["description"]}
