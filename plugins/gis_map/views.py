@@ -45,6 +45,10 @@ def _float(name: str) -> float | None:
         abort(400)
 
 
+#: the nearest rows of each layer shown around an event
+NEAR_PER_LAYER = 5
+
+
 class GisMapView(BaseView):
     route_base = "/gis_map"
     default_view = "index"
@@ -75,7 +79,7 @@ class GisMapView(BaseView):
             "radii": RADII_KM,
             "text": {"distance": _("Distance (km)"), "open": _("Open"), "no_results": _("Nothing found."),
                      "centre": _("Search centre"), "pick_point": _("Click the map to set the search centre."),
-                     "loading": _("Loading…"), "layer": _("Layer"), "name": _("Place name")},
+                     "loading": _("Loading…"), "near": _("Resources nearby"), "layer": _("Layer"), "name": _("Place name")},
         }
         return self.render_template("gis_map/map.html", panel=config["layers"], radii=RADII_KM,
                                     config=json.dumps(config, ensure_ascii=False),
@@ -97,6 +101,7 @@ class GisMapView(BaseView):
         if found is None:
             abort(404)
         found["url"] = register_url(name, "show", pk=row_id)
+        found["near"] = url_for("GisMapView.near", name=name, row_id=row_id)
         return jsonify(found)
 
     @expose("/boundary.json")
@@ -145,6 +150,34 @@ class GisMapView(BaseView):
         out.seek(0)
         return send_file(out, as_attachment=True, download_name="map-search.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    # ---------------------------------------------------------------- 周边资源 (an event's nearest resources)
+    @expose("/near/<name>/<int:row_id>")
+    def near(self, name: str, row_id: int) -> Any:
+        """Around one row of a layer (an event, an enterprise): the nearest rows of every other layer within the
+        radius (default 10 km), NEAR_PER_LAYER of each, in the reader's scope."""
+        actor = _signed_in()
+        service = map_service()
+        layer = service.layer(actor, name)
+        found = service.popup(actor, layer, row_id) if layer else None
+        if found is None:
+            abort(404)
+        radius = _float("radius") or 10.0
+        if not 0 < radius <= 200:
+            abort(400)
+        groups: list[dict[str, Any]] = []
+        if found["lat"] is not None:
+            rows = service.search(actor, [], "", (found["lat"], found["lng"]), radius)
+            for other in service.layers(actor):
+                if other.name == name:
+                    continue
+                mine = [r for r in rows if r["layer"] == other.name][:NEAR_PER_LAYER]
+                for r in mine:
+                    r["url"] = register_url(other.name, "show", pk=r["id"])
+                groups.append({"name": other.name, "label": label_text(other.spec.map.layer), "icon": other.spec.map.icon, "rows": mine})
+        return self.render_template("gis_map/near.html", row=found, row_url=register_url(name, "show", pk=row_id),
+                                    layer_label=label_text(layer.spec.map.layer), groups=groups, radius=radius,
+                                    radii=RADII_KM, map_url=url_for("GisMapView.index"))
 
     # ---------------------------------------------------------------- 上报位置
     @expose("/position", methods=["GET", "POST"])

@@ -50,7 +50,8 @@
       getJSON(layer.popup.replace(/\/0\.json$/, "/" + id + ".json")).then(function (row) {
         var html = '<div class="gis-popup"><strong>' + esc(row.title) + "</strong><dl>";
         row.fields.forEach(function (f) { html += "<dt>" + esc(f.label) + "</dt><dd>" + esc(f.value) + "</dd>"; });
-        html += '</dl><a href="' + esc(row.url) + '">' + esc(config.text.open) + " »</a></div>";
+        html += '</dl><a href="' + esc(row.url) + '">' + esc(config.text.open) + " »</a>" +
+          ' · <a class="gis-near-link" href="' + esc(row.near) + '">' + esc(config.text.near) + " »</a></div>";
         marker.setPopupContent(html);
       });
     }

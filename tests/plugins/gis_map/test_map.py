@@ -164,3 +164,31 @@ def test_map_endpoints_refuse_without_a_layer(db_app, map_world):
     client = client_for(db_app, map_world.regulator)
     assert client.get("/gis_map/layer/chemical.json").status_code == 404
     assert client.get("/gis_map/search.json?lat=31&lng=119&radius=1000").status_code == 400
+
+
+def test_an_event_shows_its_nearest_resources(db_app, map_world):
+    """突发事件: open an event, see the nearest teams, shelters and enterprises within the radius, by distance."""
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        def placed(register, values, point):
+            return make_row(svc, register, values, location_lat=point[0], location_lng=point[1]).id
+        event = placed("emergency_event", {"region": "320411004"}, CENTRE)
+        team = placed("rescue_team", {"name": "新北区危化品救援队"}, offset(CENTRE, 2, 0))
+        shelter = placed("shelter", {"name": "春江中学避难场所"}, offset(CENTRE, 0, 3))
+        far_supply = placed("supply", {"name": "远处物资库"}, offset(CENTRE, 15, 0))
+    admin = client_for(db_app, "admin", ADMIN_PASSWORD)
+    popup = admin.get(f"/gis_map/popup/emergency_event/{event}.json").get_json()
+    page = admin.get(popup["near"])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    text = visible_text(html)
+    assert "救援队伍" in text and "避难场所" in text and "应急物资" in text
+    assert f'data-row="rescue_team:{team}"' in html and f'data-row="shelter:{shelter}"' in html
+    assert f'data-row="supply:{far_supply}"' not in html
+    assert "2.00" in text and "3.00" in text
+    # the nearest five enterprises of the rings around the centre (0.3 … 4.2 km), nearest first
+    nearest = sorted((haversine_km(*CENTRE, *p), i) for i, p in map_world.points.items())[:5]
+    positions = [html.index(f'data-row="enterprise:{i}"') for _d, i in nearest]
+    assert positions == sorted(positions)
+    # a wider radius brings the far supply in
+    assert f'data-row="supply:{far_supply}"' in admin.get(popup["near"] + "?radius=20").get_data(as_text=True)
