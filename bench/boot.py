@@ -124,7 +124,7 @@ def register_yaml(index: int, rng: random.Random, categories: list[str], previou
     enum_a, enum_b = rng.sample(ENUM_DICTS, 2)
     tree = TREE_DICTS[index % 2]
     fields = [
-        ("title", f"type: string, length: 200, required: true, validators: [{{length: {{min: 2}}}}]", "名称", "Title"),
+        ("title", "type: string, length: 200, required: true, validators: [{length: {min: 2}}]", "名称", "Title"),
         ("code", "type: string, length: 40, required: true, unique: true", "编号", "Code"),
         ("kind", f"type: enum, dictionary: {enum_a}, required: true", "类别", "Kind"),
         ("level", f"type: enum, dictionary: {enum_b}", "等级", "Level"),
@@ -163,7 +163,7 @@ def register_yaml(index: int, rng: random.Random, categories: list[str], previou
               "form:",
               "  fieldsets:",
               f"    - label: {_label('基本信息', 'Basic information')}",
-              f"      fields: [title, code, kind, level, area, found_on, checked_at, closed]",
+              "      fields: [title, code, kind, level, area, found_on, checked_at, closed]",
               f"    - label: {_label('其他', 'Other')}",
               f"      fields: [{', '.join(n for n in names if n not in ('title', 'code', 'kind', 'level', 'area', 'found_on', 'checked_at', 'closed'))}]"]
     assert len(stored) >= 12

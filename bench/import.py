@@ -78,7 +78,7 @@ def copy_path(app, path: Path, into_register: bool = False) -> tuple[float, int]
     start = time.perf_counter()
     from app.excel.columns import import_columns
     grid = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    header, body = grid[0], grid[1:]
+    body = grid[1:]
     svc = app.extensions["safety"]
     columns = import_columns(svc.registry, svc.registry.register("enterprise"))
     names = [c.name for c in columns]

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg2  # noqa: E402
-from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 

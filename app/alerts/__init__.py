@@ -3,7 +3,6 @@ change, listed in the user's scope, told in the inbox (and by e-mail), closed by
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from celery import shared_task
 from flask import Flask

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _

@@ -127,7 +127,6 @@ class DrawService:
                                 n=len(set(params.ids)) - len(rows)))
         if not rows:
             raise DrawRefused(_("The pool is empty: no enterprise in your jurisdiction matches the filters."))
-        rules = self.settings.avoidance.same
         if params.mode == "quota":
             try:
                 owner = self.pool.quota_groups(sorted(params.quotas))

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.helpers import FormClient, login
-from tests.security import factory
 
 from .conftest import ApiClient
 

@@ -15,7 +15,7 @@ from tests.helpers import visible_text
 from tests.security import factory
 
 from .campaign import XB_TOWN, province, _rows, _task_of  # noqa: F401 (province is a fixture)
-from .helpers import PDF, alerts, buttons, client_for, history, inbox, state_of, stored, take
+from .helpers import PDF, alerts, client_for, history, inbox, state_of, stored, take
 
 
 def test_the_cleaner_production_cascade_from_province_to_enterprises_and_back(db_app, province):
