@@ -1,0 +1,75 @@
+"""Demo rows of the 001 (Chaoyang) registers — risk grading, major hazard sources — written by the demo
+enterprise accounts of 常州市新北区 for their own enterprises, as they would enter them on the forms."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import func, select
+
+from .workflows import _Demo
+
+# one risk chain per enterprise: object → unit → event → measures, with the four colours spread over them
+RISKS = [
+    ("液氨储罐区", "equipment", "red", "储罐区东侧", "液氨卸车作业", "卸车软管破裂导致液氨泄漏", "中毒和窒息、火灾爆炸", 4, 5,
+     [("engineering", "卸车鹤管设置紧急切断阀和拉断阀", "company", 1), ("emergency", "卸车现场配备正压式空气呼吸器和喷淋洗眼器", "workshop", 7)]),
+    ("甲类仓库", "place", "orange", "厂区北侧", "危化品储存", "可燃气体积聚遇明火爆炸", "火灾爆炸", 3, 4,
+     [("engineering", "设置可燃气体报警装置并与排风联锁", "workshop", 7), ("management", "严禁烟火，进入仓库登记并消除静电", "team", 1)]),
+    ("动火作业", "activity", "yellow", "全厂", "检修动火", "动火点周边可燃物未清理", "火灾", 2, 4,
+     [("management", "办理动火作业票，配备监火人", "workshop", 1)]),
+    ("配电房", "place", "blue", "综合楼一层", "低压配电", "带电检修触电", "触电", 1, 3,
+     [("training", "电工持证上岗，停电挂牌上锁", "post", 30)]),
+]
+
+
+def _enterprises(svc: Any, limit: int = 3) -> list[Any]:
+    """The 新北区 emergency-management enterprises the demo enterprise accounts sign in for (accounts.py)."""
+    model = svc.models["enterprise"]
+    return list(svc.session.scalars(select(model).where(model.region.like("320411%"), model.department == "emergency",
+                                                        model.uscc.like("9%")).order_by(model.id).limit(limit)))
+
+
+def load_demo_chaoyang(echo: Callable[[str], Any] = print) -> None:
+    demo = _Demo()
+    svc = demo.svc
+    if "risk_object" not in svc.registry.registers:
+        return
+    if svc.session.execute(select(func.count()).select_from(svc.models["risk_object"])).scalar_one():
+        echo("Demo risk grading: rows already exist, left as is.")
+        return
+    local = _enterprises(svc)
+    if not local:
+        echo("Demo risk grading: no enterprise in 新北区, skipped.")
+        return
+    today = date.today()
+    made = 0
+    for number, enterprise in enumerate(local):
+        login = enterprise.uscc
+        demo.add("risk_identification", login, enterprise=enterprise, title=f"{today.year}年度安全风险辨识",
+                 identified_on=today - timedelta(days=60), method="jha", participants="张敏、王伟、刘洋",
+                 scope="生产装置、储存设施、作业活动全覆盖", objects_found=len(RISKS), events_found=len(RISKS),
+                 result="辨识重大风险1处、较大风险1处、一般风险1处、低风险1处")
+        for index, (name, kind, level, place, unit_name, event_text, consequence, likelihood, severity, measures) \
+                in enumerate(RISKS):
+            obj = demo.add("risk_object", login, enterprise=enterprise, name=name, code=f"DX-{index + 1:03d}",
+                           kind=kind, risk_level=level, location=place, responsible_department="安全环保部",
+                           responsible_person="王伟")
+            unit = demo.add("risk_unit", login, enterprise=enterprise, risk_object=obj, name=unit_name,
+                            risk_level=level, control_level=measures[0][2], responsible_person="张敏")
+            event = demo.add("risk_event", login, enterprise=enterprise, risk_unit=unit, description=event_text,
+                             consequence=consequence, likelihood=likelihood, severity=severity, risk_level=level)
+            demo.add("risk_assessment", login, enterprise=enterprise, risk_event=event, title=f"{event_text}风险评估",
+                     assessed_on=today - timedelta(days=50), method="ls", score=likelihood * severity,
+                     risk_level=level, assessor="张敏", conclusion="按评估等级落实分级管控")
+            for kind_code, content, control, days in measures:
+                measure = demo.add("risk_measure", login, enterprise=enterprise, risk_event=event, kind=kind_code,
+                                   content=content, risk_level=level, control_level=control,
+                                   responsible_person="刘洋", patrol_days=days)
+                for back in (days * 2, days):
+                    abnormal = number == 0 and index == 1 and back == days
+                    demo.add("risk_patrol", login, enterprise=enterprise, risk_measure=measure,
+                             patrolled_on=today - timedelta(days=back), patroller="刘洋",
+                             result="abnormal" if abnormal else "normal",
+                             finding="可燃气体报警器探头被遮挡，已现场整改" if abnormal else None)
+                made += 1
+    echo(f"Demo risk grading: {len(local)} enterprises of 新北区, {made} control measures with their patrols.")
