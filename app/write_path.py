@@ -38,7 +38,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app import counts
+from app import computed, counts
 from app.audit import account_events, recorder
 from app.i18n import label_text
 from app.metadata.rules import broken_rules, missing_required
@@ -62,6 +62,7 @@ def install() -> None:
     event.listen(Session, "after_flush", _after_flush)
     # after the checks: the engine writes count fields, read-only for every user
     event.listen(Session, "before_flush", counts.recount)
+    event.listen(Session, "before_flush", computed.recompute)
     _INSTALLED = True
 
 

@@ -2,7 +2,7 @@
 enterprise accounts of 常州市新北区 for their own enterprises, as they would enter them on the forms."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import func, select
@@ -73,3 +73,40 @@ def load_demo_chaoyang(echo: Callable[[str], Any] = print) -> None:
                              finding="可燃气体报警器探头被遮挡，已现场整改" if abnormal else None)
                 made += 1
     echo(f"Demo risk grading: {len(local)} enterprises of 新北区, {made} control measures with their patrols.")
+    _major_hazards(demo, local, echo)
+
+
+# (source, kind, grade, R value, substances, points: (tag, name, quantity, unit, low, high, readings))
+SOURCES = [
+    ("液氨储罐区", "tank_farm", "3", 36.5, "液氨", [
+        ("LT-101", "V101液氨储罐液位", "level", "m", 0.5, 8.5, (6.2, 6.4, 8.9)),
+        ("PT-101", "V101液氨储罐压力", "pressure", "MPa", None, 1.6, (1.1, 1.2, 1.2)),
+        ("AT-101", "储罐区氨气浓度", "toxic_gas", "ppm", None, 30, (2, 3, 35))]),
+    ("甲类仓库", "warehouse", "4", 8.2, "甲醇、乙酸乙酯", [
+        ("AT-201", "甲类仓库可燃气体浓度", "flammable_gas", "%LEL", None, 25, (0, 1, 2)),
+        ("TT-201", "甲类仓库温度", "temperature", "℃", None, 35, (22.5, 24, 26.5))]),
+]
+
+
+def _major_hazards(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """Each demo enterprise's major hazard sources, their monitoring points and a morning of readings (the
+    computed 超限 flag marks the few above their thresholds)."""
+    now = datetime.now().replace(minute=0, second=0, microsecond=0)
+    readings = 0
+    for enterprise in local:
+        login = enterprise.uscc
+        for name, kind, grade, r_value, substances, points in SOURCES:
+            source = demo.add("major_hazard_source", login, enterprise=enterprise, name=name, kind=kind, grade=grade,
+                              r_value=r_value, substances=substances, location=enterprise.address,
+                              record_number=f"BA320411-{enterprise.id:04d}-{kind}", responsible_person="王伟",
+                              identified_on=date.today() - timedelta(days=400),
+                              coordinates_lat=enterprise.location_lat, coordinates_lng=enterprise.location_lng)
+            for tag, point_name, quantity, unit, low, high, values in points:
+                point = demo.add("monitoring_point", login, enterprise=enterprise, source=source,
+                                 code=f"{tag}-{enterprise.id}", name=point_name, quantity=quantity, unit=unit,
+                                 lower_limit=low, upper_limit=high)
+                for hours, value in zip((3, 2, 1), values):
+                    demo.add("monitoring_reading", login, enterprise=enterprise, point=point,
+                             measured_at=now - timedelta(hours=hours), value=value)
+                    readings += 1
+    echo(f"Demo major hazard sources: {len(local) * len(SOURCES)} sources, {readings} readings.")

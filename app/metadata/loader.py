@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from . import checks
 from .child_checks import check_copy_from, check_counts, check_user_organisation
+from .compute_checks import check_compute
 from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
 from .rule_checks import check_normalise, check_required_when, check_rules
@@ -172,6 +173,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
         issues += check_copy_from(reg, reg_by_name)
         issues += check_counts(reg, reg_by_name)
+        issues += check_compute(reg, reg_by_name)
         issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)
 
     for freq in frequencies:

@@ -55,6 +55,7 @@ def test_the_enterprise_builds_its_risk_chain_and_patrols_a_measure(db_app, coun
     assert "液氨储罐区" in listing and "重大风险（红）" in listing
     shown = visible_text(company.get(f"/r/risk_event/show/{ids['risk_event']}").get_data(as_text=True))
     assert "卸车软管破裂导致液氨泄漏" in shown and "液氨卸车作业" in shown and "较大风险（橙）" in shown
+    assert "风险值（R） 12" in shown  # computed: L 3 × S 4
     # the unit's page lists its events (一企一档 style related tab)
     assert "卸车软管破裂导致液氨泄漏" in visible_text(
         company.get(f"/r/risk_unit/show/{ids['risk_unit']}").get_data(as_text=True))
