@@ -19,7 +19,7 @@ UNSCOPED = "a computed field reads the row its reference points to, whoever may 
 
 @lru_cache(maxsize=256)
 def _compiled(source: str) -> tuple[Any, tuple[str, ...]]:
-    tree = parse(source)
+    tree = parse(source, references=True)
     return tree, tuple(n for n in names(tree) if n != "today")
 
 

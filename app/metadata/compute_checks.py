@@ -37,7 +37,7 @@ def check_compute(reg: Located, registers: dict[str, Located]) -> Iterator[Issue
                             "read_only", "add read_only: true (the engine writes the value on every save)")
         kinds = kinds if kinds is not None else computable_kinds(spec, registers)
         try:
-            tree = parse(source)
+            tree = parse(source, references=True)
         except RuleError as exc:
             yield reg.issue(path, "E741", f"field '{field.name}': compute: {exc}",
                             "e.g. value > point.upper_limit, or likelihood * severity")

@@ -53,7 +53,8 @@ def comparison_source(left: str, op: str, right: Any) -> str:
     return f"{left} {op} {right!r}" if not isinstance(right, str) else f"{left} {op} {right}"
 
 
-def parse(source: str) -> ast.expr:
+def parse(source: str, references: bool = False) -> ast.expr:
+    """The expression's tree; ``references``: it may read ``<reference>.<field>`` (a ``compute``, not a rule)."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
@@ -65,6 +66,9 @@ def parse(source: str) -> ast.expr:
                             "and/or/not, + - * /)")
         if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float, str))):
             raise RuleError(f"'{node.value!r}' is not a value of the rule language (numbers and quoted texts)")
+        if isinstance(node, ast.Attribute) and not references:
+            raise RuleError(f"'{ast.unparse(node)}' is not part of the rule language (a rule reads the row's own "
+                            "fields)")
         if isinstance(node, ast.Attribute) and not isinstance(node.value, ast.Name):
             raise RuleError(f"'{ast.unparse(node)}': a field of a referenced row is <reference>.<field>, one step")
     return tree.body
