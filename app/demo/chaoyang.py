@@ -74,6 +74,7 @@ def load_demo_chaoyang(echo: Callable[[str], Any] = print) -> None:
                 made += 1
     echo(f"Demo risk grading: {len(local)} enterprises of 新北区, {made} control measures with their patrols.")
     _major_hazards(demo, local, echo)
+    _self_inspection(demo, local, echo)
 
 
 # (source, kind, grade, R value, substances, points: (tag, name, quantity, unit, low, high, readings))
@@ -110,3 +111,44 @@ def _major_hazards(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) ->
                              measured_at=now - timedelta(hours=hours), value=value)
                     readings += 1
     echo(f"Demo major hazard sources: {len(local) * len(SOURCES)} sources, {readings} readings.")
+
+
+def _self_inspection(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """新北区's guideline standard, the first enterprise's custom standard (approved) and the second's (awaiting
+    review), the self-inspection reports of the last cycles (one enterprise late), and the first enterprise's file:
+    registration, a secondary unit, this year's confirmation."""
+    svc, today = demo.svc, date.today()
+    guideline = demo.add("self_check_standard", "xb_admin", title="危险化学品企业安全风险隐患排查治理指引",
+                         enterprise_type="hc_production", department="emergency", version="2024版",
+                         issued_on=today - timedelta(days=300),
+                         content="一、安全领导能力；二、安全生产责任制；三、岗位安全教育和操作技能培训；四、安全风险管理；"
+                                 "五、设计管理；六、试生产管理；七、装置运行安全管理；八、设备设施完好性；九、特殊作业管理")
+    for number, enterprise in enumerate(local):
+        login = enterprise.uscc
+        standard = demo.add("custom_standard", login, enterprise=enterprise, based_on=guideline,
+                            title=f"{enterprise.name}隐患排查标准",
+                            items="1. 液氨储罐区紧急切断阀完好有效\n2. 可燃气体报警器每季度校验\n3. 动火作业票证齐全")
+        if number < 2:
+            demo.step("custom_standard", standard, "submit", login)
+        if number == 0:
+            demo.step("custom_standard", standard, "approve", "xb_admin")
+        back = 75 if number == 1 else 10
+        demo.add("self_inspection_report", login, enterprise=enterprise, standard=standard if number == 0 else None,
+                 period=f"{(today - timedelta(days=back)):%Y年%m月}", reported_on=today - timedelta(days=back),
+                 items_checked=36, hazards_general=2 - min(number, 2), hazards_major=0, reporter="张敏",
+                 summary="按本企业隐患排查标准逐项排查，发现的隐患已录入隐患台账并限期整改")
+    first = local[0]
+    branch = svc.models["enterprise_branch"](branch_name=f"{first.name}运输部", branch_type="hc_transport",
+                                             branch_department="transport", branch_manager="赵强",
+                                             branch_address=first.address)
+    from app.security.actor import acting_as, actor_for
+    with acting_as(actor_for(demo.user(first.uscc))):
+        first.registration_number = f"320411{first.id:09d}"
+        first.approved_on = first.established_on
+        first.operating_from = first.established_on
+        first.registration_authority = "常州市新北区市场监督管理局"
+        first.info_confirmed_on = today - timedelta(days=3)
+        first.branches.append(branch)
+        svc.session.commit()
+    echo(f"Demo self-inspection: 1 guideline standard, {len(local)} custom standards and reports; "
+         "a secondary unit and this year's confirmation for the first enterprise.")
