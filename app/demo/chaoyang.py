@@ -75,6 +75,7 @@ def load_demo_chaoyang(echo: Callable[[str], Any] = print) -> None:
     echo(f"Demo risk grading: {len(local)} enterprises of 新北区, {made} control measures with their patrols.")
     _major_hazards(demo, local, echo)
     _self_inspection(demo, local, echo)
+    _grids_training_permits(demo, local, echo)
 
 
 # (source, kind, grade, R value, substances, points: (tag, name, quantity, unit, low, high, readings))
@@ -152,3 +153,50 @@ def _self_inspection(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) 
         svc.session.commit()
     echo(f"Demo self-inspection: 1 guideline standard, {len(local)} custom standards and reports; "
          "a secondary unit and this year's confirmation for the first enterprise.")
+
+
+def _grids_training_permits(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """新北区's grids with their members and enterprises, a training course with attendance, each enterprise's
+    special work permits and an overhaul along their approval steps, and two third-party agencies."""
+    svc, today = demo.svc, date.today()
+    township = local[0].region
+    street = svc.dictionaries.label("region", township, "zh_Hans")
+    grid = demo.add("grid", "xb_admin", name=f"{street}第一网格", kind="territorial", region=township,
+                    boundary=f"{street}辖区内化工企业集中区")
+    industry = demo.add("grid", "xb_admin", name="新北区危险化学品行业网格", kind="industry", region="320411",
+                        department="emergency", boundary="新北区危险化学品生产、经营、使用企业")
+    for row, (person, post, mobile) in ((grid, ("陈立新", "head", "13961110001")), (grid, ("周红", "member", "13961110002")),
+                                        (industry, ("王强", "head", "13961110003"))):
+        demo.add("grid_member", "xb_admin", grid=row, person_name=person, post=post, mobile=mobile,
+                 work_unit="常州市新北区应急管理局" if row is industry else f"{street}安监所")
+    for enterprise in local:
+        enterprise.grid_id = grid.id
+    svc.session.commit()
+    course = demo.add("training_course", "xb_admin", title="危险化学品企业主要负责人安全培训", kind="principal",
+                      starts_on=today - timedelta(days=20), hours=16, teacher="常州市安全生产专家 刘敏",
+                      place="新北区应急管理局培训中心", content="安全生产法、危险化学品安全管理条例、重大危险源管控")
+    for number, enterprise in enumerate(local):
+        login = enterprise.uscc
+        demo.add("training_attendance", login, course=course, enterprise=enterprise,
+                 trainee=enterprise.legal_representative, post="主要负责人", attended=True, score=90 - number * 5)
+        start = datetime.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=number + 1)
+        permit = demo.add("special_work_permit", login, enterprise=enterprise, title="V101储罐进料管线动火焊接",
+                          kind="hot_work", grade="first", location="液氨储罐区", starts_at=start,
+                          ends_at=start + timedelta(hours=6), worker="焊工 刘洋（特种作业证 T320411…）",
+                          guardian="张敏", measures="清理动火点周边可燃物，可燃气体检测合格，配备灭火器两具")
+        demo.step("special_work_permit", permit, "submit", login)
+        if number == 0:
+            demo.step("special_work_permit", permit, "approve", "xb_admin")
+        plan = demo.add("overhaul_plan", login, enterprise=enterprise, title=f"{today.year}年度全厂停车大检修",
+                        units="合成氨装置、液氨储罐区", starts_on=today + timedelta(days=30),
+                        ends_on=today + timedelta(days=45), responsible_person="王伟", contractor="常州华东石化检修有限公司",
+                        scheme="停车置换、能量隔离、检修作业票证管理、开车前安全条件确认")
+        if number == 1:
+            demo.step("overhaul_plan", plan, "submit", login)
+    for name, code, kind in (("江苏安评技术服务有限公司", "91320411MA1XYA0P5E", "evaluation"),
+                             ("常州市特种设备检测研究所有限公司", "91320411MA1XYA1L2P", "testing")):
+        demo.add("third_party_agency", "xb_admin", name=name, uscc=code, kind=kind, region="320411",
+                 qualification_number=f"APJ-（苏）-{code[-4:]}", qualification_expires_on=today + timedelta(days=400),
+                 contact="周涛", phone="0519-85681234", address="常州市新北区太湖东路9号")
+    echo("Demo grids, training, permits: 2 grids, 3 grid members, 1 course, permits and overhauls of "
+         f"{len(local)} enterprises, 2 third-party agencies.")
