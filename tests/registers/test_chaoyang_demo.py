@@ -3,24 +3,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-
 from tests.helpers import FormClient, login, visible_text
+from tests.test_demo import _count
 
 REGISTERS = ("risk_object", "risk_unit", "risk_event", "risk_measure", "risk_patrol", "risk_identification",
              "risk_assessment", "major_hazard_source", "monitoring_point", "monitoring_reading", "self_check_standard",
              "custom_standard", "self_inspection_report", "grid", "grid_member", "training_course",
              "training_attendance", "special_work_permit", "overhaul_plan", "third_party_agency", "enterprise_branch")
-
-
-def _count(app, register: str, **where) -> int:
-    svc = app.extensions["safety"]
-    model = svc.models[register]
-    with app.app_context():
-        query = select(func.count()).select_from(model).execution_options(include_all_rows=True)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return svc.session.scalar(query)
 
 
 def test_the_demo_fills_the_001_registers_for_the_demo_enterprises(db_app):
