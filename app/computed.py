@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from app.metadata.rules import compute, names, parse
 from app.security.row_scope import register_of
 
-UNSCOPED = "a computed field reads the row its reference points to, whoever may see it"
-
 
 @lru_cache(maxsize=256)
 def _compiled(source: str) -> tuple[Any, tuple[str, ...]]:
@@ -43,9 +41,9 @@ def _targets(session: Session, spec: Any, field_name: str, ids: Iterable[Any]) -
     from app.services import services
     model = services().models[spec.field(field_name).target]
     with session.no_autoflush:
-        rows = session.execute(select(model).where(model.id.in_(ids))
-                               .execution_options(unscoped_reason=UNSCOPED)).scalars()
-        return {row.id: row for row in rows}
+        stmt = select(model).where(model.id.in_(ids)).execution_options(
+            unscoped_reason="a computed field reads the row its reference points to, whoever saves")
+        return {row.id: row for row in session.execute(stmt).scalars()}
 
 
 def _references(spec: Any) -> set[str]:
