@@ -113,12 +113,14 @@ def demo_accounts_command() -> None:
 def demo_workflows_command() -> None:
     """Move demo rows along their workflows as the demo accounts (hazards, licences, enforcement) once."""
     from app.demo.accounts import ensure_demo_accounts
+    from app.demo.chaoyang import load_demo_chaoyang
     from app.demo.workflows import load_demo_workflows
     from app.setup import ensure_admin
 
     ensure_admin(current_app)
     ensure_demo_accounts()
     load_demo_workflows(echo=click.echo)
+    load_demo_chaoyang(echo=click.echo)
 
 
 workflow_cli = AppGroup("workflow", help="Workflow housekeeping.")

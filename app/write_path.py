@@ -41,7 +41,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app import alerts, counts
+from app import alerts, computed, counts
 from app.audit import account_events, recorder
 from app.i18n import label_text
 from app.metadata.rules import broken_rules, missing_required
@@ -65,6 +65,7 @@ def install() -> None:
     event.listen(Session, "after_flush", _after_flush)
     # after the checks: the engine writes count fields, read-only for every user
     event.listen(Session, "before_flush", counts.recount)
+    event.listen(Session, "before_flush", computed.recompute)
     # 5. after the commit, the warnings of the rows a user changed are computed again (a Celery task)
     event.listen(Session, "after_commit", alerts.queue_rechecks)
     event.listen(Session, "after_rollback", alerts.forget)

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select, tuple_
 
 from app.audit.recorder import import_entries
+from app.computed import fill_records
 from app.i18n.deferred import freeze, gettext as _, join, label
 from app.metadata.spec import RegisterSpec
 from app.security.actor import Actor
@@ -533,6 +534,7 @@ class Importer:
         for start in range(0, total, 10_000):
             chunk = rows[start:start + 10_000]
             records = [{**self._record(row.values), **who} for row in chunk]
+            fill_records(session, self.spec, records)
             ids = write_rows(session, table, records)
             write_rows(session, audit, import_entries(self.target, self.actor, ids,
                                                       (f"{self.file_name}#{row.number}" for row in chunk), now))

@@ -6,6 +6,10 @@ node over a short whitelist (names, numbers, texts, lists, comparisons, ``and``/
 nothing is ever passed to ``eval``, and a name that is not a field or ``today`` is refused by ``metadata check``.
 A rule with an empty field holds (emptiness is what ``required`` and ``required_when`` say); a date minus a date
 is a number of days, a date plus a number is a date that many days later.
+
+The same language computes the value of a ``compute`` field (docs/metadata.md §4.7), which may also read
+``<reference>.<field>``, a field of the row a reference points to; there a comparison with an empty field is
+false and a number computed from one is empty.
 """
 from __future__ import annotations
 
@@ -49,7 +53,8 @@ def comparison_source(left: str, op: str, right: Any) -> str:
     return f"{left} {op} {right!r}" if not isinstance(right, str) else f"{left} {op} {right}"
 
 
-def parse(source: str) -> ast.expr:
+def parse(source: str, references: bool = False) -> ast.expr:
+    """The expression's tree; ``references``: it may read ``<reference>.<field>`` (a ``compute``, not a rule)."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
@@ -61,20 +66,40 @@ def parse(source: str) -> ast.expr:
                             "and/or/not, + - * /)")
         if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float, str))):
             raise RuleError(f"'{node.value!r}' is not a value of the rule language (numbers and quoted texts)")
+        if isinstance(node, ast.Attribute) and not references:
+            raise RuleError(f"'{ast.unparse(node)}' is not part of the rule language (a rule reads the row's own "
+                            "fields)")
+        if isinstance(node, ast.Attribute) and not isinstance(node.value, ast.Name):
+            raise RuleError(f"'{ast.unparse(node)}': a field of a referenced row is <reference>.<field>, one step")
     return tree.body
 
 
 _ALLOWED = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.BinOp, ast.Compare,
-            ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, *COMPARE, *ARITHMETIC)
+            ast.Name, ast.Attribute, ast.Load, ast.Constant, ast.List, ast.Tuple, *COMPARE, *ARITHMETIC)
+
+
+def _name_of(node: ast.AST) -> str | None:
+    """A field (``value``) or a field of a referenced row (``point.upper_limit``) the expression reads."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
 
 
 def names(tree: ast.expr) -> list[str]:
-    """The names an expression reads, in order (fields and ``today``)."""
+    """The names an expression reads, in order (fields, ``<reference>.<field>`` and ``today``)."""
     seen: list[str] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in seen:
-            seen.append(node.id)
+        if isinstance(node, ast.Attribute) or (isinstance(node, ast.Name) and not _inside_attribute(node, tree)):
+            name = _name_of(node)
+            if name is not None and name not in seen:
+                seen.append(name)
     return seen
+
+
+def _inside_attribute(node: ast.Name, tree: ast.expr) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.value is node for n in ast.walk(tree))
 
 
 # ---------------------------------------------------------------- type check (metadata check)
@@ -82,14 +107,15 @@ def names(tree: ast.expr) -> list[str]:
 def kind_of(tree: ast.expr, field_kinds: Mapping[str, str | None]) -> str:
     """The kind of value the expression gives ('date', 'number', 'text', 'boolean', 'list'); RuleError on a
     name that is no comparable field or on kinds that do not go together."""
-    if isinstance(tree, ast.Name):
-        if tree.id == "today":
+    if isinstance(tree, (ast.Name, ast.Attribute)):
+        name = _name_of(tree)
+        if name == "today":
             return "date"
-        if tree.id not in field_kinds:
-            raise RuleError(f"unknown field '{tree.id}'")
-        kind = field_kinds[tree.id]
+        if name not in field_kinds:
+            raise RuleError(f"unknown field '{name}'")
+        kind = field_kinds[name]
         if kind is None:
-            raise RuleError(f"field '{tree.id}' cannot be compared (only dates, numbers, texts, codes and yes/no)")
+            raise RuleError(f"field '{name}' cannot be compared (only dates, numbers, texts, codes and yes/no)")
         return kind
     if isinstance(tree, ast.Constant):
         return "text" if isinstance(tree.value, str) else "number"
@@ -153,41 +179,53 @@ def compile_rule(source: str) -> Compiled:
         _holds(tree, values, today)))
 
 
-def _holds(tree: ast.expr, values: Mapping[str, Any], today: date) -> bool:
+def _holds(tree: ast.expr, values: Mapping[str, Any], today: date, empty_holds: bool = True) -> bool:
     try:
-        return bool(_value(tree, values, today))
+        return bool(_value(tree, values, today, empty_holds))
     except _Empty:
-        return True
+        return empty_holds
 
 
-def _value(tree: ast.expr, values: Mapping[str, Any], today: date) -> Any:
-    if isinstance(tree, ast.Name):
-        value = today if tree.id == "today" else values.get(tree.id)
+def compute(tree: ast.expr, values: Mapping[str, Any], today: date, boolean: bool) -> Any:
+    """The value of a ``compute`` field: a condition is true or false (false when a field it compares is empty),
+    a number is a Decimal, or None when a field it needs is empty."""
+    if boolean:
+        return _holds(tree, values, today, empty_holds=False)
+    try:
+        return _value(tree, values, today, empty_holds=False)
+    except _Empty:
+        return None
+
+
+def _value(tree: ast.expr, values: Mapping[str, Any], today: date, empty_holds: bool = True) -> Any:
+    if isinstance(tree, (ast.Name, ast.Attribute)):
+        name = _name_of(tree)
+        value = today if name == "today" else values.get(name)
         if value is None or value == "":
             raise _Empty
         return _comparable(value)
     if isinstance(tree, ast.Constant):
         return Decimal(str(tree.value)) if isinstance(tree.value, (int, float)) else tree.value
     if isinstance(tree, (ast.List, ast.Tuple)):
-        return [_value(e, values, today) for e in tree.elts]
+        return [_value(e, values, today, empty_holds) for e in tree.elts]
     if isinstance(tree, ast.UnaryOp):
-        inner = _value(tree.operand, values, today)
+        inner = _value(tree.operand, values, today, empty_holds)
         return (not inner) if isinstance(tree.op, ast.Not) else -inner
     if isinstance(tree, ast.BoolOp):
-        # each part on its own: an empty field makes its own comparison hold, not the whole rule
-        results = (_holds(v, values, today) for v in tree.values)
+        # each part on its own: an empty field decides its own comparison (a rule: holds), not the whole rule
+        results = (_holds(v, values, today, empty_holds) for v in tree.values)
         return all(results) if isinstance(tree.op, ast.And) else any(results)
     if isinstance(tree, ast.BinOp):
-        left, right = _value(tree.left, values, today), _value(tree.right, values, today)
+        left, right = _value(tree.left, values, today, empty_holds), _value(tree.right, values, today, empty_holds)
         if isinstance(left, date) and isinstance(right, date):
             return Decimal((left - right).days)
         if isinstance(left, date):
             return ARITHMETIC[type(tree.op)](left, timedelta(days=int(right)))
         return ARITHMETIC[type(tree.op)](left, right)
     if isinstance(tree, ast.Compare):
-        left = _value(tree.left, values, today)
+        left = _value(tree.left, values, today, empty_holds)
         for op, comparator in zip(tree.ops, tree.comparators):
-            right = _value(comparator, values, today)
+            right = _value(comparator, values, today, empty_holds)
             if not COMPARE[type(op)](left, right):
                 return False
             left = right

@@ -126,16 +126,22 @@ class CountRule(Spec):
         return (value,) if isinstance(value, dict) else value
 
 
+#: a value the engine computes on every save from the row's fields and ``<reference>.<field>`` (§4.7, E740, E741)
+Computation = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class IntegerField(FieldBase):
     type: Literal["integer"]
     #: kept equal to a count of child rows on every save (items done / total); read-only (E731)
     count: CountRule | None = None
+    compute: Computation | None = None
 
 
 class DecimalField(FieldBase):
     type: Literal["decimal"]
     precision: Annotated[int, Field(ge=1, le=38)] = 18
     scale: Annotated[int, Field(ge=0, le=12)] = 2
+    compute: Computation | None = None
 
     @model_validator(mode="after")
     def _scale_fits(self) -> "DecimalField":
@@ -146,6 +152,8 @@ class DecimalField(FieldBase):
 
 class BooleanField(FieldBase):
     type: Literal["boolean"]
+    #: a condition, e.g. ``value > point.upper_limit`` (a reading above its monitoring point's threshold)
+    compute: Computation | None = None
 
 
 class Deadline(Spec):

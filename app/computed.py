@@ -1,0 +1,94 @@
+"""Computed fields (``compute`` on a read-only boolean, integer or decimal field, docs/metadata.md §4.7): the value
+is worked out from the row's fields and the fields of the rows its references point to, on every flush (forms, API,
+workflow effects, import updates, commands) and for the rows an import adds in bulk. A referenced row changed later
+does not change the value: a reading stays judged against the threshold in force when it was recorded."""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.metadata.rules import compute, names, parse
+from app.security.row_scope import register_of
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> tuple[Any, tuple[str, ...]]:
+    tree = parse(source, references=True)
+    return tree, tuple(n for n in names(tree) if n != "today")
+
+
+def computed_fields(spec: Any) -> list[Any]:
+    return [f for f in spec.fields if getattr(f, "compute", None)]
+
+
+def _value(field: Any, values: dict[str, Any], today: date) -> Any:
+    tree, _ = _compiled(field.compute)
+    result = compute(tree, values, today, boolean=field.type == "boolean")
+    if result is not None and field.type == "integer":
+        return int(result)
+    return result
+
+
+def _targets(session: Session, spec: Any, field_name: str, ids: Iterable[Any]) -> dict[Any, Any]:
+    """The referenced rows by id (one query), outside the actor's scope: the value must not depend on who saves."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    from app.services import services
+    model = services().models[spec.field(field_name).target]
+    with session.no_autoflush:
+        stmt = select(model).where(model.id.in_(ids)).execution_options(
+            unscoped_reason="a computed field reads the row its reference points to, whoever saves")
+        return {row.id: row for row in session.execute(stmt).scalars()}
+
+
+def _references(spec: Any) -> set[str]:
+    return {name.partition(".")[0] for f in computed_fields(spec) for name in _compiled(f.compute)[1] if "." in name}
+
+
+def recompute(session: Session, flush_context: Any, instances: Any) -> None:
+    """Before a flush (installed after the write path's checks, so the engine's own writes of these read-only
+    fields are not refused): each computed field of a new or changed row is set again."""
+    today = date.today()
+    for obj in list(session.new) + list(session.dirty):
+        spec = register_of(obj)
+        if spec is None or obj in session.deleted or not computed_fields(spec):
+            continue
+        values = {f.name: getattr(obj, f.name, None) for f in spec.fields if f.stores_value and f.type != "geo"}
+        for ref in _references(spec):
+            target = getattr(obj, ref, None)
+            ref_id = getattr(obj, f"{ref}_id", None)
+            if target is None or (ref_id is not None and target.id != ref_id):
+                target = _targets(session, spec, ref, [ref_id]).get(ref_id)
+            _spread(values, ref, target)
+        for field in computed_fields(spec):
+            value = _value(field, values, today)
+            values[field.name] = value
+            if getattr(obj, field.name) != value:
+                setattr(obj, field.name, value)
+
+
+def fill_records(session: Session, spec: Any, records: list[dict[str, Any]]) -> None:
+    """The computed fields of rows an import inserts in bulk (records of column values, references as <ref>_id)."""
+    if not computed_fields(spec):
+        return
+    today = date.today()
+    targets = {ref: _targets(session, spec, ref, (r.get(f"{ref}_id") for r in records)) for ref in _references(spec)}
+    for record in records:
+        values = dict(record)
+        for ref, rows in targets.items():
+            _spread(values, ref, rows.get(record.get(f"{ref}_id")))
+        for field in computed_fields(spec):
+            record[field.name] = values[field.name] = _value(field, values, today)
+
+
+def _spread(values: dict[str, Any], ref: str, target: Any) -> None:
+    if target is None:
+        return
+    for column in register_of(target).fields:
+        if column.stores_value and column.type != "geo":
+            values[f"{ref}.{column.name}"] = getattr(target, column.name, None)

@@ -1,0 +1,202 @@
+"""Demo rows of the 001 (Chaoyang) registers — risk grading, major hazard sources — written by the demo
+enterprise accounts of 常州市新北区 for their own enterprises, as they would enter them on the forms."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import func, select
+
+from .workflows import _Demo
+
+# one risk chain per enterprise: object → unit → event → measures, with the four colours spread over them
+RISKS = [
+    ("液氨储罐区", "equipment", "major", "储罐区东侧", "液氨卸车作业", "卸车软管破裂导致液氨泄漏", "中毒和窒息、火灾爆炸", 4, 5,
+     [("engineering", "卸车鹤管设置紧急切断阀和拉断阀", "company", 1), ("emergency", "卸车现场配备正压式空气呼吸器和喷淋洗眼器", "workshop", 7)]),
+    ("甲类仓库", "place", "high", "厂区北侧", "危化品储存", "可燃气体积聚遇明火爆炸", "火灾爆炸", 3, 4,
+     [("engineering", "设置可燃气体报警装置并与排风联锁", "workshop", 7), ("management", "严禁烟火，进入仓库登记并消除静电", "team", 1)]),
+    ("动火作业", "activity", "general", "全厂", "检修动火", "动火点周边可燃物未清理", "火灾", 2, 4,
+     [("management", "办理动火作业票，配备监火人", "workshop", 1)]),
+    ("配电房", "place", "low", "综合楼一层", "低压配电", "带电检修触电", "触电", 1, 3,
+     [("training", "电工持证上岗，停电挂牌上锁", "post", 30)]),
+]
+
+
+def _enterprises(svc: Any, limit: int = 3) -> list[Any]:
+    """The 新北区 emergency-management enterprises the demo enterprise accounts sign in for (accounts.py)."""
+    model = svc.models["enterprise"]
+    return list(svc.session.scalars(select(model).where(model.region.like("320411%"), model.department == "emergency",
+                                                        model.uscc.like("9%")).order_by(model.id).limit(limit)))
+
+
+def load_demo_chaoyang(echo: Callable[[str], Any] = print) -> None:
+    demo = _Demo()
+    svc = demo.svc
+    if "risk_object" not in svc.registry.registers:
+        return
+    if svc.session.execute(select(func.count()).select_from(svc.models["risk_object"])).scalar_one():
+        echo("Demo risk grading: rows already exist, left as is.")
+        return
+    local = _enterprises(svc)
+    if not local:
+        echo("Demo risk grading: no enterprise in 新北区, skipped.")
+        return
+    today = date.today()
+    made = 0
+    for number, enterprise in enumerate(local):
+        login = enterprise.uscc
+        demo.add("risk_identification", login, enterprise=enterprise, title=f"{today.year}年度安全风险辨识",
+                 identified_on=today - timedelta(days=60), method="jha", participants="张敏、王伟、刘洋",
+                 scope="生产装置、储存设施、作业活动全覆盖", objects_found=len(RISKS), events_found=len(RISKS),
+                 result="辨识重大风险1处、较大风险1处、一般风险1处、低风险1处")
+        for index, (name, kind, level, place, unit_name, event_text, consequence, likelihood, severity, measures) \
+                in enumerate(RISKS):
+            obj = demo.add("risk_object", login, enterprise=enterprise, name=name, code=f"DX-{index + 1:03d}",
+                           kind=kind, risk_level=level, location=place, responsible_department="安全环保部",
+                           responsible_person="王伟")
+            unit = demo.add("risk_unit", login, enterprise=enterprise, risk_object=obj, name=unit_name,
+                            risk_level=level, control_level=measures[0][2], responsible_person="张敏")
+            event = demo.add("risk_event", login, enterprise=enterprise, risk_unit=unit, description=event_text,
+                             consequence=consequence, likelihood=likelihood, severity=severity, risk_level=level)
+            demo.add("risk_assessment", login, enterprise=enterprise, risk_event=event, title=f"{event_text}风险评估",
+                     assessed_on=today - timedelta(days=50), method="ls", score=likelihood * severity,
+                     risk_level=level, assessor="张敏", conclusion="按评估等级落实分级管控")
+            for kind_code, content, control, days in measures:
+                measure = demo.add("risk_measure", login, enterprise=enterprise, risk_event=event, kind=kind_code,
+                                   content=content, risk_level=level, control_level=control,
+                                   responsible_person="刘洋", patrol_days=days)
+                for back in (days * 2, days):
+                    abnormal = number == 0 and index == 1 and back == days
+                    demo.add("risk_patrol", login, enterprise=enterprise, risk_measure=measure,
+                             patrolled_on=today - timedelta(days=back), patroller="刘洋",
+                             result="abnormal" if abnormal else "normal",
+                             finding="可燃气体报警器探头被遮挡，已现场整改" if abnormal else None)
+                made += 1
+    echo(f"Demo risk grading: {len(local)} enterprises of 新北区, {made} control measures with their patrols.")
+    _major_hazards(demo, local, echo)
+    _self_inspection(demo, local, echo)
+    _grids_training_permits(demo, local, echo)
+
+
+# (source, kind, grade, R value, substances, points: (tag, name, quantity, unit, low, high, readings))
+SOURCES = [
+    ("液氨储罐区", "tank_farm", "3", 36.5, "液氨", [
+        ("LT-101", "V101液氨储罐液位", "level", "m", 0.5, 8.5, (6.2, 6.4, 8.9)),
+        ("PT-101", "V101液氨储罐压力", "pressure", "MPa", None, 1.6, (1.1, 1.2, 1.2)),
+        ("AT-101", "储罐区氨气浓度", "toxic_gas", "ppm", None, 30, (2, 3, 35))]),
+    ("甲类仓库", "warehouse", "4", 8.2, "甲醇、乙酸乙酯", [
+        ("AT-201", "甲类仓库可燃气体浓度", "flammable_gas", "%LEL", None, 25, (0, 1, 2)),
+        ("TT-201", "甲类仓库温度", "temperature", "℃", None, 35, (22.5, 24, 26.5))]),
+]
+
+
+def _major_hazards(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """Each demo enterprise's major hazard sources, their monitoring points and a morning of readings (the
+    computed 超限 flag marks the few above their thresholds)."""
+    now = datetime.now().replace(minute=0, second=0, microsecond=0)
+    readings = 0
+    for enterprise in local:
+        login = enterprise.uscc
+        for name, kind, grade, r_value, substances, points in SOURCES:
+            source = demo.add("major_hazard_source", login, enterprise=enterprise, name=name, kind=kind, grade=grade,
+                              r_value=r_value, substances=substances, location=enterprise.address,
+                              record_number=f"BA320411-{enterprise.id:04d}-{kind}", responsible_person="王伟",
+                              identified_on=date.today() - timedelta(days=400),
+                              coordinates_lat=enterprise.location_lat, coordinates_lng=enterprise.location_lng)
+            for tag, point_name, quantity, unit, low, high, values in points:
+                point = demo.add("monitoring_point", login, enterprise=enterprise, source=source,
+                                 code=f"{tag}-{enterprise.id}", name=point_name, quantity=quantity, unit=unit,
+                                 lower_limit=low, upper_limit=high)
+                for hours, value in zip((3, 2, 1), values):
+                    demo.add("monitoring_reading", login, enterprise=enterprise, point=point,
+                             measured_at=now - timedelta(hours=hours), value=value)
+                    readings += 1
+    echo(f"Demo major hazard sources: {len(local) * len(SOURCES)} sources, {readings} readings.")
+
+
+def _self_inspection(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """新北区's guideline standard, the first enterprise's custom standard (approved) and the second's (awaiting
+    review), the self-inspection reports of the last cycles (one enterprise late), and the first enterprise's file:
+    registration, a secondary unit, this year's confirmation."""
+    svc, today = demo.svc, date.today()
+    guideline = demo.add("self_check_standard", "xb_admin", title="危险化学品企业安全风险隐患排查治理指引",
+                         enterprise_type="hc_production", department="emergency", standard_version="2024版",
+                         issued_on=today - timedelta(days=300),
+                         content="一、安全领导能力；二、安全生产责任制；三、岗位安全教育和操作技能培训；四、安全风险管理；"
+                                 "五、设计管理；六、试生产管理；七、装置运行安全管理；八、设备设施完好性；九、特殊作业管理")
+    for number, enterprise in enumerate(local):
+        login = enterprise.uscc
+        standard = demo.add("custom_standard", login, enterprise=enterprise, based_on=guideline,
+                            title=f"{enterprise.name}隐患排查标准",
+                            items="1. 液氨储罐区紧急切断阀完好有效\n2. 可燃气体报警器每季度校验\n3. 动火作业票证齐全")
+        if number < 2:
+            demo.step("custom_standard", standard, "submit", login)
+        if number == 0:
+            demo.step("custom_standard", standard, "approve", "xb_admin")
+        back = 75 if number == 1 else 10
+        demo.add("self_inspection_report", login, enterprise=enterprise, standard=standard if number == 0 else None,
+                 period=f"{(today - timedelta(days=back)):%Y年%m月}", reported_on=today - timedelta(days=back),
+                 items_checked=36, hazards_general=2 - min(number, 2), hazards_major=0, reporter="张敏",
+                 summary="按本企业隐患排查标准逐项排查，发现的隐患已录入隐患台账并限期整改")
+    first = local[0]
+    branch = svc.models["enterprise_branch"](branch_name=f"{first.name}运输部", branch_type="hc_transport",
+                                             branch_department="transport", branch_manager="赵强",
+                                             branch_address=first.address)
+    from app.security.actor import acting_as, actor_for
+    with acting_as(actor_for(demo.user(first.uscc))):
+        first.registration_number = f"320411{first.id:09d}"
+        first.approved_on = first.established_on
+        first.operating_from = first.established_on
+        first.registration_authority = "常州市新北区市场监督管理局"
+        first.info_confirmed_on = today - timedelta(days=3)
+        first.branches.append(branch)
+        svc.session.commit()
+    echo(f"Demo self-inspection: 1 guideline standard, {len(local)} custom standards and reports; "
+         "a secondary unit and this year's confirmation for the first enterprise.")
+
+
+def _grids_training_permits(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """新北区's grids with their members and enterprises, a training course with attendance, each enterprise's
+    special work permits and an overhaul along their approval steps, and two third-party agencies."""
+    svc, today = demo.svc, date.today()
+    township = local[0].region
+    street = svc.dictionaries.label("region", township, "zh_Hans")
+    grid = demo.add("grid", "xb_admin", name=f"{street}第一网格", kind="territorial", region=township,
+                    boundary=f"{street}辖区内化工企业集中区")
+    industry = demo.add("grid", "xb_admin", name="新北区危险化学品行业网格", kind="industry", region="320411",
+                        department="emergency", boundary="新北区危险化学品生产、经营、使用企业")
+    for row, (person, post, mobile) in ((grid, ("陈立新", "head", "13961110001")), (grid, ("周红", "member", "13961110002")),
+                                        (industry, ("王强", "head", "13961110003"))):
+        demo.add("grid_member", "xb_admin", grid=row, person_name=person, post=post, mobile=mobile,
+                 work_unit="常州市新北区应急管理局" if row is industry else f"{street}安监所")
+    for enterprise in local:
+        enterprise.grid_id = grid.id
+    svc.session.commit()
+    course = demo.add("training_course", "xb_admin", title="危险化学品企业主要负责人安全培训", kind="principal",
+                      starts_on=today - timedelta(days=20), hours=16, teacher="常州市安全生产专家 刘敏",
+                      place="新北区应急管理局培训中心", content="安全生产法、危险化学品安全管理条例、重大危险源管控")
+    for number, enterprise in enumerate(local):
+        login = enterprise.uscc
+        demo.add("training_attendance", login, course=course, enterprise=enterprise,
+                 trainee=enterprise.legal_representative, post="主要负责人", attended=True, score=90 - number * 5)
+        start = datetime.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=number + 1)
+        permit = demo.add("special_work_permit", login, enterprise=enterprise, title="V101储罐进料管线动火焊接",
+                          kind="hot_work", grade="first", location="液氨储罐区", starts_at=start,
+                          ends_at=start + timedelta(hours=6), worker="焊工 刘洋（特种作业证 T320411…）",
+                          guardian="张敏", measures="清理动火点周边可燃物，可燃气体检测合格，配备灭火器两具")
+        demo.step("special_work_permit", permit, "submit", login)
+        if number == 0:
+            demo.step("special_work_permit", permit, "approve", "xb_admin")
+        plan = demo.add("overhaul_plan", login, enterprise=enterprise, title=f"{today.year}年度全厂停车大检修",
+                        units="合成氨装置、液氨储罐区", starts_on=today + timedelta(days=30),
+                        ends_on=today + timedelta(days=45), responsible_person="王伟", contractor="常州华东石化检修有限公司",
+                        scheme="停车置换、能量隔离、检修作业票证管理、开车前安全条件确认")
+        if number == 1:
+            demo.step("overhaul_plan", plan, "submit", login)
+    for name, code, kind in (("江苏安评技术服务有限公司", "91320411MA1XYA0P5E", "evaluation"),
+                             ("常州市特种设备检测研究所有限公司", "91320411MA1XYA1L2P", "testing")):
+        demo.add("third_party_agency", "xb_admin", name=name, uscc=code, kind=kind, region="320411",
+                 qualification_number=f"APJ-（苏）-{code[-4:]}", qualification_expires_on=today + timedelta(days=400),
+                 contact="周涛", phone="0519-85681234", address="常州市新北区太湖东路9号")
+    echo("Demo grids, training, permits: 2 grids, 3 grid members, 1 course, permits and overhauls of "
+         f"{len(local)} enterprises, 2 third-party agencies.")
