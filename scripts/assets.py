@@ -16,6 +16,8 @@ ASSETS: dict[str, str] = {
     "flatpickr/dist/flatpickr.min.css": "flatpickr/flatpickr.min.css",
     "flatpickr/dist/l10n/zh.js": "flatpickr/l10n/zh.js",
     "flatpickr/dist/l10n/zh-tw.js": "flatpickr/l10n/zh-tw.js",
+    # the cloud verification's signature pad (承诺书): pointer and touch strokes → PNG
+    "signature_pad/dist/signature_pad.umd.min.js": "signature_pad/signature_pad.umd.min.js",
 }
 
 

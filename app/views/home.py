@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.frequency import FrequencyReport
+from app.plugins import todo_entries
 from app.i18n import label_text
 from app.security.actor import current_actor
 from app.services import services
@@ -57,4 +58,5 @@ class HomeView(IndexView):
         todo = [{"label": label_text(spec.label), "count": count,
                  "url": url_for("WorkflowView.todo") + f"#todo-{spec.name}", "register": spec.name}
                 for spec, count in engine.todo_counts(actor) if count]
+        todo += todo_entries(actor)
         return self.render_template(self.index_template, appbuilder=self.appbuilder, sections=sections, todo=todo)
