@@ -253,7 +253,7 @@ class VideoCheckService:
             try:
                 # the engine checks the role, scope and conditions again, writes the history and commits
                 self.engine.take(self.spec, row, self.settings.application.pass_, actor,
-                                 comment=_("Cloud verification: every item complies."))
+                                 comment=_("Cloud verification: every item complies."), by_plugin=True)
             except TransitionRefused as exc:
                 self.svc.session.rollback()
                 raise CheckRefused(str(exc)) from exc
