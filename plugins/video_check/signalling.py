@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import queue
 import threading
-import time
 from typing import Any
 
 OTHER = {"regulator": "enterprise", "enterprise": "regulator"}
@@ -158,7 +157,6 @@ def refuse(ws: Any, reason: str) -> None:
         pass
     # let the browser answer the close before the handler returns: the development server writes its own
     # response bytes after the handler, which a browser still reading frames takes for a broken frame
-    for _ in range(40):
-        if not ws.connected:
-            break
-        time.sleep(0.05)
+    reader = getattr(ws, "thread", None)
+    if reader is not None:
+        reader.join(timeout=2)

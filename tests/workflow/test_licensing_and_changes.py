@@ -44,8 +44,10 @@ def test_licence_application_through_every_step_with_send_backs(db_app, chain):
     company = client_for(db_app, chain["enterprise"])
     response = company.post_form("/r/licence_application/add", {
         "applicant_name": "危险化学品经营许可证申请", "licence_type": "hazchem_business",
-        "business_mode": ["other"], "chemical_scope": ["general"], "applied_on": date.today().isoformat()})
-    assert response.status_code == 302
+        "declaration_type": "new", "business_mode": ["other"], "verification_mode": "onsite",
+        "chemical_scope": ["general"],
+        "applied_on": date.today().isoformat()})
+    assert response.status_code == 302, alerts(response.get_data(as_text=True))
     application = _new_id(company, "licence_application")
     # 保存 keeps a draft; 确认提交 submits it
     assert state_of(db_app, "licence_application", application) == "draft"

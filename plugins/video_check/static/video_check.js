@@ -66,7 +66,7 @@
 
   function onSignal(event) {
     var m = JSON.parse(event.data);
-    if (m.type === "refused") { setState("refused"); return; }
+    if (m.type === "refused") { hungUp = true; setState("refused"); return; }
     if (m.type === "joined") {
       setState("waiting");
       if (regulator && m.peer) { newPeer(); offer(false); }
