@@ -67,15 +67,20 @@ def application_state(world: World) -> str:
                                          .execution_options(unscoped_reason="test")).scalar_one()
 
 
-def test_video_call_items_recording_and_refusal(web_world: World, call_browser, live_server, tmp_path) -> None:
-    world = web_world
+def both_parties(world: World, browser, live_server, tmp_path) -> tuple[str, object, object]:
+    """The verification started, the enterprise's 承诺书 signed, both parties on the verification page."""
     started(world)
     url = f"{live_server.url}/video_check/{world.application}"
-    regulator = open_page(call_browser, live_server, world.logins["regulator"])
-    company = open_page(call_browser, live_server, world.logins["enterprise"])
+    regulator = open_page(browser, live_server, world.logins["regulator"])
+    company = open_page(browser, live_server, world.logins["enterprise"])
     sign(company, url, tmp_path)
-
     regulator.goto(url)
+    return url, regulator, company
+
+
+def test_video_call_items_recording_and_refusal(web_world: World, call_browser, live_server, tmp_path) -> None:
+    world = web_world
+    url, regulator, company = both_parties(world, call_browser, live_server, tmp_path)
     expect(regulator.locator("#signature-image")).to_be_visible()  # the regulator sees the signed 承诺书
     started_at = datetime.now()
     regulator.click("#call-start")
@@ -132,12 +137,7 @@ def test_video_call_items_recording_and_refusal(web_world: World, call_browser, 
 
 def test_photo_evidence_when_the_call_drops(web_world: World, call_browser, live_server, tmp_path) -> None:
     world = web_world
-    started(world)
-    url = f"{live_server.url}/video_check/{world.application}"
-    regulator = open_page(call_browser, live_server, world.logins["regulator"])
-    company = open_page(call_browser, live_server, world.logins["enterprise"])
-    sign(company, url, tmp_path)
-    regulator.goto(url)
+    url, regulator, company = both_parties(world, call_browser, live_server, tmp_path)
     regulator.click("#call-start")
     company.click("#call-start")
     expect(regulator.locator("#call-state")).to_have_attribute("data-state", "connected", timeout=20_000)
