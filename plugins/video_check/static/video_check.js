@@ -9,6 +9,9 @@
   var regulator = cfg.side === "regulator";
   var $ = function (id) { return document.getElementById(id); };
   var ws = null, pc = null, localStream = null, iceServers = [], pending = [], recorder = null, chunks = [];
+  // one id per peer connection the regulator offers: when both parties join at the same moment the regulator
+  // may offer twice, and the answer or candidates of an older offer must not reach the newer connection
+  var session = null;
   var restartTimer = null, hungUp = false;
 
   function post(url, form) {
@@ -31,13 +34,17 @@
   }
 
   // ------------------------------------------------------------ the peer connection
-  function newPeer() {
+  function newPeer(id) {
     if (pc) { pc.close(); }
     pending = [];
+    session = id || Math.random().toString(36).slice(2);
+    var mine = session;
     pc = new RTCPeerConnection({iceServers: iceServers});
     localStream.getTracks().forEach(function (t) { pc.addTrack(t, localStream); });
     pc.ontrack = function (e) { $("remote-video").srcObject = e.streams[0]; };
-    pc.onicecandidate = function (e) { if (e.candidate) { send({type: "candidate", candidate: e.candidate}); } };
+    pc.onicecandidate = function (e) {
+      if (e.candidate) { send({type: "candidate", candidate: e.candidate, session: mine}); }
+    };
     pc.onconnectionstatechange = function () {
       var s = pc.connectionState;
       setState(s);
@@ -57,7 +64,7 @@
   function offer(iceRestart) {
     return pc.createOffer(iceRestart ? {iceRestart: true} : {}).then(function (o) {
       return pc.setLocalDescription(o);
-    }).then(function () { send({type: "offer", sdp: pc.localDescription}); });
+    }).then(function () { send({type: "offer", sdp: pc.localDescription, session: session}); });
   }
 
   function addCandidates() {
@@ -74,14 +81,14 @@
       if (regulator) { setState("connecting"); newPeer(); offer(false); }
       else if (pc) { pc.close(); pc = null; }
     } else if (m.type === "offer" && !regulator) {
-      if (!pc) { newPeer(); }
+      if (!pc || m.session !== session) { newPeer(m.session); }
       setState(pc.connectionState === "connected" ? "connected" : "connecting");
       pc.setRemoteDescription(m.sdp).then(function () { return pc.createAnswer(); })
         .then(function (a) { return pc.setLocalDescription(a); })
-        .then(function () { send({type: "answer", sdp: pc.localDescription}); addCandidates(); });
-    } else if (m.type === "answer" && regulator && pc) {
+        .then(function () { send({type: "answer", sdp: pc.localDescription, session: m.session}); addCandidates(); });
+    } else if (m.type === "answer" && regulator && pc && m.session === session) {
       pc.setRemoteDescription(m.sdp).then(addCandidates);
-    } else if (m.type === "candidate" && pc) {
+    } else if (m.type === "candidate" && pc && m.session === session) {
       pending.push(m.candidate); addCandidates();
     } else if (m.type === "restart" && regulator && pc) {
       offer(true);
