@@ -18,6 +18,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 # workers × WEB_THREADS bounds the open calls × 2 plus the ordinary requests being served.
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "16"))
+# a gthread worker accepts up to worker_connections sockets whatever its free threads: a worker whose threads all
+# hold calls would queue a new party's socket for ever while another worker idles. Accept only what can be served.
+worker_connections = threads
 # an inline export (up to EXPORT_INLINE_ROWS rows) or an upload of a large workbook must finish within this
 timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))

@@ -122,9 +122,10 @@ def relay(ws: Any, hub: Any, room: str, side: str) -> None:
                 return
 
     thread = threading.Thread(target=pump, name=f"video-relay-{room}-{side}", daemon=True)
-    thread.start()
     try:
+        # "joined" first; what the other side sends meanwhile waits in the subscription
         send({"type": "joined", "side": side, "peer": hub.present(room, other)})
+        thread.start()
         hub.publish(room, other, {"type": "peer-joined", "from": side})
         while True:
             raw = ws.receive()
@@ -142,9 +143,10 @@ def relay(ws: Any, hub: Any, room: str, side: str) -> None:
         pass
     finally:
         stopped.set()
-        subscription.close()
         hub.publish(room, other, {"type": "peer-left", "from": side})
-        thread.join(timeout=2)
+        if thread.is_alive():
+            thread.join(timeout=2)  # the pump leaves its wait (0.5 s) before its subscription is closed
+        subscription.close()
 
 
 def refuse(ws: Any, reason: str) -> None:
