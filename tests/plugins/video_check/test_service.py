@@ -169,3 +169,17 @@ def test_failed_items_go_to_rectification_and_the_verification_resumes(world: Wo
     row = world.svc.session.execute(select(model).where(model.id == world.application)
                                     .execution_options(unscoped_reason="test")).scalar_one()
     assert row.state == "approving" and row.verified_on == date.today()
+
+
+def test_the_pass_step_is_no_button(world: World) -> None:
+    """cloud_verify (manual: false) is neither offered nor taken outside the verification."""
+    from app.workflow.engine import TransitionRefused
+    engine = world.app.extensions["safety_workflow"]
+    spec = world.checks.spec
+    regulator = world.actor(world.regulator)
+    with as_(world, world.regulator):
+        row = world.checks.application(world.application)
+        assert [t.name for t in engine.offered(spec, row, regulator)] == ["send_back"]
+        with pytest.raises(TransitionRefused):
+            engine.take(spec, row, "cloud_verify", regulator)
+    assert row.state == "verifying"
