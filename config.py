@@ -22,7 +22,7 @@ class BaseConfig:
     METADATA_DIRS = [Path(p) for p in os.environ.get("METADATA_DIRS", str(ROOT / "metadata")).split(os.pathsep)]
     # packages under plugins/ to load (app/plugins.py, docs/plugins.md), comma-separated in the environment;
     # a custom METADATA_DIRS runs without them unless PLUGINS names them too
-    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw,gis_map,charts")
+    PLUGINS = [p for p in os.environ.get("PLUGINS", "" if "METADATA_DIRS" in os.environ else "random_draw,gis_map,charts,video_check")
                .split(",") if p.strip()]
     # 资源地图 (plugins/gis_map): an intranet tile server's URL template ({z}/{x}/{y}), none by default (the map
     # shows boundaries on a plain background; docs/deploy.md serves tiles offline from an MBTiles file)
@@ -31,6 +31,13 @@ class BaseConfig:
     # an inspection whose inspector stood farther than this from the enterprise is flagged (004 Q3/Q32)
     GIS_LOCATION_THRESHOLD_KM = float(os.environ.get("GIS_LOCATION_THRESHOLD_KM", "1.0"))
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
+    # the cloud verification (plugins/video_check): the Redis that relays its signalling between the web workers
+    # (empty: rooms in this one process); an optional intranet TURN server (coturn, `use-auth-secret`): its
+    # comma-separated URLs and shared secret, and how long the credentials given to the two parties last
+    VIDEO_SIGNAL_REDIS_URL = os.environ.get("VIDEO_SIGNAL_REDIS_URL", "")
+    VIDEO_TURN_URLS = [u.strip() for u in os.environ.get("VIDEO_TURN_URLS", "").split(",") if u.strip()]
+    VIDEO_TURN_SECRET = os.environ.get("VIDEO_TURN_SECRET", "")
+    VIDEO_TURN_TTL = int(os.environ.get("VIDEO_TURN_TTL", "600"))
     #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
     BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", ROOT / "var" / "backups"))
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
@@ -170,6 +177,7 @@ class TestConfig(BaseConfig):
               "broker_url": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15"),
               "result_backend": os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/15")}
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
+    VIDEO_SIGNAL_REDIS_URL = os.environ.get("VIDEO_SIGNAL_REDIS_URL", RATELIMIT_STORAGE_URI)
 
 
 class ProductionConfig(BaseConfig):
@@ -183,6 +191,7 @@ class ProductionConfig(BaseConfig):
               "broker_url": os.environ.get("CELERY_BROKER_URL") or REDIS_URL,
               "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL}
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL
+    VIDEO_SIGNAL_REDIS_URL = os.environ.get("VIDEO_SIGNAL_REDIS_URL") or REDIS_URL
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

@@ -24,7 +24,9 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+from flask import current_app
 
 PACKAGE = "plugins"
 
@@ -84,6 +86,25 @@ def add_home_panel(app: Any, render: Any) -> None:
     """A panel of the home page (e.g. a dashboard): ``render()`` is called on each visit, in the request, and
     returns HTML (Markup) for the signed-in user or None to show nothing. Panels appear after the to-do list."""
     app.extensions.setdefault("safety_home_panels", []).append(render)
+
+
+def add_row_links(app: Any, links: Callable[[Any, Any, Any], list[dict]]) -> None:
+    """Buttons a plugin adds to a row's page: ``links(spec, row, actor)`` returns ``[{label, url, icon, id}]``
+    (empty for rows and actors it has nothing for). Shown beside the workflow's buttons."""
+    app.extensions.setdefault("safety_row_links", []).append(links)
+
+
+def add_todo_source(app: Any, source: Callable[[Any], list[dict]]) -> None:
+    """Entries a plugin adds to the home page's 待办: ``source(actor)`` returns ``[{label, count, url, register}]``."""
+    app.extensions.setdefault("safety_todo_sources", []).append(source)
+
+
+def row_links(spec: Any, row: Any, actor: Any) -> list[dict]:
+    return [link for links in current_app.extensions.get("safety_row_links", []) for link in links(spec, row, actor)]
+
+
+def todo_entries(actor: Any) -> list[dict]:
+    return [entry for source in current_app.extensions.get("safety_todo_sources", []) for entry in source(actor)]
 
 
 def metadata_roots(plugins: Iterable[Plugin]) -> list[Path]:

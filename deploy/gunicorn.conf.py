@@ -8,11 +8,19 @@ import os
 # where to listen: behind nginx on the same machine keep 127.0.0.1; on a web host of a cluster, its own address
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 
-# sync workers, (2 × cores) + 1 by default: requests are short and bound by PostgreSQL; long work (big imports
-# and exports) goes to Celery. Each worker holds the app (~150-250 MB with the shipped registers): lower
+# (2 × cores) + 1 workers by default: requests are short and bound by PostgreSQL; long work (big imports and
+# exports) goes to Celery. Each worker holds the app (~150-250 MB with the shipped registers): lower
 # WEB_CONCURRENCY on a small machine.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# gthread, not sync: the cloud verification's signalling WebSocket (flask-sock over simple-websocket) holds one
+# thread for the length of a call, which a sync worker cannot spare. Each party of a call takes one thread of one
+# worker; the rooms are shared by every worker through Redis (VIDEO_SIGNAL_REDIS_URL, REDIS_URL by default), so
+# workers × WEB_THREADS bounds the open calls × 2 plus the ordinary requests being served.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "16"))
+# a gthread worker accepts up to worker_connections sockets whatever its free threads: a worker whose threads all
+# hold calls would queue a new party's socket for ever while another worker idles. Accept only what can be served.
+worker_connections = threads
 # an inline export (up to EXPORT_INLINE_ROWS rows) or an upload of a large workbook must finish within this
 timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))

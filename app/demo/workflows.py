@@ -192,9 +192,12 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     for index, enterprise in enumerate(local[i % len(local)] for i in range(4)):
         row = demo.add("licence_application", owner(enterprise), enterprise=enterprise,
                        applicant_name=f"{enterprise.name}危险化学品经营许可证申请",
-                       licence_type="hazchem_business", business_mode=["without_storage"],
+                       licence_type="hazchem_business", business_mode=["other"], chemical_scope=["general"],
+                       # the application being verified is verified by video (云核查, plugins/video_check)
+                       verification_mode="cloud" if index == 1 else "onsite", affiliation="county",
                        applied_on=today - timedelta(days=20 - index), contact="张敏", contact_mobile="13912345678")
         applications.append(row)
+        demo.step("licence_application", row, "submit", owner(enterprise))
     demo.step("licence_application", applications[1], "accept", "xb_admin")
     demo.step("licence_application", applications[2], "send_back", "xb_admin", "营业执照复印件不清晰，请补正")
     demo.step("licence_application", applications[3], "accept", "xb_admin")

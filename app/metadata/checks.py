@@ -886,6 +886,14 @@ def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, ro
                     yield reg.issue(path + ("create", "when", j), "E705", f"{what}: condition compares with "
                                     f"unknown field '{value}' of '{spec.name}'",
                                     did_you_mean(value[1:], spec.field_map))
+        if create.parent is not None:
+            ref = spec.field_map.get(create.parent)
+            if target.spec.parent is None or ref is None or ref.type != "reference" \
+                    or ref.target != target.spec.parent:
+                yield reg.issue(path + ("create", "parent"), "E707", f"{what}: 'parent' must be a reference of "
+                                f"'{spec.name}' to the parent register of '{create.target}' "
+                                f"({target.spec.parent or 'it has none'})",
+                                did_you_mean(create.parent, [f.name for f in spec.fields if f.type == "reference"]))
         target_state = target.spec.workflow.field if target.spec.workflow else None
         missing = [f.name for f in target.spec.fields if f.required and f.stores_value and f.default is None
                    and f.name != target_state and f.name not in create.values]

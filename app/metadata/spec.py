@@ -449,6 +449,9 @@ class CreateEffect(Spec):
     #: whose the new rows are (their organisation): the acting user's, or, with for_each organisations_below,
     #: the organisation each row is made for
     owner: Literal["actor", "item"] = "actor"
+    #: for a child register: the reference field of this row whose row becomes the new row's parent (issuing a
+    #: licence adds a certificate to the enterprise's 企业证书)
+    parent: Ref | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "CreateEffect":
@@ -510,6 +513,9 @@ class Transition(Spec):
     #: whether a row this transition may leave waits for its users (我的待办); false for a corrective step
     #: that stays possible on finished rows (重新核实), so finished rows do not fill the to-do list
     todo: bool = True
+    #: false: no button and no API call takes it; only a plugin's code does (the cloud verification takes its
+    #: pass step when every check item complies), with the same checks of role, scope and conditions
+    manual: bool = True
 
     @field_validator("from_", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.frequency import FrequencyReport
+from app.plugins import todo_entries
 from app.i18n import label_text
 from app.security.actor import current_actor
 from app.services import services
@@ -57,6 +58,7 @@ class HomeView(IndexView):
         todo = [{"label": label_text(spec.label), "count": count,
                  "url": url_for("WorkflowView.todo") + f"#todo-{spec.name}", "register": spec.name}
                 for spec, count in engine.todo_counts(actor) if count]
+        todo += todo_entries(actor)
         # plugins' panels (app/plugins.py add_home_panel), e.g. the dashboard of the user's role
         panels = [html for html in (render() for render in current_app.extensions.get("safety_home_panels", ()))
                   if html]

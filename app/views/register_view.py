@@ -283,9 +283,11 @@ class RegisterController:
     def _row_extras(self, row: Any) -> dict[str, Any]:
         """Tabs and buttons other parts of the engine add to a row's page (change history, account reset)."""
         from app.audit.history import row_history
+        from app.plugins import row_links
         from app.workflow.screens import progress_panels, row_panel
         extras: dict[str, Any] = {"history": row_history(self.register, row.id, hidden=self._hidden()),
-                                  "workflow": row_panel(self, row), "progress": progress_panels(self, row)}
+                                  "workflow": row_panel(self, row), "progress": progress_panels(self, row),
+                                  "links": row_links(self.register, row, current_actor())}
         accounts = self.services.registry.enterprise_accounts
         actor = current_actor()
         regulator = not actor.enterprise_key

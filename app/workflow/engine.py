@@ -68,7 +68,7 @@ class WorkflowEngine:
         if wf is None or actor is None or actor.is_anonymous:
             return []
         state = getattr(row, wf.field)
-        candidates = [t for t in wf.transitions if state in t.from_ and self.role_allows(t, actor)]
+        candidates = [t for t in wf.transitions if state in t.from_ and t.manual and self.role_allows(t, actor)]
         if not candidates or not self.in_own_scope(spec, row, actor) or frozen_reason(self.svc, spec, row):
             return []
         return [t for t in candidates if self._holds(spec, row, t.when, actor)]
@@ -90,7 +90,7 @@ class WorkflowEngine:
         if wf is None or actor is None or actor.is_anonymous:
             return []
         state = getattr(row, wf.field)
-        steps = [t for t in wf.transitions if state in t.from_ and self.role_allows(t, actor)]
+        steps = [t for t in wf.transitions if state in t.from_ and t.manual and self.role_allows(t, actor)]
         if not steps or not self.in_own_scope(spec, row, actor):
             return []
         frozen = frozen_reason(self.svc, spec, row)
@@ -122,7 +122,7 @@ class WorkflowEngine:
         state = getattr(model, wf.field)
         # a corrective step (todo: false) stays possible on finished rows; they do not wait for anyone
         options = [and_(state.in_(t.from_), conditions_sql(self.svc, spec, model, t.when, actor))
-                   for t in wf.transitions if t.todo and actor.roles & set(t.roles)]
+                   for t in wf.transitions if t.todo and t.manual and actor.roles & set(t.roles)]
         if not options:
             return None
         condition = and_(or_(*options), not_frozen_sql(self.svc, spec, model))
@@ -148,12 +148,16 @@ class WorkflowEngine:
 
     # ---------------------------------------------------------------- taking a transition
     def take(self, spec: RegisterSpec, row: Any, name: str, actor: Actor, comment: str | None = None,
-             uploads: list[Upload] = (), signature: Upload | None = None) -> Outcome:
-        """Take transition ``name`` on ``row`` (one the actor sees) or raise TransitionRefused; commits."""
+             uploads: list[Upload] = (), signature: Upload | None = None, by_plugin: bool = False) -> Outcome:
+        """Take transition ``name`` on ``row`` (one the actor sees) or raise TransitionRefused; commits.
+        A transition with ``manual: false`` is taken only with ``by_plugin`` (a plugin's own screen)."""
         wf = spec.workflow
         transition = wf.transition(name) if wf else None
         if transition is None:
             raise TransitionRefused(_("This record has no step “%(name)s”.", name=name))
+        if not transition.manual and not by_plugin:
+            raise TransitionRefused(_("The step “%(step)s” is taken by its own screen, not by a button.",
+                                      step=label_text(transition.label)))
         session = self.svc.session
         model = self.svc.models[spec.name]
         # lock the row: two people pressing buttons at once take one transition each, in turn
@@ -345,6 +349,8 @@ class WorkflowEngine:
                 assign(obj, target_spec, name, resolve(value, target_spec, name, item_ctx))
             if create.owner == "item":
                 obj.organisation_id = item.id
+            if create.parent:
+                obj.parent_id = getattr(row, f"{create.parent}_id")
             guard.authorise(session, obj, None)
             session.add(obj)
             created.append((target_spec, obj))

@@ -51,11 +51,11 @@ def test_a_new_row_takes_the_field_defaults_the_form_shows(db_app, county, api_a
     assert (item["found_on"], item["level"], item["source"]) == (date.today().isoformat(), "general", "self_check")
 
     licence = company.post("/api/v1/licence_application/", json={
-        "applicant_name": "王伟",
+        "applicant_name": "王伟", "business_mode": ["other"], "chemical_scope": ["general"],
         "licence_type": _first_code(db_app, "licence_type")})
     assert licence.status_code == 201, licence.get_json()
     assert licence.get_json()["applied_on"] == date.today().isoformat()
-    assert licence.get_json()["state"] == "accepting"
+    assert licence.get_json()["state"] == "draft"  # 保存 keeps a draft until 确认提交
 
     inspector = api_as(county["inspector"])
     inspection = inspector.post("/api/v1/inspection/", json={

@@ -44,9 +44,14 @@ def test_licence_application_through_every_step_with_send_backs(db_app, chain):
     company = client_for(db_app, chain["enterprise"])
     response = company.post_form("/r/licence_application/add", {
         "applicant_name": "危险化学品经营许可证申请", "licence_type": "hazchem_business",
-        "business_mode": ["without_storage"], "applied_on": date.today().isoformat()})
-    assert response.status_code == 302
+        "declaration_type": "new", "business_mode": ["other"], "verification_mode": "onsite",
+        "chemical_scope": ["general"],
+        "applied_on": date.today().isoformat()})
+    assert response.status_code == 302, alerts(response.get_data(as_text=True))
     application = _new_id(company, "licence_application")
+    # 保存 keeps a draft; 确认提交 submits it
+    assert state_of(db_app, "licence_application", application) == "draft"
+    take(company, "licence_application", application, "submit")
     assert state_of(db_app, "licence_application", application) == "accepting"
     assert stored(db_app, "licence_application", application).enterprise_id == chain["enterprise_id"]
 
@@ -95,7 +100,16 @@ def test_licence_application_through_every_step_with_send_backs(db_app, chain):
     assert row.state == "issued" and row.issued_on == date.today() and row.approved_by
     assert "许可已审批通过并发证" in inbox(company)
     steps = [h.transition for h in history(db_app, "licence_application", application)]
-    assert steps == ["send_back", "resubmit", "accept", "send_back", "resubmit", "accept", "verify", "approve"]
+    assert steps == ["submit", "send_back", "resubmit", "accept", "send_back", "resubmit", "accept", "verify",
+                     "approve"]
+    # issuing added the licence to the enterprise's 企业证书 (number and validity), which the warnings watch
+    with db_app.app_context():
+        svc = db_app.extensions["safety"]
+        model = svc.models["enterprise_certificate"]
+        [certificate] = svc.session.scalars(select(model).where(model.parent_id == chain["enterprise_id"])
+                                            .execution_options(unscoped_reason="test")).all()
+        assert (certificate.certificate_name, certificate.certificate_number, certificate.expires_on) == \
+            ("危险化学品经营许可证", "（苏）WH安经字〔2026〕000123", row.valid_until)
 
     # the page shows the flow chart with the current step lit
     page = company.get(f"/r/licence_application/show/{application}").get_data(as_text=True)
