@@ -10,7 +10,9 @@ from .rules import KIND_OF_TYPE, RuleError, kind_of, names, parse, source_of
 
 
 def field_kinds(spec: object) -> dict[str, str | None]:
-    return {f.name: KIND_OF_TYPE.get(f.type) for f in spec.fields}
+    """A field's kind in a rule; a multiple-choice enum is a list of codes (``'other' in business_mode``)."""
+    return {f.name: "list:text" if f.type == "enum" and getattr(f, "multiple", False) else KIND_OF_TYPE.get(f.type)
+            for f in spec.fields}
 
 
 def check_rules(reg: Located) -> Iterator[Issue]:

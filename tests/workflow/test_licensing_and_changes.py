@@ -201,3 +201,18 @@ def test_removal_and_correction_change_the_enterprise_on_approval_and_rejection_
     take(city, "enterprise_change", removal, "approve_remove")
     # removed means shut down, not erased: its hazards, inspections and history stay
     assert stored(db_app, "enterprise", chain["enterprise_id"]).status == "shut_down"
+
+
+def test_cloud_verification_is_refused_without_other_business(db_app, chain):
+    """000: 云核查 only when 申请经营方式 includes 其他经营 — a rule on a multiple-choice field, said on the form."""
+    from tests.helpers import field_errors
+    company = client_for(db_app, chain["enterprise"])
+    base = {"applicant_name": "危险化学品经营许可证申请", "licence_type": "hazchem_business",
+            "declaration_type": "new", "chemical_scope": ["general"], "applied_on": date.today().isoformat()}
+    refused = company.post_form("/r/licence_application/add", {**base, "business_mode": ["warehouse"],
+                                                                 "verification_mode": "cloud"})
+    assert refused.status_code == 200
+    assert field_errors(refused.get_data(as_text=True), "verification_mode") == ["仅申请经营方式包含“其他经营”时可选择云核查"]
+    accepted = company.post_form("/r/licence_application/add", {**base, "business_mode": ["warehouse", "other"],
+                                                                  "verification_mode": "cloud"})
+    assert accepted.status_code == 302
