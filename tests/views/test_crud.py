@@ -21,6 +21,8 @@ def enterprise_form(**override):
         "phone": "0519-85681234", "department": "emergency", "status": "producing", "grade": "B",
         "established_on": "2015-06-01", "employee_count": "120", "registered_capital": "3000.50",
         "location_lat": "31.85", "location_lng": "119.97", "management_level": "county",
+        # what the form shows filled in (their defaults): a browser sends them back on every save
+        "report_status": "normal", "report_cycle": "monthly",
     }
     data.update(override)
     return data
