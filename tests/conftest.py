@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -98,6 +99,21 @@ def engine_app(tmp_path_factory: pytest.TempPathFactory):
                     metadata_dirs=[FIXTURES / "metadata" / "engine"])
 
 
+def _truncate(session: Any, tables: list[str]) -> None:
+    """TRUNCATE, again after a deadlock: the live server of the browser tests may still be answering a request a
+    closed page sent (a poll, a map layer) while it reads the same tables."""
+    from sqlalchemy.exc import OperationalError
+    for attempt in range(5):
+        try:
+            session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
+            session.rollback()
+            time.sleep(0.5)
+
+
 def truncate_registers(flask_app: Any) -> None:
     from app.extensions import db
     with flask_app.app_context():
@@ -106,7 +122,7 @@ def truncate_registers(flask_app: Any) -> None:
                                                                    "sys_message", "sys_list_preference", "sys_warning",
                                                                    "sys_api_token")]
         if tables:
-            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            _truncate(db.session, tables)
         # accounts made by earlier tests (enterprise accounts, demo users) go too; the administrator stays
         db.session.execute(text("DELETE FROM ab_user_role WHERE user_id IN "
                                 "(SELECT id FROM ab_user WHERE username <> 'admin')"))
