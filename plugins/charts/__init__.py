@@ -17,6 +17,8 @@ def init_app(app: Any, registry: Any) -> None:
     from .settings import read_charts
     from .views import home_panel, register_views
 
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        _sqlite_functions(app)
     charts = read_charts(ROOT / "metadata", registry)
     app.extensions["charts"] = ChartService(app.extensions["safety"], app.extensions["safety_policy"], charts)
     pages = [b for b in charts.dashboards.values() if not b.home]
@@ -28,3 +30,32 @@ def init_app(app: Any, registry: Any) -> None:
     grant_permissions(app, {role: menus | {("menu_access", f"menu_dashboard_{b.name}") for b in pages
                                            if not b.roles or role in b.roles}
                             for role in registry.roles})
+
+
+def _split_part(text: Any, delimiter: Any, index: Any) -> Any:
+    parts = str(text or "").split(str(delimiter))
+    return parts[int(index) - 1] if 0 < int(index) <= len(parts) else ""
+
+
+def _to_char(value: Any, pattern: Any) -> Any:
+    """PostgreSQL's to_char for the two patterns a chart groups by: 'YYYY' and 'YYYY-MM' of a stored date."""
+    if value is None:
+        return None
+    text = str(value)
+    return text[:4] if pattern == "YYYY" else text[:7]
+
+
+def _sqlite_functions(app: Any) -> None:
+    """The embedded SQLite database answers the two PostgreSQL functions the chart queries use (split_part for a
+    region level, to_char for a year or month): registered on every connection the app opens."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    def register(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("split_part", 3, _split_part, deterministic=True)
+        dbapi_connection.create_function("to_char", 2, _to_char, deterministic=True)
+
+    with app.app_context():
+        event.listen(db.engine, "connect", register)
+        db.engine.dispose()  # connections opened before (none, normally) get the functions too
