@@ -33,6 +33,7 @@ def watch_outside_requests(page) -> list[str]:
 
 
 def sign_in(page, username: str) -> None:
+    page.context.clear_cookies()  # whoever was signed in before is gone, whether or not its logout finished
     page.goto(page.base_url + "/login/")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
