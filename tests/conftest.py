@@ -191,16 +191,24 @@ def live_server(app) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
+    """One Playwright for the whole run: its sync API refuses a second instance in the same process, so every
+    browser a test needs (the plain one below, the video call's with fake media) is launched from this one."""
     from playwright.sync_api import sync_playwright
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.exit("Debian's chromium is missing: apt-get install chromium (./scripts/test does this)", returncode=3)
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        yield chromium
-        chromium.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator[Any]:
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--no-first-run", "--disable-sync"])
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

@@ -85,17 +85,15 @@ def web_world(db_app) -> World:
 
 
 @pytest.fixture(scope="session")
-def call_browser() -> Iterator[Any]:
+def call_browser(playwright) -> Iterator[Any]:
     """Chromium with fake camera and microphone, media allowed, and ICE on the loopback interface (without these
-    flags two pages of one machine never connect)."""
-    from playwright.sync_api import sync_playwright
+    flags two pages of one machine never connect); launched from the run's one Playwright (tests/conftest.py)."""
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--allow-loopback-in-peer-connection"])
-        yield chromium
-        chromium.close()
+    chromium = playwright.chromium.launch(executable_path=executable, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        "--allow-loopback-in-peer-connection"])
+    yield chromium
+    chromium.close()
 
 
