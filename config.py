@@ -126,6 +126,9 @@ class BaseConfig:
     PUBLIC_FORM_RATE_LIMIT = "20 per hour"
     RATELIMIT_ENABLED = True  # FAB turns Flask-Limiter off unless told; only the public forms carry a limit
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    # Redis away: count in this process's memory until it is back, rather than refusing every sign-in
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     # serving: how many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, the socket's
     # address is the client's; a spoofed header is ignored); logs: LOG_FORMAT plain|json, LOG_LEVEL
@@ -145,6 +148,12 @@ class BaseConfig:
         # a job lost with its worker is not redelivered: its import rolled back, the job page says it failed
         "task_acks_late": False,
         "worker_prefetch_multiplier": 1,
+        # Redis away: a page that sends a task gives up after a few seconds and says so (the defaults retry for
+        # about 20 s); tests/faults/test_outages.py
+        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                                      "interval_max": 1},
+        "result_backend_transport_options": {"retry_policy": {"max_retries": 2, "interval_start": 0,
+                                                              "interval_step": 0.5, "interval_max": 1}},
         # `celery -A app.celery_worker beat` computes the warnings (metadata/warnings/ and the workflows' deadlines)
         # hourly; the rows users change are rechecked at once after each commit (app.write_path)
         "beat_schedule": {"warnings": {"task": "warnings.scan", "schedule": 3600.0},

@@ -236,9 +236,10 @@ class Worker:
         import sys
         self.log = uploads.parent / "worker.log"
         env = dict(os.environ, APP_CONFIG="test", TEST_DATABASE_URL=database_url(WORKER_DB), CELERY_QUEUE=WORKER_QUEUE,
-                   UPLOAD_FOLDER=str(uploads), **settings)
+                   UPLOAD_FOLDER=str(uploads))
+        env.update(settings)  # a fault test's own database, broker and queue replace the defaults
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo", "-Q", WORKER_QUEUE,
+            [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo", "-Q", env["CELERY_QUEUE"],
              "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         self.wait_ready()

@@ -9,6 +9,8 @@ from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from app.operations.outages import database_unavailable
+
 #: status → (error code, default message); the codes are the stable part a client branches on
 CODES: dict[int, tuple[str, Any]] = {
     400: ("bad_request", _l("The request cannot be read.")),
@@ -23,6 +25,8 @@ CODES: dict[int, tuple[str, Any]] = {
     422: ("invalid", _l("Some fields are not valid.")),
     429: ("too_many_requests", _l("Too many requests: try again later.")),
     500: ("server_error", _l("The server failed; the error has been logged.")),
+    503: ("service_unavailable", _l("The database cannot be reached at the moment; nothing was changed. Try "
+                                    "again later.")),
 }
 
 
@@ -79,6 +83,9 @@ def _http_error(exc: HTTPException) -> Any:
 def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    if database_unavailable(exc):
+        current_app.logger.error("API request while the database is unavailable: %s %s", request.method, request.path)
+        return error_response(ApiError(503))
     current_app.logger.exception("API request failed: %s %s", request.method, request.path)
     return error_response(ApiError(500))
 

@@ -67,6 +67,28 @@ def finish(job_id: int, status: str, **values: Any) -> None:
             status=status, finished_at=datetime.now(), heartbeat_at=datetime.now(), **values))
 
 
+def dispatch(name: str, job_id: int) -> None:
+    """Start the job's task (``excel.import``, ``excel.export``) where this app runs its jobs. When the broker
+    (Redis) cannot take it, the job fails at once with that reason: it never sits queued with nothing to run it."""
+    task = current_app.extensions["celery"].tasks[name]
+    runner = thread_runner()
+    if runner is not None:
+        runner.submit(task, job_id)
+        return
+    try:
+        task.delay(job_id)
+    except Exception:  # kombu's OperationalError, redis' ConnectionError: the broker is away
+        current_app.logger.exception("job %s could not be sent to the workers", job_id)
+        job = current_app.extensions["safety"].session.get(job_model(), job_id)
+        with force_locale(job.locale if job is not None else None):
+            message = _("The background task service cannot be reached at the moment (Redis); the job did not "
+                        "start and nothing was changed. Try again in a few minutes; tell the administrator if it "
+                        "lasts.")
+        finish(job_id, "failed", message=message)
+        if job is not None:
+            discard(job.stored)
+
+
 def refresh_state(job: Any) -> Any:
     """A running job whose worker stopped beating is marked failed: its transaction never committed."""
     runner = thread_runner()

@@ -76,13 +76,3 @@ def _readers_beside_the_writer(app: Flask) -> None:
 
 def thread_runner() -> ThreadRunner | None:
     return current_app.extensions.get("excel_runner")
-
-
-def dispatch(name: str, job_id: int) -> None:
-    """Start the job's task (``excel.import``, ``excel.export``) where this app runs its jobs."""
-    task = current_app.extensions["celery"].tasks[name]
-    runner = thread_runner()
-    if runner is None:
-        task.delay(job_id)
-    else:
-        runner.submit(task, job_id)

@@ -21,10 +21,10 @@ from app.views.urls import register_url
 from .columns import import_columns, import_read_only
 from .errors import in_current_language
 from .export import write_export
-from .jobs import job_model, jobs_folder, refresh_state, user_jobs
+from .jobs import dispatch, job_model, jobs_folder, refresh_state, user_jobs
 from .reader import EXCEL_TYPES
 from .retention import purge_if_due
-from .runner import dispatch, thread_runner
+from .runner import thread_runner
 from .template import blank_note, build_template
 
 MODES = ("insert", "upsert")

@@ -13,8 +13,8 @@ __all__ = ["check_production_settings", "init_app"]
 def init_app(app: Flask) -> None:
     """Wire the operating concerns into the app (called once by create_app)."""
     proxies.init_app(app)
+    health.init_app(app)  # its probes answer right after the request id is assigned (logs' hook runs first)
     logs.init_app(app)
-    health.init_app(app)
     headers.init_app(app)
     sizes.init_app(app)
     heartbeat.install()

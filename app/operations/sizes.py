@@ -9,6 +9,8 @@ from flask_login import current_user
 
 
 def _limit_anonymous() -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return  # nothing to read: no need to look the account up (/healthz answers while the database is away)
     if request.authorization is not None or current_user.is_authenticated:
         return
     request.max_content_length = current_app.config["ANONYMOUS_MAX_CONTENT_LENGTH"]
