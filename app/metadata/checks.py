@@ -156,6 +156,51 @@ def check_dictionary_refs(reg: Located, dictionaries: dict[str, Located],
             yield reg.issue(path, "E206", f"field '{field.name}' of type '{field.type}' uses the "
                             f"{located.spec.kind} dictionary '{field.dictionary}'",
                             f"use type '{'tree' if wanted == 'list' else 'enum'}' or a {wanted} dictionary")
+        elif field.type == "tree":
+            yield from _check_tree_levels(reg, i, field, _dictionary_depth(located.spec))
+
+
+def _dictionary_depth(spec: DictionarySpec) -> int:
+    """How many levels a tree dictionary has (a packaged source: its declared depth)."""
+    if spec.source:
+        return spec.source.depth
+    parents = {item.code: item.parent for item, _ in _item_paths(spec.items, ()) if item.parent}
+    deepest = 0
+
+    def walk(items: tuple[DictionaryItem, ...], depth: int) -> None:
+        nonlocal deepest
+        for item in items:
+            chain, current = depth, item.parent
+            seen: set[str] = set()
+            while current is not None and current not in seen:  # flat trees name their parent
+                seen.add(current)
+                chain, current = chain + 1, parents.get(current)
+            deepest = max(deepest, chain)
+            walk(item.children, depth + 1)
+
+    walk(spec.items, 1)
+    return deepest
+
+
+def _check_tree_levels(reg: Located, index: int, field: Any, depth: int) -> Iterator[Issue]:
+    """levels / min_level / max_level (§4.2, tree): one way of saying them, within the dictionary's levels."""
+    path = ("fields", index)
+    if field.levels and (field.min_level or field.max_level):
+        yield reg.issue(path + ("levels",), "E160", f"field '{field.name}': 'levels' together with "
+                        "'min_level'/'max_level'", "keep one: levels: [3] (exactly), or min_level/max_level (a range)")
+    elif field.min_level and field.max_level and field.min_level > field.max_level:
+        yield reg.issue(path + ("min_level",), "E161", f"field '{field.name}': min_level {field.min_level} is "
+                        f"above max_level {field.max_level}", "min_level is the higher level (smaller number)")
+    if field.restricts_levels and field.select == "leaf":
+        yield reg.issue(path + ("select",), "E162", f"field '{field.name}': 'select: leaf' together with levels",
+                        "keep one: select: leaf (the last level) or levels/min_level/max_level")
+    for key in ("levels", "min_level", "max_level"):
+        value = getattr(field, key)
+        deepest = max(value) if isinstance(value, tuple) else value
+        if depth and deepest and deepest > depth:
+            yield reg.issue(path + (key,), "E163", f"field '{field.name}': {key} {deepest} is below the last "
+                            f"level of dictionary '{field.dictionary}', which has {depth} levels",
+                            f"levels are counted from the top, 1 to {depth}")
 
 
 def check_register_refs(reg: Located, registers: dict[str, Located],
@@ -300,6 +345,10 @@ def check_field_options(reg: Located) -> Iterator[Issue]:
                     or getattr(field, option) and field.type == "enum" and field.multiple:
                 yield reg.issue(("fields", i, option), "E110", f"field '{field.name}': '{option}' does not apply "
                                 f"to type '{field.type}'", f"remove '{option}: true'")
+        if field.type == "geo" and set(field.columns) != {"lng", "lat"}:
+            yield reg.issue(("fields", i, "columns"), "E164", f"field '{field.name}': columns "
+                            f"{list(field.columns)} must name 'lng' (经度) and 'lat' (纬度) once each",
+                            "write columns: [lng, lat] (longitude first, the default) or [lat, lng]")
     if reg.spec.title and reg.spec.title in reg.spec.field_map and \
             reg.spec.field(reg.spec.title).type not in ("string", "text"):
         yield reg.issue(("title",), "E110", f"title: field '{reg.spec.title}' is not a string or text field",

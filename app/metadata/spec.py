@@ -206,6 +206,28 @@ class TreeField(FieldBase):
     #: how many trailing levels a list shows ("钟楼区 / 南大街街道"); the page shows the whole path
     list_depth: Annotated[int, Field(ge=1, le=8)] | None = None
     picker: TreePicker = TreePicker()
+    #: the levels a value may be at, counted from the top (region: 1 province, 2 city, 3 county, 4 township):
+    #: ``levels: [3]`` exactly a county; ``min_level: 3`` a county or below (§4.2, tree)
+    levels: tuple[Annotated[int, Field(ge=1, le=8)], ...] | None = None
+    min_level: Annotated[int, Field(ge=1, le=8)] | None = None
+    max_level: Annotated[int, Field(ge=1, le=8)] | None = None
+
+    @property
+    def restricts_levels(self) -> bool:
+        return bool(self.levels or self.min_level or self.max_level)
+
+    @property
+    def level_bounds(self) -> tuple[int, int]:
+        """The lowest and highest level a value may be at (1, 8 without a restriction)."""
+        if self.levels:
+            return min(self.levels), max(self.levels)
+        return self.min_level or 1, self.max_level or 8
+
+    def level_allowed(self, depth: int) -> bool:
+        if self.levels:
+            return depth in self.levels
+        low, high = self.level_bounds
+        return low <= depth <= high
 
 
 class ReferenceField(FieldBase):
@@ -250,6 +272,9 @@ class GeoField(FieldBase):
     type: Literal["geo"]
     #: optional bounding box [[lat_min, lng_min], [lat_max, lng_max]] the point must fall in
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
+    #: the point's two columns in import templates and exports, in order: 经度 (lng) and 纬度 (lat); longitude
+    #: first, as most Chinese templates have it (§15.2); a one-cell "lat, lng" is still read on import
+    columns: tuple[Literal["lng", "lat"], Literal["lng", "lat"]] = ("lng", "lat")
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> "GeoField":
