@@ -9,7 +9,8 @@ from typing import Any, Iterator
 
 from .issues import Issue, did_you_mean
 from .source import SourceDocument
-from .spec import (SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, MenuCategory, RegisterSpec)
+from .spec import (NUMERIC_COMPARISONS, SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, MenuCategory,
+                   RegisterSpec)
 from .validators import VALIDATORS, normalize_value, run_validators
 
 FILTER_OPS_BY_TYPE = {
@@ -710,6 +711,21 @@ def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: Register
                       registers: dict[str, Located], what: str) -> Iterator[Issue]:
     for j, condition in enumerate(conditions):
         here = path + (j,)
+        for key in ("any", "all"):
+            if getattr(condition, key):
+                yield from _check_conditions(reg, here + (key,), getattr(condition, key), spec, states, registers,
+                                             what)
+        if condition.not_ is not None:
+            yield from _check_conditions(reg, here, (condition.not_,), spec, states, registers, what)
+        numeric = [k for k in NUMERIC_COMPARISONS if getattr(condition, k) is not None]
+        if condition.field and "." in condition.field:
+            yield from _check_referenced_field(reg, here, condition, spec, registers, what, numeric)
+            continue
+        if numeric and condition.field in spec.field_map and \
+                spec.field(condition.field).type not in ("integer", "decimal", "date", "datetime"):
+            yield reg.issue(here + (numeric[0],), "E166", f"{what}: '{numeric[0]}' compares numbers or dates, "
+                            f"'{condition.field}' is {spec.field(condition.field).type}",
+                            "name an integer, decimal or date field, or use equals/in")
         for key in ("field", "before"):
             name = getattr(condition, key)
             if not name:
@@ -728,6 +744,39 @@ def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: Register
             yield from _check_compared_values(reg, here, condition, spec.field(condition.field), what)
         if condition.rows:
             yield from _check_rows_condition(reg, here, condition, spec, registers, what)
+
+
+def _check_referenced_field(reg: Located, path: tuple, condition: Any, spec: RegisterSpec,
+                            registers: dict[str, Located], what: str, numeric: list[str]) -> Iterator[Issue]:
+    """E165 ``field: <reference>.<field>`` (task.state): a reference of this register, then a field (or the
+    workflow state) of the register it points to."""
+    head, _, tail = condition.field.partition(".")
+    field = spec.field_map.get(head)
+    if field is None or field.type != "reference":
+        yield reg.issue(path + ("field",), "E165", f"{what}: '{condition.field}': '{head}' is not a reference field",
+                        did_you_mean(head, [f.name for f in spec.fields if f.type == "reference"])
+                        or "name <reference>.<field> of the register the reference points to")
+        return
+    target = registers.get(field.target)
+    if target is None:
+        return  # the unknown register is reported on the field
+    state = target.spec.workflow.field if target.spec.workflow else None
+    if "." in tail or (tail not in target.spec.field_map and tail != state):
+        yield reg.issue(path + ("field",), "E165", f"{what}: '{condition.field}': register '{field.target}' has "
+                        f"no field '{tail}'", did_you_mean(tail, [*target.spec.field_map, *([state] if state else [])]))
+        return
+    if tail == state:
+        codes = [s.name for s in target.spec.workflow.states]
+        for value in (condition.equals, *(condition.in_ or ()), *(condition.not_in or ())):
+            if value is not None and value not in codes:
+                yield reg.issue(path + ("field",), "E165", f"{what}: '{condition.field}': unknown state "
+                                f"'{value}' of '{field.target}'", did_you_mean(str(value), codes))
+        return
+    other = target.spec.field(tail)
+    if numeric and other.type not in ("integer", "decimal", "date", "datetime"):
+        yield reg.issue(path + (numeric[0],), "E166", f"{what}: '{numeric[0]}' compares numbers or dates, "
+                        f"'{condition.field}' is {other.type}", "name an integer, decimal or date field")
+    yield from _check_compared_values(reg, path, condition, other, what)
 
 
 def yaml_boolean_problem(field: Any, value: Any) -> tuple[str, str] | None:

@@ -394,6 +394,10 @@ class WorkflowState(Spec):
     keep: bool = False
 
 
+#: a condition's comparisons of a number or date field with a value (§16.4)
+NUMERIC_COMPARISONS = ("above", "at_least", "below", "at_most")
+
+
 class Condition(Spec):
     """Must hold for a transition to be offered and taken; every key given applies."""
 
@@ -417,10 +421,24 @@ class Condition(Spec):
     #: 'register.field') is in one of ``all_in`` states (e.g. all counties approved before the city submits)
     rows: str | None = None
     all_in: tuple[Ref, ...] = ()
+    #: numeric (and date) comparisons of ``field``: 隐患数 at_least 1, 得分 below 60
+    above: int | float | date | None = None
+    at_least: int | float | date | None = None
+    below: int | float | date | None = None
+    at_most: int | float | date | None = None
+    #: one of these conditions holds / every one holds / this one does not hold (§16.4)
+    any: tuple["Condition", ...] | None = None
+    all: tuple["Condition", ...] | None = None
+    not_: "Condition | None" = Field(default=None, alias="not")
+
+    @property
+    def composite(self) -> bool:
+        return bool(self.any or self.all or self.not_)
 
     @model_validator(mode="after")
     def _complete(self) -> "Condition":
-        compares = [k for k in ("equals", "in_", "not_in", "includes", "is_set") if getattr(self, k) is not None]
+        compares = [k for k in ("equals", "in_", "not_in", "includes", "is_set", *NUMERIC_COMPARISONS)
+                    if getattr(self, k) is not None]
         if self.field and not compares:
             raise ValueError("a condition on a field says how it compares: equals, in, not_in, includes or is_set")
         if compares and not self.field:
@@ -428,9 +446,9 @@ class Condition(Spec):
         if bool(self.rows) != bool(self.all_in):
             raise ValueError("'rows' and 'all_in' go together")
         if not (self.field or self.same_organisation or self.parent_organisation or self.user_organisation
-                or self.before or self.rows):
+                or self.before or self.rows or self.composite):
             raise ValueError("an empty condition: give field, same_organisation, parent_organisation, "
-                             "user_organisation, before or rows")
+                             "user_organisation, before, rows, any, all or not")
         return self
 
 
