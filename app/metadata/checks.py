@@ -1046,6 +1046,14 @@ def _check_values(reg: Located, path: tuple, what: str, values: dict[str, Any], 
 def _check_progress(reg: Located, registers: dict[str, Located]) -> Iterator[Issue]:
     """progress: rows of another register that point to this one, each with a workflow to count by."""
     for i, progress in enumerate(reg.spec.progress):
+        if progress.below is not None:
+            below = reg.spec.field_map.get(progress.below)
+            if below is None or below.type != "reference" or below.target != reg.spec.name:
+                yield reg.issue(("progress", i, "below"), "E167", f"progress: below: '{progress.below}' is not a "
+                                f"reference of '{reg.spec.name}' to its own rows",
+                                did_you_mean(progress.below, [f.name for f in reg.spec.fields if f.type == "reference"
+                                                              and f.target == reg.spec.name])
+                                or "name the reference to the row above (parent_task)")
         head, _, tail = progress.rows.partition(".")
         other = registers.get(head)
         if other is None:

@@ -671,6 +671,9 @@ class ProgressSpec(Spec):
     label: Label
     #: fields of those rows shown in the list (default: their title)
     columns: tuple[Ref, ...] = ()
+    #: a reference of this register to the row above it (parent_task): the panel also counts the rows of every
+    #: row below this one, at every level (the province sees every county's enterprises), not only its own
+    below: Ref | None = None
 
 
 class RelatedSpec(Spec):
