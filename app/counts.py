@@ -24,6 +24,11 @@ def holds(spec: RegisterSpec, row: Any, condition: Condition) -> bool:
         return False
     if condition.is_set is not None and condition.is_set == empty:
         return False
+    for key, compare in (("above", lambda a, b: a > b), ("at_least", lambda a, b: a >= b),
+                         ("below", lambda a, b: a < b), ("at_most", lambda a, b: a <= b)):
+        limit = getattr(condition, key)
+        if limit is not None and (empty or not compare(value, limit)):
+            return False
     return True
 
 

@@ -208,8 +208,8 @@ class DictionaryService:
         locale = locale or current_locale()
         tree = self.tree(dictionary)
         codes = tree.roots if not parent else (tree.nodes[parent].children if parent in tree.nodes else [])
-        return [{"code": c, "label": tree.nodes[c].label(locale), "leaf": not tree.nodes[c].children}
-                for c in sorted(codes, key=lambda c: tree.nodes[c].sort)]
+        return [{"code": c, "label": tree.nodes[c].label(locale), "leaf": not tree.nodes[c].children,
+                 "depth": tree.nodes[c].depth} for c in sorted(codes, key=lambda c: tree.nodes[c].sort)]
 
     def subtree_codes(self, dictionary: str, code: str) -> list[str]:
         tree = self.tree(dictionary)
@@ -242,7 +242,7 @@ class DictionaryService:
                 hit = matches_spelling(text, spelled)
             if hit:
                 found.append({"code": node.code, "label": self.path_label(dictionary, node.code, locale=locale),
-                              "leaf": not node.children})
+                              "leaf": not node.children, "depth": node.depth})
                 if len(found) >= limit:
                     break
         return found

@@ -8,25 +8,50 @@ from flask_babel import gettext as _
 
 from app.i18n import label_text
 from app.metadata.normalise import normalise_hint
-from app.metadata.spec import FieldBase, RegisterSpec
+from app.metadata.spec import FieldBase, Label, RegisterSpec
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
+#: the titles of a point's two columns; a register with one point in its template says just 经度 and 纬度
+AXIS_TITLES = {"lng": {"zh_Hans": "经度", "zh_Hant": "經度", "en": "Longitude"},
+               "lat": {"zh_Hans": "纬度", "zh_Hant": "緯度", "en": "Latitude"}}
+AXIS_ALIASES = {"lng": {"lng", "lon", "longitude", "经度", "經度", "东经", "東經"},
+                "lat": {"lat", "latitude", "纬度", "緯度", "北纬", "北緯"}}
 
 
 @dataclass(frozen=True)
 class Column:
     field: FieldBase
     required: bool
+    #: one of a geo point's two columns: 'lng' (经度) or 'lat' (纬度); None for a field's one column
+    axis: str | None = None
+    #: the axis title starts with the field's label (a template with several points: 位置经度, 出口经度)
+    prefixed: bool = False
 
     @property
     def name(self) -> str:
-        return self.field.name
+        """The column's key: the field's name, or the stored column of a point's axis (location_lng)."""
+        return f"{self.field.name}_{self.axis}" if self.axis else self.field.name
 
     def title(self, locale: str | None = None) -> str:
+        if self.axis:
+            from app.i18n import current_locale
+            locale = locale or current_locale()
+            axis = AXIS_TITLES[self.axis]["en" if locale.startswith("en") else
+                                          "zh_Hant" if locale.startswith("zh_Hant") else "zh_Hans"]
+            if not self.prefixed:
+                return axis
+            return f"{self.field.label.text(locale)} {axis.lower()}" if locale.startswith("en") \
+                else f"{self.field.label.text(locale)}{axis}"
         return self.field.label.text(locale) if locale else label_text(self.field.label)
 
     def titles(self) -> set[str]:
         """Every title the column is recognised by (a template downloaded in any language can be uploaded)."""
+        if self.axis:
+            own = {self.title(loc) for loc in LOCALES} | {self.name}
+            if self.prefixed:
+                return own | {f"{self.field.label.text(loc)}{alias}" for loc in LOCALES
+                              for alias in AXIS_ALIASES[self.axis]}
+            return own | AXIS_ALIASES[self.axis]
         return {self.field.label.text(loc) for loc in LOCALES} | {self.field.name}
 
     def format_hint(self) -> str:
@@ -35,6 +60,10 @@ class Column:
 
     def _type_hint(self) -> str:
         f = self.field
+        if self.axis == "lng":
+            return _("longitude in degrees (WGS-84), e.g. 119.97")
+        if self.axis == "lat":
+            return _("latitude in degrees (WGS-84), e.g. 31.85")
         return {
             "string": _("text, at most %(n)s characters", n=getattr(f, "length", 255)),
             "text": _("text"),
@@ -51,6 +80,37 @@ class Column:
         }.get(f.type, "")
 
 
+@dataclass(frozen=True)
+class PointAxis:
+    """One of a point's two export columns: its 经度 or 纬度 as a number (the stored column ``<name>_<axis>``)."""
+
+    field: FieldBase
+    axis: str
+    prefixed: bool
+    type: str = "decimal"
+
+    @property
+    def name(self) -> str:
+        return f"{self.field.name}_{self.axis}"
+
+    @property
+    def label(self) -> Any:
+        column = Column(self.field, False, self.axis, self.prefixed)
+        return Label(**{("zh" if loc == "zh_Hans" else loc): column.title(loc) for loc in LOCALES})
+
+
+def split_points(fields: list[Any]) -> list[Any]:
+    """Export columns with each point as its two columns, 经度 and 纬度, in the order its YAML says."""
+    points = sum(1 for f in fields if getattr(f, "type", None) == "geo")
+    result: list[Any] = []
+    for f in fields:
+        if getattr(f, "type", None) == "geo":
+            result.extend(PointAxis(f, axis, points > 1) for axis in f.columns)
+        else:
+            result.append(f)
+    return result
+
+
 def import_target(registry: Any, spec: RegisterSpec) -> RegisterSpec:
     """The register whose rows the sheet holds: the register, or its child register with import.into."""
     if spec.import_ and spec.import_.into:
@@ -63,12 +123,23 @@ def import_columns(registry: Any, spec: RegisterSpec, read_only: frozenset[str] 
     target = import_target(registry, spec)
     names = spec.import_.columns if spec.import_ and spec.import_.columns else target.import_columns
     columns = []
+    points = sum(1 for name in names if name not in read_only and target.field(name).type == "geo")
     for name in names:
         if name in read_only:
             continue
         field = target.field(name)
-        columns.append(Column(field, field.required and field.default is None and field.type != "boolean"))
+        required = field.required and field.default is None and field.type != "boolean"
+        if field.type == "geo":  # a point takes two columns, 经度 and 纬度, in the order its YAML says
+            columns.extend(Column(field, required, axis, points > 1) for axis in field.columns)
+        else:
+            columns.append(Column(field, required))
     return columns
+
+
+def one_cell_points(columns: list[Column]) -> dict[str, Column]:
+    """A point's one-cell column of older templates ("31.85, 119.97" under the field's label), still read on
+    import when the file has no 经度/纬度 columns for it."""
+    return {c.field.name: Column(c.field, False) for c in columns if c.axis == "lng"}
 
 
 def import_read_only(policy: Any, registry: Any, spec: RegisterSpec, actor: Any) -> frozenset[str]:

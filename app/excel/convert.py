@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.dictionaries import DictionaryService
+from app.dictionaries.levels import level_mismatch
+from app.i18n import current_locale
 from app.i18n.deferred import failure, gettext as _
 from app.metadata.spec import FieldBase
 from app.metadata.validators import normalize_value, run_validators
@@ -155,6 +157,10 @@ def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) ->
                 raise CellError(_("'%(value)s' is not in the list; choose it from the drop-down list.", value=text))
             if field.select == "leaf" and not dictionaries.is_leaf(field.dictionary, code):
                 raise CellError(_("Please choose down to the last level."))
+            refused = level_mismatch(dictionaries, field, code, current_locale())
+            if refused:
+                raise CellError(_("Choose a %(levels)s; “%(value)s” is a %(level)s.", levels=refused[0],
+                                  level=refused[1], value=text))
             return code
         case "reference":
             return text_of(raw)  # a name as typed: （区安委办） stays full-width
@@ -168,6 +174,23 @@ def convert_cell(field: FieldBase, raw: Any, dictionaries: DictionaryService) ->
                 raise CellError(_("Write latitude and longitude as '31.85, 119.97'."))
             return (lat, lng)
     raise CellError(_("This column cannot be imported."))
+
+
+def convert_coordinate(axis: str, raw: Any) -> Decimal | None:
+    """One cell of a point's 经度 (``lng``) or 纬度 (``lat``) column: degrees, −180…180 or −90…90."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    limit = 90 if axis == "lat" else 180
+    try:
+        value = Decimal(str(raw)) if isinstance(raw, (int, float)) and not isinstance(raw, bool) \
+            else Decimal(half_width(text_of(raw)).rstrip("°"))
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not -limit <= value <= limit:
+        if axis == "lat":
+            raise CellError(_("Write the latitude in degrees between -90 and 90, e.g. 31.85."))
+        raise CellError(_("Write the longitude in degrees between -180 and 180, e.g. 119.97."))
+    return value
 
 
 def _tree_leaf(dictionaries: DictionaryService, dictionary: str, text: str) -> str | None:

@@ -21,6 +21,7 @@ from app.i18n import current_locale, label_text
 from app.security.actor import current_actor
 from app.views import listing
 from app.views.formatting import plain_value
+from .columns import split_points
 
 _UNSET = object()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,7 +32,8 @@ SYSTEM_TITLES = {"id": ("编号", "ID"), "created_at": ("创建时间", "Created
 def export_columns(spec: Any) -> list[Any]:
     """Fields (or system column names) of the export, without those hidden from the actor."""
     hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
-    return [spec.field(n) if n in spec.field_map else n for n in spec.export_columns if n not in hidden]
+    return split_points([spec.field(n) if n in spec.field_map else n for n in spec.export_columns
+                         if n not in hidden])
 
 
 def _title(column: Any) -> str:

@@ -27,8 +27,8 @@ from app.workflow.freeze import frozen_among, reason_text
 from app.security.accounts import create_accounts_for
 
 from .bulk import write_rows
-from .columns import Column, blank_policy, import_columns, import_read_only, import_target
-from .convert import CellError, convert_cell
+from .columns import Column, blank_policy, import_columns, import_read_only, import_target, one_cell_points
+from .convert import CellError, convert_cell, convert_coordinate
 from .import_rules import check_rules
 from .reader import Limits, UnreadableFile, read_sheet
 
@@ -134,6 +134,9 @@ class Importer:
         limits = Limits(**{k: current_app.config[f"IMPORT_{k.upper()}"] for k in Limits.__dataclass_fields__
                            if f"IMPORT_{k.upper()}" in current_app.config})
         titles = {c.name: c.titles() for c in self.columns}
+        # a point's one-cell column of older templates ("31.85, 119.97"), read when its 经度/纬度 are absent
+        self.one_cell = one_cell_points(self.columns)
+        titles.update({name: c.titles() for name, c in self.one_cell.items()})
         imp = self.spec.import_
         sheet_titles = [imp.sheet.text(loc) for loc in ("zh_Hans", "zh_Hant", "en")] if imp and imp.sheet else []
         sheet_titles += [self.target.label.text(loc) for loc in ("zh_Hans", "zh_Hant", "en")]
@@ -143,11 +146,12 @@ class Importer:
             self.report.refused = exc.args[0]
             return self.report
         self.report.sheet, self.report.header_row = sheet.name, sheet.header_row
-        missing = [c for c in self.columns if c.required and c.name not in positions]
+        missing = [c for c in self.columns if c.required and c.name not in positions
+                   and not (c.axis and c.field.name in positions)]
         if missing:
             self.report.refused = _("This is not the template: these required columns are missing: %(columns)s. "
                                     "Download the template and fill it in.",
-                                    columns=join(label(c.field.label) for c in missing))
+                                    columns=join(c.title() for c in missing))
             return self.report
         self.positions = positions
         self.formulas = sheet.formulas
@@ -201,7 +205,7 @@ class Importer:
 
     def problem(self, row: ParsedRow, column: Column | None, message: str) -> None:
         self.report.add(CellProblem(row.number, column.name if column else None,
-                                    label(column.field.label) if column else "", message), first_of_row=not row.failed)
+                                    column.title() if column else "", message), first_of_row=not row.failed)
         row.failed = True
 
     def _convert(self, rows: list[tuple[int, list[Any]]], expected: int = 0) -> list[ParsedRow]:
@@ -233,7 +237,8 @@ class Importer:
                 hit = cache.get(cell)
                 if hit is None:
                     try:
-                        hit = (True, convert_cell(column.field, cell, dictionaries))
+                        hit = (True, convert_coordinate(column.axis, cell) if column.axis
+                               else convert_cell(column.field, cell, dictionaries))
                     except CellError as exc:
                         hit = (False, exc.args[0])
                     if len(cache) >= CACHE_ENTRIES:
@@ -246,10 +251,57 @@ class Importer:
                 if value is None and default is not None:
                     value = default
                 row.values[column.name] = value
+            if self.one_cell:
+                self._join_points(row, raw, blank)
             if blank:
                 row.blank = tuple(blank)
             parsed.append(row)
         return parsed
+
+    def _join_points(self, row: ParsedRow, raw: list[Any], blank: list[str]) -> None:
+        """A point's 经度 and 纬度 cells → its value (lat, lng); both or neither; an older file's one cell
+        "31.85, 119.97" when it has no 经度/纬度 columns; the field's bounds."""
+        for name, whole in self.one_cell.items():
+            axes = {c.axis: c for c in self.columns if c.field.name == name}
+            if any(c.name not in row.values for c in axes.values()):
+                for c in axes.values():
+                    row.values.pop(c.name, None)
+                continue  # an axis cell was refused; its problem is already reported
+            lng, lat = (row.values.pop(axes[a].name, None) for a in ("lng", "lat"))
+            column: Column = axes["lng"]
+            value = None
+            if lng is not None and lat is not None:
+                value = (lat, lng)
+            elif lng is not None or lat is not None:
+                column = axes["lat" if lat is None else "lng"]
+                self.problem(row, column, _("Fill in both the longitude and the latitude, or neither."))
+                continue
+            elif name in self.positions:
+                position = self.positions[name]
+                cell = raw[position] if position < len(raw) else None
+                column = whole
+                try:
+                    value = convert_cell(whole.field, cell, self.svc.dictionaries)
+                except CellError as exc:
+                    self.problem(row, whole, exc.args[0])
+                    continue
+            bounds = getattr(whole.field, "bounds", None)
+            if value is not None and bounds and not (bounds[0][0] <= value[0] <= bounds[1][0]
+                                                     and bounds[0][1] <= value[1] <= bounds[1][1]):
+                self.problem(row, column, _("The point lies outside the allowed area (latitude %(a)s–%(b)s, "
+                                            "longitude %(c)s–%(d)s).", a=bounds[0][0], b=bounds[1][0],
+                                            c=bounds[0][1], d=bounds[1][1]))
+                continue
+            axis_names = [c.name for c in axes.values()]
+            if value is None and all(n in blank for n in axis_names) and name not in self.positions:
+                blank.append(name)
+            for n in axis_names:
+                if n in blank:
+                    blank.remove(n)
+            if value is None and whole.field.required:
+                self.problem(row, axes["lng"], _("This field is required."))
+                continue
+            row.values[name] = value
 
     # ---------------------------------------------------------------- rules over many rows
     def _resolve_references(self, parsed: list[ParsedRow]) -> None:
@@ -443,11 +495,13 @@ class Importer:
 
     def _changed_columns(self, obj: Any, row: ParsedRow, names: set[str] | frozenset[str]) -> list[Column]:
         """The columns among ``names`` whose cell would change the stored row (a kept blank changes nothing)."""
-        changed = []
+        changed, seen = [], set()
         for column in self.columns:
-            if column.name not in names or column.name not in row.values or column.name in row.blank:
+            name = column.field.name  # a point's two columns hold one field
+            if name in seen or name not in names or name not in row.values or name in row.blank:
                 continue
-            record = self._record({column.name: row.values[column.name]})
+            seen.add(name)
+            record = self._record({name: row.values[name]})
             if any(getattr(obj, key) != value for key, value in record.items()):
                 changed.append(column)
         return changed

@@ -37,7 +37,11 @@ def _read_only(controller: Any) -> frozenset[str]:
 
 def download_template(controller: Any) -> Any:
     svc = controller.services
-    data = build_template(svc, controller.register, _read_only(controller))
+    from app.views.pickers import jurisdiction_dictionary, picker_root
+    dictionary = jurisdiction_dictionary(svc)
+    # the region lists hold the user's jurisdiction only: a place outside it would be refused by the import
+    within = {dictionary: picker_root(svc, dictionary)} if dictionary else {}
+    data = build_template(svc, controller.register, _read_only(controller), within)
     name = _("%(register)s import template", register=label_text(controller.register.label)) + ".xlsx"
     # from memory: a file on disk (and its descriptor) would outlive the response
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name,

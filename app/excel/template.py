@@ -3,6 +3,7 @@ and a data sheet whose enum/tree/boolean columns are drop-downs over a hidden li
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -22,7 +23,9 @@ REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 
 
-def _list_values(svc: Any, column: Column) -> list[str]:
+def _list_values(svc: Any, column: Column, within: dict[str, str | None] | None = None) -> list[str]:
+    """The drop-down's values; a tree's at the levels the field accepts and, for the dictionary of the
+    jurisdictions, below the user's own (``within``: dictionary → the jurisdiction's item)."""
     f = column.field
     if f.type == "boolean":
         return [_("Yes"), _("No")] if current_locale() == "en" else ["是", "否"]
@@ -30,7 +33,14 @@ def _list_values(svc: Any, column: Column) -> list[str]:
         return [label for _code, label in svc.dictionaries.choices(f.dictionary)]
     if f.type == "tree":
         tree = svc.dictionaries.tree(f.dictionary)
-        codes = [c for c, n in tree.nodes.items() if not n.children] if f.select == "leaf" else list(tree.nodes)
+        root = (within or {}).get(f.dictionary) if getattr(f.picker, "start", None) != "top" else None
+        codes = svc.dictionaries.subtree_codes(f.dictionary, root) if root else list(tree.nodes)
+        if root:
+            codes.sort(key=lambda c: tree.nodes[c].sort)
+        if f.select == "leaf":
+            codes = [c for c in codes if not tree.nodes[c].children]
+        if f.restricts_levels:
+            codes = [c for c in codes if f.level_allowed(tree.nodes[c].depth)]
         return [svc.dictionaries.path_label(f.dictionary, c, sep="/") for c in codes]
     return []
 
@@ -39,6 +49,9 @@ def _example(svc: Any, column: Column, example: Any) -> str:
     """The YAML example as the user types it in the current language: a drop-down value (written in Chinese in
     the YAML) becomes its label in the UI language; free text (a name, an address) is data and stays as given."""
     f = column.field
+    if column.axis and example not in (None, ""):  # the point's example "31.85, 119.97": its latitude or longitude
+        parts = [p for p in re.split(r"[,，\s]+", str(example)) if p]
+        return parts[1 if column.axis == "lng" else 0] if len(parts) == 2 else ""
     if example in (None, "") or f.type not in ("enum", "tree", "boolean"):
         return "" if example is None else str(example)
     try:
@@ -61,9 +74,10 @@ def blank_note(spec: RegisterSpec) -> str:
              "cell to empty it.", marker="<clear>" if current_locale() == "en" else "<清空>")
 
 
-def build_template(svc: Any, spec: RegisterSpec, read_only: frozenset[str] = frozenset()) -> bytes:
+def build_template(svc: Any, spec: RegisterSpec, read_only: frozenset[str] = frozenset(),
+                   within: dict[str, str | None] | None = None) -> bytes:
     """The workbook a user fills in, in the current UI language, without the columns ``read_only`` names (the
-    fields the user's role may not set)."""
+    fields the user's role may not set); ``within`` limits a tree's drop-down to the user's jurisdiction."""
     columns = import_columns(svc.registry, spec, read_only)
     target = import_target(svc.registry, spec)
     imp = spec.import_
@@ -97,7 +111,7 @@ def build_template(svc: Any, spec: RegisterSpec, read_only: frozenset[str] = fro
     list_column = 0
     for index, column in enumerate(columns, start=1):
         f = column.field
-        values = _list_values(svc, column)
+        values = _list_values(svc, column, within)
         allowed = ""
         if values:
             allowed = list_separator().join(values[:30]) + (_(" … (%(n)s values, see the drop-down)", n=len(values))

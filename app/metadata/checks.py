@@ -9,7 +9,8 @@ from typing import Any, Iterator
 
 from .issues import Issue, did_you_mean
 from .source import SourceDocument
-from .spec import (SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, MenuCategory, RegisterSpec)
+from .spec import (NUMERIC_COMPARISONS, SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, MenuCategory,
+                   RegisterSpec)
 from .validators import VALIDATORS, normalize_value, run_validators
 
 FILTER_OPS_BY_TYPE = {
@@ -156,6 +157,51 @@ def check_dictionary_refs(reg: Located, dictionaries: dict[str, Located],
             yield reg.issue(path, "E206", f"field '{field.name}' of type '{field.type}' uses the "
                             f"{located.spec.kind} dictionary '{field.dictionary}'",
                             f"use type '{'tree' if wanted == 'list' else 'enum'}' or a {wanted} dictionary")
+        elif field.type == "tree":
+            yield from _check_tree_levels(reg, i, field, _dictionary_depth(located.spec))
+
+
+def _dictionary_depth(spec: DictionarySpec) -> int:
+    """How many levels a tree dictionary has (a packaged source: its declared depth)."""
+    if spec.source:
+        return spec.source.depth
+    parents = {item.code: item.parent for item, _ in _item_paths(spec.items, ()) if item.parent}
+    deepest = 0
+
+    def walk(items: tuple[DictionaryItem, ...], depth: int) -> None:
+        nonlocal deepest
+        for item in items:
+            chain, current = depth, item.parent
+            seen: set[str] = set()
+            while current is not None and current not in seen:  # flat trees name their parent
+                seen.add(current)
+                chain, current = chain + 1, parents.get(current)
+            deepest = max(deepest, chain)
+            walk(item.children, depth + 1)
+
+    walk(spec.items, 1)
+    return deepest
+
+
+def _check_tree_levels(reg: Located, index: int, field: Any, depth: int) -> Iterator[Issue]:
+    """levels / min_level / max_level (§4.2, tree): one way of saying them, within the dictionary's levels."""
+    path = ("fields", index)
+    if field.levels and (field.min_level or field.max_level):
+        yield reg.issue(path + ("levels",), "E160", f"field '{field.name}': 'levels' together with "
+                        "'min_level'/'max_level'", "keep one: levels: [3] (exactly), or min_level/max_level (a range)")
+    elif field.min_level and field.max_level and field.min_level > field.max_level:
+        yield reg.issue(path + ("min_level",), "E161", f"field '{field.name}': min_level {field.min_level} is "
+                        f"above max_level {field.max_level}", "min_level is the higher level (smaller number)")
+    if field.restricts_levels and field.select == "leaf":
+        yield reg.issue(path + ("select",), "E162", f"field '{field.name}': 'select: leaf' together with levels",
+                        "keep one: select: leaf (the last level) or levels/min_level/max_level")
+    for key in ("levels", "min_level", "max_level"):
+        value = getattr(field, key)
+        deepest = max(value) if isinstance(value, tuple) else value
+        if depth and deepest and deepest > depth:
+            yield reg.issue(path + (key,), "E163", f"field '{field.name}': {key} {deepest} is below the last "
+                            f"level of dictionary '{field.dictionary}', which has {depth} levels",
+                            f"levels are counted from the top, 1 to {depth}")
 
 
 def check_register_refs(reg: Located, registers: dict[str, Located],
@@ -300,6 +346,10 @@ def check_field_options(reg: Located) -> Iterator[Issue]:
                     or getattr(field, option) and field.type == "enum" and field.multiple:
                 yield reg.issue(("fields", i, option), "E110", f"field '{field.name}': '{option}' does not apply "
                                 f"to type '{field.type}'", f"remove '{option}: true'")
+        if field.type == "geo" and set(field.columns) != {"lng", "lat"}:
+            yield reg.issue(("fields", i, "columns"), "E164", f"field '{field.name}': columns "
+                            f"{list(field.columns)} must name 'lng' (经度) and 'lat' (纬度) once each",
+                            "write columns: [lng, lat] (longitude first, the default) or [lat, lng]")
     if reg.spec.title and reg.spec.title in reg.spec.field_map and \
             reg.spec.field(reg.spec.title).type not in ("string", "text"):
         yield reg.issue(("title",), "E110", f"title: field '{reg.spec.title}' is not a string or text field",
@@ -661,6 +711,21 @@ def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: Register
                       registers: dict[str, Located], what: str) -> Iterator[Issue]:
     for j, condition in enumerate(conditions):
         here = path + (j,)
+        for key in ("any", "all"):
+            if getattr(condition, key):
+                yield from _check_conditions(reg, here + (key,), getattr(condition, key), spec, states, registers,
+                                             what)
+        if condition.not_ is not None:
+            yield from _check_conditions(reg, here, (condition.not_,), spec, states, registers, what)
+        numeric = [k for k in NUMERIC_COMPARISONS if getattr(condition, k) is not None]
+        if condition.field and "." in condition.field:
+            yield from _check_referenced_field(reg, here, condition, spec, registers, what, numeric)
+            continue
+        if numeric and condition.field in spec.field_map and \
+                spec.field(condition.field).type not in ("integer", "decimal", "date", "datetime"):
+            yield reg.issue(here + (numeric[0],), "E166", f"{what}: '{numeric[0]}' compares numbers or dates, "
+                            f"'{condition.field}' is {spec.field(condition.field).type}",
+                            "name an integer, decimal or date field, or use equals/in")
         for key in ("field", "before"):
             name = getattr(condition, key)
             if not name:
@@ -679,6 +744,39 @@ def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: Register
             yield from _check_compared_values(reg, here, condition, spec.field(condition.field), what)
         if condition.rows:
             yield from _check_rows_condition(reg, here, condition, spec, registers, what)
+
+
+def _check_referenced_field(reg: Located, path: tuple, condition: Any, spec: RegisterSpec,
+                            registers: dict[str, Located], what: str, numeric: list[str]) -> Iterator[Issue]:
+    """E165 ``field: <reference>.<field>`` (task.state): a reference of this register, then a field (or the
+    workflow state) of the register it points to."""
+    head, _, tail = condition.field.partition(".")
+    field = spec.field_map.get(head)
+    if field is None or field.type != "reference":
+        yield reg.issue(path + ("field",), "E165", f"{what}: '{condition.field}': '{head}' is not a reference field",
+                        did_you_mean(head, [f.name for f in spec.fields if f.type == "reference"])
+                        or "name <reference>.<field> of the register the reference points to")
+        return
+    target = registers.get(field.target)
+    if target is None:
+        return  # the unknown register is reported on the field
+    state = target.spec.workflow.field if target.spec.workflow else None
+    if "." in tail or (tail not in target.spec.field_map and tail != state):
+        yield reg.issue(path + ("field",), "E165", f"{what}: '{condition.field}': register '{field.target}' has "
+                        f"no field '{tail}'", did_you_mean(tail, [*target.spec.field_map, *([state] if state else [])]))
+        return
+    if tail == state:
+        codes = [s.name for s in target.spec.workflow.states]
+        for value in (condition.equals, *(condition.in_ or ()), *(condition.not_in or ())):
+            if value is not None and value not in codes:
+                yield reg.issue(path + ("field",), "E165", f"{what}: '{condition.field}': unknown state "
+                                f"'{value}' of '{field.target}'", did_you_mean(str(value), codes))
+        return
+    other = target.spec.field(tail)
+    if numeric and other.type not in ("integer", "decimal", "date", "datetime"):
+        yield reg.issue(path + (numeric[0],), "E166", f"{what}: '{numeric[0]}' compares numbers or dates, "
+                        f"'{condition.field}' is {other.type}", "name an integer, decimal or date field")
+    yield from _check_compared_values(reg, path, condition, other, what)
 
 
 def yaml_boolean_problem(field: Any, value: Any) -> tuple[str, str] | None:
@@ -948,6 +1046,14 @@ def _check_values(reg: Located, path: tuple, what: str, values: dict[str, Any], 
 def _check_progress(reg: Located, registers: dict[str, Located]) -> Iterator[Issue]:
     """progress: rows of another register that point to this one, each with a workflow to count by."""
     for i, progress in enumerate(reg.spec.progress):
+        if progress.below is not None:
+            below = reg.spec.field_map.get(progress.below)
+            if below is None or below.type != "reference" or below.target != reg.spec.name:
+                yield reg.issue(("progress", i, "below"), "E167", f"progress: below: '{progress.below}' is not a "
+                                f"reference of '{reg.spec.name}' to its own rows",
+                                did_you_mean(progress.below, [f.name for f in reg.spec.fields if f.type == "reference"
+                                                              and f.target == reg.spec.name])
+                                or "name the reference to the row above (parent_task)")
         head, _, tail = progress.rows.partition(".")
         other = registers.get(head)
         if other is None:

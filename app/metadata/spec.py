@@ -206,6 +206,28 @@ class TreeField(FieldBase):
     #: how many trailing levels a list shows ("钟楼区 / 南大街街道"); the page shows the whole path
     list_depth: Annotated[int, Field(ge=1, le=8)] | None = None
     picker: TreePicker = TreePicker()
+    #: the levels a value may be at, counted from the top (region: 1 province, 2 city, 3 county, 4 township):
+    #: ``levels: [3]`` exactly a county; ``min_level: 3`` a county or below (§4.2, tree)
+    levels: tuple[Annotated[int, Field(ge=1, le=8)], ...] | None = None
+    min_level: Annotated[int, Field(ge=1, le=8)] | None = None
+    max_level: Annotated[int, Field(ge=1, le=8)] | None = None
+
+    @property
+    def restricts_levels(self) -> bool:
+        return bool(self.levels or self.min_level or self.max_level)
+
+    @property
+    def level_bounds(self) -> tuple[int, int]:
+        """The lowest and highest level a value may be at (1, 8 without a restriction)."""
+        if self.levels:
+            return min(self.levels), max(self.levels)
+        return self.min_level or 1, self.max_level or 8
+
+    def level_allowed(self, depth: int) -> bool:
+        if self.levels:
+            return depth in self.levels
+        low, high = self.level_bounds
+        return low <= depth <= high
 
 
 class ReferenceField(FieldBase):
@@ -250,6 +272,9 @@ class GeoField(FieldBase):
     type: Literal["geo"]
     #: optional bounding box [[lat_min, lng_min], [lat_max, lng_max]] the point must fall in
     bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
+    #: the point's two columns in import templates and exports, in order: 经度 (lng) and 纬度 (lat); longitude
+    #: first, as most Chinese templates have it (§15.2); a one-cell "lat, lng" is still read on import
+    columns: tuple[Literal["lng", "lat"], Literal["lng", "lat"]] = ("lng", "lat")
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> "GeoField":
@@ -369,6 +394,10 @@ class WorkflowState(Spec):
     keep: bool = False
 
 
+#: a condition's comparisons of a number or date field with a value (§16.4)
+NUMERIC_COMPARISONS = ("above", "at_least", "below", "at_most")
+
+
 class Condition(Spec):
     """Must hold for a transition to be offered and taken; every key given applies."""
 
@@ -392,10 +421,24 @@ class Condition(Spec):
     #: 'register.field') is in one of ``all_in`` states (e.g. all counties approved before the city submits)
     rows: str | None = None
     all_in: tuple[Ref, ...] = ()
+    #: numeric (and date) comparisons of ``field``: 隐患数 at_least 1, 得分 below 60
+    above: int | float | date | None = None
+    at_least: int | float | date | None = None
+    below: int | float | date | None = None
+    at_most: int | float | date | None = None
+    #: one of these conditions holds / every one holds / this one does not hold (§16.4)
+    any: tuple["Condition", ...] | None = None
+    all: tuple["Condition", ...] | None = None
+    not_: "Condition | None" = Field(default=None, alias="not")
+
+    @property
+    def composite(self) -> bool:
+        return bool(self.any or self.all or self.not_)
 
     @model_validator(mode="after")
     def _complete(self) -> "Condition":
-        compares = [k for k in ("equals", "in_", "not_in", "includes", "is_set") if getattr(self, k) is not None]
+        compares = [k for k in ("equals", "in_", "not_in", "includes", "is_set", *NUMERIC_COMPARISONS)
+                    if getattr(self, k) is not None]
         if self.field and not compares:
             raise ValueError("a condition on a field says how it compares: equals, in, not_in, includes or is_set")
         if compares and not self.field:
@@ -403,9 +446,9 @@ class Condition(Spec):
         if bool(self.rows) != bool(self.all_in):
             raise ValueError("'rows' and 'all_in' go together")
         if not (self.field or self.same_organisation or self.parent_organisation or self.user_organisation
-                or self.before or self.rows):
+                or self.before or self.rows or self.composite):
             raise ValueError("an empty condition: give field, same_organisation, parent_organisation, "
-                             "user_organisation, before or rows")
+                             "user_organisation, before, rows, any, all or not")
         return self
 
 
@@ -628,6 +671,9 @@ class ProgressSpec(Spec):
     label: Label
     #: fields of those rows shown in the list (default: their title)
     columns: tuple[Ref, ...] = ()
+    #: a reference of this register to the row above it (parent_task): the panel also counts the rows of every
+    #: row below this one, at every level (the province sees every county's enterprises), not only its own
+    below: Ref | None = None
 
 
 class RelatedSpec(Spec):

@@ -24,7 +24,7 @@ from app.metadata.validators import normalize_value, run_validators
 from app.records import scoped_get
 from app.services import Services
 
-from .pickers import picker_root, starts_at_jurisdiction, within_root
+from .pickers import level_refusal, picker_root, starts_at_jurisdiction, within_root
 from .widgets import AttachmentWidget, ChildTableWidget, GeoWidget, ReferenceWidget, TreePickerWidget
 
 
@@ -100,10 +100,12 @@ class TreeSelectField(StringField):
     widget = TreePickerWidget()
 
     def __init__(self, *args: Any, dictionary: str, leaf_only: bool, jurisdiction: bool, services: Services,
-                 **kwargs: Any):
+                 levels: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.dictionary, self.leaf_only, self.dictionaries = dictionary, leaf_only, services.dictionaries
         self.jurisdiction, self.services = jurisdiction, services
+        #: the tree field's spec when it restricts the levels a value may be at (levels, min_level, max_level)
+        self.levels = levels if levels is not None and levels.restricts_levels else None
 
     @staticmethod
     def locale() -> str:
@@ -123,6 +125,10 @@ class TreeSelectField(StringField):
             raise ValidationError(gettext("Choose within your jurisdiction."))
         if self.leaf_only and not self.dictionaries.is_leaf(self.dictionary, self.data):
             raise ValidationError(gettext("Please choose down to the last level."))
+        if self.levels is not None and self.data != self.object_data:
+            message = level_refusal(self.dictionaries, self.levels, self.data)
+            if message:
+                raise ValidationError(message)
 
 
 class EnumSelectField(SelectField):
@@ -573,7 +579,7 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
             return EnumSelectField(dictionary=f.dictionary, services=services, **kwargs)
         case "tree":
             return TreeSelectField(dictionary=f.dictionary, leaf_only=f.select == "leaf", services=services,
-                                   jurisdiction=starts_at_jurisdiction(services, f), **kwargs)
+                                   jurisdiction=starts_at_jurisdiction(services, f), levels=f, **kwargs)
         case "reference":
             return ReferenceSelectField(target=f.target, display=f.display, asking=f"{spec.name}.{f.name}",
                                         services=services, **kwargs)

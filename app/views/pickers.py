@@ -7,6 +7,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select
 
+from app.dictionaries.levels import level_mismatch
+from app.i18n import current_locale
 from app.metadata.spec import RegisterSpec
 from app.security.actor import current_actor
 from app.services import Services
@@ -47,6 +49,18 @@ def within_root(services: Services, dictionary: str, root: str | None, code: Any
     if root is None or code in (None, ""):
         return True
     return any(node.code == root for node in services.dictionaries.ancestors(dictionary, code))
+
+
+def level_refusal(dictionaries: Any, field: Any, code: Any) -> str | None:
+    """Why a tree item is refused by the field's levels (None when it is at one of them)."""
+    from flask_babel import gettext
+
+    refused = level_mismatch(dictionaries, field, code, current_locale())
+    if refused is None:
+        return None
+    wanted, actual = refused
+    return gettext("Choose a %(levels)s; “%(value)s” is a %(level)s.", levels=wanted, level=actual,
+                   value=dictionaries.label(field.dictionary, code))
 
 
 def asking_field(services: Services, target: RegisterSpec, ref: str) -> Any:

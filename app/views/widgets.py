@@ -8,6 +8,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app.dictionaries.levels import wanted_levels
 from app.views.urls import register_url
 from wtforms.widgets import html_params
 
@@ -20,8 +21,8 @@ class TreePickerWidget:
         service = field.dictionaries
         locale = field.locale()
         root = field.root()
-        crumbs = [{"code": n.code, "label": n.label(locale)} for n in service.ancestors(field.dictionary, root)] \
-            if root else []
+        crumbs = [{"code": n.code, "label": n.label(locale), "depth": n.depth}
+                  for n in service.ancestors(field.dictionary, root)] if root else []
         search = {"start": "jurisdiction"} if root else {}
         attrs = {
             "class": "tree-picker",
@@ -30,6 +31,9 @@ class TreePickerWidget:
             "data-root": json.dumps(crumbs, ensure_ascii=False),
             "data-leaf-only": "1" if field.leaf_only else "0",
         }
+        levels = getattr(field, "levels", None)
+        if levels is not None:  # levels / min_level / max_level: only items at those levels can be chosen
+            attrs["data-levels"] = json.dumps(wanted_levels(levels, service))
         path = service.path_label(field.dictionary, field.data, locale=locale) if field.data else ""
         hidden = f'<input type="hidden" {html_params(name=field.name, id=field.id, value=field.data or "")}>'
         shown = html_params(type="text", readonly=True, value=path, placeholder=_("Please choose"),

@@ -29,7 +29,7 @@ def condition_sql(svc: Any, spec: RegisterSpec, model: type, condition: Conditio
                   source: Source | None = None) -> ColumnElement:
     parts: list[ColumnElement] = []
     if condition.field:
-        parts.append(_field_sql(spec, model, condition, source))
+        parts.append(_field_sql(svc, spec, model, condition, source))
     # the organisation conditions bind an organisation's users; administrators act for any organisation
     admin = actor is None or actor.is_admin
     if condition.same_organisation and not admin:
@@ -44,13 +44,19 @@ def condition_sql(svc: Any, spec: RegisterSpec, model: type, condition: Conditio
         parts.append(or_(column.is_(None), column >= date.today()))
     if condition.rows:
         parts.append(_all_rows_in(svc, spec, model, condition))
+    if condition.any:
+        parts.append(or_(*(condition_sql(svc, spec, model, c, actor, source) for c in condition.any)))
+    if condition.all:
+        parts.append(and_(*(condition_sql(svc, spec, model, c, actor, source) for c in condition.all)))
+    if condition.not_ is not None:
+        parts.append(not_(condition_sql(svc, spec, model, condition.not_, actor, source)))
     # an organisation condition alone binds no administrator: the condition holds for them
     return and_(*parts) if parts else true()
 
 
-def _field_sql(spec: RegisterSpec, model: type, condition: Condition, source: Source | None) -> ColumnElement:
-    field = spec.field(condition.field)
-    column = getattr(model, f"{field.name}_id" if field.type == "reference" else field.name)
+def _field_sql(svc: Any, spec: RegisterSpec, model: type, condition: Condition,
+               source: Source | None) -> ColumnElement:
+    field, column = field_column(svc, spec, model, condition.field)
 
     def bound(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("$") and source is not None:
@@ -67,12 +73,32 @@ def _field_sql(spec: RegisterSpec, model: type, condition: Condition, source: So
     if condition.includes is not None:
         # a multiple enum is a JSON list of codes; codes are plain identifiers, so the quoted code is unambiguous
         parts.append(cast(column, String).like(f'%"{condition.includes}"%'))
+    for key, compare in (("above", column.__gt__), ("at_least", column.__ge__), ("below", column.__lt__),
+                         ("at_most", column.__le__)):
+        if getattr(condition, key) is not None:  # an empty value compares as nothing: the condition fails
+            parts.append(compare(getattr(condition, key)))
     if condition.is_set is not None:
         filled = column.is_not(None)
-        if field.type in ("string", "text"):
+        if field is not None and field.type in ("string", "text"):
             filled = and_(filled, column != "")
         parts.append(filled if condition.is_set else not_(filled))
     return and_(*parts) if len(parts) > 1 else parts[0]
+
+
+def field_column(svc: Any, spec: RegisterSpec, model: type, name: str) -> tuple[Any, ColumnElement]:
+    """The field a condition names and its SQL: a field of the row, or ``<reference>.<field>`` of the row the
+    reference points to (``task.state``), read by a correlated sub-select (no row: NULL)."""
+    head, _, tail = name.partition(".")
+    field = spec.field(head)
+    if not tail:
+        return field, getattr(model, f"{field.name}_id" if field.type == "reference" else field.name)
+    target_spec = svc.registry.register(field.target)
+    target = aliased(svc.models[target_spec.name])
+    if tail not in target_spec.field_map:  # the workflow state of the row pointed to (task.state)
+        return None, select(getattr(target, tail)).where(target.id == getattr(model, f"{head}_id")).scalar_subquery()
+    other = target_spec.field(tail)
+    column = getattr(target, f"{other.name}_id" if other.type == "reference" else other.name)
+    return other, select(column).where(target.id == getattr(model, f"{head}_id")).scalar_subquery()
 
 
 def _below(svc: Any, model: type, actor: Actor) -> ColumnElement:

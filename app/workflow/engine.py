@@ -250,9 +250,35 @@ class WorkflowEngine:
         if condition.rows:
             states = list_separator().join(self._state_labels(spec, condition))
             return _("“%(step)s” waits until every related record is in: %(states)s.", step=step, states=states)
+        if condition.composite or "." in (condition.field or ""):
+            return _("“%(step)s” applies only when %(what)s.", step=step, what=self.describe(spec, condition))
         field = spec.field(condition.field)
         return _("“%(step)s” applies only when %(field)s is %(value)s.", step=step, field=label_text(field.label),
                  value=self._describe_value(field, condition))
+
+    def describe(self, spec: RegisterSpec, condition: Condition) -> str:
+        """A condition in words: 任一检查结果为 否 或 隐患数不少于 1; a referenced row's field by both labels."""
+        if condition.any:
+            return _(" or ").join(self.describe(spec, c) for c in condition.any)
+        if condition.all:
+            return _(" and ").join(self.describe(spec, c) for c in condition.all)
+        if condition.not_ is not None:
+            return _("not (%(what)s)", what=self.describe(spec, condition.not_))
+        if not condition.field:
+            return self.explain(spec, condition, "").strip()
+        head, _sep, tail = condition.field.partition(".")
+        field = spec.field(head)
+        if not tail:
+            return _("%(field)s is %(value)s", field=label_text(field.label),
+                     value=self._describe_value(field, condition))
+        target = self.svc.registry.register(field.target)
+        if tail in target.field_map:
+            other = target.field(tail)
+            return _("%(field)s is %(value)s", field=label_text(field.label) + label_text(other.label),
+                     value=self._describe_value(other, condition))
+        states = [label_text(target.workflow.state(c).label) for c in (condition.in_ or (condition.equals,)) if c]
+        return _("%(field)s is %(value)s", field=label_text(field.label) + _("state"),
+                 value=" / ".join(states))
 
     def _state_labels(self, spec: RegisterSpec, condition: Condition) -> list[str]:
         head, _sep, tail = condition.rows.partition(".")
@@ -267,6 +293,12 @@ class WorkflowEngine:
                 return _("Yes") if code else _("No")
             return str(code)
 
+        numeric = [_("above %(value)s", value=condition.above) if condition.above is not None else "",
+                   _("at least %(value)s", value=condition.at_least) if condition.at_least is not None else "",
+                   _("below %(value)s", value=condition.below) if condition.below is not None else "",
+                   _("at most %(value)s", value=condition.at_most) if condition.at_most is not None else ""]
+        if any(numeric):
+            return list_separator().join(text for text in numeric if text)
         if condition.equals is not None:
             return text(condition.equals)
         if condition.in_ is not None:

@@ -80,6 +80,12 @@ def progress_panels(controller: Any, row: Any) -> list[dict[str, Any]]:
         wf = other.workflow
         state = getattr(model, wf.field)
         link = getattr(model, f"{tail}_id") == row.id
+        if progress.below:  # this row and every row below it, at every level (a recursive walk down the tree)
+            own = svc.models[controller.register.name]
+            parent = getattr(own, f"{progress.below}_id")
+            tree = select(own.id).where(own.id == row.id).cte("below", recursive=True)
+            tree = tree.union_all(select(own.id).where(parent == tree.c.id))
+            link = getattr(model, f"{tail}_id").in_(select(tree.c.id))
         counts = dict(svc.session.execute(select(state, func.count()).where(link).group_by(state)).all())
         rows = list(svc.session.scalars(select(model).where(link).order_by(model.id).limit(PROGRESS_ROWS)))
         hidden = controller.policy.hidden_fields(other, current_actor())

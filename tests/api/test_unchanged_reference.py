@@ -30,3 +30,25 @@ def test_an_edit_keeping_an_unseen_reference_is_saved(db_app, api_as):
     moved = client.put(f"/api/v1/gas_check/{check_id}", json={"enterprise": other_id})
     assert moved.status_code == 422
     assert moved.get_json()["fields"] == {"enterprise": ["所选记录不存在或无权访问。"]}
+
+
+def test_the_form_saves_an_edit_keeping_an_unseen_reference_and_refuses_choosing_one(db_app):
+    from tests.security.test_writes import _client
+
+    inspector, check_id, enterprise_id, other_id = _check_of_another_department(db_app)
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        check = svc.session.get(svc.models["gas_check"], check_id)
+        form = {"task": str(check.task_id), "enterprise": str(enterprise_id), "enterprise_name": check.enterprise_name,
+                "region": check.region, "contact": "李娜"}
+    client = _client(db_app, inspector)
+    response = client.post_form(f"/r/gas_check/edit/{check_id}", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    with db_app.app_context():
+        check = svc.session.get(svc.models["gas_check"], check_id)
+        assert (check.contact, check.enterprise_id) == ("李娜", enterprise_id)
+
+    refused = client.post_form(f"/r/gas_check/edit/{check_id}", {**form, "enterprise": str(other_id)})
+    assert refused.status_code == 200 and "所选记录不存在或无权访问。" in refused.get_data(as_text=True)
+    with db_app.app_context():
+        assert svc.session.get(svc.models["gas_check"], check_id).enterprise_id == enterprise_id

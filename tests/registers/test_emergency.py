@@ -278,7 +278,7 @@ def test_an_expert_import_reports_the_bad_row_and_column_and_writes_nothing(db_a
 
     def line(name: str, mobile: str) -> list[Any]:
         values = {"专家姓名": name, "专业领域": "危险化学品", "职称": "正高级", "联系电话": mobile, "工作单位": "常州大学",
-                  "所在地区": "江苏省/常州市/新北区", "经纬度": "31.8210, 119.9640"}
+                  "所在地区": "江苏省/常州市/新北区", "经度": 119.9640, "纬度": 31.8210}  # a point: two columns
         return [values.get(column) for column in header]
 
     rows = [line("陈建国", "13961120001"), line("朱丽华", "1396112"), line("蒋伟", "13961120003")]

@@ -20,6 +20,8 @@
     this.url = this.root.data("url");
     this.leafOnly = String(this.root.data("leaf-only")) === "1";
     this.placeholder = this.root.data("placeholder") || "";
+    // a field with max_level (or levels): no select below its deepest level (a 所在区县 filter stops at 区县)
+    this.maxLevel = parseInt(this.root.data("max-level"), 10) || 0;
     this.input = this.root.find("input[type=hidden]").first();
     this.holder = this.root.find(".tree-cascader-selects");
     var path = this.root.data("path") || [];
@@ -38,7 +40,8 @@
       .attr("data-level", level).attr("aria-label", this.placeholder);
     select.append($("<option>").val("").text(this.placeholder));
     $.each(items, function (_, item) {
-      $("<option>").val(item.code).text(item.label).attr("data-leaf", item.leaf ? "1" : "0")
+      var last = item.leaf || (self.maxLevel && item.depth >= self.maxLevel);
+      $("<option>").val(item.code).text(item.label).attr("data-leaf", last ? "1" : "0")
         .prop("selected", item.code === selected).appendTo(select);
     });
     select.data("parent", parent || "");
@@ -71,7 +74,7 @@
         self.addLevel(parent, data.items, selected);
         if (selected) {
           var item = $.grep(data.items, function (i) { return i.code === selected; })[0];
-          if (item && !item.leaf) { step(selected, index + 1); }
+          if (item && !item.leaf && !(self.maxLevel && item.depth >= self.maxLevel)) { step(selected, index + 1); }
         }
       });
     };
@@ -91,6 +94,8 @@
     this.crumbs = this.root.find(".tree-picker-crumbs");
     this.list = this.root.find(".tree-picker-list");
     this.leafOnly = String(this.root.data("leaf-only")) === "1";
+    // levels / min_level / max_level: the levels an item may be chosen at (1 = the top)
+    this.levels = this.root.data("levels") || null;
     var start = this.root.data("root") || [];
     if (typeof start === "string") { try { start = JSON.parse(start); } catch (e) { start = []; } }
     this.start = start;
@@ -138,13 +143,14 @@
       } else { li.text(node.label); }
       li.appendTo(self.crumbs);
     });
-    if (parent && !this.leafOnly) {
+    if (parent && !this.leafOnly && this.allowed(trail[trail.length - 1])) {
       $("<li>").append($("<a href='#' class='tree-picker-level'>").text((FI().chooseLevel || "Choose") + " " + trail[trail.length - 1].label)
         .on("click", function (e) { e.preventDefault(); self.choose(parent, self.label(trail)); })).appendTo(this.crumbs);
     }
     $.getJSON(this.root.data("children-url"), parent ? {parent: parent} : {}).done(function (data) {
       self.show($.map(data.items || [], function (item) {
-        return {code: item.code, label: item.label, leaf: item.leaf, trail: trail.concat([{code: item.code, label: item.label}])};
+        return {code: item.code, label: item.label, leaf: item.leaf, depth: item.depth,
+                trail: trail.concat([{code: item.code, label: item.label, depth: item.depth}])};
       }));
     });
   };
@@ -157,7 +163,7 @@
       if ($.trim(self.search.val()) !== text) { return; }
       self.crumbs.empty().prop("hidden", true);
       self.show($.map(data.items || [], function (item) {
-        return {code: item.code, label: item.label, leaf: item.leaf, path: item.label};
+        return {code: item.code, label: item.label, leaf: item.leaf, depth: item.depth, path: item.label};
       }));
     });
   };
@@ -171,15 +177,29 @@
       $("<a class='tree-picker-choose' tabindex='0'>").text(item.label).on("click keydown", function (e) {
         if (e.type === "keydown" && e.key !== "Enter") { return; }
         e.preventDefault();
-        if (self.leafOnly && !item.leaf) { self.open(item); return; }
+        if ((self.leafOnly && !item.leaf) || !self.allowed(item)) {
+          if (self.openable(item)) { self.open(item); }
+          return;
+        }
         self.choose(item.code, item.path || self.label(item.trail));
       }).appendTo(li);
-      if (!item.leaf) {
+      if (!self.allowed(item) || (self.leafOnly && !item.leaf)) { li.addClass("tree-picker-passing"); }
+      if (self.openable(item)) {
         $("<button type='button' class='btn btn-link btn-xs tree-picker-open'>").text((FI().drill || "") + " ›")
           .on("click", function () { self.open(item); }).appendTo(li);
       }
       li.appendTo(self.list);
     });
+  };
+
+  TreePicker.prototype.allowed = function (item) {
+    if (!this.levels || !item || item.depth === undefined) { return true; }
+    return this.levels.indexOf(item.depth) >= 0;
+  };
+
+  TreePicker.prototype.openable = function (item) {
+    if (item.leaf) { return false; }
+    return !this.levels || item.depth === undefined || item.depth < Math.max.apply(null, this.levels);
   };
 
   TreePicker.prototype.open = function (item) {
