@@ -38,6 +38,8 @@ class BaseConfig:
     VIDEO_TURN_URLS = [u.strip() for u in os.environ.get("VIDEO_TURN_URLS", "").split(",") if u.strip()]
     VIDEO_TURN_SECRET = os.environ.get("VIDEO_TURN_SECRET", "")
     VIDEO_TURN_TTL = int(os.environ.get("VIDEO_TURN_TTL", "600"))
+    # "relay": calls go through the TURN server only (subnets that must not reach each other); "all": host first
+    VIDEO_ICE_TRANSPORT_POLICY = os.environ.get("VIDEO_ICE_TRANSPORT_POLICY", "all")
     #: where `flask backup` writes (one folder per backup: database, attachments, manifest)
     BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", ROOT / "var" / "backups"))
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024

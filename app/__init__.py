@@ -120,8 +120,23 @@ def _field_messages(field: Any) -> list[str]:
     return [str(e) for e in field.errors if not isinstance(e, (list, dict))]
 
 
+def _required_for(spec: Any, name: str) -> dict | None:
+    """A field required for some transitions (required_for, §4.8): the note under it and its conditions, which
+    register.js checks as the user changes the fields they read (申请材料 of the chosen 申报类型)."""
+    from flask_babel import gettext
+
+    from app.i18n import label_text, list_separator
+    field = spec.field_map.get(name) if spec is not None else None
+    if field is None or not field.required_for or spec.workflow is None:
+        return None
+    steps = list_separator().join(f"“{label_text(spec.workflow.transition(t).label)}”" for t in field.required_for)
+    when = [{k: v for k, v in c.model_dump(by_alias=True, exclude_defaults=True).items()} for c in field.required_when]
+    return {"text": gettext("Required before %(steps)s", steps=steps), "when": when}
+
+
 def _register_request_rules(app: Flask) -> None:
     app.jinja_env.globals["field_messages"] = _field_messages
+    app.jinja_env.globals["required_for"] = _required_for
     from app.security.manager import remember_locale
     from app.security.views import enforce_session_rules, own_account_pages
     from app.views import layout

@@ -1,4 +1,5 @@
-"""Computed fields (``compute`` on a read-only boolean, integer or decimal field, docs/metadata.md §4.7): the value
+"""Computed fields (``compute`` on a read-only boolean, integer or decimal field, docs/metadata.md §4.7), and the
+organisation a reference field is assigned (``organisation_of``, §4.9, 审核机关): the value
 is worked out from the row's fields and the fields of the rows its references point to, on every flush (forms, API,
 workflow effects, import updates, commands) and for the rows an import adds in bulk. A referenced row changed later
 does not change the value: a reading stays judged against the threshold in force when it was recorded."""
@@ -11,7 +12,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.metadata.rules import compute, names, parse
+from app.metadata.rules import compute, condition_holds, names, parse
 from app.security.row_scope import register_of
 
 
@@ -23,6 +24,60 @@ def _compiled(source: str) -> tuple[Any, tuple[str, ...]]:
 
 def computed_fields(spec: Any) -> list[Any]:
     return [f for f in spec.fields if getattr(f, "compute", None)]
+
+
+def assigned_fields(spec: Any) -> list[Any]:
+    """Reference fields whose organisation the engine works out (``organisation_of``, §4.9: 审核机关)."""
+    return [f for f in spec.fields if getattr(f, "organisation_of", None)]
+
+
+def organisation_name(session: Session, organisation_id: int | None) -> str | None:
+    """The title of an organisation row, read whoever saves (name_into)."""
+    if organisation_id is None:
+        return None
+    from app.services import services
+    svc = services()
+    target = svc.registry.organisations.target
+    model = svc.models[target]
+    column = getattr(model, svc.registry.register(target).title_field)
+    with session.no_autoflush:
+        return session.execute(select(column).where(model.id == organisation_id).execution_options(
+            unscoped_reason="the name of the organisation a row is assigned to")).scalar_one_or_none()
+
+
+def _assigned_references(spec: Any) -> set[str]:
+    paths = [p for f in assigned_fields(spec) for p in (f.organisation_of.region, f.organisation_of.department) if p]
+    return {p.partition(".")[0] for p in paths if "." in p}
+
+
+def assigned_organisation(session: Session, field: Any, values: dict[str, Any]) -> int | None:
+    """The organisation of the first level whose conditions hold, of the department, whose jurisdiction is the
+    nearest one holding the region (the county's 应急管理局 before the city's); None when there is none."""
+    from app.services import services
+    svc = services()
+    rule, org = field.organisation_of, svc.registry.organisations
+    level = next((lv.level for lv in rule.levels if all(condition_holds(c, values) for c in lv.when)), None)
+    region = values.get(rule.region)
+    if org is None or level is None or not region:
+        return None
+    org_spec = svc.registry.register(org.target)
+    chain = [n.code for n in svc.dictionaries.ancestors(org_spec.field(org.region).dictionary, region)]
+    if not chain:
+        return None
+    model = svc.models[org.target]
+    region_column = getattr(model, org.region)
+    stmt = select(model.id, region_column).where(getattr(model, org.level) == level, region_column.in_(chain))
+    if rule.department:
+        department = values.get(rule.department)
+        if not department:
+            return None
+        stmt = stmt.where(getattr(model, org.department) == department)
+    with session.no_autoflush:
+        found = session.execute(stmt.order_by(model.id).execution_options(
+            unscoped_reason="the organisation a row is assigned to, whoever saves")).all()
+    if not found:
+        return None
+    return max(found, key=lambda r: (chain.index(r[1]), -r[0]))[0]
 
 
 def _value(field: Any, values: dict[str, Any], today: date) -> Any:
@@ -56,10 +111,10 @@ def recompute(session: Session, flush_context: Any, instances: Any) -> None:
     today = date.today()
     for obj in list(session.new) + list(session.dirty):
         spec = register_of(obj)
-        if spec is None or obj in session.deleted or not computed_fields(spec):
+        if spec is None or obj in session.deleted or not (computed_fields(spec) or assigned_fields(spec)):
             continue
         values = {f.name: getattr(obj, f.name, None) for f in spec.fields if f.stores_value and f.type != "geo"}
-        for ref in _references(spec):
+        for ref in _references(spec) | _assigned_references(spec):
             target = getattr(obj, ref, None)
             ref_id = getattr(obj, f"{ref}_id", None)
             if target is None or (ref_id is not None and target.id != ref_id):
@@ -70,20 +125,33 @@ def recompute(session: Session, flush_context: Any, instances: Any) -> None:
             values[field.name] = value
             if getattr(obj, field.name) != value:
                 setattr(obj, field.name, value)
+        for field in assigned_fields(spec):
+            value = assigned_organisation(session, field, values)
+            if getattr(obj, f"{field.name}_id") != value:
+                setattr(obj, f"{field.name}_id", value)
+            if field.organisation_of.name_into:
+                name = organisation_name(session, value)
+                if getattr(obj, field.organisation_of.name_into) != name:
+                    setattr(obj, field.organisation_of.name_into, name)
 
 
 def fill_records(session: Session, spec: Any, records: list[dict[str, Any]]) -> None:
     """The computed fields of rows an import inserts in bulk (records of column values, references as <ref>_id)."""
-    if not computed_fields(spec):
+    if not (computed_fields(spec) or assigned_fields(spec)):
         return
     today = date.today()
-    targets = {ref: _targets(session, spec, ref, (r.get(f"{ref}_id") for r in records)) for ref in _references(spec)}
+    targets = {ref: _targets(session, spec, ref, (r.get(f"{ref}_id") for r in records))
+               for ref in _references(spec) | _assigned_references(spec)}
     for record in records:
         values = dict(record)
         for ref, rows in targets.items():
             _spread(values, ref, rows.get(record.get(f"{ref}_id")))
         for field in computed_fields(spec):
             record[field.name] = values[field.name] = _value(field, values, today)
+        for field in assigned_fields(spec):
+            record[f"{field.name}_id"] = assigned_organisation(session, field, values)
+            if field.organisation_of.name_into:
+                record[field.organisation_of.name_into] = organisation_name(session, record[f"{field.name}_id"])
 
 
 def _spread(values: dict[str, Any], ref: str, target: Any) -> None:

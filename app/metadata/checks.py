@@ -473,7 +473,8 @@ def check_menu_categories(menus: list[tuple[MenuCategory, SourceDocument, int]])
 
 # ---------------------------------------------------------------- access and roles
 
-SCOPE_ANCHOR = {"jurisdiction": "region", "department": "department", "own_enterprise": "enterprise"}
+SCOPE_ANCHOR = {"jurisdiction": "region", "department": "department", "own_enterprise": "enterprise",
+                "assigned_organisation": "organisation"}
 
 
 def _anchor_field(reg: Located, registers: dict[str, Located], path: str) -> tuple[Any, str | None]:

@@ -13,6 +13,7 @@ from .compute_checks import check_compute
 from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
 from .map_checks import check_map
+from .organisation_checks import check_organisation_of, check_ownership_organisation, check_required_for
 from .rule_checks import check_normalise, check_required_when, check_rules
 from .related_checks import check_related
 from .picker_checks import check_pickers
@@ -184,6 +185,10 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_counts(reg, reg_by_name)
         issues += check_compute(reg, reg_by_name)
         issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)
+        organisations = roles_file.spec.organisations if roles_file else None
+        issues += check_organisation_of(reg, reg_by_name, dic_by_name, organisations, org_dictionaries)
+        issues += check_required_for(reg)
+        issues += check_ownership_organisation(reg, organisations)
 
     for freq in frequencies:
         issues += check_frequency(freq, reg_by_name, dic_by_name, role_names)

@@ -84,6 +84,9 @@ class FieldBase(Spec):
     normalise: tuple[Literal["nfkc", "trim", "collapse_spaces", "no_spaces", "upper", "lower"], ...] | None = None
     #: required while these conditions on the row's own fields hold (§4.6); images and attachments included
     required_when: tuple["Condition", ...] = ()
+    #: required only for these workflow transitions (确认提交), not to save the form: a draft may be saved without
+    #: it; with ``required_when``, only while those conditions hold (§4.8, E993)
+    required_for: tuple[Ref, ...] = ()
     renamed_from: Identifier | None = None
 
     @field_validator("required_when", mode="before")
@@ -240,6 +243,35 @@ class ReferenceField(FieldBase):
     reveals: bool = False
     #: the picker's search fields and second line (``picker: {search: [name, uscc], detail: [uscc, region]}``)
     picker: ReferencePicker = ReferencePicker()
+    #: the organisation (a row of the organisations register) worked out from the row on every save: 审核机关
+    #: (§4.9, E990–E992)
+    organisation_of: "OrganisationOf | None" = None
+
+
+class OrganisationLevel(Spec):
+    """One level of ``organisation_of``: taken when every condition on the row's fields holds (none: always)."""
+
+    level: str
+    when: tuple["Condition", ...] = ()
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, dict) else value
+
+
+class OrganisationOf(Spec):
+    """The organisation of the first level whose conditions hold, whose jurisdiction holds ``region`` (the
+    nearest one above it) and whose department is ``department``."""
+
+    #: a tree field of the organisations' region dictionary, or '<reference>.<field>'
+    region: str
+    #: an enum field of the organisations' department dictionary, or '<reference>.<field>'
+    department: str | None = None
+    levels: Annotated[tuple[OrganisationLevel, ...], Field(min_length=1)]
+    #: a read-only string field of this register that gets the organisation's name (for whoever may not open
+    #: the organisations register: the applicant)
+    name_into: str | None = None
 
 
 class AttachmentField(FieldBase):
@@ -734,7 +766,8 @@ SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "created_by_id", "updated_by
 
 Action = Literal["view", "add", "edit", "delete", "import", "export"]
 ACTIONS = ("view", "add", "edit", "delete", "import", "export")
-ScopeKind = Literal["all", "jurisdiction", "department", "own_enterprise", "own_records", "own_organisation_edits"]
+ScopeKind = Literal["all", "jurisdiction", "department", "own_enterprise", "own_records", "own_organisation_edits",
+                    "assigned_organisation"]
 
 
 class AccessRule(Spec):
@@ -764,6 +797,8 @@ class Ownership(Spec):
     department: str | None = None
     #: 'self' on the enterprise register; elsewhere a reference field to it
     enterprise: str | None = None
+    #: a reference field to the organisations register: scope assigned_organisation (审核机关, §12)
+    organisation: str | None = None
 
 
 class MapSpec(Spec):

@@ -173,6 +173,11 @@ class AccessPolicy:
             if not actor.department:
                 return None if actor.region_path else false()
             return self._anchored(spec, model, own.department, lambda column, *_: column == actor.department)
+        if kind == "assigned_organisation":
+            # the rows this organisation is named in (审核机关): a city does not see what its counties review
+            if not actor.organisation_id:
+                return false()
+            return getattr(model, f"{own.organisation}_id") == actor.organisation_id
         if kind == "own_enterprise":
             if not actor.enterprise_key:
                 return false()
@@ -238,6 +243,9 @@ class AccessPolicy:
                 return bool(actor.region_path)
             value, _ = self._anchor_value(spec, own.department, row, old)
             return value == actor.department
+        if kind == "assigned_organisation":
+            return actor.organisation_id is not None and \
+                _value(row, f"{own.organisation}_id", old) == actor.organisation_id
         if kind == "own_enterprise":
             accounts = self.registry.enterprise_accounts
             login = accounts.login if accounts else "uscc"

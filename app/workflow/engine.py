@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.i18n import label_text, list_separator
+from app.metadata.rules import missing_for
 from app.metadata.spec import Condition, RegisterSpec, Transition
 from app.security.actor import Actor, actor_for
 from app.security.policy import AccessDenied
@@ -71,7 +72,20 @@ class WorkflowEngine:
         candidates = [t for t in wf.transitions if state in t.from_ and t.manual and self.role_allows(t, actor)]
         if not candidates or not self.in_own_scope(spec, row, actor) or frozen_reason(self.svc, spec, row):
             return []
-        return [t for t in candidates if self._holds(spec, row, t.when, actor)]
+        return [t for t in candidates if self._holds(spec, row, t.when, actor) and not self.missing(spec, row, t)]
+
+    @staticmethod
+    def missing(spec: RegisterSpec, row: Any, t: Transition) -> list[Any]:
+        """The fields ``required_for`` this transition that the row has not filled in (申请材料 before 确认提交)."""
+        if not any(t.name in f.required_for for f in spec.fields):
+            return []
+        values = {f.name: getattr(row, f.name, None) for f in spec.fields if f.stores_value and f.type != "geo"}
+        return missing_for(spec, values, t.name)
+
+    @staticmethod
+    def missing_reason(fields: list[Any], step: str) -> str:
+        return _("Before “%(step)s”, provide: %(fields)s.", step=step,
+                 fields=list_separator().join(label_text(f.label) for f in fields))
 
     def in_own_scope(self, spec: RegisterSpec, row: Any, actor: Actor) -> bool:
         """Whether the row is one the actor sees by its own scope, not only revealed by a reference (a county
@@ -101,6 +115,8 @@ class WorkflowEngine:
             failing = next((c for c in t.when if not self._holds(spec, row, (c,), actor)), None)
             if failing is not None:
                 found.append((t, self.explain(spec, failing, label_text(t.label))))
+            elif missing := self.missing(spec, row, t):
+                found.append((t, self.missing_reason(missing, label_text(t.label))))
         return found
 
     def _holds(self, spec: RegisterSpec, row: Any, conditions: Iterable[Condition], actor: Actor | None) -> bool:
@@ -209,6 +225,8 @@ class WorkflowEngine:
         for condition in t.when:
             if not self._holds(spec, row, (condition,), actor):
                 raise TransitionRefused(self.explain(spec, condition, step))
+        if missing := self.missing(spec, row, t):
+            raise TransitionRefused(self.missing_reason(missing, step))
         required = t.require
         if required.comment and not comment:
             raise TransitionRefused(_("“%(step)s” needs a comment (意见) saying why.", step=step))

@@ -82,6 +82,8 @@ def source_value(spec: RegisterSpec, row: Any, name: str) -> Any:
 def _copy(source_spec: RegisterSpec, source: Any, name: str, target_field: Any) -> Any:
     """A field of another row, as the target field holds it (a reference as an id or as its title)."""
     field = source_spec.field(name)
+    if field.type == "children" and target_field.type in ("string", "text"):
+        return _child_titles(field, getattr(source, name) or []) or None
     if field.type == "reference":
         if target_field.type == "reference":
             return getattr(source, f"{name}_id")
@@ -91,6 +93,20 @@ def _copy(source_spec: RegisterSpec, source: Any, name: str, target_field: Any) 
     if target_field.type in ("string", "text") and value is not None and not isinstance(value, str):
         return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
     return value
+
+
+def _child_titles(field: Any, rows: list) -> str:
+    """Child rows as text, joined by 、: each row's title, or, when its register sets no ``title`` and has a
+    reference, the title of the row its first reference points to (经营品种: the chemicals' names)."""
+    from app.services import services
+    child = services().registry.register(field.target)
+    reference = next((f.name for f in child.fields if f.type == "reference"), None) if not child.title else None
+    names = []
+    for row in sorted(rows, key=lambda r: r.id or 0):
+        named = getattr(row, reference) if reference else row
+        if named is not None:
+            names.append(str(named))
+    return "、".join(names)
 
 
 def assign(obj: Any, spec: RegisterSpec, name: str, value: Any) -> None:

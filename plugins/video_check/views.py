@@ -214,7 +214,10 @@ class VideoCheckView(BaseView):
     def ice(self, application_id: int) -> Any:
         """ICE servers for this call: none on one LAN, else the intranet TURN with credentials for the parties."""
         self._party(application_id)
-        return jsonify(iceServers=turn_credentials(_actor().user_id))
+        servers = turn_credentials(_actor().user_id)
+        # 'relay' (VIDEO_ICE_TRANSPORT_POLICY) sends every call through the TURN server, never host to host
+        policy = "relay" if servers and current_app.config.get("VIDEO_ICE_TRANSPORT_POLICY") == "relay" else "all"
+        return jsonify(iceServers=servers, iceTransportPolicy=policy)
 
     @expose("/<int:application_id>/file/<path:path>")
     def file(self, application_id: int, path: str) -> Any:

@@ -3,6 +3,7 @@ removal or correction of an enterprise takes effect when the city above approves
 from __future__ import annotations
 
 from datetime import date, timedelta
+from io import BytesIO
 
 import pytest
 from sqlalchemy import select
@@ -46,7 +47,11 @@ def test_licence_application_through_every_step_with_send_backs(db_app, chain):
         "applicant_name": "危险化学品经营许可证申请", "licence_type": "hazchem_business",
         "declaration_type": "new", "business_mode": ["other"], "verification_mode": "onsite",
         "chemical_scope": ["general"],
-        "applied_on": date.today().isoformat()})
+        "applied_on": date.today().isoformat(),
+        # the materials of a first application (申报类型 新办) without storage
+        **{name: (BytesIO(PDF), f"{name}.pdf") for name in ("application_letter", "business_licence", "safety_rules",
+                                                             "qualification_proof", "premises_proof",
+                                                             "plan_filing_form")}})
     assert response.status_code == 302, alerts(response.get_data(as_text=True))
     application = _new_id(company, "licence_application")
     # 保存 keeps a draft; 确认提交 submits it

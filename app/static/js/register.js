@@ -288,8 +288,38 @@
     window.setTimeout(poll, 800);
   }
 
+  // a field required before a step (required_for): its note shows while its conditions hold on the form's values
+  function requiredForHolds(form, when) {
+    return when.every(function (c) {
+      var $input = $(form).find("[name='" + c.field + "']");
+      if (!$input.length) { return true; }  // not on this form: the server judges it with the stored value
+      var value = $input.is(":checkbox") ? $input.filter(":checked").map(function () { return this.value; }).get()
+        : $input.val();
+      var list = $.isArray(value) ? value : (value === null || value === "" ? [] : [value]);
+      if (c.is_set !== undefined && c.is_set === !list.length) { return false; }
+      if (c.equals !== undefined && String(list[0]) !== String(c.equals)) { return false; }
+      if (c["in"] !== undefined && c["in"].map(String).indexOf(String(list[0])) < 0) { return false; }
+      if (c.not_in !== undefined && list.length && c.not_in.map(String).indexOf(String(list[0])) >= 0) { return false; }
+      if (c.includes !== undefined && list.map(String).indexOf(String(c.includes)) < 0) { return false; }
+      return true;
+    });
+  }
+
+  function showRequiredFor(form) {
+    $(form).find(".required-for").each(function () {
+      var on = requiredForHolds(form, $(this).data("when") || []);
+      $(this).toggle(on).closest(".form-group").toggleClass("required-for-step", on);
+    });
+  }
+
   $(function () {
     initWithin(document);
+    $("form.register-form").each(function () {
+      var form = this;
+      if (!$(form).find(".required-for").length) { return; }
+      showRequiredFor(form);
+      $(form).on("change", "select, input", function () { showRequiredFor(form); });
+    });
     $(".register-job").each(function () { followJob(this); });
     $(document).on("change", "#select-all", function () { $(".row-select").prop("checked", this.checked); });
     $(document).on("click", "#export-selected", function (e) {

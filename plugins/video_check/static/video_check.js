@@ -8,7 +8,7 @@
   var cfg = JSON.parse(root.dataset.config), csrf = root.dataset.csrf, T = cfg.texts;
   var regulator = cfg.side === "regulator";
   var $ = function (id) { return document.getElementById(id); };
-  var ws = null, pc = null, localStream = null, iceServers = [], pending = [], recorder = null, chunks = [];
+  var ws = null, pc = null, localStream = null, iceServers = [], icePolicy = "all", pending = [], recorder = null, chunks = [];
   // one id per peer connection the regulator offers: when both parties join at the same moment the regulator
   // may offer twice, and the answer or candidates of an older offer must not reach the newer connection
   var session = null;
@@ -39,7 +39,7 @@
     pending = [];
     session = id || Math.random().toString(36).slice(2);
     var mine = session;
-    pc = new RTCPeerConnection({iceServers: iceServers});
+    pc = new RTCPeerConnection({iceServers: iceServers, iceTransportPolicy: icePolicy});
     localStream.getTracks().forEach(function (t) { pc.addTrack(t, localStream); });
     pc.ontrack = function (e) { $("remote-video").srcObject = e.streams[0]; };
     pc.onicecandidate = function (e) {
@@ -118,8 +118,10 @@
       localStream = stream;
       $("local-video").srcObject = stream;
       // the intranet TURN server's short-lived credentials, when one is configured; none on one LAN
-      return post(cfg.ice, new FormData()).then(function (ice) { iceServers = ice.iceServers || []; },
-                                                function () { iceServers = []; }).then(openSocket);
+      return post(cfg.ice, new FormData()).then(function (ice) {
+        iceServers = ice.iceServers || [];
+        icePolicy = iceServers.length && ice.iceTransportPolicy === "relay" ? "relay" : "all";
+      }, function () { iceServers = []; icePolicy = "all"; }).then(openSocket);
     }, function (error) {
       setState("no-camera");
       $("call-state").title = String(error);
