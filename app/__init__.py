@@ -137,6 +137,8 @@ def _required_for(spec: Any, name: str) -> dict | None:
 def _register_request_rules(app: Flask) -> None:
     app.jinja_env.globals["field_messages"] = _field_messages
     app.jinja_env.globals["required_for"] = _required_for
+    from app.i18n import current_locale
+    app.jinja_env.globals["ui_locale"] = current_locale  # the date pickers' language (register/form_assets.html)
     from app.security.manager import remember_locale
     from app.security.views import enforce_session_rules, own_account_pages
     from app.views import layout

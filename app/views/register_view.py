@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Callable
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
@@ -34,8 +35,10 @@ from . import list_columns, listing
 from .formatting import html_value, plain_value
 from .forms import build_form
 from .listing import PAGE_SIZES
+from .pickers import picker_root, starts_at_jurisdiction
 from .related import preset_references, related_tabs
 from .urls import register_url
+from .widgets import tree_picker
 
 
 DOCUMENTS_MAX = 300  # documents in one zip: each is a PDF made on the spot
@@ -248,10 +251,16 @@ class RegisterController:
             if f.type == "enum":
                 widget["choices"] = svc.dictionaries.choices(f.dictionary)
             elif f.type == "tree":
+                # the forms' picker: opens at the actor's jurisdiction, searches by typing, shows the whole path
                 value = current.value if current else None
-                widget["path"] = [{"code": n.code, "label": n.label(_locale())}
-                                  for n in svc.dictionaries.ancestors(f.dictionary, value)] if value else []
-                widget["url"] = url_for("DictionaryApi.children", name=f.dictionary)
+                root = picker_root(svc, f.dictionary) if starts_at_jurisdiction(svc, f) else None
+                widget["picker"] = tree_picker(
+                    svc.dictionaries, f.dictionary, name=f"f.{f.name}", field_id=f"filter-{f.name}",
+                    value=value, root=root, leaf_only=False, locale=_locale(),
+                    aria_label=label_text(f.label), placeholder=_("All"),
+                    # a field with levels: a filter may take any level above too (a city), none below the deepest
+                    levels=SimpleNamespace(dictionary=f.dictionary, levels=None, level_bounds=(1, f.level_bounds[1]))
+                    if f.restricts_levels else None)
             elif f.type == "reference":
                 value = current.value if current else None
                 target = scoped_get(svc.session, svc.models[f.target], value) if value else None

@@ -18,36 +18,41 @@ class TreePickerWidget:
     top), browses down the tree and searches by typing Chinese, pinyin or its initials."""
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
-        service = field.dictionaries
-        locale = field.locale()
-        root = field.root()
-        crumbs = [{"code": n.code, "label": n.label(locale), "depth": n.depth}
-                  for n in service.ancestors(field.dictionary, root)] if root else []
-        search = {"start": "jurisdiction"} if root else {}
-        attrs = {
-            "class": "tree-picker",
-            "data-children-url": url_for("DictionaryApi.children", name=field.dictionary),
-            "data-search-url": url_for("DictionaryApi.search", name=field.dictionary, **search),
-            "data-root": json.dumps(crumbs, ensure_ascii=False),
-            "data-leaf-only": "1" if field.leaf_only else "0",
-        }
-        levels = getattr(field, "levels", None)
-        if levels is not None:  # levels / min_level / max_level: only items at those levels can be chosen
-            attrs["data-levels"] = json.dumps(wanted_levels(levels, service))
-        path = service.path_label(field.dictionary, field.data, locale=locale) if field.data else ""
-        hidden = f'<input type="hidden" {html_params(name=field.name, id=field.id, value=field.data or "")}>'
-        shown = html_params(type="text", readonly=True, value=path, placeholder=_("Please choose"),
-                            id=f"{field.id}-path", **{"class": "form-control tree-picker-path",
-                                                     "aria-label": str(field.label.text)})
-        panel = (f'<div class="tree-picker-panel" hidden>'
-                 f'<input type="search" class="form-control input-sm tree-picker-search" autocomplete="off" '
-                 f'placeholder="{escape(_("Type a name, pinyin or initials"))}">'
-                 f'<ol class="breadcrumb tree-picker-crumbs"></ol><ul class="tree-picker-list list-unstyled"></ul>'
-                 f'</div>')
-        clear = (f'<span class="input-group-btn"><button type="button" class="btn btn-default tree-picker-clear" '
-                 f'title="{escape(_("Clear"))}"><i class="fa fa-times"></i></button></span>')
-        return Markup(f'<div {html_params(**attrs)}>{hidden}<div class="input-group"><input {shown}>{clear}</div>'
-                      f'{panel}</div>')
+        return tree_picker(field.dictionaries, field.dictionary, name=field.name, field_id=field.id,
+                           value=field.data, root=field.root(), leaf_only=field.leaf_only, locale=field.locale(),
+                           aria_label=str(field.label.text), placeholder=_("Please choose"),
+                           levels=getattr(field, "levels", None))
+
+
+def tree_picker(service: Any, dictionary: str, *, name: str, field_id: str, value: str | None, root: str | None,
+                leaf_only: bool, locale: str, aria_label: str, placeholder: str, levels: Any = None) -> Markup:
+    """The tree picker's HTML (register.js's TreePicker drives it): forms and the list filter panel share it."""
+    crumbs = [{"code": n.code, "label": n.label(locale), "depth": n.depth}
+              for n in service.ancestors(dictionary, root)] \
+        if root else []
+    search = {"start": "jurisdiction"} if root else {}
+    attrs = {
+        "class": "tree-picker",
+        "data-children-url": url_for("DictionaryApi.children", name=dictionary),
+        "data-search-url": url_for("DictionaryApi.search", name=dictionary, **search),
+        "data-root": json.dumps(crumbs, ensure_ascii=False),
+        "data-leaf-only": "1" if leaf_only else "0",
+    }
+    if levels is not None:  # levels / min_level / max_level: only items at those levels can be chosen
+        attrs["data-levels"] = json.dumps(wanted_levels(levels, service))
+    path = service.path_label(dictionary, value, locale=locale) if value else ""
+    hidden = f'<input type="hidden" {html_params(name=name, id=field_id, value=value or "")}>'
+    shown = html_params(type="text", readonly=True, value=path, placeholder=placeholder, title=path,
+                        id=f"{field_id}-path", **{"class": "form-control tree-picker-path", "aria-label": aria_label})
+    panel = (f'<div class="tree-picker-panel" hidden>'
+             f'<input type="search" class="form-control input-sm tree-picker-search" autocomplete="off" '
+             f'placeholder="{escape(_("Type a name, pinyin or initials"))}">'
+             f'<ol class="breadcrumb tree-picker-crumbs"></ol><ul class="tree-picker-list list-unstyled"></ul>'
+             f'</div>')
+    clear = (f'<span class="input-group-btn"><button type="button" class="btn btn-default tree-picker-clear" '
+             f'title="{escape(_("Clear"))}"><i class="fa fa-times"></i></button></span>')
+    return Markup(f'<div {html_params(**attrs)}>{hidden}<div class="input-group"><input {shown}>{clear}</div>'
+                  f'{panel}</div>')
 
 
 class ReferenceWidget:
@@ -141,7 +146,9 @@ class ChildTableWidget:
                 hidden.append(sub(**{"class": "child-id"}))
                 continue
             errors = "".join(f'<div class="text-danger small">{escape(e)}</div>' for e in sub.errors)
-            cells.append(f'<td>{sub(**{"class": "form-control input-sm"})}{errors}</td>')
+            # the field's own classes stay (date-picker: the calendar in the app's language)
+            own = (sub.render_kw or {}).get("class", "").replace("form-control", "").split()
+            cells.append(f'<td>{sub(**{"class": " ".join(["form-control", "input-sm", *own])})}{errors}</td>')
         remove = (f'<td>{"".join(str(h) for h in hidden)}<button type="button" class="btn btn-link child-remove" '
                   f'title="{remove_title}"><i class="fa fa-trash"></i></button></td>')
         return f'<tr class="child-row">{"".join(cells)}{remove}</tr>'

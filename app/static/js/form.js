@@ -1,4 +1,4 @@
-/* The add and edit forms: date pickers in the UI language, the error summary's links, tabs that show a field in
+/* The add and edit forms (date pickers: dates.js): the error summary's links, tabs that show a field in
    error, the warning before an idle session ends, and the form's values kept across a sign-in.
    Drafts: on submit the values go to sessionStorage with a mark of the session; when the form opens again in
    another session (the user signed in again after the idle timeout), they are put back and the user is told.
@@ -8,35 +8,6 @@
   var I18N = window.FORM_I18N || {};
   var DRAFT_PREFIX = "form-draft:";
   var DRAFT_MAX_AGE = 3600 * 1000;  // a draft older than an hour is stale, not a save cut short
-
-  /* ---------------------------------------------------------- date pickers */
-  function flatpickrLocale(app) {
-    var l10n = (window.flatpickr && window.flatpickr.l10ns) || {};
-    if (app === "zh_Hant") { return l10n.zh_tw || "default"; }
-    if (app && app.indexOf("zh") === 0) { return l10n.zh || "default"; }
-    return "default";
-  }
-
-  function initDates(form) {
-    if (!window.flatpickr) { return; }
-    var locale = flatpickrLocale(form.data("locale"));
-    var pickers = [];
-    form.find("input.date-picker").each(function () {
-      var time = $(this).data("kind") === "datetime";
-      pickers.push(window.flatpickr(this, {
-        locale: locale, allowInput: true, disableMobile: true, enableTime: time, time_24hr: true,
-        dateFormat: time ? "Y-m-d\\TH:i" : "Y-m-d", altInput: time, altFormat: "Y-m-d H:i"
-      }));
-    });
-    // moving on with the keyboard closes the calendar (it would cover the next fields)
-    $(document).on("focusin", function (e) {
-      $.each(pickers, function (_, fp) {
-        if (fp.isOpen && e.target !== fp.input && e.target !== fp.altInput && !fp.calendarContainer.contains(e.target)) {
-          fp.close();
-        }
-      });
-    });
-  }
 
   /* ---------------------------------------------------------- errors */
   function showField(id) {
@@ -156,7 +127,6 @@
   $(function () {
     var form = $("form.register-form").first();
     if (!form.length) { return; }
-    initDates(form);
     initDrafts(form);
     initErrors(form);
     initSession(form);

@@ -1,4 +1,4 @@
-/* Behaviour of the generated register screens: tree pickers and cascaders, reference pickers, child rows, confirms.
+/* Behaviour of the generated register screens: tree pickers, reference pickers, child rows, confirms.
    Plain jQuery + select2 as shipped with Flask-AppBuilder; nothing is loaded from the internet. */
 (function ($) {
   "use strict";
@@ -14,74 +14,7 @@
     };
   }
 
-  /* ---------------------------------------------------------- tree cascader */
-  function Cascader(root) {
-    this.root = $(root);
-    this.url = this.root.data("url");
-    this.leafOnly = String(this.root.data("leaf-only")) === "1";
-    this.placeholder = this.root.data("placeholder") || "";
-    // a field with max_level (or levels): no select below its deepest level (a 所在区县 filter stops at 区县)
-    this.maxLevel = parseInt(this.root.data("max-level"), 10) || 0;
-    this.input = this.root.find("input[type=hidden]").first();
-    this.holder = this.root.find(".tree-cascader-selects");
-    var path = this.root.data("path") || [];
-    if (typeof path === "string") { try { path = JSON.parse(path); } catch (e) { path = []; } }
-    this.start(path);
-  }
-
-  Cascader.prototype.fetch = function (parent) {
-    return $.getJSON(this.url, parent ? {parent: parent} : {});
-  };
-
-  Cascader.prototype.addLevel = function (parent, items, selected) {
-    var self = this;
-    var level = this.holder.children("select").length;
-    var select = $('<select class="form-control input-sm tree-level"></select>')
-      .attr("data-level", level).attr("aria-label", this.placeholder);
-    select.append($("<option>").val("").text(this.placeholder));
-    $.each(items, function (_, item) {
-      var last = item.leaf || (self.maxLevel && item.depth >= self.maxLevel);
-      $("<option>").val(item.code).text(item.label).attr("data-leaf", last ? "1" : "0")
-        .prop("selected", item.code === selected).appendTo(select);
-    });
-    select.data("parent", parent || "");
-    select.on("change", function () { self.changed($(this)); });
-    this.holder.append(select);
-    return select;
-  };
-
-  Cascader.prototype.changed = function (select) {
-    var self = this;
-    select.nextAll("select").remove();
-    var code = select.val();
-    var value = code || select.data("parent") || "";
-    this.input.val(value).trigger("change");
-    var leaf = select.find("option:selected").attr("data-leaf") === "1";
-    if (code && !leaf) {
-      this.fetch(code).done(function (data) {
-        if (data.items && data.items.length) { self.addLevel(code, data.items, null); }
-      });
-    }
-  };
-
-  Cascader.prototype.start = function (path) {
-    var self = this;
-    var codes = $.map(path, function (p) { return p.code; });
-    var step = function (parent, index) {
-      self.fetch(parent).done(function (data) {
-        if (!data.items || !data.items.length) { return; }
-        var selected = codes[index] || null;
-        self.addLevel(parent, data.items, selected);
-        if (selected) {
-          var item = $.grep(data.items, function (i) { return i.code === selected; })[0];
-          if (item && !item.leaf && !(self.maxLevel && item.depth >= self.maxLevel)) { step(selected, index + 1); }
-        }
-      });
-    };
-    step(null, 0);
-  };
-
-  /* ---------------------------------------------------------- tree picker (forms) */
+  /* ---------------------------------------------------------- tree picker (forms, list filters) */
   /* Opens at the actor's jurisdiction (data-root: the path down to it), browses down, searches by typing
      Chinese, pinyin or its initials, and shows the whole path of the choice. */
   function TreePicker(root) {
@@ -218,12 +151,13 @@
 
   TreePicker.prototype.choose = function (code, label) {
     this.input.val(code).trigger("change");
-    this.path.val(label);
+    this.path.val(label).attr("title", label);
     this.toggle(false);
     this.path.focus();
   };
 
-  function FI() { return window.FORM_I18N || {}; }
+  // the tree picker's texts: the layout's APP_I18N (list filters and forms alike)
+  function FI() { return I18N; }
 
   /* ---------------------------------------------------------- reference picker */
   function initReference(el) {
@@ -263,12 +197,12 @@
   }
 
   function initWithin(scope) {
-    $(scope).find(".tree-cascader").each(function () { if (!$(this).data("cascader")) { $(this).data("cascader", new Cascader(this)); } });
     $(scope).find(".tree-picker").each(function () { if (!$(this).data("picker")) { $(this).data("picker", new TreePicker(this)); } });
     $(scope).find(".reference-select").each(function () { initReference(this); });
     $(scope).find("select.enum-filter[multiple]").each(function () {
       if (!$(this).data("select2")) { $(this).select2({width: "100%", language: select2Language()}); }
     });
+    if (window.SafetyDates) { window.SafetyDates.init(scope); }  // a child row added later gets its calendars
   }
 
   /* ---------------------------------------------------------- job progress (imports, exports) */
@@ -334,5 +268,5 @@
     });
   });
 
-  window.SafetyUI = {Cascader: Cascader, TreePicker: TreePicker, initWithin: initWithin};
+  window.SafetyUI = {TreePicker: TreePicker, initWithin: initWithin};
 })(jQuery);
