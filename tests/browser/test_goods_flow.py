@@ -31,6 +31,7 @@ def _choose(page, field: str, text: str) -> None:
 
 
 def test_goods_in_and_out_then_a_stock_difference_closed_with_a_reason(db_app, page):
+    page.set_default_timeout(30_000)  # ten pages and two sign-ins on a machine the whole suite shares
     svc = db_app.extensions["safety"]
     with db_app.app_context():
         home = factory.make_org(svc)
