@@ -114,6 +114,7 @@ def demo_workflows_command() -> None:
     """Move demo rows along their workflows as the demo accounts (hazards, licences, enforcement) once."""
     from app.demo.accounts import ensure_demo_accounts
     from app.demo.chaoyang import load_demo_chaoyang
+    from app.demo.goods import load_demo_goods
     from app.demo.workflows import load_demo_workflows
     from app.setup import ensure_admin
 
@@ -121,6 +122,7 @@ def demo_workflows_command() -> None:
     ensure_demo_accounts()
     load_demo_workflows(echo=click.echo)
     load_demo_chaoyang(echo=click.echo)
+    load_demo_goods(echo=click.echo)
 
 
 workflow_cli = AppGroup("workflow", help="Workflow housekeeping.")

@@ -16,6 +16,7 @@ from app import clock
 from app.i18n import label_text
 from app.security.actor import Actor, current_actor, signed_in_actor
 from app.services import services
+from app.views.formatting import html_value
 from app.views.urls import register_url
 
 from .messages import row_title
@@ -98,6 +99,7 @@ class WarningView(BaseView):
             ids = [w.row_id for w in warnings if w.register == register]
             rows.update({(register, r.id): r for r in svc.session.scalars(select(model).where(model.id.in_(ids)))})
         today = clock.today()
+        policy = current_app.extensions["safety_policy"]
         items = []
         for w in warnings:
             rule, row = svc.registry.warnings.get(w.rule), rows.get((w.register, w.row_id))
@@ -110,6 +112,7 @@ class WarningView(BaseView):
                 days = (datetime.fromisoformat(w.cause[:10]).date() - today).days
             items.append({"id": w.id, "level": w.level, "rule": label_text(rule.label) if rule else w.rule,
                           "register": label_text(spec.label), "title": row_title(svc, w.register, row),
+                          "details": _details(svc, policy, actor, rule, spec, row),
                           "url": register_url(owner, "show", pk=owner_id), "cause": w.cause, "days": days,
                           "state": w.state, "opened_at": w.opened_at, "ended_at": w.ended_at,
                           "closed_by": w.closed_by, "reason": w.reason,
@@ -146,6 +149,15 @@ class WarningView(BaseView):
         svc.session.commit()
         flash(_("The warning is closed."), "success")
         return redirect(back)
+
+
+def _details(svc: Any, policy: Any, actor: Actor, rule: Any, spec: Any, row: Any) -> list[tuple[str, Any]]:
+    """(label, value) of the rule's ``details`` fields the reader may see (§16.24)."""
+    if rule is None or not rule.details:
+        return []
+    hidden = policy.hidden_fields(svc.registry.owner_of(spec), actor) if not spec.parent else frozenset()
+    return [(label_text(spec.field(name).label), html_value(spec, spec.field(name), row, svc.dictionaries, "list"))
+            for name in rule.details if name not in hidden]
 
 
 def may_close(rule: Any, actor: Actor) -> bool:

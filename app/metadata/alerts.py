@@ -49,6 +49,9 @@ class WarningSpec(Spec):
     email: bool = False
     #: roles that may close an open warning with a reason (a user who sees it by its scope)
     close: tuple[Ref, ...] = ()
+    #: fields of the row shown with it on the warning list (the seed's 关闭库存差异预警信息: enterprise, warehouse,
+    #: product, system and counted quantities); fields hidden from the reader are left out
+    details: tuple[Ref, ...] = ()
 
     @field_validator("when", mode="before")
     @classmethod
@@ -68,7 +71,8 @@ class WarningSpec(Spec):
 
 def check_warning(reg: Located, registers: dict[str, Located], dictionaries: dict[str, Located],
                   roles: set[str]) -> Iterator[Issue]:
-    """E920 file name, register and roles, E921 date field, E922 conditions, E923 codes, E924 notify: next."""
+    """E920 file name, register and roles, E921 date field, E922 conditions, E923 codes, E924 notify: next,
+    E833 details."""
     spec = reg.spec
     yield from check_named_like_file(reg, "E920", "warning")
     notify = () if spec.notify == "next" else spec.notify
@@ -83,6 +87,13 @@ def check_warning(reg: Located, registers: dict[str, Located], dictionaries: dic
                         did_you_mean(spec.target, registers) or "name the register whose rows are watched")
         return
     target = located.spec
+    for i, name in enumerate(spec.details):
+        field = target.field_map.get(name)
+        if field is None or field.type in ("children", "attachment", "image", "geo"):
+            yield reg.issue(("details", i), "E833", f"details: '{target.name}' has no field '{name}' to show"
+                            if field is None else f"details: '{name}' is a {field.type} field",
+                            did_you_mean(name, target.field_map) or "name short fields: names, references, "
+                            "numbers, dates, enums")
     if spec.date is not None:
         field = target.field_map.get(spec.date.field)
         if field is None:

@@ -474,7 +474,8 @@ def check_menu_categories(menus: list[tuple[MenuCategory, SourceDocument, int]])
 # ---------------------------------------------------------------- access and roles
 
 SCOPE_ANCHOR = {"jurisdiction": "region", "department": "department", "own_enterprise": "enterprise",
-                "assigned_organisation": "organisation"}
+                "assigned_organisation": "organisation",
+                "goods_class": "goods_class"}
 
 
 def _anchor_field(reg: Located, registers: dict[str, Located], path: str) -> tuple[Any, str | None]:
@@ -551,6 +552,65 @@ def check_access(reg: Located, roles: set[str], registers: dict[str, Located], h
             yield reg.issue(("ownership", anchor), "E503", f"ownership.{anchor}: field '{path}' uses dictionary "
                             f"'{field.dictionary}', the organisations use '{org_dictionaries[anchor]}'",
                             "scope compares the two: use a field on the same dictionary")
+
+
+def _dictionary_codes(dic: Located | None) -> list[str]:
+    return [item.code for item in dic.spec.items] if dic is not None else []
+
+
+def check_goods_classes(roles: Located, registers: dict[str, Located], dictionaries: dict[str, Located]
+                        ) -> Iterator[Issue]:
+    """roles.yaml goods_classes: a known dictionary, known departments and known class codes (E830)."""
+    spec = roles.spec.goods_classes
+    if spec is None:
+        return
+    dic = dictionaries.get(spec.dictionary)
+    if dic is None:
+        yield roles.issue(("goods_classes", "dictionary"), "E830", f"goods_classes: unknown dictionary "
+                          f"'{spec.dictionary}'", did_you_mean(spec.dictionary, dictionaries)
+                          or "name the dictionary of the goods classes (metadata/dictionaries/)")
+        return
+    classes = _dictionary_codes(dic)
+    org = registers.get(roles.spec.organisations.target)
+    field = org.spec.field_map.get(roles.spec.organisations.department) if org else None
+    departments = _dictionary_codes(dictionaries.get(getattr(field, "dictionary", "") or ""))
+    for department, codes in spec.departments.items():
+        if departments and department not in departments:
+            yield roles.issue(("goods_classes", "departments", department), "E830", f"goods_classes: unknown "
+                              f"department '{department}'", did_you_mean(department, departments)
+                              or "departments: " + ", ".join(departments))
+        for j, code in enumerate(codes):
+            if code not in classes:
+                yield roles.issue(("goods_classes", "departments", department, j), "E830", f"goods_classes: "
+                                  f"'{spec.dictionary}' has no code '{code}'", did_you_mean(code, classes)
+                                  or "codes: " + ", ".join(classes))
+
+
+def check_goods_class(reg: Located, registers: dict[str, Located], dictionaries: dict[str, Located],
+                      goods: Any) -> Iterator[Issue]:
+    """A register's goods_class and ownership.goods_class need roles.yaml goods_classes and its codes (E831, E832)."""
+    spec = reg.spec
+    wanted = goods.dictionary if goods is not None else None
+    if (spec.goods_class or spec.ownership.goods_class) and goods is None:
+        where = ("goods_class",) if spec.goods_class else ("ownership", "goods_class")
+        yield reg.issue(where, "E831", "goods classes are used but metadata/roles.yaml declares none",
+                        "add goods_classes: {dictionary: <dictionary>, departments: {<department>: [<class>]}} "
+                        "to roles.yaml")
+        return
+    if spec.goods_class:
+        codes = _dictionary_codes(dictionaries.get(wanted))
+        if codes and spec.goods_class not in codes:
+            yield reg.issue(("goods_class",), "E831", f"goods_class: '{wanted}' has no code '{spec.goods_class}'",
+                            did_you_mean(spec.goods_class, codes) or "codes: " + ", ".join(codes))
+    path = spec.ownership.goods_class
+    if path:
+        field, problem = _anchor_field(reg, registers, path)
+        if problem:
+            yield reg.issue(("ownership", "goods_class"), "E832", f"ownership.goods_class: {problem}",
+                            "name an enum field of this register, or <reference field>.<field>")
+        elif field.type != "enum" or field.dictionary != wanted:
+            yield reg.issue(("ownership", "goods_class"), "E832", f"ownership.goods_class: field '{path}' is not an "
+                            f"enum field on dictionary '{wanted}'", f"use an enum field with dictionary: {wanted}")
 
 
 def check_roles_file(roles: Located, registers: dict[str, Located], broken: set[str]) -> Iterator[Issue]:

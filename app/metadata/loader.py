@@ -155,6 +155,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     role_names = {r.name for r in roles_file.spec.roles} if roles_file else set()
     if roles_file:
         issues += checks.check_roles_file(roles_file, reg_by_name, broken)
+        issues += checks.check_goods_classes(roles_file, reg_by_name, dic_by_name)
     org_dictionaries: dict[str, str] = {}
     enterprise_register = None
     if roles_file:
@@ -170,6 +171,8 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     for reg in registers:
         issues += checks.check_access(reg, role_names, reg_by_name, roles_file is not None, org_dictionaries,
                                       enterprise_register)
+        issues += checks.check_goods_class(reg, reg_by_name, dic_by_name,
+                                           roles_file.spec.goods_classes if roles_file else None)
         issues += checks.check_documents(reg)
         issues += checks.check_public(reg)
         issues += checks.check_workflow(reg, role_names, reg_by_name,
@@ -210,6 +213,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         roles={r.name: r for r in roles_file.spec.roles} if roles_file else {},
         organisations=roles_file.spec.organisations if roles_file else None,
         enterprise_accounts=roles_file.spec.enterprise_accounts if roles_file else None,
+        goods_classes=roles_file.spec.goods_classes if roles_file else None,
         frequencies={f.spec.name: f.spec for f in frequencies},
         warnings={w.name: w for w in [*(w.spec for w in warnings), *deadline_warnings(
             (r.spec for r in registers), {r.name: r for r in roles_file.spec.roles} if roles_file else {},

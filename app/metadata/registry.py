@@ -6,8 +6,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
-from .spec import (DictionarySpec, EnterpriseAccounts, FieldBase, MenuCategory, OrganisationSpec, RegisterSpec,
-                   RoleSpec)
+from .spec import (DictionarySpec, EnterpriseAccounts, FieldBase, GoodsClasses, MenuCategory, OrganisationSpec,
+                   RegisterSpec, RoleSpec)
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Registry:
     roles: Mapping[str, RoleSpec] = field(default_factory=dict)
     organisations: OrganisationSpec | None = None
     enterprise_accounts: EnterpriseAccounts | None = None
+    #: 003's goods classes (sub-platforms) and the classes each department oversees
+    goods_classes: GoodsClasses | None = None
     #: inspection frequency rules (metadata/frequencies/), by name
     frequencies: Mapping[str, Any] = field(default_factory=dict)
     #: warnings (metadata/warnings/, and those the workflows' deadlines imply), by name

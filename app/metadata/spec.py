@@ -767,7 +767,8 @@ SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "created_by_id", "updated_by
 Action = Literal["view", "add", "edit", "delete", "import", "export"]
 ACTIONS = ("view", "add", "edit", "delete", "import", "export")
 ScopeKind = Literal["all", "jurisdiction", "department", "own_enterprise", "own_records", "own_organisation_edits",
-                    "assigned_organisation"]
+                    "assigned_organisation",
+                    "goods_class"]
 
 
 class AccessRule(Spec):
@@ -799,6 +800,8 @@ class Ownership(Spec):
     enterprise: str | None = None
     #: a reference field to the organisations register: scope assigned_organisation (审核机关, §12)
     organisation: str | None = None
+    #: an enum field on the dictionary of roles.yaml's ``goods_classes`` (scope ``goods_class``, 003 子平台)
+    goods_class: str | None = None
 
 
 class MapSpec(Spec):
@@ -842,6 +845,9 @@ class RegisterSpec(Spec):
     #: who may do what on which rows (administrators may do everything everywhere)
     access: tuple[AccessRule, ...] = ()
     ownership: Ownership = Field(default_factory=Ownership)
+    #: the register belongs to one goods class (a sub-platform's own register): only accounts whose department
+    #: oversees it (roles.yaml goods_classes) find it in the menu and may open it
+    goods_class: Ref | None = None
     import_: ImportSpec | None = Field(default=None, alias="import")
     export: ExportSpec | None = None
     workflow: WorkflowSpec | None = None
@@ -1054,8 +1060,24 @@ class OrganisationSpec(Spec):
     parent: Ref
 
 
+class GoodsClasses(Spec):
+    """003's sub-platforms: the classes of dangerous goods (a dictionary) and which classes each industry
+    department oversees. An organisation without department oversees every class; a department not listed, none."""
+
+    dictionary: Ref
+    #: department code → the class codes it oversees
+    departments: dict[Ref, tuple[Ref, ...]] = Field(default_factory=dict)
+
+    def classes_of(self, department: str | None) -> frozenset[str] | None:
+        """The classes an organisation of ``department`` oversees; None: every class."""
+        if not department:
+            return None
+        return frozenset(self.departments.get(department, ()))
+
+
 class RolesFile(Spec):
     roles: tuple[RoleSpec, ...]
     organisations: OrganisationSpec
     enterprise_accounts: EnterpriseAccounts | None = None
+    goods_classes: GoodsClasses | None = None
 CountRule.model_rebuild()

@@ -22,6 +22,8 @@ class Actor:
     department: str | None = None
     level: str | None = None
     enterprise_key: str | None = None
+    #: the goods classes its organisation's department oversees (roles.yaml goods_classes); None: every class
+    goods_classes: frozenset[str] | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -100,8 +102,9 @@ def actor_for(user: Any) -> Actor:
             level = getattr(row, org.level)
             path = svc.dictionaries.path_of(svc.registry.register(org.target).field(org.region).dictionary, region) \
                 if region else None
+    goods = svc.registry.goods_classes
     return Actor(user.id, user.username, roles, admin, organisation_id, region, path, department, level,
-                 getattr(user, "enterprise_key", None))
+                 getattr(user, "enterprise_key", None), goods.classes_of(department) if goods else None)
 
 
 def actor_from_id(user_id: int) -> Actor:

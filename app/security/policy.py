@@ -35,10 +35,19 @@ class AccessPolicy:
     def actions(self, spec: RegisterSpec, actor: Actor) -> frozenset[str]:
         if actor.is_admin:
             return frozenset(("view", "add", "edit", "delete", "import", "export"))
+        if not self.oversees(spec, actor):
+            return frozenset()
         found: set[str] = set()
         for rule in self.rules(spec, actor):
             found |= rule.action_set
         return frozenset(found)
+
+    def oversees(self, spec: RegisterSpec, actor: Actor) -> bool:
+        """Whether a register of one goods class (``goods_class``) is in the actor's sub-platforms; an
+        enterprise account (no organisation) is limited by its rows' scope only."""
+        owner = self.registry.owner_of(spec) if spec.parent else spec
+        return (actor.is_admin or not owner.goods_class or actor.organisation_id is None
+                or actor.goods_classes is None or owner.goods_class in actor.goods_classes)
 
     def can(self, spec: RegisterSpec, actor: Actor, action: str) -> bool:
         return action in self.actions(spec, actor)
@@ -178,6 +187,13 @@ class AccessPolicy:
             if not actor.organisation_id:
                 return false()
             return getattr(model, f"{own.organisation}_id") == actor.organisation_id
+        if kind == "goods_class":
+            if actor.goods_classes is None:
+                return None if actor.region_path else false()
+            if not actor.goods_classes:
+                return false()
+            return self._anchored(spec, model, own.goods_class,
+                                  lambda column, *_: column.in_(sorted(actor.goods_classes)))
         if kind == "own_enterprise":
             if not actor.enterprise_key:
                 return false()
@@ -246,6 +262,11 @@ class AccessPolicy:
         if kind == "assigned_organisation":
             return actor.organisation_id is not None and \
                 _value(row, f"{own.organisation}_id", old) == actor.organisation_id
+        if kind == "goods_class":
+            if actor.goods_classes is None:
+                return bool(actor.region_path)
+            value, _ = self._anchor_value(spec, own.goods_class, row, old)
+            return value in actor.goods_classes
         if kind == "own_enterprise":
             accounts = self.registry.enterprise_accounts
             login = accounts.login if accounts else "uscc"

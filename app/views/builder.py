@@ -2,6 +2,8 @@
 the YAML's order."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_appbuilder import AppBuilder
 
 from app.i18n import lazy_label
@@ -23,8 +25,20 @@ def register_views(appbuilder: AppBuilder, svc: Services) -> RegisterScreens:
             appbuilder.add_link(menu_name(spec), href=f"/r/{spec.name}/list/",
                                 label=lazy_label(spec.menu.label or spec.label),
                                 icon=spec.menu.icon, category=category.name,
-                                category_label=lazy_label(category.label), category_icon=category.icon)
+                                category_label=lazy_label(category.label), category_icon=category.icon,
+                                cond=_oversees(spec) if spec.goods_class else None)
     return screens
+
+
+def _oversees(spec: RegisterSpec) -> Any:
+    """The menu entry of a register of one goods class shows only in the sub-platforms that oversee it."""
+    def cond() -> bool:
+        from flask import current_app
+
+        from app.security.actor import current_actor
+        actor = current_actor()
+        return actor is None or current_app.extensions["safety_policy"].oversees(spec, actor)
+    return cond
 
 
 def menu_name(spec: RegisterSpec) -> str:

@@ -143,6 +143,15 @@ def make_row(svc: Any, register: str, anchors: dict[str, Any] | None = None, **s
     return row
 
 
+def goods_classes(svc: Any) -> tuple[str, str]:
+    """A goods class the home department oversees and one it does not (roles.yaml goods_classes)."""
+    goods = svc.registry.goods_classes
+    codes = [item.code for item in svc.registry.dictionaries[goods.dictionary].items]
+    mine = goods.classes_of(HOME_DEPARTMENT)
+    mine = set(codes) if mine is None else mine
+    return next(c for c in codes if c in mine), next(c for c in codes if c not in mine)
+
+
 def make_org(svc: Any, region: str = HOME_REGION, department: str | None = HOME_DEPARTMENT) -> Any:
     org = svc.registry.organisations
     return make_row(svc, org.target, {org.region: region, org.department: department, org.level: "county"})

@@ -28,7 +28,7 @@ from tests.helpers import FormClient, login, visible_text
 
 from . import factory
 
-READ_KINDS = ("jurisdiction", "department", "own_enterprise", "own_records")
+READ_KINDS = ("jurisdiction", "department", "own_enterprise", "own_records", "goods_class")
 #: where the rows of a register on the resource map are placed (常州市新北区)
 MAP_POINT = (31.9, 119.9)
 
@@ -207,6 +207,9 @@ class Case:
             put(own.region, factory.HOME_TOWNSHIP if inside.get("jurisdiction", True) else factory.AWAY_TOWNSHIP)
         if own.department:
             put(own.department, factory.HOME_DEPARTMENT if inside.get("department", True) else factory.AWAY_DEPARTMENT)
+        if own.goods_class:
+            inside_class, outside_class = factory.goods_classes(svc)
+            put(own.goods_class, inside_class if inside.get("goods_class", True) else outside_class)
         if own.enterprise:
             login_field = svc.registry.enterprise_accounts.login
             value = key if inside.get("own_enterprise", True) and key else factory.make_uscc()
