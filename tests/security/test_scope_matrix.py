@@ -371,6 +371,8 @@ class Case:
         for doc in self.spec.documents[:1]:
             expect("documents", self.client.get(f"/r/{register}/document/{inside}/{doc.name}").status_code == 403,
                    "document answered")
+            expect("documents", self.client.get(f"/r/{register}/document/{inside}/{doc.name}/scan").status_code
+                   == 403, "the document's stamped scan answered")
         if self.warnings:
             expect("warnings", not self.warned(), "the warning list shows warnings of a register the role may not view")
         if self.files:
@@ -477,6 +479,14 @@ class Case:
             for doc in self.spec.documents[:1]:
                 pdf = client.get(f"/r/{register}/document/{row.id}/{doc.name}")
                 expect("documents", pdf.status_code == 403, f"{kind}: the PDF answered {pdf.status_code}")
+                scan = client.get(f"/r/{register}/document/{row.id}/{doc.name}/scan")
+                expect("documents", scan.status_code == 403, f"{kind}: its stamped scan answered {scan.status_code}")
+                if doc.scan:
+                    sent = client.post_form(f"/r/{register}/document/{row.id}/{doc.name}/scan",
+                                            {"file": (io.BytesIO(b"%PDF-1.4 leak"), "leak.pdf")},
+                                            page_url="/workflow/inbox", content_type="multipart/form-data")
+                    expect("documents", sent.status_code == 403,
+                           f"{kind}: uploading a stamped scan answered {sent.status_code}")
             if self.warnings:
                 closed = client.post_form(f"/warnings/{self.warnings[row.id]}/close", {"reason": "leak"},
                                           page_url="/workflow/inbox")
