@@ -51,10 +51,23 @@ def prepare(flask_app, rows: int) -> None:
         enterprise_model = svc.models["enterprise"]
         enterprise = svc.session.execute(text("SELECT id FROM reg_enterprise LIMIT 1")).scalar()
         if enterprise is None:
-            tree = svc.dictionaries.tree(svc.registry.register("enterprise").field("enterprise_type").dictionary)
-            leaf = next(code for code, node in tree.nodes.items() if not node.children)
-            row = enterprise_model(enterprise_type=leaf, name="常州新北基准化工有限公司", uscc="91320411MA1BENCH0X", region="320411004",
-                                   address="常州市新北区长江北路1号", department="emergency")
+            row = enterprise_model(name="常州新北基准化工有限公司", uscc="91320411MA1BENCH0X", region="320411004",
+                                   address="常州市新北区长江北路1号", department="emergency",
+                                   legal_representative="王明", phone="0519-85000000")
+            for field in svc.registry.register("enterprise").stored_fields:  # the other required fields
+                if not field.required or field.type == "reference" or getattr(row, field.name, None) is not None:
+                    continue
+                if field.type == "enum":
+                    setattr(row, field.name, svc.dictionaries.choices(field.dictionary)[0][0])
+                elif field.type == "tree":
+                    tree = svc.dictionaries.tree(field.dictionary)
+                    setattr(row, field.name, next(c for c, node in tree.nodes.items() if not node.children))
+                elif field.type == "date":
+                    setattr(row, field.name, date.today())
+                elif field.type in ("integer", "decimal"):
+                    setattr(row, field.name, 1)
+                else:
+                    setattr(row, field.name, "示例")
             svc.session.add(row)
             svc.session.commit()
             enterprise = row.id
