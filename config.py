@@ -89,6 +89,10 @@ class BaseConfig:
     # calamine: memory stays flat for large files, small ones keep calamine's speed (app/excel/reader.py)
     IMPORT_STREAM_CELLS = 500_000
     EXPORT_INLINE_ROWS = 10_000
+    # documents (文书): the most rows one zip job makes, and a CJK TrueType font file other than Debian's
+    # fonts-wqy-microhei (app/documents.py FONT_CANDIDATES); without any, the STSong-Light CID font is used (logged)
+    DOCUMENTS_ZIP_MAX = int(os.environ.get("DOCUMENTS_ZIP_MAX", 5000))
+    DOCUMENT_FONT = os.environ.get("DOCUMENT_FONT") or None
     # uploads, error workbooks and exports of the jobs are deleted after this many hours (an upload as soon as
     # its job ends): by the beat task `excel.purge_files`, hourly at most when a job is created, `flask excel purge`
     EXCEL_RETENTION_HOURS = int(os.environ.get("EXCEL_RETENTION_HOURS", 48))

@@ -69,6 +69,7 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     cli.init_app(app)
     init_celery(app)
     from app.excel import jobs, runner  # noqa: F401 - registers the import and export tasks with Celery
+    from app import document_screens  # noqa: F401 - registers the documents' zip task
     runner.init_app(app)
     from app.workflow import warnings  # noqa: F401 - registers the deadline warnings task
     from app.i18n.chinese import release

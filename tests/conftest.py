@@ -120,7 +120,8 @@ def truncate_registers(flask_app: Any) -> None:
         tables = [t.name for t in flask_app.extensions["safety"].models.metadata.sorted_tables
                   if t.name.startswith("reg_") or t.name in ("sys_audit_log", "sys_login_log", "sys_workflow_history", "sys_job",
                                                                    "sys_message", "sys_list_preference", "sys_warning",
-                                                                   "sys_api_token")]
+                                                                   "sys_api_token", "sys_document",
+                                                                   "sys_document_counter")]
         if tables:
             _truncate(db.session, tables)
         # accounts made by earlier tests (enterprise accounts, demo users) go too; the administrator stays

@@ -15,7 +15,8 @@ from app.i18n import label_text, list_separator
 def operation_label(action: str) -> str:
     """新增 / 修改 / 删除 for an audit row's action."""
     return {"insert": pgettext("audit operation", "Added"), "update": pgettext("audit operation", "Changed"),
-            "delete": pgettext("audit operation", "Deleted")}.get(action, action)
+            "delete": pgettext("audit operation", "Deleted"),
+            "scan": pgettext("audit operation", "Stamped scan uploaded")}.get(action, action)
 
 
 def _cache(name: str) -> dict:
@@ -95,6 +96,9 @@ def field_label(spec: Any, column: str | None) -> str:
     if field is None and column.endswith(("_id", "_lat", "_lng")):
         field = spec.field_map.get(column.rsplit("_", 1)[0])
     if field is None:
+        document = next((d for d in getattr(spec, "documents", ()) if d.name == column), None)
+        if document is not None:  # a stamped scan uploaded for a document (§16.14)
+            return label_text(document.label)
         return {"parent_id": _("Parent record")}.get(column, column)
     return label_text(field.label)
 

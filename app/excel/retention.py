@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select, update
 
-KINDS = ("uploads", "errors", "exports")
+KINDS = ("uploads", "errors", "exports", "documents")
 #: a sweep started by a new job runs at most this often (the beat task and the CLI command always sweep)
 SWEEP_INTERVAL_SECONDS = 3600
 MARKER = ".last-purge"

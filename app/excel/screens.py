@@ -148,6 +148,8 @@ def job_download(controller: Any, job_id: int) -> Any:
         relabelled = in_current_language(Path(job.output))
         if relabelled is not None:
             return send_file(relabelled, as_attachment=True, download_name=name)
+    elif job.kind == "documents":
+        name = f"{Path(job.file_name or 'documents.zip').stem}-{job.created_at:%Y%m%d%H%M}.zip"
     else:
         name = f"{label_text(spec.label)}-{job.created_at:%Y%m%d%H%M}.{job.mode}"
     return send_file(job.output, as_attachment=True, download_name=name)

@@ -1134,15 +1134,25 @@ def _check_progress(reg: Located, registers: dict[str, Located]) -> Iterator[Iss
                                 did_you_mean(name, other.spec.field_map))
 
 
-def check_documents(reg: Located) -> Iterator[Issue]:
-    """A document's placeholders are fields of the register (or {today}); nothing else is evaluated."""
+def check_documents(reg: Located, reg_by_name: dict[str, Located] | None = None,
+                    folders: list | None = None) -> Iterator[Issue]:
+    """A document's placeholders are fields of the register (or {today}, {number}); its template file exists,
+    parses, and names fields of the register and of the rows it reaches (statically known ones)."""
     import string
+    from pathlib import Path
+
+    from jinja2 import TemplateSyntaxError
     names = [d.name for d in reg.spec.documents]
+    specs = {name: located.spec for name, located in (reg_by_name or {}).items()}
+    specs.setdefault(reg.spec.name, reg.spec)
+    extra = ["today", "number"]
     for i, doc in enumerate(reg.spec.documents):
         if names.index(doc.name) != i:
             yield reg.issue(("documents", i, "name"), "E710", f"documents: '{doc.name}' is defined twice",
                             "give each document its own name")
         for key in ("file_name", "body"):
+            if getattr(doc, key) is None:
+                continue
             try:
                 placeholders = [f for _, f, spec_, conv in string.Formatter().parse(getattr(doc, key)) if f is not None]
             except ValueError as exc:
@@ -1150,9 +1160,42 @@ def check_documents(reg: Located) -> Iterator[Issue]:
                                 "write a placeholder as {field}; a literal brace as {{ or }}")
                 continue
             for name in placeholders:
-                if name != "today" and name not in reg.spec.field_map:
+                if name not in extra and name not in reg.spec.field_map:
                     yield reg.issue(("documents", i, key), "E710", f"documents: '{doc.name}' names unknown field "
-                                    f"'{{{name}}}'", did_you_mean(name, list(reg.spec.field_map) + ["today"]))
+                                    f"'{{{name}}}'", did_you_mean(name, list(reg.spec.field_map) + extra))
+        if doc.number is not None:
+            try:
+                doc.number.format.format(year=2026, n=1)
+            except (KeyError, IndexError, ValueError) as exc:
+                yield reg.issue(("documents", i, "number", "format"), "E752",
+                                f"documents: '{doc.name}' number format {doc.number.format!r}: {exc}",
+                                "write the number with {year} and {n} (e.g. 常新应急责改〔{year}〕{n}号); a literal "
+                                "brace as {{ or }}")
+        if doc.template is None or folders is None:
+            continue
+        folder = next((Path(f) for f in folders if (Path(f) / doc.template).is_file()), None)
+        if folder is None:
+            yield reg.issue(("documents", i, "template"), "E750", f"documents: '{doc.name}' template "
+                            f"'{doc.template}' is not in metadata/documents/",
+                            f"create metadata/documents/{doc.template} or correct the name")
+            continue
+        path = folder / doc.template
+        shown = str(path.relative_to(folder.parent.parent))
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            yield Issue(shown, 1, "E750", f"template of document '{doc.name}' is not UTF-8", "save the file as UTF-8")
+            continue
+        from app.documents import template_issues
+        try:
+            problems = template_issues(source, reg.spec, specs)
+        except TemplateSyntaxError as exc:
+            yield Issue(shown, exc.lineno or 1, "E751", f"template of document '{doc.name}' of '{reg.spec.name}': "
+                        f"{exc.message}", "fix the Jinja syntax ({{ value }}, {% for … %}…{% endfor %})")
+            continue
+        for line, message, hint in problems:
+            yield Issue(shown, line, "E753", f"template of document '{doc.name}' of '{reg.spec.name}': {message}",
+                        hint)
 
 
 def check_public(reg: Located) -> Iterator[Issue]:

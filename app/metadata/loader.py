@@ -173,7 +173,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
                                       enterprise_register)
         issues += checks.check_goods_class(reg, reg_by_name, dic_by_name,
                                            roles_file.spec.goods_classes if roles_file else None)
-        issues += checks.check_documents(reg)
+        issues += checks.check_documents(reg, reg_by_name, [r / "documents" for r in roots])
         issues += checks.check_public(reg)
         issues += checks.check_workflow(reg, role_names, reg_by_name,
                                         roles_file.spec.organisations if roles_file else None)
@@ -210,6 +210,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         menus=menu_categories,
         files={r.spec.name: r.doc.file for r in registers},
         root=roots[0],
+        document_folders=tuple(r / "documents" for r in roots),
         roles={r.name: r for r in roles_file.spec.roles} if roles_file else {},
         organisations=roles_file.spec.organisations if roles_file else None,
         enterprise_accounts=roles_file.spec.enterprise_accounts if roles_file else None,

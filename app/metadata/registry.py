@@ -27,6 +27,8 @@ class Registry:
     frequencies: Mapping[str, Any] = field(default_factory=dict)
     #: warnings (metadata/warnings/, and those the workflows' deadlines imply), by name
     warnings: Mapping[str, Any] = field(default_factory=dict)
+    #: the documents/ folder of every metadata root, searched in order for a document's template
+    document_folders: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("registers", "dictionaries", "menus", "files", "roles", "frequencies", "warnings"):

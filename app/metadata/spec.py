@@ -675,16 +675,41 @@ class RegisterRule(Spec):
         return compile_rule(source_of(self))
 
 
+class DocumentNumberSpec(Spec):
+    """How a document is numbered: a counter per sequence and year (and per issuing organisation when asked),
+    kept in sys_document_counter; each row gets its number once, the first time its document is made."""
+
+    #: the counter's name; documents sharing a sequence share its numbers (e.g. zgtz for 责令整改)
+    sequence: Identifier
+    #: the number as printed: {year} (4 digits), {n} (the counter, optionally {n:03d}) and any text around them
+    format: Annotated[str, StringConstraints(min_length=1, max_length=120)] = "{year}-{n}"
+    #: organisation: every issuing organisation (the user's) counts on its own; none: one counter for all
+    per: Literal["organisation", "none"] = "none"
+
+
 class DocumentSpec(Spec):
-    """A document (文书) made from a row as PDF: an HTML body with {field} placeholders (labels, not codes),
-    downloaded from the row's page, or for every listed row at once as a zip."""
+    """A document (文书) made from a row as PDF: an HTML/Jinja template in metadata/documents/ (filled from the row
+    and its related rows) or an inline HTML body with {field} placeholders; downloaded from the row's page, or for
+    every listed row at once as a zip made in the background."""
 
     name: Identifier
     label: Label
-    #: the PDF's name, with placeholders (e.g. "{enterprise_name}告知书")
+    #: the PDF's name, with placeholders (e.g. "{enterprise_name}告知书"; {number} once the document is numbered)
     file_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    #: HTML (h1, p, table, br, strong…) with {field} and {today}; values are escaped
-    body: Annotated[str, StringConstraints(min_length=1)]
+    #: a Jinja template file under metadata/documents/ (e.g. rectification_order.html)
+    template: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_][a-z0-9_/.-]*\.html$", max_length=120)] | None = None
+    #: inline HTML (h1, p, table, br, strong…) with {field} and {today}; values are escaped (older form)
+    body: Annotated[str, StringConstraints(min_length=1)] | None = None
+    #: the document number (文号), e.g. {sequence: zgtz, format: "常新应急责改〔{year}〕{n}号"}
+    number: DocumentNumberSpec | None = None
+    #: a stamped scan (盖章扫描件) of the document may be uploaded back to the row (roles that may edit the row)
+    scan: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DocumentSpec":
+        if (self.template is None) == (self.body is None):
+            raise ValueError("give either template: (a file in metadata/documents/) or body:, not both or neither")
+        return self
 
 
 class PublicSpec(Spec):

@@ -178,6 +178,39 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         closed_by: Mapped[str | None] = mapped_column(String(200))
         reason: Mapped[str | None] = mapped_column(Text)
 
+    class DocumentCounter(base):
+        """The last number given by one document sequence in one year (and one issuing organisation, 0 for all)."""
+
+        __tablename__ = "sys_document_counter"
+        sequence: Mapped[str] = mapped_column(String(40), primary_key=True)
+        organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        year: Mapped[int] = mapped_column(Integer, primary_key=True)
+        last: Mapped[int] = mapped_column(Integer)
+
+    class DocumentRecord(base):
+        """One document of one row: its number (given once, the first time it was made) and the stamped scan
+        uploaded back (盖章扫描件), if any."""
+
+        __tablename__ = "sys_document"
+        __table_args__ = (UniqueConstraint("register", "row_id", "document"),
+                          Index("ix_sys_document_number", "number"))
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        register: Mapped[str] = mapped_column(String(40))
+        row_id: Mapped[int] = mapped_column(Integer)
+        document: Mapped[str] = mapped_column(String(40))
+        sequence: Mapped[str | None] = mapped_column(String(40))
+        organisation_id: Mapped[int | None] = mapped_column(Integer)
+        year: Mapped[int | None] = mapped_column(Integer)
+        n: Mapped[int | None] = mapped_column(Integer)
+        #: the number as printed (常新应急责改〔2026〕12号)
+        number: Mapped[str | None] = mapped_column(String(120))
+        numbered_at: Mapped[datetime | None] = mapped_column(DateTime)
+        numbered_by: Mapped[int | None] = mapped_column(Integer)
+        #: the stamped scan: a file record of app/storage.py
+        scan: Mapped[dict | None] = mapped_column(JSON)
+        scan_at: Mapped[datetime | None] = mapped_column(DateTime)
+        scan_by: Mapped[int | None] = mapped_column(Integer)
+
     class ListPreference(base):
         """One user's columns of one register's list (列设置): their order and those hidden."""
 
@@ -206,6 +239,7 @@ def build_engine_tables(base: type[DeclarativeBase]) -> dict[str, type]:
         last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
         revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    return {"ApiToken": ApiToken, "DictionaryItem": DictionaryItem, "ListPreference": ListPreference, "Job": Job, "DictionaryVersion": DictionaryVersion,
+    return {"ApiToken": ApiToken, "DictionaryItem": DictionaryItem, "ListPreference": ListPreference, "Job": Job, "DocumentCounter": DocumentCounter,
+            "DocumentRecord": DocumentRecord, "DictionaryVersion": DictionaryVersion,
             "SchemaChange": SchemaChange, "AuditLog": AuditLog, "LoginLog": LoginLog,
             "WorkflowHistory": WorkflowHistory, "Message": Message, "Warning": Warning}

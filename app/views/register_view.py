@@ -8,12 +8,11 @@ on every query, and every write is checked again when it is flushed.
 from __future__ import annotations
 
 import functools
-import io
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
@@ -41,7 +40,6 @@ from .urls import register_url
 from .widgets import tree_picker
 
 
-DOCUMENTS_MAX = 300  # documents in one zip: each is a PDF made on the spot
 
 
 def changed_meanwhile(row: Any) -> str:
@@ -297,6 +295,10 @@ class RegisterController:
         extras: dict[str, Any] = {"history": row_history(self.register, row.id, hidden=self._hidden()),
                                   "workflow": row_panel(self, row), "progress": progress_panels(self, row),
                                   "links": row_links(self.register, row, current_actor())}
+        if self.register.documents:
+            from app.document_screens import may_upload_scan, records_of
+            extras["documents"] = records_of(self, row)
+            extras["scan_upload"] = any(d.scan for d in self.register.documents) and may_upload_scan(self, row)
         accounts = self.services.registry.enterprise_accounts
         actor = current_actor()
         regulator = not actor.enterprise_key
@@ -474,38 +476,19 @@ class RegisterController:
 
     @permitted("view")
     def document(self, pk: Any, name: str) -> Any:
-        from app.documents import DocumentFailed, file_name, render_pdf
-        doc = self._document(name)
-        row = self._row(pk)
-        hidden = self._hidden()
-        try:
-            pdf = render_pdf(self.register, doc, row, self.services.dictionaries, hidden)
-        except DocumentFailed:
-            flash(_("The document could not be made; tell the administrator (its template needs fixing)."), "danger")
-            return redirect(register_url(self.register.name, "show", pk=row.id))
-        return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                         download_name=f"{file_name(self.register, doc, row, self.services.dictionaries, hidden)}.pdf")
+        from app.document_screens import download
+        return download(self, pk, name)
 
     @permitted("view")
     def documents(self, name: str) -> Any:
-        """The document of every row the list shows with these filters (in the actor's scope), as one zip."""
-        from app.documents import DocumentFailed, zip_of
-        spec, svc = self.register, self.services
-        doc = self._document(name)
-        req = listing.parse_list_args(spec, request.args, hidden=self._hidden())
-        stmt = listing.select_matching(spec, self.model, req, svc.dictionaries, svc.dictionary_item)
-        rows = list(svc.session.scalars(stmt.limit(DOCUMENTS_MAX + 1)))
-        if len(rows) > DOCUMENTS_MAX:
-            flash(_("More than %(max)s records match: narrow the list with the filters, then download again.",
-                    max=DOCUMENTS_MAX), "warning")
-            return redirect(register_url(spec.name, "list", **request.args))
-        try:
-            data = zip_of(spec, doc, rows, svc.dictionaries, self._hidden())
-        except DocumentFailed:
-            flash(_("The document could not be made; tell the administrator (its template needs fixing)."), "danger")
-            return redirect(register_url(spec.name, "list", **request.args))
-        return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
-                         download_name=f"{label_text(doc.label)}.zip")
+        """The document of every row the list shows with these filters (in the actor's scope): a background job."""
+        from app.document_screens import start_zip
+        return start_zip(self, name)
+
+    @permitted("view")
+    def document_scan(self, pk: Any, name: str) -> Any:
+        from app.document_screens import send_scan, upload_scan
+        return upload_scan(self, pk, name) if request.method == "POST" else send_scan(self, pk, name)
 
     # ---------------------------------------------------------------- workflow
     @permitted("view")
@@ -639,6 +622,10 @@ class RegisterScreens(BaseView):
     @expose("/<register>/document/<pk>/<name>")
     def document(self, register: str, pk: Any, name: str) -> Any:
         return self.controller(register).document(pk, name)
+
+    @expose("/<register>/document/<pk>/<name>/scan", methods=["GET", "POST"])
+    def document_scan(self, register: str, pk: Any, name: str) -> Any:
+        return self.controller(register).document_scan(pk, name)
 
     @expose("/<register>/documents/<name>.zip")
     def documents(self, register: str, name: str) -> Any:
