@@ -15,7 +15,8 @@ from app.i18n import label_text, list_separator
 def operation_label(action: str) -> str:
     """新增 / 修改 / 删除 for an audit row's action."""
     return {"insert": pgettext("audit operation", "Added"), "update": pgettext("audit operation", "Changed"),
-            "delete": pgettext("audit operation", "Deleted")}.get(action, action)
+            "delete": pgettext("audit operation", "Deleted"), "remind": pgettext("audit operation", "Reminded"),
+            "view_as": pgettext("audit operation", "Viewed as enterprise")}.get(action, action)
 
 
 def _cache(name: str) -> dict:
