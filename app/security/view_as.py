@@ -85,7 +85,6 @@ def swap_user() -> Any:
     if user is None or not getattr(user, "is_authenticated", False) or user.id != state.get("by"):
         session.pop(SESSION_KEY, None)     # signed out, or another account signed in: the view ends
         return None
-    from flask_login import current_user  # noqa: F401 - loads the signed-in user before it is replaced
     svc = current_app.extensions["safety"]
     User = current_app.appbuilder.sm.user_model
     account = svc.session.get(User, state.get("user"))
