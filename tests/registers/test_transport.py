@@ -56,7 +56,7 @@ def test_a_carrier_enters_its_fleet_and_waybills_and_the_vehicle_page_shows_all(
                "escort": str(escort), "consignor": county["enterprise_name"], "consignee": "常州武进精细化工有限公司",
                "goods": str(methanol_id), "weight": "18.5", "loading_place": "常州市新北区春江镇圩塘化工园区",
                "unloading_place": "常州市武进区遥观镇", "route": "S122省道—G2京沪高速—武进大道",
-               "planned_departure": _minutes(leave), "planned_arrival": _minutes(leave - timedelta(hours=1))}
+               "planned_departure": _minutes(leave), "planned_arrival": _minutes(leave - timedelta(days=1))}
     refused = company.post_form("/r/waybill/add", waybill)
     assert "计划到达时间不能早于计划起运时间" in visible_text(refused.get_data(as_text=True))
     waybill["planned_arrival"] = _minutes(leave + timedelta(hours=3))
