@@ -102,6 +102,8 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
     appbuilder.add_view_no_menu(WorkflowView())
     from app.views.frequency import FrequencyView
     appbuilder.add_view_no_menu(FrequencyView())
+    from app.security.view_as import ViewAsView
+    appbuilder.add_view_no_menu(ViewAsView())
     from app.views.public import PublicFormView, limit_public_forms
     limit_public_forms(appbuilder, appbuilder.add_view_no_menu(PublicFormView()))
     register_views(appbuilder, svc)
@@ -147,6 +149,8 @@ def _register_request_rules(app: Flask) -> None:
 
     app.before_request(enforce_session_rules)
     app.before_request(own_account_pages)
+    from app.security import view_as
+    view_as.init_app(app)  # after the session rules: they apply to the signed-in regulator
     app.after_request(remember_locale)
     register_error_pages(app)
     layout.init_app(app)

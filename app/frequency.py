@@ -129,5 +129,17 @@ class FrequencyReport:
         rows = list(self.svc.session.execute(stmt.order_by(self.model.id).limit(LIST_ROWS)))
         return count, [(row[0], row[1]) for row in rows]
 
+    def late_ids(self, group: Any, ids: Any = None) -> list[int]:
+        """Ids of the group's subjects (of the user's scope) not visited within their rule's interval or year,
+        limited to ``ids`` when given: whom a reminder may be sent to."""
+        by = self._column(self.spec.by)
+        since = case(*[(by == r.equals, literal(rule_since(r, self.today))) for r in self.spec.rules], else_=None)
+        stmt = self._base(self.model.id).where(
+            by.in_([r.equals for r in self.spec.rules]), self._column(self.spec.group_by) == group,
+            or_(self.last.c.last_visit.is_(None), self.last.c.last_visit < since))
+        if ids is not None:
+            stmt = stmt.where(self.model.id.in_(list(ids)))
+        return list(self.svc.session.scalars(stmt.order_by(self.model.id)))
+
     def list_since(self, within_months: int) -> date:
         return months_before(self.today, within_months)

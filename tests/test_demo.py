@@ -31,6 +31,14 @@ def test_the_demo_loads_and_its_accounts_find_their_work(db_app):
     assert _count(db_app, "hazard") > 0
     assert _count(db_app, "enterprise_application", state="submitted") == 1
     assert _count(db_app, "enterprise_change", state="pending") == 1
+    # 危化品运输: vehicles with drivers, waybills along their steps, a violation
+    assert _count(db_app, "transport_vehicle") == 2 and _count(db_app, "transport_driver") == 3
+    assert _count(db_app, "waybill", state="delivered") == 2 and _count(db_app, "waybill", state="planned") == 2
+    assert _count(db_app, "transport_violation") == 1
+    assert _count(db_app, "enterprise_correction", state="pending") == 1
+    # two staff and one health examination for each demo enterprise
+    assert _count(db_app, "health_record") > 0
+    assert _count(db_app, "enterprise_staff") == 2 * _count(db_app, "health_record")
 
     accounts = runner.invoke(args=["demo", "accounts"])
     logins = dict(re.findall(r"(\w+_\w+) / (\S+)", accounts.output))

@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 def send_warning_mails(told: Iterable[tuple[int, int]]) -> int:
     """Send the mails of (user id, warning id) pairs whose warning asks for e-mail; returns how many were sent."""
     svc = services()
-    config = current_app.config
     Warning, Message = svc.models.engine["Warning"], svc.models.engine["Message"]
     User = current_app.appbuilder.sm.user_model
     mails = []
@@ -32,12 +31,25 @@ def send_warning_mails(told: Iterable[tuple[int, int]]) -> int:
                                                             Message.dedup_key == f"warning:{warning_id}")).first()
         if user is None or not user.email or message is None:
             continue
-        mail = EmailMessage()
-        mail["From"] = config.get("MAIL_DEFAULT_SENDER") or f"noreply@{config['MAIL_SERVER']}"
-        mail["To"] = user.email
-        mail["Subject"] = message.text_zh.split("：", 1)[0]
-        mail.set_content(f"{message.text_zh}\n\n{message.text_en}\n")
-        mails.append(mail)
+        mails.append(message_mail(user.email, message.text_zh, message.text_en))
+    return deliver(mails)
+
+
+def message_mail(to: str, text_zh: str, text_en: str) -> EmailMessage:
+    """One mail of an inbox message: the Chinese text's head as the subject, Chinese then English."""
+    config = current_app.config
+    mail = EmailMessage()
+    mail["From"] = config.get("MAIL_DEFAULT_SENDER") or f"noreply@{config['MAIL_SERVER']}"
+    mail["To"] = to
+    mail["Subject"] = text_zh.split("：", 1)[0]
+    mail.set_content(f"{text_zh}\n\n{text_en}\n")
+    return mail
+
+
+def deliver(mails: list[EmailMessage]) -> int:
+    """Send mails through the configured server in one connection; returns how many were sent (0 when it is down:
+    the in-app messages are written already and stay)."""
+    config = current_app.config
     if not mails:
         return 0
     smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
@@ -51,6 +63,6 @@ def send_warning_mails(told: Iterable[tuple[int, int]]) -> int:
                 smtp.send_message(mail)
     except (OSError, smtplib.SMTPException):
         # the in-app messages are written already; a mail server that is down must not undo them
-        log.exception("warning e-mails not sent: %s:%s", config["MAIL_SERVER"], config.get("MAIL_PORT", 25))
+        log.exception("e-mails not sent: %s:%s", config["MAIL_SERVER"], config.get("MAIL_PORT", 25))
         return 0
     return len(mails)

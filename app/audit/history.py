@@ -16,7 +16,8 @@ def operation_label(action: str) -> str:
     """新增 / 修改 / 删除 for an audit row's action."""
     return {"insert": pgettext("audit operation", "Added"), "update": pgettext("audit operation", "Changed"),
             "delete": pgettext("audit operation", "Deleted"),
-            "scan": pgettext("audit operation", "Stamped scan uploaded")}.get(action, action)
+            "scan": pgettext("audit operation", "Stamped scan uploaded"), "remind": pgettext("audit operation", "Reminded"),
+            "view_as": pgettext("audit operation", "Viewed as enterprise")}.get(action, action)
 
 
 def _cache(name: str) -> dict:

@@ -3,6 +3,7 @@ enterprise accounts of 常州市新北区 for their own enterprises, as they wou
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Callable
 
 from sqlalchemy import func, select
@@ -76,6 +77,12 @@ def load_demo_chaoyang(echo: Callable[[str], Any] = print) -> None:
     _major_hazards(demo, local, echo)
     _self_inspection(demo, local, echo)
     _grids_training_permits(demo, local, echo)
+    _transport(demo, local, echo)
+    if "enterprise_correction" in demo.svc.registry.registers and len(local) > 1:
+        demo.add("enterprise_correction", local[1].uscc, enterprise=local[1], reason="企业住所门牌号变更，营业执照已换发",
+                 address=f"{local[1].address}（新门牌：春江路66号）")
+        echo("Demo enterprise correction: 1 awaiting the regulator's review.")
+    _self_service(demo, local, echo)
 
 
 # (source, kind, grade, R value, substances, points: (tag, name, quantity, unit, low, high, readings))
@@ -200,3 +207,87 @@ def _grids_training_permits(demo: _Demo, local: list[Any], echo: Callable[[str],
                  contact="周涛", phone="0519-85681234", address="常州市新北区太湖东路9号")
     echo("Demo grids, training, permits: 2 grids, 3 grid members, 1 course, permits and overhauls of "
          f"{len(local)} enterprises, 2 third-party agencies.")
+
+
+# (plate, type, classes, load, driver, escort, goods (chemical name), weight, from, to, route)
+VEHICLES = [
+    ("苏D7H521", "tank", ["2"], "25.00", ("王建国", "320411198501010015", "A2"), ("李秀英", "32041119950101001X"),
+     "氨", "18.500", "常州市新北区春江镇圩塘化工园区", "常州市武进区遥观镇", "S122省道—G2京沪高速—常州绕城高速—武进大道"),
+    ("苏DF3307", "tank_semi_trailer", ["3"], "30.00", ("赵志强", "320411200301010010", "A2"), None,
+     "甲醇", "26.000", "常州市新北区春江镇滨江经济开发区", "无锡市惠山区钱桥街道", "沿江高速—S38常合高速—G2京沪高速"),
+]
+
+
+def _transport(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """危化品运输 of the first demo enterprise (its 运输部): two vehicles with their drivers and escort, one
+    driver's qualification close to expiry, waybills along their steps, and a violation answered."""
+    if "transport_vehicle" not in demo.svc.registry.registers:
+        return
+    svc, today = demo.svc, date.today()
+    enterprise = local[0]
+    login = enterprise.uscc
+    chemical = svc.models["chemical"]
+    now = datetime.now().replace(second=0, microsecond=0)
+    made = 0
+    for number, (plate, kind, classes, load, driver, escort, goods, weight, start, end, route) in enumerate(VEHICLES):
+        person = demo.add("transport_driver", login, enterprise=enterprise, person_name=driver[0], post="driver",
+                          id_card=driver[1], mobile=f"1386110{number:04d}", licence_class=driver[2],
+                          qualification_number=driver[1][:16],
+                          qualification_until=today + timedelta(days=20 if number == 1 else 700))
+        guard = demo.add("transport_driver", login, enterprise=enterprise, person_name=escort[0], post="escort",
+                         id_card=escort[1], mobile="13861109999", qualification_number=escort[1][:16],
+                         qualification_until=today + timedelta(days=500)) if escort else person
+        vehicle = demo.add("transport_vehicle", login, enterprise=enterprise, plate_number=plate, vehicle_type=kind,
+                           goods_class=classes, transport_permit=f"苏交运管常字32041100{1234 + number}号",
+                           load_capacity=Decimal(load), status="in_service", driver=person, escort=guard,
+                           annual_review_until=today + timedelta(days=200 + number * 90),
+                           insurance_until=today + timedelta(days=150), tank_inspection_until=today + timedelta(days=300),
+                           gps_terminal=f"1320411{number:06d}")
+        product = svc.session.scalars(select(chemical).where(chemical.name_zh == goods).limit(1)).first() \
+            or svc.session.scalars(select(chemical).order_by(chemical.id).limit(1)).first()
+        if product is None:
+            continue
+        for trip in range(2):
+            leave = now - timedelta(days=3 - trip * 3, hours=-8)
+            bill = demo.add("waybill", login, waybill_number=f"YD{today:%Y%m%d}{number}{trip:03d}", enterprise=enterprise,
+                            vehicle=vehicle, driver=person, escort=guard, consignor=enterprise.name,
+                            consignee="常州武进精细化工有限公司" if number == 0 else "无锡惠山新材料有限公司",
+                            goods=product, weight=Decimal(weight), loading_place=start, unloading_place=end, route=route,
+                            planned_departure=leave, planned_arrival=leave + timedelta(hours=3))
+            if trip == 0:
+                demo.step("waybill", bill, "depart", login)
+                demo.step("waybill", bill, "deliver", login)
+            made += 1
+        if number == 0:
+            demo.add("transport_violation", "xb_admin", vehicle=vehicle, enterprise=enterprise, driver=person,
+                     kind="speeding", occurred_at=now - timedelta(days=2, hours=3), place="G2京沪高速常州段K1124+300",
+                     speed=92, description="限速80km/h路段超速行驶，卫星定位平台报警")
+    echo(f"Demo hazmat transport: {len(VEHICLES)} vehicles of {enterprise.name} with drivers, {made} waybills, "
+         "1 violation.")
+
+
+def _self_service(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """003 企业自助 of each demo enterprise: staff with certificates (one close to expiry), protective equipment,
+    this year's safety funds and a health examination."""
+    if "enterprise_staff" not in demo.svc.registry.registers:
+        return
+    today = date.today()
+    for number, enterprise in enumerate(local):
+        login = enterprise.uscc
+        electrician = demo.add("enterprise_staff", login, enterprise=enterprise, person_name="刘洋", post="电工",
+                               mobile=f"1396120{number:04d}", certificate_kind="special_operation",
+                               certificate_number=f"T3204111985010100{number}", on_duty=True,
+                               certificate_until=today + timedelta(days=20 if number == 0 else 600))
+        demo.add("enterprise_staff", login, enterprise=enterprise, person_name="张敏", post="安全管理人员",
+                 certificate_kind="safety_manager", certificate_number=f"AQ32041120230{number}",
+                 certificate_until=today + timedelta(days=900), on_duty=True)
+        demo.add("ppe_issue", login, enterprise=enterprise, item="防静电工作服", standard="GB 12014-2019",
+                 staff=electrician, quantity=2, issued_on=today - timedelta(days=30),
+                 replace_by=today + timedelta(days=335))
+        demo.add("safety_fund", login, enterprise=enterprise, year=today.year, use="facilities",
+                 project="储罐区可燃气体报警器更换", amount=Decimal("12.50"), spent_on=today - timedelta(days=45))
+        demo.add("health_record", login, enterprise=enterprise, staff=electrician, exposure="噪声、工频电场",
+                 kind="on_job", examined_on=today - timedelta(days=90), institution="常州市第三人民医院",
+                 conclusion="normal", next_exam_on=today + timedelta(days=275))
+    echo(f"Demo enterprise self-service: staff, protective equipment, safety funds, health records of "
+         f"{len(local)} enterprises.")

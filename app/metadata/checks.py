@@ -652,6 +652,13 @@ def check_roles_file(roles: Located, registers: dict[str, Located], broken: set[
         if accounts.role not in names:
             yield roles.issue(("enterprise_accounts", "role"), "E501", f"unknown role '{accounts.role}'",
                               did_you_mean(accounts.role, names))
+        for i, role in enumerate(accounts.view_as):
+            if role not in names or role == accounts.role:
+                yield roles.issue(("enterprise_accounts", "view_as", i), "E851",
+                                  f"enterprise_accounts.view_as: '{role}' " + ("is the enterprises' own role"
+                                                                               if role == accounts.role
+                                                                               else "is not a role"),
+                                  did_you_mean(role, [n for n in names if n != accounts.role]) or "name regulators' roles")
 
 
 # ---------------------------------------------------------------- import and export

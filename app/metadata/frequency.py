@@ -54,6 +54,16 @@ class FrequencyList(Spec):
         return _conditions(value)
 
 
+class FrequencyRemind(Spec):
+    """Reminders sent from the pages to the subjects not visited in time (催报): an inbox message to the subject's
+    enterprise accounts, and an e-mail to those with an address when ``email`` is set and a mail server is."""
+
+    message: Label
+    email: bool = False
+    #: the roles that send reminders (empty: whoever opens the pages)
+    roles: tuple[Ref, ...] = ()
+
+
 class FrequencySpec(Spec):
     name: Identifier
     label: Label
@@ -70,6 +80,7 @@ class FrequencySpec(Spec):
     visits: FrequencyVisits
     rules: tuple[FrequencyRule, ...] = Field(min_length=1)
     lists: tuple[FrequencyList, ...] = ()
+    remind: FrequencyRemind | None = None
 
     @field_validator("where", mode="before")
     @classmethod
@@ -89,9 +100,19 @@ def _field_issue(reg: Located, path: tuple, spec: Any, name: str, types: tuple[s
 
 
 def check_frequency(reg: Located, registers: dict[str, Located], dictionaries: dict[str, Located],
-                    roles: set[str]) -> Iterator[Issue]:
-    """E733 file name, registers and roles, E734 fields, E735 rule codes, E736 visit states, E737 conditions."""
+                    roles: set[str], enterprise_register: str | None = None) -> Iterator[Issue]:
+    """E733 file name, registers and roles, E734 fields, E735 rule codes, E736 visit states, E737 conditions,
+    E850 reminders."""
     spec = reg.spec
+    if spec.remind is not None:
+        if spec.subjects != enterprise_register:
+            yield reg.issue(("remind",), "E850", f"remind: the subjects '{spec.subjects}' have no accounts to remind",
+                            "remind the enterprises: subjects must be the register of roles.yaml's "
+                            "enterprise_accounts" + (f" ('{enterprise_register}')" if enterprise_register else ""))
+        for i, role in enumerate(spec.remind.roles):
+            if role not in roles:
+                yield reg.issue(("remind", "roles", i), "E850", f"remind: unknown role '{role}'",
+                                did_you_mean(role, roles) or "roles: " + ", ".join(sorted(roles)))
     for i, role in enumerate(spec.roles):
         if role not in roles:
             yield reg.issue(("roles", i), "E733", f"frequency: unknown role '{role}'",

@@ -194,7 +194,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_ownership_organisation(reg, organisations)
 
     for freq in frequencies:
-        issues += check_frequency(freq, reg_by_name, dic_by_name, role_names)
+        issues += check_frequency(freq, reg_by_name, dic_by_name, role_names, enterprise_register)
     issues += checks.check_duplicate_names(frequencies, "frequency")
     for warning in warnings:
         issues += check_warning(warning, reg_by_name, dic_by_name, role_names)

@@ -1073,6 +1073,8 @@ class EnterpriseAccounts(Spec):
     login: Ref
     name: Ref
     role: Ref
+    #: the roles that may view as an enterprise, read-only (查看企业端); empty: nobody
+    view_as: tuple[Ref, ...] = ()
 
 
 class OrganisationSpec(Spec):

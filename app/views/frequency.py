@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from app.frequency import FrequencyReport
 from app.i18n import label_text
+from app.reminders import last_reminded, send_reminders
 from app.security.actor import current_actor
 from app.services import services
 from app.views.urls import register_url
@@ -23,6 +24,13 @@ def may_open(spec: Any, actor: Any) -> bool:
     if spec.roles and not actor.is_admin and not set(spec.roles) & set(actor.roles):
         return False
     return all(policy.can(svc.registry.register(name), actor, "view") for name in (spec.subjects, spec.visits.target))
+
+
+def may_remind(spec: Any, actor: Any) -> bool:
+    """Reminders are declared (``remind``) and the user holds one of their roles when some are named."""
+    if spec.remind is None:
+        return False
+    return not spec.remind.roles or actor.is_admin or bool(set(spec.remind.roles) & set(actor.roles))
 
 
 def rule_text(rule: Any) -> str:
@@ -81,5 +89,28 @@ class FrequencyView(BaseView):
         for progress in found[0].rules:
             total, rows = report.not_visited(progress.since, group=group, grade=progress.code)
             details.append({"progress": progress, "missing": total, "rows": rows})
+        remind = may_remind(spec, current_actor())
+        reminded = last_reminded(services(), spec, [row.id for d in details for row, _ in d["rows"]]) \
+            if remind else {}
         return self.render_template("frequency/group.html", spec=spec, label=label_text, group_code=group,
-                                    progress=found[0], details=details, **self._labels(spec))
+                                    progress=found[0], details=details, remind=remind, reminded=reminded,
+                                    **self._labels(spec))
+
+    @expose("/<name>/<group>/remind", methods=["POST"])
+    def remind(self, name: str, group: str) -> Any:
+        """催报: the chosen subjects (``subject``, one or many) or, with ``all``, every subject of the group not
+        visited in time; those outside the user's scope or visited in time are left out."""
+        spec, report = self._report(name)
+        actor = current_actor()
+        if not may_remind(spec, actor):
+            abort(403)
+        chosen = request.form.getlist("one") or request.form.getlist("subject")
+        ids = None if request.form.get("all") else [int(v) for v in chosen if v.isdigit()]
+        if ids is not None and not ids:
+            flash(gettext("Choose the enterprises to remind."), "warning")
+            return redirect(url_for("FrequencyView.group", name=name, group=group))
+        result = send_reminders(services(), actor, spec, report, group, ids)
+        flash(ngettext("Reminder sent to %(num)d enterprise (%(messages)d message).",
+                       "Reminder sent to %(num)d enterprises (%(messages)d messages).", result.subjects,
+                       messages=result.messages), "success" if result.subjects else "warning")
+        return redirect(url_for("FrequencyView.group", name=name, group=group))

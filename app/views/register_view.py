@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.security.view_as import may_view_as
 from app.i18n import label_text, lazy_label
 from app.metadata.spec import RegisterSpec
 from app.records import blocking_references, scoped_get
@@ -302,6 +303,8 @@ class RegisterController:
         accounts = self.services.registry.enterprise_accounts
         actor = current_actor()
         regulator = not actor.enterprise_key
+        if accounts and accounts.target == self.register.name and may_view_as(actor):
+            extras["view_as"] = url_for("ViewAsView.start", enterprise_id=row.id)
         if accounts and accounts.target == self.register.name and self._permissions(row)["edit"] and regulator:
             login = getattr(row, accounts.login)
             extras["account_reset"] = url_for("AccountView.enterprise_reset", row_id=row.id)

@@ -64,6 +64,8 @@ def _candidates(field: Any, n: int) -> Iterator[str]:
     if "cas" in names:
         body = f"{100 + n}{n % 100:02d}"
         yield f"{body[:-2]}-{body[-2:]}-{casrn.calc_check_digit(body)}"
+    if "plate" in field.name:  # 车牌号码: a regex with a Chinese first character
+        yield f"苏D{n % 100000:05d}"
     if "mobile" in names or "phone" in names:
         yield f"139{n % 10 ** 8:08d}"
     if "phone" in names:

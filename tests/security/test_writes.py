@@ -91,12 +91,15 @@ def test_an_enterprise_account_cannot_change_its_own_classification(db_app):
         factory.make_user(db_app, "enterprise_user", enterprise_key=code)
     client = _client(db_app, code)
     form_page = client.get(f"/r/enterprise/edit/{row_id}").get_data(as_text=True)
-    assert 'name="uscc"' not in form_page and 'name="grade"' not in form_page and 'name="address"' in form_page
+    # its name and address change through a correction the regulator reviews (enterprise_correction)
+    assert 'name="uscc"' not in form_page and 'name="grade"' not in form_page and 'name="address"' not in form_page
+    assert 'name="safety_manager"' in form_page
+    address = _stored(db_app, "enterprise", row_id).address
     response = client.post_form(f"/r/enterprise/edit/{row_id}", _form(row_id, db_app, grade="A", uscc="13900000000",
-                                                                       address="新地址1号"))
+                                                                       address="新地址1号", safety_manager="周明"))
     assert response.status_code == 302
     row = _stored(db_app, "enterprise", row_id)
-    assert (row.grade, row.uscc, row.address) == (None, code, "新地址1号")
+    assert (row.grade, row.uscc, row.address, row.safety_manager) == (None, code, address, "周明")
     import base64
     auth = {"Authorization": "Basic " + base64.b64encode(f"{code}:{factory.PASSWORD}".encode()).decode()}
     refused = client.client.put(f"/api/v1/enterprise/{row_id}", json={"grade": "A"}, headers=auth)
