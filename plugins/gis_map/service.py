@@ -18,7 +18,10 @@ from app.services import Services
 from app.views.formatting import plain_value
 
 from . import boundaries
-from .geo import CHINA, box_around, sql_distance_between, sql_distance_km, sql_in_box
+from app.models.spatial import geog_column_name
+
+from .geo import (CHINA, box_around, sql_distance_between, sql_distance_km, sql_geog_distance_km, sql_geog_within,
+                  sql_in_box)
 
 #: radius searches and keyword searches list at most this many rows
 RESULT_LIMIT = 500
@@ -45,9 +48,11 @@ class Layer:
 
 
 class MapService:
-    def __init__(self, svc: Services, threshold_km: float):
+    def __init__(self, svc: Services, threshold_km: float, use_postgis: bool = True):
         self.svc = svc
         self.threshold_km = threshold_km
+        #: False: the bounding box + haversine even where the PostGIS columns exist (a comparison, a fallback)
+        self.use_postgis = use_postgis
 
     # ---------------------------------------------------------------- layers
     @property
@@ -97,6 +102,12 @@ class MapService:
                 "colour": layer.spec.map.colour, "legend": legend}
         return json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + \
             ',"rows":' + (f"[[{rows}]]" if rows else "[]") + "}"
+
+    def geog_column(self, layer: Layer) -> Any:
+        """The layer's PostGIS geography column when the models have one and the search uses it, else None."""
+        if not self.svc.models.postgis or not self.use_postgis:
+            return None
+        return self.svc.models[layer.name].__table__.c.get(geog_column_name(layer.point))
 
     def _dialect(self) -> str:
         return self.svc.session.get_bind().dialect.name
@@ -151,12 +162,19 @@ class MapService:
                 clauses.append(or_(*[getattr(model, w).ilike(pattern, escape="\\") for w in words]))
             distance = None
             if centre is not None:
-                distance = sql_distance_km(lat, lng, *centre).label("distance")
+                geog = self.geog_column(layer)
+                if geog is not None:  # PostGIS: the GiST index answers ST_DWithin; distances on the same sphere
+                    distance = (sql_geog_distance_km(geog, *centre)).label("distance")
+                    clauses.append(geog.isnot(None))
+                    if radius_km is not None:
+                        clauses.append(sql_geog_within(geog, *centre, radius_km))
+                else:
+                    distance = sql_distance_km(lat, lng, *centre).label("distance")
+                    clauses.append(lat.isnot(None))
+                    if radius_km is not None:
+                        clauses.append(sql_in_box(lat, lng, box_around(*centre, radius_km)))
+                        clauses.append(distance <= radius_km)
                 columns.append(distance)
-                clauses.append(lat.isnot(None))
-                if radius_km is not None:
-                    clauses.append(sql_in_box(lat, lng, box_around(*centre, radius_km)))
-                    clauses.append(distance <= radius_km)
             stmt = select(*columns).where(and_(*clauses)) if clauses else select(*columns)
             stmt = stmt.order_by(distance if distance is not None else title, model.id).limit(RESULT_LIMIT)
             for r in self.svc.session.execute(stmt):
