@@ -85,6 +85,9 @@ class FieldBase(Spec):
     #: required while these conditions on the row's own fields hold (§4.6); images and attachments included
     required_when: tuple["Condition", ...] = ()
     renamed_from: Identifier | None = None
+    #: ``<reference>.<field>``: while the reference is set, the value is the referenced row's, on every save
+    #: (§4.8, E966); while it is empty, what the user chose stays
+    follows: Annotated[str, StringConstraints(min_length=3, max_length=130)] | None = None
 
     @field_validator("required_when", mode="before")
     @classmethod
