@@ -70,7 +70,7 @@ def _form(app: Any, register: str, owner_org: Any, text: str) -> dict[str, str]:
             data[f"{field.name}_lat"], data[f"{field.name}_lng"] = "31.8106", "119.9741"
         elif field.name == spec.title_field:
             data[field.name] = text
-        elif field.required or field.type in ("date", "datetime"):
+        elif field.required or field.required_when or field.type in ("date", "datetime"):
             with app.app_context():
                 data[field.name] = _form_value(factory.value_for(svc, spec, field, n, {}))
     if register == "emergency_event":  # received after it occurred (a cross-field rule)
