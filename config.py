@@ -27,6 +27,9 @@ class BaseConfig:
     # 资源地图 (plugins/gis_map): an intranet tile server's URL template ({z}/{x}/{y}), none by default (the map
     # shows boundaries on a plain background; docs/deploy.md serves tiles offline from an MBTiles file)
     GIS_TILE_URL = os.environ.get("GIS_TILE_URL", "")
+    # the map's radius search with PostGIS (geography column + GiST index, ST_DWithin): auto = where the
+    # PostgreSQL server has the extension; on; off (bounding box + haversine, as on SQLite)
+    GIS_POSTGIS = os.environ.get("GIS_POSTGIS", "auto")
     GIS_TILE_MAX_ZOOM = int(os.environ.get("GIS_TILE_MAX_ZOOM", "18"))
     # an inspection whose inspector stood farther than this from the enterprise is flagged (004 Q3/Q32)
     GIS_LOCATION_THRESHOLD_KM = float(os.environ.get("GIS_LOCATION_THRESHOLD_KM", "1.0"))

@@ -36,7 +36,10 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
     plugins = load_plugins(app.config.get("PLUGINS", ()))
     registry = load_registry([*app.config["METADATA_DIRS"], *metadata_roots(plugins)])
     from sqlalchemy.engine import make_url
-    models = build_models(registry, make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name())
+    from app.models.spatial import postgis_wanted
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    models = build_models(registry, make_url(url).get_backend_name(),
+                          postgis=postgis_wanted(app.config.get("GIS_POSTGIS", "auto"), url))
     db.init_app(app)
     csrf.init_app(app)
     svc = Services(registry=registry, models=models, files=FileStore(app.config["UPLOAD_FOLDER"]), db=db,

@@ -80,6 +80,22 @@ def assigned_organisation(session: Session, field: Any, values: dict[str, Any]) 
     return max(found, key=lambda r: (chain.index(r[1]), -r[0]))[0]
 
 
+def following_fields(spec: Any) -> list[Any]:
+    """Fields with ``follows: <reference>.<field>`` (§4.10): the referenced row's value while the reference is set."""
+    return [f for f in spec.fields if getattr(f, "follows", None)]
+
+
+def _follow(obj_values: dict[str, Any], spec: Any, targets: dict[str, Any]) -> dict[str, Any]:
+    """The values the following fields take: the referenced row's, for each reference that is set."""
+    found = {}
+    for field in following_fields(spec):
+        ref, _, name = field.follows.partition(".")
+        target = targets.get(ref)
+        if target is not None:
+            found[field.name] = getattr(target, name, None)
+    return found
+
+
 def _value(field: Any, values: dict[str, Any], today: date) -> Any:
     tree, _ = _compiled(field.compute)
     result = compute(tree, values, today, boolean=field.type == "boolean")
@@ -102,24 +118,32 @@ def _targets(session: Session, spec: Any, field_name: str, ids: Iterable[Any]) -
 
 
 def _references(spec: Any) -> set[str]:
-    return {name.partition(".")[0] for f in computed_fields(spec) for name in _compiled(f.compute)[1] if "." in name}
+    return {name.partition(".")[0] for f in computed_fields(spec) for name in _compiled(f.compute)[1] if "." in name} \
+        | {f.follows.partition(".")[0] for f in following_fields(spec)}
 
 
 def recompute(session: Session, flush_context: Any, instances: Any) -> None:
     """Before a flush (installed after the write path's checks, so the engine's own writes of these read-only
-    fields are not refused): each computed field of a new or changed row is set again."""
+    fields are not refused): each computed, following and assigned field of a new or changed row is set again."""
     today = date.today()
     for obj in list(session.new) + list(session.dirty):
         spec = register_of(obj)
-        if spec is None or obj in session.deleted or not (computed_fields(spec) or assigned_fields(spec)):
+        if spec is None or obj in session.deleted or \
+                not (computed_fields(spec) or following_fields(spec) or assigned_fields(spec)):
             continue
         values = {f.name: getattr(obj, f.name, None) for f in spec.fields if f.stores_value and f.type != "geo"}
+        targets = {}
         for ref in _references(spec) | _assigned_references(spec):
             target = getattr(obj, ref, None)
             ref_id = getattr(obj, f"{ref}_id", None)
             if target is None or (ref_id is not None and target.id != ref_id):
                 target = _targets(session, spec, ref, [ref_id]).get(ref_id)
+            targets[ref] = target
             _spread(values, ref, target)
+        for name, value in _follow(values, spec, targets).items():
+            values[name] = value
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
         for field in computed_fields(spec):
             value = _value(field, values, today)
             values[field.name] = value
@@ -137,7 +161,7 @@ def recompute(session: Session, flush_context: Any, instances: Any) -> None:
 
 def fill_records(session: Session, spec: Any, records: list[dict[str, Any]]) -> None:
     """The computed fields of rows an import inserts in bulk (records of column values, references as <ref>_id)."""
-    if not (computed_fields(spec) or assigned_fields(spec)):
+    if not (computed_fields(spec) or following_fields(spec) or assigned_fields(spec)):
         return
     today = date.today()
     targets = {ref: _targets(session, spec, ref, (r.get(f"{ref}_id") for r in records))
@@ -146,6 +170,9 @@ def fill_records(session: Session, spec: Any, records: list[dict[str, Any]]) -> 
         values = dict(record)
         for ref, rows in targets.items():
             _spread(values, ref, rows.get(record.get(f"{ref}_id")))
+        mine = {ref: rows.get(record.get(f"{ref}_id")) for ref, rows in targets.items()}
+        for name, value in _follow(values, spec, mine).items():
+            record[name] = values[name] = value
         for field in computed_fields(spec):
             record[field.name] = values[field.name] = _value(field, values, today)
         for field in assigned_fields(spec):

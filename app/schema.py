@@ -1,6 +1,8 @@
 """Schema changes with Alembic autogenerate: additive changes applied, destructive ones refused with the plan."""
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -157,7 +159,10 @@ def plan_migration(connection: Connection, metadatas: Sequence[MetaData],
     context = MigrationContext.configure(connection, opts={
         "compare_type": True, "include_object": _include_object,
         "render_as_batch": connection.dialect.name == "sqlite"})
-    script = produce_migrations(context, list(metadatas))
+    with warnings.catch_warnings():
+        # PostGIS's geography column (app/models/spatial.py) is reflected as an unknown type and left as it is
+        warnings.filterwarnings("ignore", message="Did not recognize type 'geography'")
+        script = produce_migrations(context, list(metadatas))
     flat = _flatten(script.upgrade_ops.ops)
     flat = _apply_renames(flat, renames or {})
     # create tables first (parents before children), indexes after their tables

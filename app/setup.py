@@ -69,6 +69,8 @@ def _migrate(svc: Any, engine: Any, dry_run: bool, allow_destructive: bool, echo
     if engine.dialect.name == "postgresql" and not dry_run:
         with engine.begin() as conn:  # trigram indexes for quick search (a trusted extension since PostgreSQL 13)
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            if svc.models.postgis:  # the geography columns of the registers on the map (app/models/spatial.py)
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     with engine.connect() as conn, _transactional_ddl(conn), conn.begin():
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")

@@ -88,6 +88,9 @@ class FieldBase(Spec):
     #: it; with ``required_when``, only while those conditions hold (§4.8, E993)
     required_for: tuple[Ref, ...] = ()
     renamed_from: Identifier | None = None
+    #: ``<reference>.<field>``: while the reference is set, the value is the referenced row's, on every save
+    #: (§4.10, E966); while it is empty, what the user chose stays
+    follows: Annotated[str, StringConstraints(min_length=3, max_length=130)] | None = None
 
     @field_validator("required_when", mode="before")
     @classmethod

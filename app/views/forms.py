@@ -17,6 +17,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
 from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from app.security.actor import current_actor
 from app.i18n import current_locale, label_text, lazy_label
 from app.metadata.rules import broken_rules, missing_required, shown_on
 from app.metadata.spec import FieldBase, RegisterSpec
@@ -451,8 +452,15 @@ def check_form_rules(form: Any, spec: RegisterSpec, current: Any) -> bool:
     values, a field not on the form keeping its stored value; the message goes on the field (a field that already
     has an error is not judged again)."""
     values = {f.name: _posted(form, f, current) for f in spec.fields if f.stores_value and f.type != "geo"}
+    # an enterprise account's own enterprise is filled in on save (row scope's stamp): its reference counts as set
+    saved = dict(values)
+    anchor = spec.ownership.enterprise
+    if anchor and anchor != "self" and "." not in anchor and saved.get(anchor) is None:
+        actor = current_actor()
+        if actor is not None and actor.enterprise_key:
+            saved[anchor] = actor.enterprise_key
     ok = True
-    for f in missing_required(spec, values):
+    for f in missing_required(spec, saved):
         if f.name in form._fields and not form[f.name].errors:
             form[f.name].errors = list(form[f.name].errors) + [str(REQUIRED)]
             ok = False

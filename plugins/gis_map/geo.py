@@ -61,3 +61,19 @@ def sql_distance_between(lat1: Any, lng1: Any, lat2: Any, lng2: Any) -> Any:
 def sql_in_box(lat_col: Any, lng_col: Any, box: Box) -> Any:
     """The prefilter the (lat, lng) index answers."""
     return and_(lat_col >= box.south, lat_col <= box.north, lng_col >= box.west, lng_col <= box.east)
+
+
+def _geog_point(lat: float, lng: float) -> Any:
+    from app.models.spatial import SRID, Geography
+    return cast(func.ST_SetSRID(func.ST_MakePoint(float(lng), float(lat)), SRID), Geography())
+
+
+def sql_geog_within(geog_col: Any, lat: float, lng: float, km: float) -> Any:
+    """PostGIS: within ``km`` of (lat, lng) on the sphere (use_spheroid false: the same mean radius as the
+    haversine above, so both searches find the same rows); the GiST index on the column answers it."""
+    return func.ST_DWithin(geog_col, _geog_point(lat, lng), km * 1000.0, False)
+
+
+def sql_geog_distance_km(geog_col: Any, lat: float, lng: float) -> Any:
+    """PostGIS: the distance on the same sphere, in km."""
+    return func.ST_Distance(geog_col, _geog_point(lat, lng), False) / 1000.0

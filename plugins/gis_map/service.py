@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Float, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_, select, union_all
 
 from app.i18n import label_text
 from app.metadata.spec import RegisterSpec
@@ -18,7 +18,10 @@ from app.services import Services
 from app.views.formatting import plain_value
 
 from . import boundaries
-from .geo import CHINA, box_around, sql_distance_between, sql_distance_km, sql_in_box
+from app.models.spatial import geog_column_name
+
+from .geo import (CHINA, box_around, sql_distance_between, sql_distance_km, sql_geog_distance_km, sql_geog_within,
+                  sql_in_box)
 
 #: radius searches and keyword searches list at most this many rows
 RESULT_LIMIT = 500
@@ -45,9 +48,11 @@ class Layer:
 
 
 class MapService:
-    def __init__(self, svc: Services, threshold_km: float):
+    def __init__(self, svc: Services, threshold_km: float, use_postgis: bool = True):
         self.svc = svc
         self.threshold_km = threshold_km
+        #: False: the bounding box + haversine even where the PostGIS columns exist (a comparison, a fallback)
+        self.use_postgis = use_postgis
 
     # ---------------------------------------------------------------- layers
     @property
@@ -98,6 +103,12 @@ class MapService:
         return json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + \
             ',"rows":' + (f"[[{rows}]]" if rows else "[]") + "}"
 
+    def geog_column(self, layer: Layer) -> Any:
+        """The layer's PostGIS geography column when the models have one and the search uses it, else None."""
+        if not self.svc.models.postgis or not self.use_postgis:
+            return None
+        return self.svc.models[layer.name].__table__.c.get(geog_column_name(layer.point))
+
     def _dialect(self) -> str:
         return self.svc.session.get_bind().dialect.name
 
@@ -133,39 +144,63 @@ class MapService:
                radius_km: float | None = None) -> list[dict[str, Any]]:
         """Rows of the chosen layers matching the keyword (title or the register's search fields) and/or lying
         within ``radius_km`` of ``centre``; sorted by distance when there is a centre, each with its distance.
-        A radius is a bounding box on the indexed (lat, lng) first, then the exact haversine in SQL."""
-        results: list[dict[str, Any]] = []
-        for layer in self.layers(actor):
-            if names and layer.name not in names:
-                continue
-            model, lat, lng = self._columns(layer)
-            title = getattr(model, layer.spec.title_field)
-            columns = [model.id, title, cast(lat, Float), cast(lng, Float)]
-            clauses = []
-            if q:
-                words = [name for name in dict.fromkeys([layer.spec.title_field, *layer.spec.search])
-                         if name in layer.spec.field_map and layer.spec.field(name).type in ("string", "text")]
-                if not words:
-                    continue
-                pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                clauses.append(or_(*[getattr(model, w).ilike(pattern, escape="\\") for w in words]))
-            distance = None
-            if centre is not None:
-                distance = sql_distance_km(lat, lng, *centre).label("distance")
-                columns.append(distance)
+        A radius is ST_DWithin on the GiST-indexed geography column with PostGIS, else a bounding box on the
+        indexed (lat, lng) first, then the exact haversine in SQL. Every layer's query is one member of a single
+        UNION ALL: one statement (and one row-scope set-up) per search however many layers there are."""
+        layers = [layer for layer in self.layers(actor) if not names or layer.name in names]
+        members = []
+        for index, layer in enumerate(layers):
+            member = self._search_member(layer, index, q, centre, radius_km)
+            if member is not None:
+                members.append(member)
+        if not members:
+            return []
+        parts = [select(*member.c).select_from(member) for member in members]
+        union = parts[0] if len(parts) == 1 else union_all(*parts)
+        found = union.subquery("found")
+        order = [found.c.distance, found.c.layer, found.c.id] if centre is not None else \
+            [found.c.layer, found.c.title, found.c.id]
+        rows = self.svc.session.execute(select(*found.c).order_by(*order).limit(RESULT_LIMIT)).all()
+        labels = [label_text(layer.spec.map.layer) for layer in layers]
+        return [{"layer": layers[r[0]].name, "layer_label": labels[r[0]], "id": r[1], "title": r[2] or str(r[1]),
+                 "lat": r[3], "lng": r[4], "distance_km": round(r[5], 3) if centre is not None else None}
+                for r in rows]
+
+    def _search_member(self, layer: Layer, index: int, q: str, centre: tuple[float, float] | None,
+                       radius_km: float | None) -> Any:
+        """One layer's matching rows (the nearest or first RESULT_LIMIT) as a subquery of (layer index, id, title,
+        lat, lng, distance); None when the keyword has no text field to look in."""
+        model, lat, lng = self._columns(layer)
+        title = getattr(model, layer.spec.title_field)
+        clauses = []
+        if q:
+            words = [name for name in dict.fromkeys([layer.spec.title_field, *layer.spec.search])
+                     if name in layer.spec.field_map and layer.spec.field(name).type in ("string", "text")]
+            if not words:
+                return None
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append(or_(*[getattr(model, w).ilike(pattern, escape="\\") for w in words]))
+        if centre is not None:
+            geog = self.geog_column(layer)
+            if geog is not None:  # PostGIS: the GiST index answers ST_DWithin; distances on the same sphere
+                distance = sql_geog_distance_km(geog, *centre)
+                clauses.append(geog.isnot(None))
+                if radius_km is not None:
+                    clauses.append(sql_geog_within(geog, *centre, radius_km))
+            else:
+                distance = sql_distance_km(lat, lng, *centre)
                 clauses.append(lat.isnot(None))
                 if radius_km is not None:
                     clauses.append(sql_in_box(lat, lng, box_around(*centre, radius_km)))
                     clauses.append(distance <= radius_km)
-            stmt = select(*columns).where(and_(*clauses)) if clauses else select(*columns)
-            stmt = stmt.order_by(distance if distance is not None else title, model.id).limit(RESULT_LIMIT)
-            for r in self.svc.session.execute(stmt):
-                results.append({"layer": layer.name, "layer_label": label_text(layer.spec.map.layer), "id": r[0],
-                                "title": str(r[1] or r[0]), "lat": r[2], "lng": r[3],
-                                "distance_km": round(r[4], 3) if distance is not None else None})
-        if centre is not None:
-            results.sort(key=lambda r: (r["distance_km"], r["layer"], r["id"]))
-        return results[:RESULT_LIMIT]
+        else:
+            distance = cast(null(), Float)
+        stmt = select(literal(index).label("layer"), model.id.label("id"), cast(title, String).label("title"),
+                      cast(lat, Float).label("lat"), cast(lng, Float).label("lng"), distance.label("distance"))
+        if clauses:
+            stmt = stmt.where(and_(*clauses))
+        key = distance if centre is not None else title
+        return stmt.order_by(key, model.id).limit(RESULT_LIMIT).subquery(f"layer_{index}")
 
     # ---------------------------------------------------------------- jurisdiction
     def view_of(self, actor: Any) -> dict[str, Any]:

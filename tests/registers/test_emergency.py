@@ -70,7 +70,7 @@ def _form(app: Any, register: str, owner_org: Any, text: str) -> dict[str, str]:
             data[f"{field.name}_lat"], data[f"{field.name}_lng"] = "31.8106", "119.9741"
         elif field.name == spec.title_field:
             data[field.name] = text
-        elif field.required or field.type in ("date", "datetime"):
+        elif field.required or field.required_when or field.type in ("date", "datetime"):
             with app.app_context():
                 data[field.name] = _form_value(factory.value_for(svc, spec, field, n, {}))
     if register == "emergency_event":  # received after it occurred (a cross-field rule)
@@ -265,6 +265,28 @@ def test_an_organisation_plan_is_filed_by_the_organisation_above(db_app, orgs):
     assert state_of(db_app, "emergency_plan", plan) == "submitted"
     take(_client(db_app, orgs["city_admin"]), "emergency_plan", plan, "file_own")
     assert state_of(db_app, "emergency_plan", plan) == "filed"
+
+
+def test_a_plans_region_follows_its_enterprise_and_an_organisations_plan_chooses_it(db_app, orgs):
+    company, login_key = _enterprise_account(db_app, region="320411004")
+    enterprise_client = _client(db_app, login_key)
+    # a region typed for an enterprise's plan is not kept: its enterprise's region is (its regulator files it)
+    form = _plan_form("丁企业专项应急预案", region="320412001")
+    assert enterprise_client.post_form("/r/emergency_plan/add", form,
+                                       content_type="multipart/form-data").status_code == 302
+    assert stored(db_app, "emergency_plan", _added_id(db_app, "emergency_plan", "丁企业专项应急预案")).region \
+        == "320411004"
+    # an organisation's own plan has no enterprise: its region must be chosen, and the choice is kept
+    county = _client(db_app, orgs["county_admin"])
+    form = _plan_form("新北区危化品事故专项应急预案", region="")
+    form["plan_level"] = "county"
+    refused = county.post_form("/r/emergency_plan/add", form, content_type="multipart/form-data")
+    assert refused.status_code == 200 and "此项为必填项" in visible_text(refused.get_data(as_text=True))
+    form = _plan_form("新北区危化品事故专项应急预案", region="320411")
+    form["plan_level"] = "county"
+    assert county.post_form("/r/emergency_plan/add", form, content_type="multipart/form-data").status_code == 302
+    assert stored(db_app, "emergency_plan",
+                  _added_id(db_app, "emergency_plan", "新北区危化品事故专项应急预案")).region == "320411"
 
 
 def test_an_expert_import_reports_the_bad_row_and_column_and_writes_nothing(db_app, orgs):
