@@ -271,6 +271,7 @@
         var url = String($table.data("copy-url")).replace(/\/0$/, "/" + encodeURIComponent(id));
         $.getJSON(url).done(function (data) {
           $table.find("tbody").empty();
+          $table.attr("data-next", 0);  // the rows are numbered from 0 again, in the record's order
           $.each(data.rows || [], function (_, values) {
             var added = addRow();
             $.each(values, function (name, value) {

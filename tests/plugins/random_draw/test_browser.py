@@ -53,6 +53,9 @@ def test_draw_confirm_and_open_an_inspection(web_world: World, page) -> None:
     expect(body).to_contain_text("已保存")
 
 
+WAIT = 30_000  # ms: the machine running the suite may be busy
+
+
 def sign_in(browser, base_url: str, username: str):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -101,9 +104,9 @@ def test_checklist_import_draw_and_a_failed_item_in_the_hazard_list(web_world: W
     page.goto(base + "/r/checklist/import")
     page.set_input_files("#import-file", str(workbook))
     page.click("#start-import")
-    expect(page.locator("body")).to_contain_text("加油站安全检查清单")
+    expect(page.locator("body")).to_contain_text("加油站安全检查清单", timeout=WAIT)
     page.goto(base + "/r/checklist/list/")
-    expect(page.locator(".register-table tbody")).to_contain_text("加油站安全检查清单")
+    expect(page.locator(".register-table tbody")).to_contain_text("加油站安全检查清单", timeout=WAIT)
     page.context.close()
 
     page = sign_in(browser, base, regulator)
@@ -113,13 +116,13 @@ def test_checklist_import_draw_and_a_failed_item_in_the_hazard_list(web_world: W
     expect(progress).to_contain_text("0 / 1")  # the one blank row the form starts with
     choose_reference(page, "checklist", "加油站安全检查清单")
     rows = page.locator(".child-table tbody tr.child-row")
-    expect(rows).to_have_count(3)
-    expect(page.locator("[name='items-0-stage']")).to_have_value("证照资料")
-    expect(page.locator("[name='items-1-content']")).to_have_value("危险化学品储存在专用仓库内，并设置明显标志")
-    expect(page.locator("[name='items-2-basis']")).to_have_value("《生产安全事故应急条例》第五条")
-    expect(progress).to_contain_text("0 / 3")
+    expect(rows).to_have_count(3, timeout=WAIT)
+    expect(page.locator("[name='items-0-stage']")).to_have_value("证照资料", timeout=WAIT)
+    expect(page.locator("[name='items-1-content']")).to_have_value("危险化学品储存在专用仓库内，并设置明显标志", timeout=WAIT)
+    expect(page.locator("[name='items-2-basis']")).to_have_value("《生产安全事故应急条例》第五条", timeout=WAIT)
+    expect(progress).to_contain_text("0 / 3", timeout=WAIT)
     page.select_option("[name='items-0-result']", "pass")
-    expect(progress).to_contain_text("1 / 3")
+    expect(progress).to_contain_text("1 / 3", timeout=WAIT)
 
     # the draw: 5 of 50 with 2 inspectors each, confirmed into inspections
     page.goto(base + "/random_draw/")
@@ -128,9 +131,9 @@ def test_checklist_import_draw_and_a_failed_item_in_the_hazard_list(web_world: W
     page.click("#draw-prepare")
     page.wait_for_url("**/random_draw/*")
     page.click("#draw-run")
-    expect(page.locator("#draw-result .draw-row")).to_have_count(5)
+    expect(page.locator("#draw-result .draw-row")).to_have_count(5, timeout=WAIT)
     page.click("#draw-confirm")
-    expect(page.locator(".alert-success")).to_contain_text("已生成 5 条检查任务")
+    expect(page.locator(".alert-success")).to_contain_text("已生成 5 条检查任务", timeout=WAIT)
     page.click("#draw-inspections")
     page.locator(".register-table tbody tr a[href*='/inspection/show/']").first.click()
     page.wait_for_url("**/inspection/show/**")
@@ -139,21 +142,21 @@ def test_checklist_import_draw_and_a_failed_item_in_the_hazard_list(web_world: W
     # record it from the checklist: one item 不满足 with the person and deadline, the others 满足
     page.goto(base + f"/r/inspection/edit/{inspection}")
     choose_reference(page, "checklist", "加油站安全检查清单")
-    expect(page.locator(".child-table tbody tr.child-row")).to_have_count(3)
+    expect(page.locator(".child-table tbody tr.child-row")).to_have_count(3, timeout=WAIT)
     for n in (0, 2):
         page.select_option(f"[name='items-{n}-result']", "pass")
     page.select_option("[name='items-1-result']", "fail")
     page.fill("[name='items-1-problem']", "仓库未设置明显标志")
     page.fill("[name='items-1-responsible_person']", "张敏")
-    expect(page.locator(".child-progress")).to_contain_text("3 / 3")
+    expect(page.locator(".child-progress")).to_contain_text("3 / 3", timeout=WAIT)
     page.click("#save-record")
     page.wait_for_url("**/inspection/show/**")
     page.click("button.workflow-button[data-transition=submit]")
     form = page.locator("form.workflow-form[data-transition=submit]")
-    expect(page.locator("#step-submit")).to_have_class(re.compile(r"\bin\b"))
+    expect(page.locator("#step-submit")).to_have_class(re.compile(r"\bin\b"), timeout=WAIT)
     with page.expect_navigation():
         form.locator("button.workflow-submit").click()
-    expect(page.locator("body")).to_contain_text("已提交")
+    expect(page.locator("body")).to_contain_text("已提交", timeout=WAIT)
     page.goto(base + "/r/hazard/list/")
-    expect(page.locator(".register-table tbody")).to_contain_text("危险化学品储存在专用仓库内，并设置明显标志")
+    expect(page.locator(".register-table tbody")).to_contain_text("危险化学品储存在专用仓库内，并设置明显标志", timeout=WAIT)
     page.context.close()
