@@ -110,6 +110,8 @@ def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
     from app.views.public import PublicFormView, limit_public_forms
     limit_public_forms(appbuilder, appbuilder.add_view_no_menu(PublicFormView()))
     register_views(appbuilder, svc)
+    from app.views.frequency import add_frequency_menu
+    add_frequency_menu(appbuilder, svc.registry)
     from app.i18n import lazy_label
     system = svc.registry.menus.get("system")
     menu = {"category": "system", "category_label": lazy_label(system.label), "category_icon": system.icon} \

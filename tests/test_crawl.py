@@ -34,7 +34,7 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
     assert expected <= set(demo_logins)
     enterprises = [name for name in demo_logins if name not in expected]
     assert len(enterprises) == 2, demo_logins
-    failures, visited, mapped, charts = [], {}, {}, {}
+    failures, visited, mapped, charts, frequency = [], {}, {}, {}, {}
     for account, password in demo_logins.items():
         client = FormClient(app.test_client())
         login(client, account, password)
@@ -43,10 +43,17 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
         # the resource map (plugins/gis_map) and its layer data, in each account's scope
         mapped[account] = {"/gis_map/", "/gis_map/layer/enterprise.json"} <= set(result.visited)
         charts[account] = {url for url in result.visited if url.startswith("/charts/")}
+        frequency[account] = {url for url in result.visited if url.startswith("/frequency/")}
         failures.extend(result.failures)
     # every account reached a real part of the application, not just its home page
     assert all(count >= 40 for count in visited.values()), visited
     assert all(mapped.values()), mapped
     # the charts plugin's pages (统计分析 menu: the charts, the dashboards) were among them, for every account
     assert all(any(re.match(r"^/charts/[a-z_]+/", url) for url in urls) for urls in charts.values()), charts
+    # the frequency pages (menu entries of 执法 and 隐患: per township, the lists of enterprises not inspected)
+    # and a township's page, for every regulator account; an enterprise account is not offered them
+    for account in expected:
+        assert {"/frequency/township_inspections/", "/frequency/self_inspection_reporting/"} <= frequency[account]
+        assert any(re.match(r"^/frequency/township_inspections/\d+$", url) for url in frequency[account]), frequency
+    assert not any(frequency[account] for account in enterprises), frequency
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(map(str, failures))

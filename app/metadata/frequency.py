@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .checks import Located, check_named_like_file
 from .issues import Issue, did_you_mean
-from .spec import Code, Condition, Identifier, Label, Ref, Spec, _conditions
+from .spec import Code, Condition, Identifier, Label, MenuPlace, Ref, Spec, _conditions
 
 
 class FrequencyVisits(Spec):
@@ -70,6 +70,8 @@ class FrequencySpec(Spec):
     description: Label | None = None
     #: the roles that open the pages (empty: whoever may view the subjects and the visits)
     roles: tuple[Ref, ...] = ()
+    #: an entry in the navbar (category, label, order, icon), shown to whoever may open the pages
+    menu: MenuPlace | None = None
     subjects: Ref
     #: the subjects counted at all (e.g. not shut down)
     where: tuple[Condition, ...] = ()

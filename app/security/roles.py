@@ -7,6 +7,7 @@ from flask import current_app
 
 from app.metadata import Registry
 from app.views.builder import menu_name
+from app.views.frequency import frequency_menu_name
 
 ACCOUNT_PERMISSIONS = [("can_list", "accounts"), ("can_add", "accounts"), ("can_edit", "accounts"),
                        ("menu_access", "menu_accounts"), ("menu_access", "menu_audit_log"),
@@ -28,6 +29,16 @@ def wanted_permissions(registry: Registry) -> dict[str, set[tuple[str, str]]]:
                     perms |= {("menu_access", menu_name(spec)), ("menu_access", spec.menu.category)}
                 if accounts and spec.name == accounts.target and "edit" in rule.action_set:
                     perms.add(("can_reset_enterprise", "accounts"))
+    # a frequency page's menu entry: the roles named (else every role) that view its subjects and visits; the
+    # entry's own condition (app.views.frequency.may_open) decides per account
+    for freq in registry.frequencies.values():
+        if freq.menu is None:
+            continue
+        viewers = [{role for rule in registry.register(name).access if "view" in rule.action_set
+                    for role in rule.roles} for name in (freq.subjects, freq.visits.target)]
+        for role in (set(freq.roles) or set(registry.roles)) & viewers[0] & viewers[1]:
+            wanted.setdefault(role, set()).update({("menu_access", frequency_menu_name(freq.name)),
+                                                   ("menu_access", freq.menu.category)})
     # permissions a plugin's own screens need (app.plugins.grant_permissions)
     for name, perms in current_app.extensions.get("safety_plugin_permissions", {}).items():
         wanted.setdefault(name, set()).update(perms)

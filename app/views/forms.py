@@ -346,12 +346,15 @@ class ChildRowsField(FieldList):
 
     widget = ChildTableWidget()
 
-    def __init__(self, child_form: type, child_model: type, *args: Any, max_rows: int = 200, **kwargs: Any):
+    def __init__(self, child_form: type, child_model: type, *args: Any, max_rows: int = 200, register: str = "",
+                 copy_from: str | None = None, progress: str | None = None, **kwargs: Any):
         # one more than allowed is parsed, so that too many rows is an error rather than rows dropped
         validators = list(kwargs.pop("validators", []) or []) + [RowCount()]
         super().__init__(FormField(child_form), *args, max_entries=max_rows + 1, validators=validators, **kwargs)
         self.max_rows = max_rows
         self.child_form, self.child_model = child_form, child_model
+        #: the parent register, the reference whose rows fill this field (copy_from), the child field counted done
+        self.register, self.copy_from, self.progress = register, copy_from, progress
 
     def blank_entry(self) -> Any:
         options = {"name": f"{self.name}{self._separator}__index__", "id": f"{self.id}{self._separator}__index__",
@@ -605,8 +608,13 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
             kwargs.pop("default")
             if f.required:
                 kwargs["validators"] = [_RequiredFlag()]
+            # a count of the rows with a field set (items_done: result is set) is shown live as done / total
+            done = next((c.count.when[0].field for c in spec.fields if getattr(c, "count", None)
+                         and c.count.children == f.name and len(c.count.when) == 1
+                         and c.count.when[0].is_set and c.count.when[0].field), None)
             return ChildRowsField(child_form, services.models[f.target], max_rows=f.max_rows,
-                                  min_entries=f.min_rows, **kwargs)
+                                  min_entries=f.min_rows, register=spec.name,
+                                  copy_from=f.copy_from.reference if f.copy_from else None, progress=done, **kwargs)
     raise AssertionError(f.type)
 
 

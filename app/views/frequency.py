@@ -114,3 +114,23 @@ class FrequencyView(BaseView):
                        "Reminder sent to %(num)d enterprises (%(messages)d messages).", result.subjects,
                        messages=result.messages), "success" if result.subjects else "warning")
         return redirect(url_for("FrequencyView.group", name=name, group=group))
+
+
+def frequency_menu_name(name: str) -> str:
+    """The menu item's permission name of a frequency page (menu_access on it shows the entry)."""
+    return f"menu_frequency_{name}"
+
+
+def add_frequency_menu(appbuilder: Any, registry: Any) -> None:
+    """A navbar entry per frequency with a ``menu`` place, in its category; shown only to whoever may open
+    the pages (may_open: the roles named and the view right on the subjects and the visits)."""
+    from app.i18n import lazy_label
+    for spec in sorted(registry.frequencies.values(), key=lambda f: (f.menu.order if f.menu else 0, f.name)):
+        if spec.menu is None:
+            continue
+        category = registry.menus.get(spec.menu.category)
+        appbuilder.add_link(frequency_menu_name(spec.name), href=f"/frequency/{spec.name}/",
+                            label=lazy_label(spec.menu.label or spec.label), icon=spec.menu.icon,
+                            category=spec.menu.category, category_label=lazy_label(category.label) if category else "",
+                            category_icon=category.icon if category else "",
+                            cond=lambda spec=spec: may_open(spec, current_actor()))

@@ -459,6 +459,29 @@ class RegisterController:
                                       display, field))
 
     @permitted("view")
+    def copy_rows(self, field_name: str, source_id: int) -> Any:
+        """copy_from on the form (§16.20): the child rows a children field would copy from the referenced row,
+        in order, as {rows: [{field: text}]}, so the add form fills them as soon as the reference is chosen. The
+        referenced row is read in the actor's scope (404 when it may not be seen)."""
+        f = self.register.field_map.get(field_name)
+        rule = getattr(f, "copy_from", None)
+        if rule is None:
+            abort(404)
+        target = self.register.field(rule.reference).target
+        source = scoped_get(self.services.session, self.services.models[target], source_id)
+        if source is None:
+            abort(404)
+        rows = []
+        for child in getattr(source, rule.children) or []:
+            values = {}
+            for mine, theirs in rule.fields.items():
+                value = getattr(child, theirs)
+                if value not in (None, ""):
+                    values[mine] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+            rows.append(values)
+        return jsonify(rows=rows)
+
+    @permitted("view")
     def attachment(self, pk: int, field_name: str, index: int) -> Any:
         spec = self.register
         field = spec.field_map.get(field_name)
@@ -609,6 +632,10 @@ class RegisterScreens(BaseView):
     @expose("/<register>/lookup")
     def lookup(self, register: str) -> Any:
         return self.controller(register).lookup()
+
+    @expose("/<register>/copy_rows/<field_name>/<int:source_id>")
+    def copy_rows(self, register: str, field_name: str, source_id: int) -> Any:
+        return self.controller(register).copy_rows(field_name, source_id)
 
     @expose("/<register>/attachment/<int:pk>/<field_name>/<int:index>")
     def attachment(self, register: str, pk: int, field_name: str, index: int) -> Any:

@@ -129,8 +129,21 @@ class ChildTableWidget:
         rows = [self._row(entry) for entry in field.entries]
         add_text = escape(_("Add row"))
         template = self._row(template_form, template=True)
+        extra, progress = "", ""
+        replace_text, checked_text = escape(_("Replace the rows with those of the chosen record?")), escape(_("Checked"))
+        if getattr(field, "copy_from", None):
+            # choosing the reference fills the rows at once (register.js), as saving would (copy_from)
+            prefix = field.name.rsplit(field.short_name, 1)[0]
+            extra += (f' data-copy-from="{escape(prefix + field.copy_from)}" data-copy-url="'
+                      f'{escape(register_url(field.register, "copy_rows", field_name=field.short_name, source_id=0))}"'
+                      f' data-copy-confirm="{replace_text}"')
+        if getattr(field, "progress", None):
+            extra += f' data-progress="{escape(field.progress)}"'
+            progress = (f'<p class="child-progress text-muted small">{checked_text} '
+                        f'<strong class="child-done">0</strong> / <strong class="child-total">{len(field.entries)}'
+                        f'</strong></p>')
         return Markup(
-            f'<div class="child-table" data-prefix="{field.name}" data-next="{len(field.entries)}">'
+            f'<div class="child-table" data-prefix="{field.name}" data-next="{len(field.entries)}"{extra}>{progress}'
             f'<table class="table table-condensed table-bordered"><thead><tr>{headers}<th></th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
             f'<template>{template}</template>'

@@ -18,6 +18,11 @@ Version 1, pinned (a change of any step is a new version string; old records kee
    order, officers are taken round-robin from the group's shuffled list (a cursor per group), skipping any whose
    avoidance keys meet the enterprise's or who declared a conflict with it.
 6. Pool hashes: SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of each member list.
+7. People draws (record ``"kind": "people"``, e.g. 专家抽取 for a review): the pool members (id, "*", keys) are
+   first narrowed to the eligible ones, in pool order: a member whose avoidance keys meet the reviewed subject's
+   keys, or whose id is in ``conflicts``, is never eligible. The eligible members are drawn as one enterprise
+   group "*" of step 4 (label "e:*", ``count`` wanted, members drawn within the recent window skipped unless the
+   group runs out). Enterprise records (no ``kind``) are unchanged by this step.
 """
 from __future__ import annotations
 
@@ -141,8 +146,25 @@ def assign_officers(stream: Stream, chosen: Sequence[Sequence[Any]], officers: S
     return result
 
 
+def eligible_people(record: dict[str, Any]) -> list[Sequence[Any]]:
+    """Step 7: the pool members a people draw may pick (avoidance applied), in pool order."""
+    keys = set(record["subject"]["keys"])
+    conflicts = {int(i) for i in record.get("conflicts", [])}
+    return [m for m in record["pool"]["members"] if not keys.intersection(m[2]) and int(m[0]) not in conflicts]
+
+
+def run_people(record: dict[str, Any]) -> dict[str, Any]:
+    """The result of a people draw: {"members": [...], "exhausted": [...]}."""
+    stream = Stream(record["seed"], record.get("public_value", ""))
+    chosen, exhausted = pick_enterprises(stream, eligible_people(record), {"*": int(record["count"])},
+                                         set(record["pool"].get("recent", [])))
+    return {"members": [m[0] for m in chosen], "exhausted": exhausted}
+
+
 def run(record: dict[str, Any]) -> dict[str, Any]:
     """The result a record's inputs give: {"enterprises": [...], "officers": [[...]], "exhausted": [...]}."""
+    if record.get("kind") == "people":
+        return run_people(record)
     stream = Stream(record["seed"], record.get("public_value", ""))
     enterprises = record["pool"]["members"]
     quotas = {str(k): int(v) for k, v in record["quotas"].items()}
@@ -167,7 +189,10 @@ def verify(record: dict[str, Any], commitment_published: str | None = None,
         problems.append("the pool does not match its hash: the pool was changed")
     if pool_hash_published and pool_hash_published != record["pool"]["hash"]:
         problems.append("the pool hash differs from the published one")
-    if members_hash(record["officers"]["members"]) != record["officers"]["hash"]:
+    if record.get("kind") == "people":
+        if members_hash(record["subject"]["keys"]) != record["subject"]["hash"]:
+            problems.append("the reviewed subject's avoidance keys do not match their hash: they were changed")
+    elif members_hash(record["officers"]["members"]) != record["officers"]["hash"]:
         problems.append("the officers do not match their hash: the officer list was changed")
     try:
         again = run(record)
@@ -188,10 +213,12 @@ def main(argv: list[str]) -> int:
     problems = verify(record, options.get("--commitment"), options.get("--pool-hash"))
     result = record.get("result", {})
     print(f"draw {record.get('number', '?')} ({record.get('algorithm')}), pool of {len(record['pool']['members'])}")
+    for member in result.get("members", []):
+        print(f"  drawn: {member}")
     for enterprise, officers in zip(result.get("enterprises", []), result.get("officers", [])):
         print(f"  enterprise {enterprise}: officers {', '.join(str(o) for o in officers)}")
     for group in result.get("exhausted", []):
-        print(f"  group {group}: pool exhausted, enterprises drawn recently were drawn again")
+        print(f"  group {group}: pool exhausted, members drawn recently were drawn again")
     if problems:
         print("TAMPERED OR INVALID:")
         for problem in problems:

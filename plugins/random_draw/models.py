@@ -21,10 +21,13 @@ def build_draw_table(metadata: Any) -> type:
     class Draw:
         __tablename__ = "plugin_random_draw"
         __table_args__ = (Index("ix_plugin_random_draw_state", "state", "confirmed_at"),
-                          Index("ix_plugin_random_draw_region", "region_path", "id"))
+                          Index("ix_plugin_random_draw_region", "region_path", "id"),
+                          Index("ix_plugin_random_draw_kind", "kind", "state", "confirmed_at"))
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
         number: Mapped[str] = mapped_column(String(40), unique=True)
         state: Mapped[str] = mapped_column(String(12), default=PREPARED)
+        #: empty for an enterprise draw; the name of a people draw of draw.yaml (``people``) otherwise
+        kind: Mapped[str | None] = mapped_column(String(40))
         created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), default=datetime.now)
         created_by_id: Mapped[int | None] = mapped_column(Integer)
         organisation_id: Mapped[int | None] = mapped_column(Integer)

@@ -17,6 +17,7 @@ from app.services import Services
 
 from . import algorithm
 from .models import CONFIRMED, DRAWN, PREPARED
+from .people import PeopleDraws, PeopleParameters
 from .pool import DrawRefused, Parameters, PoolReader, wanted_count
 from .settings import DrawSettings
 
@@ -29,6 +30,7 @@ class DrawService:
         self.settings = settings
         self.Draw = model
         self.pool = PoolReader(svc, settings)
+        self.people = PeopleDraws(self)
 
     # ------------------------------------------------------------------ who
     def may_draw(self, actor: Actor | None) -> bool:
@@ -104,6 +106,8 @@ class DrawService:
         draw = self.get(actor, draw_id, lock=True)
         if draw.state != PREPARED:
             raise DrawRefused(_("This draw was already made; redraw to draw again."))
+        if draw.kind:
+            return self.people.draw(actor, draw, public_value.strip()[:100])
         params = Parameters(**json.loads(draw.parameters))
         record = self.build_record(actor, draw, params, public_value.strip()[:100])
         try:
@@ -204,6 +208,8 @@ class DrawService:
         draw = self.get(actor, draw_id)
         if draw.state == CONFIRMED:
             raise DrawRefused(_("This draw is confirmed: it cannot be redrawn."))
+        if draw.kind:
+            return self.people.prepare(actor, PeopleParameters(**json.loads(draw.parameters)))
         return self.prepare(actor, Parameters(**json.loads(draw.parameters)))
 
     def confirm(self, actor: Actor, draw_id: int) -> list[int]:
@@ -218,6 +224,10 @@ class DrawService:
                 raise DrawRefused(_("Draw first, then confirm."))
             if not self.may_draw(actor):
                 raise DrawRefused(_("You may not make random draws."))
+            if draw.kind:  # a people draw: confirming publishes it, nothing else is created
+                draw.state, draw.confirmed_at, draw.confirmed_by_id = CONFIRMED, datetime.now(), actor.user_id
+                session.commit()
+                return []
             summary = json.loads(draw.summary)
             ins = self.settings.inspection
             model = self.svc.models[ins.target]

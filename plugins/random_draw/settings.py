@@ -60,11 +60,48 @@ class InspectionSettings(Spec):
     kind: KindValue
 
 
+class PeopleSame(Spec):
+    member: str
+    subject: str
+    label: Label
+
+
+class PeopleConflicts(Spec):
+    target: str = Field(alias="register")
+    member: str
+    subject: str
+
+
+class PeopleAvoidance(Spec):
+    same: tuple[PeopleSame, ...] = ()
+    conflicts: PeopleConflicts | None = None
+    recent_months: int = Field(default=0, ge=0, le=120)
+
+
+class PeopleDraw(Spec):
+    """A draw of people from a register (专家抽取) for a subject under review (an enterprise): filters, a count,
+    avoidance; confirming publishes it (nothing else is created)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    label: Label
+    target: str = Field(alias="register")
+    display: str
+    available: str | None = None
+    filters: tuple[str, ...] = ()
+    subject: str
+    max_count: int = Field(default=30, ge=1, le=500)
+    avoidance: PeopleAvoidance = Field(default_factory=PeopleAvoidance)
+
+
 class DrawSettings(Spec):
     pool: PoolSettings
     officers: OfficerSettings
     avoidance: AvoidanceSettings = Field(default_factory=AvoidanceSettings)
     inspection: InspectionSettings
+    people: tuple[PeopleDraw, ...] = ()
+
+    def people_draw(self, name: str | None) -> PeopleDraw | None:
+        return next((p for p in self.people if p.name == name), None)
 
 
 def read_settings(path: Path, registry: Any) -> DrawSettings:
@@ -152,4 +189,51 @@ def check_settings(settings: DrawSettings, registry: Any, doc: Any) -> list[Issu
         issues.append(Issue(doc.file, doc.line_of(("inspection", "kind", "value")), "E805",
                             f"'{ins.kind.value}' is not a code of dictionary {dictionary}",
                             did_you_mean(ins.kind.value, [i.code for i in registry.dictionary(dictionary).items])))
+    return issues + check_people(settings, registry, doc)
+
+
+def check_people(settings: DrawSettings, registry: Any, doc: Any) -> list[Issue]:
+    """E940 unknown register, E941 unknown field, E942 a filter the register does not offer, E943 a name used
+    twice, E944 the available field is not a boolean."""
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    for i, draw in enumerate(settings.people):
+        at = ("people", i)
+        if draw.name in seen:
+            issues.append(Issue(doc.file, doc.line_of(at + ("name",)), "E943",
+                                f"people draw '{draw.name}' is declared twice", "give each people draw its own name"))
+        seen.add(draw.name)
+        registers = {at + ("register",): draw.target, at + ("subject",): draw.subject}
+        if draw.avoidance.conflicts:
+            registers[at + ("avoidance", "conflicts", "register")] = draw.avoidance.conflicts.target
+        issues += [Issue(doc.file, doc.line_of(where), "E940", f"unknown register '{name}'",
+                         did_you_mean(name, registry.registers))
+                   for where, name in registers.items() if name not in registry.registers]
+        if draw.target not in registry.registers:
+            continue
+        paths = [(draw.target, draw.display, at + ("display",))]
+        if draw.available:
+            paths.append((draw.target, draw.available, at + ("available",)))
+        for j, rule in enumerate(draw.avoidance.same):
+            paths += [(draw.target, rule.member, at + ("avoidance", "same", j, "member")),
+                      (draw.subject, rule.subject, at + ("avoidance", "same", j, "subject"))]
+        c = draw.avoidance.conflicts
+        if c:
+            paths += [(c.target, c.member, at + ("avoidance", "conflicts", "member")),
+                      (c.target, c.subject, at + ("avoidance", "conflicts", "subject"))]
+        for register, path, where in paths:
+            if register in registry.registers:
+                issues += _field_path_issue(registry, register, path, doc, where, "E941")
+        spec = registry.register(draw.target)
+        offered = {ref.field for ref in spec.filters}
+        for j, name in enumerate(draw.filters):
+            if name not in offered:
+                issues.append(Issue(doc.file, doc.line_of(at + ("filters", j)), "E942",
+                                    f"'{name}' is not a filter of {draw.target}",
+                                    f"add it to {draw.target}'s filters, or " + did_you_mean(name, offered)))
+        available = spec.field_map.get(draw.available or "")
+        if available is not None and available.type != "boolean":
+            issues.append(Issue(doc.file, doc.line_of(at + ("available",)), "E944",
+                                f"'{draw.available}' is a {available.type}, not a boolean",
+                                "name a yes/no field (people with no are not drawn)"))
     return issues

@@ -14,6 +14,7 @@ from app.i18n import label_text, lazy_label
 from app.security.actor import current_actor
 
 from . import ROOT
+from .people import PeopleParameters
 from .pool import DrawRefused, Parameters
 
 TEMPLATES = str(ROOT / "templates")
@@ -52,6 +53,12 @@ def parameters_from(form: Any) -> Parameters:
                       ids=[_int(i) for i in form.getlist("ids") if str(i).strip()])
 
 
+def people_parameters_from(name: str, form: Any) -> PeopleParameters:
+    filters = {key: [v for v in form.getlist(key) if v] for key in form if key.startswith("f.")}
+    return PeopleParameters(draw=name, filters={k: v for k, v in filters.items() if v},
+                            count=_int(form.get("count")), subject=_int(form.get("subject")))
+
+
 def _signed_in_drawer() -> Any:
     actor = current_actor()
     if actor is None or actor.is_anonymous:
@@ -86,13 +93,15 @@ class RandomDrawView(BaseView):
                 error = exc.message
         draws = service.svc.session.execute(service.visible(actor).order_by(service.Draw.id.desc()).limit(20)) \
             .scalars().all()
-        return {"filters": filters, "regions": self._regions(actor), "params": params or Parameters(),
+        people = [{"name": p.name, "label": label_text(p.label)} for p in settings.people
+                  if service.people.may_draw(actor, p)]
+        return {"filters": filters, "regions": self._regions(actor), "params": params or Parameters(), "people": people,
                 "pool_size": pool_size, "error": error, "draws": draws, "quota_rows": QUOTA_ROWS}
 
-    def _regions(self, actor: Any) -> list[tuple[str, str]]:
+    def _regions(self, actor: Any, dictionary: str | None = None) -> list[tuple[str, str]]:
         """The actor's region and the two levels below it (an administrator: the top two levels)."""
         svc = draw_service().svc
-        dictionary = draw_service().pool.region_dictionary
+        dictionary = dictionary or draw_service().pool.region_dictionary
         options: list[tuple[str, str]] = []
         start = [actor.region_code] if actor.region_code and not actor.is_admin else \
             [c["code"] for c in svc.dictionaries.children(dictionary, None)]
@@ -114,6 +123,57 @@ class RandomDrawView(BaseView):
             except DrawRefused as exc:
                 flash(exc.message, "danger")
         return self.render_template("random_draw/index.html", **self._page_context(actor, params))
+
+    @expose("/people/<name>/")
+    def people(self, name: str) -> Any:
+        """A people draw's page (专家抽取): the register's filters, the subject under review, the count."""
+        actor = _signed_in_drawer()
+        service = draw_service()
+        spec = service.settings.people_draw(name)
+        if spec is None or not service.people.may_draw(actor, spec):
+            abort(404)
+        svc = service.svc
+        reg = svc.registry.register(spec.target)
+        params = people_parameters_from(name, request.args)
+        filters = []
+        for fname in spec.filters:
+            f = reg.field(fname)
+            dictionary = getattr(f, "dictionary", None)
+            choices = self._regions(actor, dictionary) if f.type == "tree" else \
+                (svc.dictionaries.choices(dictionary) if dictionary else [])
+            filters.append({"name": fname, "label": label_text(f.label), "choices": choices,
+                            "chosen": params.filters.get(f"f.{fname}") or []})
+        pool_size = error = None
+        if request.args.get("preview"):
+            try:
+                pool_size = len(service.people.pool(spec, params))
+            except DrawRefused as exc:
+                error = exc.message
+        subject_name = None
+        if params.subject:
+            try:
+                service.people.subject_row(spec, params.subject)
+                title = svc.registry.register(spec.subject).title_field
+                subject_name = getattr(svc.session.get(svc.models[spec.subject], params.subject), title)
+            except DrawRefused as exc:
+                error = exc.message
+        from app.views.urls import register_url
+        return self.render_template(
+            "random_draw/people.html", spec=spec, label=label_text(spec.label), filters=filters, params=params,
+            pool_size=pool_size, error=error, subject_name=subject_name,
+            subject_label=label_text(svc.registry.register(spec.subject).label),
+            lookup_url=register_url(spec.subject, "lookup"),
+            avoidance=[label_text(r.label) for r in spec.avoidance.same], recent_months=spec.avoidance.recent_months)
+
+    @expose("/people/<name>/prepare", methods=["POST"])
+    def people_prepare(self, name: str) -> Any:
+        actor = _signed_in_drawer()
+        try:
+            draw = draw_service().people.prepare(actor, people_parameters_from(name, request.form))
+        except DrawRefused as exc:
+            flash(exc.message, "danger")
+            return redirect(url_for("RandomDrawView.people", name=name))
+        return redirect(url_for("RandomDrawView.show", draw_id=draw.id))
 
     @expose("/prepare", methods=["POST"])
     def prepare(self) -> Any:
@@ -137,14 +197,15 @@ class RandomDrawView(BaseView):
         summary = json.loads(draw.summary) if draw.summary else None
         record = json.loads(draw.record) if draw.record else None
         quotas = [(service.svc.dictionaries.path_label(service.pool.region_dictionary, code), n)
-                  for code, n in params["quotas"].items()]
+                  for code, n in params.get("quotas", {}).items()]
         inspections_url = None
-        if draw.state == "confirmed":
+        if draw.state == "confirmed" and not draw.kind:
             from app.views.urls import register_url
             inspections_url = register_url(service.settings.inspection.target, "list") + \
                 f"?q={draw.number}"
         return self.render_template("random_draw/show.html", draw=draw, params=params, summary=summary,
-                                    record=record, quotas=quotas, inspections_url=inspections_url)
+                                    record=record, quotas=quotas, inspections_url=inspections_url,
+                                    people=service.settings.people_draw(draw.kind))
 
     def _act(self, draw_id: int, action: str) -> Any:
         actor = _signed_in_drawer()
@@ -183,7 +244,8 @@ class PublicDrawView(BaseView):
 
     @expose("/")
     def index(self) -> Any:
-        draws = [{"number": d.number, "confirmed_at": d.confirmed_at, "pool_size": d.pool_size,
+        draws = [{"number": d.number, "confirmed_at": d.confirmed_at, "pool_size": d.pool_size, "kind": d.kind,
+                  "summary": json.loads(d.summary),
                   "commitment": d.commitment, "pool_hash": d.pool_hash, "items": json.loads(d.summary)["items"],
                   "exhausted": json.loads(d.summary)["exhausted"]} for d in draw_service().published()]
         return self.render_template("random_draw/public.html", draws=draws)

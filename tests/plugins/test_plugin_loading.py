@@ -95,3 +95,28 @@ def test_draw_settings_errors_are_located(app, tmp_path: Path) -> None:
     kind_line = next(i for i, line in enumerate(lines, 1) if "randomly" in line)
     assert f"draw.yaml:{quota_line}: E802 enterprise has no field 'regoin' — did you mean 'region'?" in report
     assert f"draw.yaml:{kind_line}: E805" in report
+
+
+def test_people_draw_settings_errors_are_located(app, tmp_path: Path) -> None:
+    from plugins.random_draw.settings import read_settings
+    text = (ROOT / "plugins" / "random_draw" / "metadata" / "draw.yaml").read_text(encoding="utf-8")
+    second = text[text.index("  - name: expert"):]
+    bad = tmp_path / "draw.yaml"
+    bad.write_text(text.replace("display: person_name", "display: persn_name")
+                   .replace("available: available", "available: mobile")
+                   .replace("filters: [specialty, professional_title, region]", "filters: [specialty, employer]")
+                   .replace("register: expert_conflict", "register: expert_conflicts")
+                   + second.replace("register: expert\n", "register: experts\n"), encoding="utf-8")
+    with pytest.raises(MetadataError) as caught:
+        read_settings(bad, app.extensions["safety"].registry)
+    report = caught.value.report()
+    lines = bad.read_text(encoding="utf-8").splitlines()
+
+    def line(text: str, nth: int = 0) -> int:
+        return [i for i, row in enumerate(lines, 1) if text in row][nth]
+    assert f"draw.yaml:{line('display: persn_name')}: E941 expert has no field 'persn_name'" in report
+    assert f"draw.yaml:{line('available: mobile')}: E944 'mobile' is a string, not a boolean" in report
+    assert f"draw.yaml:{line('filters: [specialty, employer]')}: E942 'employer' is not a filter of expert" in report
+    assert f"draw.yaml:{line('expert_conflicts')}: E940 unknown register 'expert_conflicts'" in report
+    assert f"draw.yaml:{line('- name: expert', 1)}: E943 people draw 'expert' is declared twice" in report
+    assert f"draw.yaml:{line('register: experts')}: E940 unknown register 'experts'" in report

@@ -73,3 +73,13 @@ def test_a_township_page_counts_inspections_per_grade_in_the_users_scope(db_app)
     with db_app.app_context():
         company = factory.make_user(db_app, "enterprise_user", enterprise_key=company_key).username
     assert client_for(db_app, company).get("/frequency/township_inspections/").status_code == 403
+    # the menu offers the frequency pages to the regulator (乡镇监督检查工作 under 执法, 填报情况 under 隐患),
+    # the page is the menu's current entry, and an enterprise account is offered neither
+    menu = client.get("/").get_data(as_text=True).split('id="app-menu"')[1].split("</aside>")[0]
+    assert 'data-menu="menu_frequency_township_inspections"' in menu
+    assert 'data-menu="menu_frequency_self_inspection_reporting"' in menu
+    entry = re.search(r'<li class="(\w*)"><a href="/frequency/township_inspections/"[^>]*>.*?'
+                      r'<span class="app-menu-label">([^<]+)</span>', index.split('id="app-menu"')[1])
+    assert entry and entry.group(1) == "active" and entry.group(2) == "乡镇监督检查工作"
+    company_menu = client_for(db_app, company).get("/").get_data(as_text=True).split('id="app-menu"')[1]
+    assert "menu_frequency_" not in company_menu.split("</aside>")[0]

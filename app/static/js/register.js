@@ -185,15 +185,57 @@
   /* ---------------------------------------------------------- child rows */
   function initChildTable(el) {
     var $table = $(el);
-    $table.on("click", ".child-add", function () {
+    var addRow = function () {
       var next = parseInt($table.attr("data-next"), 10) || 0;
       var html = $table.find("template").html().replace(/__index__/g, String(next));
       var row = $(html);
       $table.find("tbody").append(row);
       $table.attr("data-next", next + 1);
       initWithin(row);
-    });
-    $table.on("click", ".child-remove", function () { $(this).closest("tr").remove(); });
+      return {row: row, name: $table.data("prefix") + "-" + next + "-"};
+    };
+    /* items done / total: rows whose counted field (data-progress, e.g. the result) is filled in */
+    var progress = $table.data("progress");
+    var count = function () {
+      if (!progress) { return; }
+      var rows = $table.find("tbody tr.child-row");
+      var done = rows.filter(function () {
+        var input = $(this).find("[name$='-" + progress + "']");
+        return input.length && input.val() !== null && input.val() !== "";
+      }).length;
+      $table.find(".child-done").text(done);
+      $table.find(".child-total").text(rows.length);
+    };
+    $table.on("click", ".child-add", function () { addRow(); count(); });
+    $table.on("click", ".child-remove", function () { $(this).closest("tr").remove(); count(); });
+    $table.on("change", "select, input", count);
+    count();
+    /* copy_from: choosing the referenced row (the checklist) fills the rows in its order right away */
+    var source = $table.data("copy-from");
+    if (source) {
+      $(document.getElementById(source)).on("change", function () {
+        var id = $(this).val();
+        if (!id) { return; }
+        var filled = $table.find("tbody tr.child-row").filter(function () {
+          return $(this).find("input:not([type=hidden]):not([type=file]), select, textarea").filter(function () {
+            return $(this).val();
+          }).length > 0;
+        });
+        if (filled.length && !window.confirm($table.data("copy-confirm"))) { return; }
+        var url = String($table.data("copy-url")).replace(/\/0$/, "/" + encodeURIComponent(id));
+        $.getJSON(url).done(function (data) {
+          $table.find("tbody").empty();
+          $table.attr("data-next", 0);  // the rows are numbered from 0 again, in the record's order
+          $.each(data.rows || [], function (_, values) {
+            var added = addRow();
+            $.each(values, function (name, value) {
+              added.row.find("[name='" + added.name + name + "']").val(value).trigger("change");
+            });
+          });
+          count();
+        });
+      });
+    }
   }
 
   function initWithin(scope) {
