@@ -71,7 +71,7 @@ def start_zip(controller: Any, name: str) -> Any:
     background job; the job page shows its progress and offers the zip when done."""
     from app.excel.jobs import job_model
     from app.excel.retention import purge_if_due
-    from app.excel.runner import dispatch
+    from app.excel.jobs import dispatch
 
     spec, svc = controller.register, controller.services
     doc = controller._document(name)

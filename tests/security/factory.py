@@ -82,8 +82,10 @@ def _candidates(field: Any, n: int) -> Iterator[str]:
 def unique_string(register: str, field: Any, n: int) -> str:
     """A value the field's validators accept, that fits its length and was never given to this field before:
     two rows of a register with a unique field (with a regex or a named validator) never collide."""
+    from app.metadata.normalise import normalise
     used = _used.setdefault((register, field.name), set())
     for value in _candidates(field, n):
+        value = normalise(field, value)  # as every path stores it (a key typed in a sheet is normalised too)
         if value not in used and len(value) <= (getattr(field, "length", None) or 255) \
                 and not run_validators(field, value):
             used.add(value)
@@ -154,9 +156,19 @@ def goods_classes(svc: Any) -> tuple[str, str]:
     return next(c for c in codes if c in mine), next(c for c in codes if c not in mine)
 
 
-def make_org(svc: Any, region: str = HOME_REGION, department: str | None = HOME_DEPARTMENT) -> Any:
+def make_org(svc: Any, region: str = HOME_REGION, department: str | None = HOME_DEPARTMENT,
+             level: str = "county") -> Any:
+    """The county organisation of ``region`` and ``department``, made once: the engine assigns rows to the one
+    organisation of a place and department (organisation_of, the 审核机关), so the tests' accounts share it."""
+    from sqlalchemy import select
     org = svc.registry.organisations
-    return make_row(svc, org.target, {org.region: region, org.department: department, org.level: "county"})
+    model = svc.models[org.target]
+    found = svc.session.execute(select(model).where(
+        getattr(model, org.region) == region, getattr(model, org.department) == department,
+        getattr(model, org.level) == level).order_by(model.id).limit(1)).scalar_one_or_none()
+    if found is not None:
+        return found
+    return make_row(svc, org.target, {org.region: region, org.department: department, org.level: level})
 
 
 def make_user(app: Any, role: str, organisation: Any = None, enterprise_key: str | None = None) -> Any:
