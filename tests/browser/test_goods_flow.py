@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def _sign_in(page, username: str) -> None:
+    page.goto("about:blank")  # no request of the last page can set its session cookie again
     page.context.clear_cookies()
     page.goto(page.base_url + "/login/")
     page.fill("#username", username)

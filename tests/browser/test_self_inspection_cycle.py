@@ -17,6 +17,7 @@ NAME = "常州新北春江化工有限公司"
 
 def _sign_in(page, username: str) -> None:
     page.set_default_timeout(30_000)  # the first pages of a fresh app on a shared machine can be slow
+    page.goto("about:blank")  # no request of the last page can set its session cookie again
     page.context.clear_cookies()  # whoever was signed in before is gone, whether or not its logout finished
     page.goto(page.base_url + "/login/")
     page.fill("#username", username)

@@ -33,6 +33,7 @@ def watch_outside_requests(page) -> list[str]:
 
 
 def sign_in(page, username: str) -> None:
+    page.goto("about:blank")  # no request of the last page can set its session cookie again
     page.context.clear_cookies()  # whoever was signed in before is gone, whether or not its logout finished
     page.goto(page.base_url + "/login/")
     page.fill("#username", username)
