@@ -11,6 +11,7 @@ from typing import Any, Callable
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.i18n import label_text
 from app.security.actor import acting_as, actor_for
 from app.services import services
 from app.workflow import Upload, guard
@@ -189,8 +190,13 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     made += 2
 
     applications = []
+    # the 申请材料 确认提交 needs (required_for): one PDF each, as the applicant uploads them
+    materials = [f for f in svc.registry.register("licence_application").fields
+                 if f.type == "attachment" and getattr(f, "required_for", None)]
     for index, enterprise in enumerate(local[i % len(local)] for i in range(4)):
-        row = demo.add("licence_application", owner(enterprise), enterprise=enterprise,
+        files = {f.name: [svc.files.save("licence_application", f"{label_text(f.label)}.pdf", io.BytesIO(PDF))]
+                 for f in materials}
+        row = demo.add("licence_application", owner(enterprise), enterprise=enterprise, **files,
                        applicant_name=f"{enterprise.name}危险化学品经营许可证申请",
                        licence_type="hazchem_business", business_mode=["other"], chemical_scope=["general"],
                        # the application being verified is verified by video (云核查, plugins/video_check)

@@ -44,6 +44,12 @@ class Column:
                 else f"{self.field.label.text(locale)}{axis}"
         return self.field.label.text(locale) if locale else label_text(self.field.label)
 
+    def title_label(self) -> Label:
+        """The title in every language (a report re-rendered in its reader's language)."""
+        if not self.axis:
+            return self.field.label
+        return Label(**{("zh" if loc == "zh_Hans" else loc): self.title(loc) for loc in LOCALES})
+
     def titles(self) -> set[str]:
         """Every title the column is recognised by (a template downloaded in any language can be uploaded)."""
         if self.axis:

@@ -151,7 +151,7 @@ class Importer:
         if missing:
             self.report.refused = _("This is not the template: these required columns are missing: %(columns)s. "
                                     "Download the template and fill it in.",
-                                    columns=join(c.title() for c in missing))
+                                    columns=join(label(c.title_label()) for c in missing))
             return self.report
         self.positions = positions
         self.formulas = sheet.formulas
@@ -205,7 +205,7 @@ class Importer:
 
     def problem(self, row: ParsedRow, column: Column | None, message: str) -> None:
         self.report.add(CellProblem(row.number, column.name if column else None,
-                                    column.title() if column else "", message), first_of_row=not row.failed)
+                                    label(column.title_label()) if column else "", message), first_of_row=not row.failed)
         row.failed = True
 
     def _convert(self, rows: list[tuple[int, list[Any]]], expected: int = 0) -> list[ParsedRow]:

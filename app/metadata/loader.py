@@ -197,7 +197,8 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
 
     for freq in frequencies:
         issues += check_frequency(freq, reg_by_name, dic_by_name, role_names, enterprise_register)
-        issues += checks.check_menu(freq, menu_categories, menu_doc)
+        if freq.spec.menu:  # a frequency page's menu entry is optional
+            issues += checks.check_menu(freq, menu_categories, menu_doc)
     issues += checks.check_duplicate_names(frequencies, "frequency")
     for warning in warnings:
         issues += check_warning(warning, reg_by_name, dic_by_name, role_names)
