@@ -45,7 +45,7 @@ from app import alerts, computed, counts
 from app.audit import account_events, recorder
 from app.i18n import label_text
 from app.metadata.rules import broken_rules, missing_required
-from app.security import accounts, row_scope
+from app.security import accounts, row_scope, view_as
 from app.security.actor import Actor, current_actor, in_app
 from app.security.policy import AccessDenied, AccessPolicy
 from app.security.row_scope import check_action, check_fields, check_scope, register_of, unscoped
@@ -99,6 +99,7 @@ def check_change(pol: AccessPolicy, actor: Actor, spec: Any, obj: Any, action: s
 
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    view_as.refuse_flush(session, flush_context, instances)  # viewing as an enterprise writes nothing
     if not in_app():
         return
     actor = current_actor()

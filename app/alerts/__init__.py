@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from app.security.actor import current_actor
@@ -52,7 +52,8 @@ def queue_rechecks(session: Session) -> None:
     found = session.info.pop(_TOUCHED, None)
     for register, ids in (found or {}).items():
         try:
-            recheck_task.apply_async(args=(register, sorted(ids)))
+            # this app's Celery (inline on the embedded default), not the process's last-made default
+            current_app.extensions["celery"].tasks["warnings.recheck"].apply_async(args=(register, sorted(ids)))
         except Exception:  # the write is committed: a warning missed now is found by the next scan
             log.exception("warnings of %s not rechecked", register)
 

@@ -108,7 +108,7 @@ def refresh_state(job: Any) -> Any:
 
 def _begin(job: Any, progress: ProgressWriter) -> tuple[Any, Any]:
     """Mark the job running (its own commit, seen by the page that polls); the actor it runs as, its register."""
-    progress("started", 0, 0, force=True)
+    progress("started", 0, job.total or 0, force=True)  # a total known when the job was made stays
     table = job_model().__table__
     svc = current_app.extensions["safety"]
     with svc.db.engine.begin() as conn:

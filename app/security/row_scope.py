@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from . import view_as
 from .actor import Actor, current_actor, in_app
 from .policy import AccessDenied, AccessPolicy, changed_fields
 
@@ -74,6 +75,7 @@ def loader_criteria(actor: Actor) -> list[Any]:
 
 
 def _scope_query(state: ORMExecuteState) -> None:
+    view_as.refuse_statements(state)  # viewing as an enterprise: no INSERT/UPDATE/DELETE on any path
     if not (state.is_select or state.is_update or state.is_delete) or not in_app():
         return
     if state.execution_options.get("unscoped_reason") or _unscoped.get() is not None:

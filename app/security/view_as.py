@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, abort, current_app, flash, g, has_request_context, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.audit.recorder import who
@@ -160,19 +160,8 @@ class ViewAsView(BaseView):
         return redirect(register_url(target, "show", pk=state["enterprise"]))
 
 
-_INSTALLED = False
-
-
-def install_listeners() -> None:
-    global _INSTALLED
-    if _INSTALLED:
-        return
-    event.listen(Session, "before_flush", refuse_flush)
-    event.listen(Session, "do_orm_execute", refuse_statements)
-    _INSTALLED = True
-
-
 def init_app(app: Flask) -> None:
-    install_listeners()
+    # refuse_flush and refuse_statements run inside the one write path (app.write_path) and the read scope's
+    # statement hook (app.security.row_scope), not as listeners of their own
     app.before_request(swap_user)
     app.context_processor(banner)

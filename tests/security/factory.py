@@ -158,16 +158,7 @@ def goods_classes(svc: Any) -> tuple[str, str]:
 
 def make_org(svc: Any, region: str = HOME_REGION, department: str | None = HOME_DEPARTMENT,
              level: str = "county") -> Any:
-    """The county organisation of ``region`` and ``department``, made once: the engine assigns rows to the one
-    organisation of a place and department (organisation_of, the 审核机关), so the tests' accounts share it."""
-    from sqlalchemy import select
     org = svc.registry.organisations
-    model = svc.models[org.target]
-    found = svc.session.execute(select(model).where(
-        getattr(model, org.region) == region, getattr(model, org.department) == department,
-        getattr(model, org.level) == level).order_by(model.id).limit(1)).scalar_one_or_none()
-    if found is not None:
-        return found
     return make_row(svc, org.target, {org.region: region, org.department: department, org.level: level})
 
 
