@@ -10,14 +10,14 @@ from typing import Any
 
 from celery import shared_task
 from flask import abort, current_app, flash, g, redirect, request, send_file
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.clock import today
 from app.documents import (DocumentFailed, Made, Reading, assign_number, document_font, file_name, record_of,
                            render_pdf, zip_of)
 from app.i18n import current_locale, label_text
-from app.security.actor import acting_as, current_actor
+from app.security.actor import current_actor
 from app.views import listing
 from app.views.urls import register_url
 
@@ -100,50 +100,38 @@ def start_zip(controller: Any, name: str) -> Any:
 def zip_task(job_id: int) -> str:
     from werkzeug.datastructures import MultiDict
 
-    from app.excel.jobs import ProgressWriter, _begin, finish, job_model, jobs_folder
+    from app.excel.jobs import job_model, run_file_job
 
     svc = current_app.extensions["safety"]
     session = svc.session
-    job = session.get(job_model(), job_id)
-    progress = ProgressWriter(job_id)
-    arguments = json.loads(job.arguments or "{}")
-    try:
-        actor, spec = _begin(job, progress)
-        doc = next(d for d in spec.documents if d.name == job.mode)
-        target = jobs_folder("documents") / f"{job_id}.zip"
-        with acting_as(actor), force_locale(job.locale):
-            policy = current_app.extensions["safety_policy"]
-            args = MultiDict([(k, v) for k, values in arguments.items() for v in values])
-            req = listing.parse_list_args(spec, args, hidden=policy.hidden_fields(spec, actor))
-            model = svc.models[spec.name]
-            stmt = listing.select_matching(spec, model, req, svc.dictionaries, svc.dictionary_item)
-            ids = list(session.scalars(stmt.with_only_columns(model.id)))
-            total = len(ids)
-            progress("documents", 0, total, force=True)
-            reading = reading_for(svc, actor)
-            issuer = issuer_name(svc, actor)
+    doc_name = session.get(job_model(), job_id).mode
 
-            def rows() -> Any:
-                for start in range(0, total, 100):
-                    batch = ids[start:start + 100]
-                    found = {r.id: r for r in session.scalars(listing.select_matching(
-                        spec, model, req, svc.dictionaries, svc.dictionary_item).where(model.id.in_(batch)))}
-                    yield from (found[i] for i in batch if i in found)
+    def write(spec: Any, actor: Any, arguments: dict[str, Any], target: Any, progress: Any) -> int:
+        doc = next(d for d in spec.documents if d.name == doc_name)
+        policy = current_app.extensions["safety_policy"]
+        args = MultiDict([(k, v) for k, values in arguments.items() for v in values])
+        req = listing.parse_list_args(spec, args, hidden=policy.hidden_fields(spec, actor))
+        model = svc.models[spec.name]
+        stmt = listing.select_matching(spec, model, req, svc.dictionaries, svc.dictionary_item)
+        ids = list(session.scalars(stmt.with_only_columns(model.id)))
+        total = len(ids)
+        progress("documents", 0, total, force=True)
+        reading = reading_for(svc, actor)
+        issuer = issuer_name(svc, actor)
 
-            def made(row: Any) -> Made:
-                return made_for(svc, spec, doc, row, actor, issuer)
+        def rows() -> Any:
+            for start in range(0, total, 100):
+                batch = ids[start:start + 100]
+                found = {r.id: r for r in session.scalars(listing.select_matching(
+                    spec, model, req, svc.dictionaries, svc.dictionary_item).where(model.id.in_(batch)))}
+                yield from (found[i] for i in batch if i in found)
 
-            count = zip_of(spec, doc, rows(), reading, made, target,
-                           lambda done: progress("documents", done, total))
-    except Exception as exc:
-        session.rollback()
-        current_app.logger.exception("documents job %s failed", job_id)
-        finish(job_id, "failed", message=f"{type(exc).__name__}: {exc}"[:2000])
-        return "failed"
-    finally:
-        session.remove() if hasattr(session, "remove") else None
-    finish(job_id, "done", output=str(target), stage="done", done=count, total=count)
-    return "done"
+        def made(row: Any) -> Made:
+            return made_for(svc, spec, doc, row, actor, issuer)
+
+        return zip_of(spec, doc, rows(), reading, made, target, lambda done: progress("documents", done, total))
+
+    return run_file_job(job_id, "documents", "zip", write)
 
 
 # ---------------------------------------------------------------- stamped scans (盖章扫描件)

@@ -6,7 +6,7 @@ import json
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from celery import shared_task
 from flask import current_app
@@ -152,10 +152,11 @@ def import_task(job_id: int) -> str:
     return "done"
 
 
-@shared_task(name="excel.export")
-def export_task(job_id: int) -> str:
-    from .export import write_export
-
+def run_file_job(job_id: int, kind: str, suffix: str,
+                 write: Callable[[Any, Any, dict[str, Any], Path, ProgressWriter], int]) -> str:
+    """A job that writes one file (an export, a zip of documents) as its user, in its language:
+    ``write(spec, actor, arguments, target, progress)`` returns the row count; a failure fails the job with
+    its reason and offers no file."""
     svc = current_app.extensions["safety"]
     session = svc.session
     job = session.get(job_model(), job_id)
@@ -163,18 +164,27 @@ def export_task(job_id: int) -> str:
     arguments = json.loads(job.arguments or "{}")
     try:
         actor, spec = _begin(job, progress)
-        target = jobs_folder("exports") / f"{job_id}.{job.mode}"
+        target = jobs_folder(kind) / f"{job_id}.{suffix}"
         with acting_as(actor), force_locale(job.locale):
-            count = write_export(spec, arguments, job.mode, target, progress)
+            count = write(spec, actor, arguments, target, progress)
     except Exception as exc:
         session.rollback()
-        current_app.logger.exception("export job %s failed", job_id)
+        current_app.logger.exception("%s job %s failed", kind, job_id)
         finish(job_id, "failed", message=f"{type(exc).__name__}: {exc}"[:2000])
         return "failed"
     finally:
         session.remove() if hasattr(session, "remove") else None
     finish(job_id, "done", output=str(target), stage="done", done=count, total=count)
     return "done"
+
+
+@shared_task(name="excel.export")
+def export_task(job_id: int) -> str:
+    from .export import write_export
+
+    mode = current_app.extensions["safety"].session.get(job_model(), job_id).mode
+    return run_file_job(job_id, "exports", mode, lambda spec, actor, arguments, target, progress:
+                        write_export(spec, arguments, mode, target, progress))
 
 
 @shared_task(name="excel.purge_files")
