@@ -23,21 +23,26 @@ SECRET = "turn-test-secret-9f3c"
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free for both TCP and UDP: coturn listens on both, and a port free only for UDP can leave it retrying
+    its TCP bind past the wait (seen once in a full run)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
 
 
-@pytest.fixture
-def turn_server(tmp_path: Path) -> Iterator[dict]:
-    """coturn on 127.0.0.1 with the shared secret, its log in the temporary folder; stopped after the test."""
-    binary = shutil.which("turnserver") or "/usr/bin/turnserver"
-    if not Path(binary).exists():
-        pytest.exit("Debian's coturn is missing: apt-get install coturn (./scripts/test does this)", returncode=3)
+def start_turnserver(binary: str, tmp_path: Path, attempt: int) -> tuple[subprocess.Popen, int, Path] | None:
+    """One try at starting coturn on a fresh port; None (its log kept) when it does not listen within 10 s."""
     port = free_port()
     low = 50000 + (port % 1000) * 10
-    log = tmp_path / "turn.log"
-    config = tmp_path / "turnserver.conf"
+    log = tmp_path / f"turn-{attempt}.log"
+    config = tmp_path / f"turnserver-{attempt}.conf"
     config.write_text("\n".join([
         "listening-ip=127.0.0.1", "relay-ip=127.0.0.1", f"listening-port={port}",
         f"min-port={low}", f"max-port={low + 9}", "fingerprint", "use-auth-secret",
@@ -50,12 +55,28 @@ def turn_server(tmp_path: Path) -> Iterator[dict]:
     while time.monotonic() < deadline:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
+                return process, port, log
         assert process.poll() is None, f"turnserver exited: {log.read_text(errors='replace') if log.exists() else ''}"
         time.sleep(0.1)
+    process.terminate()
+    process.wait(timeout=5)
+    return None
+
+
+@pytest.fixture
+def turn_server(tmp_path: Path) -> Iterator[dict]:
+    """coturn on 127.0.0.1 with the shared secret, its log in the temporary folder; stopped after the test."""
+    binary = shutil.which("turnserver") or "/usr/bin/turnserver"
+    if not Path(binary).exists():
+        pytest.exit("Debian's coturn is missing: apt-get install coturn (./scripts/test does this)", returncode=3)
+    for attempt in range(3):
+        started = start_turnserver(binary, tmp_path, attempt)
+        if started:
+            break
     else:
-        process.terminate()
-        pytest.fail("turnserver did not listen within 10 s")
+        logs = "\n".join(f.read_text(errors="replace")[-2000:] for f in sorted(tmp_path.glob("turn-*.log")))
+        pytest.fail(f"turnserver did not listen within 10 s on three ports; its logs:\n{logs}")
+    process, port, log = started
     yield {"port": port, "log": log}
     process.terminate()
     try:
