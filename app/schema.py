@@ -9,7 +9,8 @@ from typing import Any, Iterable, Sequence
 from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
 from alembic.operations import Operations, ops
-from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, Numeric, String, Text, func, select, table
+from sqlalchemy import (JSON, BigInteger, Column, ForeignKeyConstraint, Integer, MetaData, Numeric, String, Text,
+                        func, select, table)
 from sqlalchemy.engine import Connection
 
 
@@ -63,6 +64,38 @@ def _flatten(operations: Iterable[Any]) -> list[Any]:
         else:
             flat.append(op)
     return flat
+
+
+def _break_cycles(flat: list[Any]) -> list[Any]:
+    """A new table's foreign key to a table created later in the same plan (a cycle of references) is left out of
+    its CREATE TABLE and added once every table exists."""
+    later = {op.table_name for op in flat if isinstance(op, ops.CreateTableOp)}
+    added = []
+    for op in flat:
+        if not isinstance(op, ops.CreateTableOp):
+            continue
+        later.discard(op.table_name)
+        deferred = [c for c in op.columns if isinstance(c, ForeignKeyConstraint) and c.referred_table.name in later]
+        if not deferred:
+            continue
+        names = {element.parent.name for constraint in deferred for element in constraint.elements}
+        skipped = {id(c) for c in deferred}
+        columns = []
+        for item in op.columns:
+            if id(item) in skipped:
+                continue
+            if isinstance(item, Column) and item.name in names:
+                item = Column(item.name, item.type, nullable=item.nullable, primary_key=item.primary_key,
+                              server_default=item.server_default, comment=item.comment)
+            columns.append(item)
+        op.columns = columns
+        for constraint in deferred:
+            element = constraint.elements[0]
+            added.append(ops.CreateForeignKeyOp(
+                constraint.name or f"fk_{op.table_name}_{element.parent.name}", op.table_name,
+                constraint.referred_table.name, [e.parent.name for e in constraint.elements],
+                [e.column.name for e in constraint.elements], ondelete=constraint.ondelete))
+    return flat + added
 
 
 def _type_text(type_: Any) -> str:
@@ -162,12 +195,16 @@ def plan_migration(connection: Connection, metadatas: Sequence[MetaData],
     with warnings.catch_warnings():
         # PostGIS's geography column (app/models/spatial.py) is reflected as an unknown type and left as it is
         warnings.filterwarnings("ignore", message="Did not recognize type 'geography'")
+        # two registers referring to each other (a check remembers its hazard, the hazard names its check):
+        # their tables cannot be ordered; _break_cycles adds those references after both tables exist
+        warnings.filterwarnings("ignore", message="Cannot correctly sort tables")
         script = produce_migrations(context, list(metadatas))
     flat = _flatten(script.upgrade_ops.ops)
     flat = _apply_renames(flat, renames or {})
     # create tables first (parents before children), indexes after their tables
     order = {ops.CreateTableOp: 0, ops.AddColumnOp: 1, ops.AlterColumnOp: 2, ops.CreateIndexOp: 3}
     flat.sort(key=lambda op: order.get(type(op), 4))
+    flat = _break_cycles(flat)
     if connection.dialect.name == "sqlite":
         # SQLite cannot add or drop a foreign key on an existing table (its RENAME COLUMN rewrites the
         # references itself); the column changes go ahead without the constraint operations

@@ -117,7 +117,8 @@ def _truncate(session: Any, tables: list[str]) -> None:
 def truncate_registers(flask_app: Any) -> None:
     from app.extensions import db
     with flask_app.app_context():
-        tables = [t.name for t in flask_app.extensions["safety"].models.metadata.sorted_tables
+        # TRUNCATE … CASCADE takes them together: no order needed (two registers may refer to each other)
+        tables = [t.name for t in flask_app.extensions["safety"].models.metadata.tables.values()
                   if t.name.startswith("reg_") or t.name in ("sys_audit_log", "sys_login_log", "sys_workflow_history", "sys_job",
                                                                    "sys_message", "sys_list_preference", "sys_warning",
                                                                    "sys_api_token", "sys_document",

@@ -107,6 +107,9 @@ class ParsedRow:
     existing_id: int | None = None
     #: columns left empty (upsert with blank: keep): an updated row keeps their stored values
     blank: tuple[str, ...] = ()
+    #: reference cells naming no row the user sees: accepted on an updated row only if they name the row it
+    #: already points to (a write checks the references it changes, not those it keeps)
+    unseen: dict[str, str] = field(default_factory=dict)
 
 
 class Importer:
@@ -171,7 +174,7 @@ class Importer:
                 self.report.rows += len(parsed)
                 # each step beats (the progress writer keeps at most two a second): a job silent for
                 # JOB_STALE_SECONDS is taken for one whose worker died
-                for check in (self._resolve_references, self._check_duplicates, self._check_scope,
+                for check in (self._resolve_references, self._check_duplicates, self._kept_references, self._check_scope,
                               self._check_workflow, self._check_locked, self._check_frozen_while,
                               self._check_rules):
                     check(parsed)
@@ -330,13 +333,43 @@ class Importer:
                 if not text:
                     continue
                 matches = found.get(text, [])
-                if not matches:
+                if not matches and self.mode == "upsert" and column.name not in self._key():
+                    row.unseen[column.name] = text  # may be the reference the updated row keeps
+                elif not matches:
                     self.problem(row, column, _("'%(value)s' does not exist or is not available to you.", value=text))
                 elif len(matches) > 1:
                     self.problem(row, column, _("'%(value)s' names several records; write #<id> instead.",
                                                 value=text))
                 else:
                     row.values[column.name] = matches[0]
+
+    def _kept_references(self, parsed: list[ParsedRow]) -> None:
+        """A reference cell that names no row the user sees is accepted on a row being updated when it names the
+        row that row already points to (an inspector of one department updating a check of an enterprise it
+        does not oversee, the enterprise unchanged); anything else is refused as before."""
+        for row in parsed:
+            for name, text in row.unseen.items():
+                column = next(c for c in self.columns if c.name == name)
+                kept = self._stored_reference(row.existing_id, column) if row.existing_id else None
+                if kept is not None and text in kept[1]:
+                    row.values[name] = kept[0]
+                else:
+                    row.values.pop(name, None)
+                    self.problem(row, column, _("'%(value)s' does not exist or is not available to you.", value=text))
+
+    def _stored_reference(self, row_id: int, column: Any) -> tuple[int, set[str]] | None:
+        """The id a stored row's reference points to and the texts that name it (its title, #id)."""
+        stored = self.svc.session.execute(select(getattr(self.model, f"{column.name}_id")).where(
+            self.model.id == row_id).execution_options(unscoped_reason="the reference an updated row keeps")
+        ).scalar_one_or_none()
+        if stored is None:
+            return None
+        target_spec = self.svc.registry.register(column.field.target)
+        target = self.svc.models[target_spec.name]
+        title = getattr(target, column.field.display or target_spec.title_field)
+        text = self.svc.session.execute(select(title).where(target.id == stored).execution_options(
+            unscoped_reason="the title of the row an updated row keeps pointing to")).scalar_one_or_none()
+        return stored, {f"#{stored}", *([str(text)] if text is not None else [])}
 
     def _unique_rules(self) -> list[tuple[tuple[str, ...], Any]]:
         spec = self.target

@@ -948,6 +948,13 @@ def check_workflow(reg: Located, roles: set[str], registers: dict[str, Located],
         if states.index(state.name) != i:
             yield reg.issue(("workflow", "states", i, "name"), "E706", f"workflow: state '{state.name}' is defined "
                             "twice", "give each state its own name")
+        if state.todo is not None:
+            for j, role in enumerate(state.todo.roles):
+                if has_roles and role not in roles:
+                    yield reg.issue(("workflow", "states", i, "todo", "roles", j), "E704", f"workflow: state "
+                                    f"'{state.name}': todo: unknown role '{role}'", did_you_mean(role, roles))
+            yield from _check_conditions(reg, ("workflow", "states", i, "todo", "when"), state.todo.when, spec,
+                                         states, registers, f"workflow: state '{state.name}': todo")
         if state.frozen != "all":
             for j, name in enumerate(state.frozen):
                 if name not in spec.field_map:
@@ -1060,6 +1067,16 @@ def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, ro
                                 f"'{spec.name}' to the parent register of '{create.target}' "
                                 f"({target.spec.parent or 'it has none'})",
                                 did_you_mean(create.parent, [f.name for f in spec.fields if f.type == "reference"]))
+        if create.remember is not None:
+            keeper = item_spec if create.each else spec
+            ref = keeper.field_map.get(create.remember) if keeper is not None else None
+            if ref is None or ref.type != "reference" or ref.target != create.target:
+                where = f"the child rows' register '{keeper.name}'" if create.each and keeper else f"'{spec.name}'"
+                yield reg.issue(path + ("create", "remember"), "E707", f"{what}: 'remember' must be a reference "
+                                f"field of {where} to '{create.target}' (it keeps the row made)",
+                                did_you_mean(create.remember, [f.name for f in (keeper.fields if keeper else ())
+                                                               if f.type == "reference" and f.target == create.target])
+                                or f"add a read-only reference field to '{create.target}'")
         target_state = target.spec.workflow.field if target.spec.workflow else None
         missing = [f.name for f in target.spec.fields if f.required and f.stores_value and f.default is None
                    and f.name != target_state and f.name not in create.values]
@@ -1070,6 +1087,15 @@ def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, ro
                                  item_spec, organisations, registers)
     if effect.update:
         update = effect.update
+        if update.rows:
+            target = yield from _pointing_rows(reg, path + ("update", "rows"), update.rows, spec, registers, what)
+            if target is None:
+                return
+            yield from _check_conditions(reg, path + ("update", "when"), update.when, target.spec, [], registers,
+                                         what)
+            yield from _check_values(reg, path + ("update", "values"), what, update.values, target.spec, spec, None,
+                                     organisations, registers)
+            return
         ref = spec.field_map.get(update.reference)
         if ref is None or ref.type != "reference":
             yield reg.issue(path + ("update", "reference"), "E707", f"{what}: '{update.reference}' is not a "
@@ -1086,6 +1112,25 @@ def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, ro
             if has_roles and role not in roles:
                 yield reg.issue(path + ("notify", "roles"), "E704", f"{what}: notify: unknown role '{role}'",
                                 did_you_mean(role, roles))
+
+
+def _pointing_rows(reg: Located, path: tuple, rows: str, spec: RegisterSpec, registers: dict[str, Located],
+                   what: str) -> Iterator[Issue]:
+    """'<register>.<reference field>' naming the rows that point to a row of ``spec``; returns that register's
+    Located (None after an issue)."""
+    name, _sep, field_name = rows.partition(".")
+    other = registers.get(name)
+    if other is None:
+        yield reg.issue(path, "E707", f"{what}: 'rows' names unknown register '{name}'", did_you_mean(name, registers))
+        return None
+    field = other.spec.field_map.get(field_name)
+    if field is None or field.type != "reference" or field.target != spec.name:
+        yield reg.issue(path, "E707", f"{what}: '{rows}' is not a reference of '{name}' to '{spec.name}'",
+                        did_you_mean(field_name, [f.name for f in other.spec.fields
+                                                  if f.type == "reference" and f.target == spec.name])
+                        or f"add to '{name}' a reference field to '{spec.name}'")
+        return None
+    return other
 
 
 def _check_values(reg: Located, path: tuple, what: str, values: dict[str, Any], target: RegisterSpec,

@@ -427,6 +427,22 @@ class WorkflowState(Spec):
     frozen: tuple[Ref, ...] | Literal["all"] = ()
     #: rows in this state cannot be deleted (an executed plan, a filed case)
     keep: bool = False
+    #: rows in this state wait for data entry (a check whose answers are empty): they are in the 我的待办 of the
+    #: users of these roles who may edit them, while the conditions hold (§16.10)
+    todo: "EntryTodo | None" = None
+
+
+class EntryTodo(Spec):
+    """A row waiting for someone to fill it in, not for a button: 待填报 in the to-do list."""
+
+    roles: Annotated[tuple[Ref, ...], Field(min_length=1)]
+    when: tuple["Condition", ...] = ()
+    label: Label = Field(default_factory=lambda: Label(zh="待填报", en="To fill in"))
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many_conditions(cls, value: Any) -> Any:
+        return _conditions(value)
 
 
 #: a condition's comparisons of a number or date field with a value (§16.4)
@@ -530,11 +546,16 @@ class CreateEffect(Spec):
     #: for a child register: the reference field of this row whose row becomes the new row's parent (issuing a
     #: licence adds a certificate to the enterprise's 企业证书)
     parent: Ref | None = None
+    #: a reference field (of this row; with ``each``, of the child rows) that keeps the row made: when the step
+    #: is taken again and that row still exists, it is updated with the values instead of a second one made
+    remember: Ref | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "CreateEffect":
         if self.each and self.for_each:
             raise ValueError("give 'each' (a children field) or 'for_each', not both")
+        if self.remember and self.for_each:
+            raise ValueError("'remember' keeps the row made for this row or for each child row: not with for_each")
         if self.owner == "item" and self.for_each != "organisations_below":
             raise ValueError("owner: item needs for_each: organisations_below")
         return self
@@ -546,12 +567,31 @@ class CreateEffect(Spec):
 
 
 class UpdateEffect(Spec):
-    """Write fields of the row a reference field of this row points to (an approved correction)."""
+    """Write fields of the row a reference field of this row points to (an approved correction), or of the rows
+    of a register that point to this row (``rows: hazard.check``: the hazards a check found)."""
 
-    reference: Ref
+    reference: Ref | None = None
+    #: '<register>.<reference field>': every row of that register whose reference points to this row
+    rows: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")] | None = None
+    #: with ``rows``: only those of them meeting these conditions
+    when: tuple[Condition, ...] = ()
     values: dict[Ref, Any]
     #: leave fields whose value would be empty as they are (a correction names only what changes)
     skip_empty: bool = True
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "UpdateEffect":
+        if bool(self.reference) == bool(self.rows):
+            raise ValueError("an update names 'reference' (the row this row points to) or 'rows' "
+                             "(<register>.<reference>: the rows pointing to this row), one of them")
+        if self.when and not self.rows:
+            raise ValueError("'when' chooses among the 'rows' an update writes: give 'rows'")
+        return self
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many_conditions(cls, value: Any) -> Any:
+        return _conditions(value)
 
 
 class NotifyEffect(Spec):
@@ -1111,3 +1151,5 @@ class RolesFile(Spec):
     enterprise_accounts: EnterpriseAccounts | None = None
     goods_classes: GoodsClasses | None = None
 CountRule.model_rebuild()
+EntryTodo.model_rebuild()
+WorkflowState.model_rebuild()

@@ -139,11 +139,31 @@ class WorkflowEngine:
         # a corrective step (todo: false) stays possible on finished rows; they do not wait for anyone
         options = [and_(state.in_(t.from_), conditions_sql(self.svc, spec, model, t.when, actor))
                    for t in wf.transitions if t.todo and t.manual and actor.roles & set(t.roles)]
+        waiting = self.entry_condition(spec, actor)
+        if not options and waiting is None:
+            return None
+        scope = self.policy.read_condition(spec, actor, revealed=False)
+        if options:
+            options = [and_(or_(*options), not_frozen_sql(self.svc, spec, model), *([scope] if scope is not None
+                                                                                     else []))]
+        return or_(*options, *([waiting] if waiting is not None else []))
+
+    def entry_condition(self, spec: RegisterSpec, actor: Actor) -> ColumnElement | None:
+        """Rows waiting for the actor to fill them in (a state's ``todo``): in such a state, meeting its
+        conditions, not frozen, and among the rows the actor may edit (None: none)."""
+        wf = spec.workflow
+        if wf is None or actor is None or actor.is_anonymous or actor.is_admin or not self.policy.can(spec, actor,
+                                                                                                      "edit"):
+            return None
+        model = self.svc.models[spec.name]
+        state = getattr(model, wf.field)
+        options = [and_(state == s.name, conditions_sql(self.svc, spec, model, s.todo.when, actor))
+                   for s in wf.states if s.todo is not None and actor.roles & set(s.todo.roles)]
         if not options:
             return None
-        condition = and_(or_(*options), not_frozen_sql(self.svc, spec, model))
-        scope = self.policy.read_condition(spec, actor, revealed=False)
-        return and_(condition, scope) if scope is not None else condition
+        scope = [c for c in (self.policy.read_condition(spec, actor, revealed=False),
+                             self.policy.write_condition(spec, actor, "edit")) if c is not None]
+        return and_(or_(*options), not_frozen_sql(self.svc, spec, model), *scope)
 
     def todo_counts(self, actor: Actor) -> list[tuple[RegisterSpec, int]]:
         counts = []
@@ -365,7 +385,7 @@ class WorkflowEngine:
             if effect.create:
                 outcome.created += self._create(spec, row, effect.create, ctx, actor)
             elif effect.update:
-                self._update(spec, row, effect.update, ctx)
+                self._update(spec, row, effect.update, ctx, actor)
             elif effect.notify:
                 outcome.notified += self._notify(spec, row, effect.notify, actor, t, who, now)
         session.flush()
@@ -393,8 +413,16 @@ class WorkflowEngine:
         item_spec, items = self._items(spec, row, create, actor)
         created = []
         for item in items:
-            obj = target_model()
             item_ctx = Context(**{**ctx.__dict__, "item_spec": item_spec, "item": item})
+            keeper = item if create.each else row
+            kept = self._remembered(keeper, create, target_model)
+            if kept is not None:
+                # the step taken again: the row it made before is brought up to date, not made twice
+                for name, value in create.values.items():
+                    assign(kept, target_spec, name, resolve(value, target_spec, name, item_ctx))
+                guard.authorise(session, kept, set(create.values))
+                continue
+            obj = target_model()
             for name, value in create.values.items():
                 assign(obj, target_spec, name, resolve(value, target_spec, name, item_ctx))
             if create.owner == "item":
@@ -404,7 +432,25 @@ class WorkflowEngine:
             guard.authorise(session, obj, None)
             session.add(obj)
             created.append((target_spec, obj))
+            if create.remember:
+                session.flush()
+                setattr(keeper, f"{create.remember}_id", obj.id)
+                if create.each:
+                    guard.authorise(session, keeper, {create.remember})
+                else:
+                    guard.extend(session, keeper, {create.remember})
         return created
+
+    def _remembered(self, keeper: Any, create: Any, target_model: Any) -> Any:
+        """The row a ``remember`` field keeps, if it still exists (None: make a new one)."""
+        if not create.remember or keeper is None:
+            return None
+        kept_id = getattr(keeper, f"{create.remember}_id", None)
+        if kept_id is None:
+            return None
+        return self.svc.session.execute(select(target_model).where(target_model.id == kept_id)
+                                        .execution_options(unscoped_reason="the row an effect made before")
+                                        ).scalar_one_or_none()
 
     def _items(self, spec: RegisterSpec, row: Any, create: Any, actor: Actor) -> tuple[RegisterSpec | None, list]:
         """What a create effect makes one row for: child rows, organisations below, rows of a register, or this
@@ -436,23 +482,35 @@ class WorkflowEngine:
         stmt = stmt.where(conditions_sql(self.svc, item_spec, model, create.when, actor, source))
         return item_spec, list(session.scalars(stmt.order_by(model.id).execution_options(unscoped_reason="effect")))
 
-    def _update(self, spec: RegisterSpec, row: Any, update: Any, ctx: Context) -> None:
-        ref = spec.field(update.reference)
-        target_spec = self.svc.registry.register(ref.target)
-        target_model = self.svc.models[target_spec.name]
-        target_id = getattr(row, f"{ref.name}_id")
-        if target_id is None:
-            return
-        target = self.svc.session.execute(select(target_model).where(target_model.id == target_id)
-                                          .execution_options(unscoped_reason="row an effect updates")).scalar_one()
-        written = set()
-        for name, value in update.values.items():
-            resolved = resolve(value, target_spec, name, ctx)
-            if update.skip_empty and is_empty(resolved):
-                continue
-            assign(target, target_spec, name, resolved)
-            written.add(name)
-        guard.authorise(self.svc.session, target, written)
+    def _update(self, spec: RegisterSpec, row: Any, update: Any, ctx: Context, actor: Actor) -> None:
+        """Write the row a reference of this row points to, or (``rows``) every row pointing to this row."""
+        if update.rows:
+            name, _sep, reference = update.rows.partition(".")
+            target_spec = self.svc.registry.register(name)
+            target_model = self.svc.models[name]
+            self.svc.session.flush()
+            stmt = select(target_model).where(getattr(target_model, f"{reference}_id") == row.id,
+                                              conditions_sql(self.svc, target_spec, target_model, update.when, actor))
+            targets = list(self.svc.session.scalars(stmt.order_by(target_model.id).execution_options(
+                unscoped_reason="the rows pointing to the row of a step")))
+        else:
+            ref = spec.field(update.reference)
+            target_spec = self.svc.registry.register(ref.target)
+            target_model = self.svc.models[target_spec.name]
+            target_id = getattr(row, f"{ref.name}_id")
+            if target_id is None:
+                return
+            targets = [self.svc.session.execute(select(target_model).where(target_model.id == target_id)
+                                                .execution_options(unscoped_reason="row an effect updates")).scalar_one()]
+        for target in targets:
+            written = set()
+            for name, value in update.values.items():
+                resolved = resolve(value, target_spec, name, ctx)
+                if update.skip_empty and is_empty(resolved):
+                    continue
+                assign(target, target_spec, name, resolved)
+                written.add(name)
+            guard.authorise(self.svc.session, target, written)
 
     # ---------------------------------------------------------------- notices
     def _notify(self, spec: RegisterSpec, row: Any, notify: Any, actor: Actor, t: Transition, sender: str,

@@ -44,6 +44,15 @@ def authorise(session: Session, obj: Any, fields: Iterable[str] | None) -> None:
     marks[id(obj)] = (obj, None if fields is None else frozenset(fields))
 
 
+def extend(session: Session, obj: Any, fields: Iterable[str]) -> None:
+    """Let the next flush write ``fields`` of ``obj`` as well as those already authorised (a step that also
+    remembers the row its effect made)."""
+    found = session.info.setdefault(_KEY, {}).get(id(obj))
+    before = found[1] if found is not None and found[0] is obj else frozenset()
+    if before is not None:
+        authorise(session, obj, before | frozenset(fields))
+
+
 def authorised(session: Session, obj: Any) -> bool:
     """Whether the engine took responsibility for this write (the access checks were made by the engine)."""
     found = session.info.get(_KEY, {}).get(id(obj))
@@ -147,8 +156,8 @@ def _check_child(session: Session, spec: Any, obj: Any) -> None:
     if parent is None:
         parent_id = getattr(obj, "parent_id", None) if obj not in session.deleted else stored_value(obj, "parent_id")
         parent = session.get(services().models[parent_spec.name], parent_id) if parent_id else None
-    if parent is None or _allowed(session, parent) is None:
-        return
+    if parent is None or _allowed(session, parent) is None or authorised(session, obj):
+        return  # a row the engine wrote itself (an effect remembering what it made on each child row)
     if parent_spec.frozen_while and _allowed(session, parent) is False:
         reason = frozen_reason(services(), parent_spec, parent, old=True)
         if reason is not None:

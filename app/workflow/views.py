@@ -41,12 +41,21 @@ class WorkflowView(BaseView):
                 continue
             rows = list(svc.session.scalars(select(model).where(condition).order_by(model.updated_at, model.id)
                                             .limit(TODO_ROWS).execution_options(unscoped_reason="scope in the condition")))
+            # rows waiting to be filled in (a state's todo: 待填报) open on their form
+            entry = engine.entry_condition(spec, actor)
+            entering = set(svc.session.scalars(select(model.id).where(model.id.in_([r.id for r in rows]), entry)
+                                               .execution_options(unscoped_reason="scope in the condition"))) \
+                if entry is not None and rows else set()
+            wf = spec.workflow
             hidden = current_app.extensions["safety_policy"].hidden_fields(spec, actor)
             columns = [spec.field(spec.workflow.field)] + [
                 f for f in spec.fields if getattr(f, "deadline", None) and f.name not in hidden]
             groups.append({
                 "spec": spec, "label": label_text(spec.label), "total": total, "columns": columns,
-                "rows": [{"title": str(row), "url": register_url(spec.name, "show", pk=row.id),
+                "rows": [{"title": str(row),
+                          "url": register_url(spec.name, "edit" if row.id in entering else "show", pk=row.id),
+                          "entry": label_text(wf.state(getattr(row, wf.field)).todo.label)
+                          if row.id in entering else None,
                           "cells": [html_value(spec, f, row, svc.dictionaries, "list") for f in columns],
                           "waiting": row.updated_at} for row in rows]})
         return self.render_template("workflow/todo.html", groups=groups, label=label_text)

@@ -50,9 +50,11 @@ def people(permit_app):
                 "company_id": company.id}
 
 
-def _add_permit(client, company_id, code="DH-2026-001", valid_until=None, batch=None, checks=()):
+def _add_permit(client, company_id, code="DH-2026-001", valid_until=None, batch=None, checks=(), gas_reading="0.2"):
     data = {"title": "储罐区动火作业", "code": code, "company": str(company_id), "risk": "high",
             "valid_until": (valid_until or date.today() + timedelta(days=5)).isoformat()}
+    if gas_reading is not None:
+        data["gas_reading"] = gas_reading
     if batch:
         data["batch"] = str(batch)
     for i, (item, result) in enumerate(checks):
@@ -234,3 +236,131 @@ def test_findings_are_frozen_while_their_permit_is_cancelled(permit_app, people)
     with permit_app.app_context():
         assert svc.session.scalars(select(svc.models["permit_finding"].finding)
                                    .execution_options(include_all_rows=True)).all() == ["灭火器过期"]
+
+
+def test_a_permit_waiting_for_its_reading_is_in_the_officers_to_do_list(permit_app, people):
+    """A state's `todo`: the row no step can be taken on yet (its gas reading is empty) waits for the officers
+    who may edit it, labelled 待填检测值 and opening on its form; once filled in, it waits for the step."""
+    officer = client_for(permit_app, people["officer"])
+    permit = _add_permit(officer, people["company_id"], code="DH-E-1", gas_reading=None)
+    page = officer.get(f"/r/work_permit/show/{permit}").get_data(as_text=True)
+    assert "check" not in buttons(page)
+    todo = officer.get("/workflow/todo").get_data(as_text=True)
+    group = re.search(r'id="todo-work_permit".*?</table>', todo, re.S).group(0)
+    assert f'href="/r/work_permit/edit/{permit}"' in group and "待填检测值" in group
+    # the owner only views permits, and the chiefs (who may cancel it) do not fill it in
+    assert "todo-work_permit" not in client_for(permit_app, people["owner"]).get("/workflow/todo") \
+        .get_data(as_text=True)
+    city = client_for(permit_app, people["city_chief"]).get("/workflow/todo").get_data(as_text=True)
+    assert f"/r/work_permit/show/{permit}" in city and "待填检测值" not in city
+
+    form = {"title": "储罐区动火作业", "code": "DH-E-1", "company": str(people["company_id"]), "risk": "high",
+            "valid_until": (date.today() + timedelta(days=5)).isoformat(), "gas_reading": "0.3"}
+    assert officer.post_form(f"/r/work_permit/edit/{permit}", form).status_code == 302
+    todo = officer.get("/workflow/todo").get_data(as_text=True)
+    group = re.search(r'id="todo-work_permit".*?</table>', todo, re.S).group(0)
+    assert f'href="/r/work_permit/show/{permit}"' in group and "待填检测值" not in group
+    assert "check" in buttons(officer.get(f"/r/work_permit/show/{permit}").get_data(as_text=True))
+
+
+def test_a_patrol_taken_again_updates_its_findings_and_closing_closes_every_finding(permit_app, people):
+    """`remember` on a create effect: the finding a failing check got is kept on the check, so patrolling again
+    (and closing) updates it instead of making a second one; `update: rows` writes every finding pointing to
+    the permit that is not closed yet."""
+    officer = client_for(permit_app, people["officer"])
+    permit = _add_permit(officer, people["company_id"], code="DH-R-1",
+                         checks=[("气体检测合格", "ok"), ("监护人到场", "fail"), ("灭火器到位", "fail")])
+    take(officer, "work_permit", permit, "check")
+    take(client_for(permit_app, people["city_chief"]), "work_permit", permit, "approve")
+    take(client_for(permit_app, people["owner"]), "work_permit", permit, "start", signature=("签名.png", PNG))
+    svc = permit_app.extensions["safety"]
+    findings, checks = svc.models["permit_finding"], svc.models["permit_check"]
+
+    def made():
+        with permit_app.app_context():
+            rows = svc.session.scalars(select(findings).order_by(findings.id)
+                                       .execution_options(include_all_rows=True)).all()
+            kept = dict(svc.session.execute(select(checks.item, checks.finding_id)
+                                            .execution_options(include_all_rows=True)).all())
+            return [(f.id, f.finding, f.noted_by, f.due_on, f.closed_on) for f in rows], kept
+
+    take(officer, "work_permit", permit, "patrol")
+    first, kept = made()
+    assert [(f[1], f[2], f[3]) for f in first] == [("监护人到场", None, date.today() + timedelta(days=3)),
+                                                   ("灭火器到位", None, date.today() + timedelta(days=3)),
+                                                   ("高风险作业巡查", people["officer"], date.today())]
+    assert kept == {"气体检测合格": None, "监护人到场": first[0][0], "灭火器到位": first[1][0]}
+    assert stored(permit_app, "work_permit", permit).patrol_record_id == first[2][0]
+    # someone moved a deadline; patrolling again brings it back and makes nothing new
+    with permit_app.app_context():
+        svc.session.get(findings, first[0][0]).due_on = date.today() + timedelta(days=30)
+        svc.session.commit()
+    take(officer, "work_permit", permit, "patrol")
+    again, _kept = made()
+    assert [(f[0], f[3]) for f in again] == [(first[0][0], date.today() + timedelta(days=3)),
+                                             (first[1][0], date.today() + timedelta(days=3)),
+                                             (first[2][0], date.today())]
+    assert stored(permit_app, "work_permit", permit).patrol_record_id == first[2][0]
+    # a finding written by hand, already closed earlier, keeps its date; the rest close with the permit
+    with permit_app.app_context():
+        svc.session.add(findings(finding="动火点周边有可燃物", permit_id=permit, company_id=people["company_id"],
+                                 closed_on=date.today() - timedelta(days=1)))
+        svc.session.commit()
+    take(officer, "work_permit", permit, "close", comment="作业结束")
+    final, _kept = made()
+    assert [(f[1], f[2], f[3], f[4]) for f in final] == [
+        ("监护人到场", people["officer"], date.today() + timedelta(days=7), date.today()),
+        ("灭火器到位", people["officer"], date.today() + timedelta(days=7), date.today()),
+        ("高风险作业巡查", people["officer"], date.today(), date.today()),
+        ("动火点周边有可燃物", None, None, date.today() - timedelta(days=1))]
+
+
+def _note_workbook(client, rows):
+    wb = openpyxl.load_workbook(io.BytesIO(client.get("/r/permit_note/template").data))
+    for row in rows:
+        wb.worksheets[1].append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_an_import_updating_a_row_keeps_a_reference_the_importer_cannot_see(permit_app, people):
+    """Like the form and the API: an imported update may keep a reference to a row the user does not see (his
+    unit's note on a company of another sector); naming such a row anew is refused by row and column."""
+    from app.security.actor import actor_for
+    svc = permit_app.extensions["safety"]
+    officer = client_for(permit_app, people["officer"])
+    with permit_app.app_context():
+        unit_id = actor_for(permit_app.appbuilder.sm.find_user(username=people["officer"])).organisation_id
+        housing = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "sector": "housing"})
+        other = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "sector": "housing"})
+        factory.make_row(svc, "permit_note", {"code": "BZ-1", "company": housing, "note": "旧备注"},
+                                organisation_id=unit_id)
+        housing_id, housing_title, other_title = housing.id, housing.title, other.title
+    assert officer.get(f"/r/company/show/{housing_id}").status_code in (403, 404)  # not his sector's
+
+    def upload(rows):
+        response = officer.post_form("/r/permit_note/import", {"file": (_note_workbook(officer, rows), "备注.xlsx"),
+                                                                "mode": "upsert"},
+                                     page_url="/r/permit_note/import", content_type="multipart/form-data")
+        assert response.status_code == 302
+        return visible_text(officer.get(response.headers["Location"]).get_data(as_text=True))
+
+    def notes():
+        with permit_app.app_context():
+            model = svc.models["permit_note"]
+            return svc.session.execute(select(model.code, model.company_id, model.note).order_by(model.id)
+                                       .execution_options(include_all_rows=True)).all()
+
+    # moving the note to another company he cannot see: refused on the row, nothing written
+    page = upload([["BZ-1", other_title, "改到另一家"]])
+    assert f"“{other_title}”不存在或无权访问" in page
+    # a new note naming a company he cannot see: refused (there is no reference to keep)
+    page = upload([["BZ-2", housing_title, "新的一条"]])
+    assert f"“{housing_title}”不存在或无权访问" in page
+    assert notes() == [("BZ-1", housing_id, "旧备注")]
+    # the note keeps its company: saved
+    page = upload([["BZ-1", housing_title, "已复核"]])
+    assert "不存在或无权访问" not in page
+    assert notes() == [("BZ-1", housing_id, "已复核")]
