@@ -336,7 +336,7 @@ def test_an_import_updating_a_row_keeps_a_reference_the_importer_cannot_see(perm
         housing = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "sector": "housing"})
         other = factory.make_row(svc, "company", {"area": factory.HOME_TOWNSHIP, "sector": "housing"})
         factory.make_row(svc, "permit_note", {"code": "BZ-1", "company": housing, "note": "旧备注"},
-                                organisation_id=unit_id)
+                         organisation_id=unit_id)
         housing_id, housing_title, other_title = housing.id, housing.title, other.title
     assert officer.get(f"/r/company/show/{housing_id}").status_code in (403, 404)  # not his sector's
 
