@@ -130,3 +130,27 @@ def test_at_768_px_the_actions_stay_reachable_and_cells_do_not_wrap(enterprises,
     assert name_cell.get_attribute("title").startswith("常州第")       # the whole text on hover
     show.click()
     page.wait_for_url("**/r/enterprise/show/**")
+
+
+def test_on_a_phone_rows_are_cards_and_the_filters_wait_behind_one_button(enterprises, page):
+    _open_list(page, width=390, height=844)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390   # nothing sideways
+    # the quick search and 筛选 only; 筛选 opens every filter, full width
+    expect(page.locator("#quick-search")).to_be_visible()
+    region_filter = page.locator("#filter-form .filter-item[data-filter=region]")
+    expect(region_filter).to_be_hidden()
+    page.click("#phone-filter-toggle")
+    expect(region_filter).to_be_visible()
+    expect(page.locator("#filter-form .filter-item[data-filter=status]")).to_be_visible()  # a folded one too
+    assert region_filter.bounding_box()["width"] > 300
+    # each row is a card: no table header, each value beside its label, the actions at the foot
+    expect(page.locator(".register-table thead")).to_be_hidden()
+    card = page.locator(".register-table tbody tr").first
+    name = card.locator("td[data-column=name]")
+    label = name.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"企业名称"', label
+    assert name.bounding_box()["width"] > 300 and "常州第" in name.inner_text()
+    show = card.locator(".actions-col a").first
+    assert show.bounding_box()["y"] > name.bounding_box()["y"]
+    show.click()
+    page.wait_for_url("**/r/enterprise/show/**")

@@ -15,6 +15,12 @@
   /* ---------------------------------------------------------- filter panel */
   function initFilterPanel(panel) {
     var $panel = $(panel);
+    // on a phone the filters wait behind 筛选 (the quick search stays)
+    $panel.find("#phone-filter-toggle").on("click", function () {
+      var open = !$panel.hasClass("phone-open");
+      $panel.toggleClass("phone-open", open);
+      $(this).attr("aria-expanded", open ? "true" : "false");
+    });
     var $toggle = $panel.find("#filter-toggle");
     if (!$toggle.length) { return; }
     var key = "safety.filters." + $panel.data("register");

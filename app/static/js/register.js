@@ -242,7 +242,10 @@
     $(scope).find(".tree-picker").each(function () { if (!$(this).data("picker")) { $(this).data("picker", new TreePicker(this)); } });
     $(scope).find(".reference-select").each(function () { initReference(this); });
     $(scope).find("select.enum-filter[multiple]").each(function () {
-      if (!$(this).data("select2")) { $(this).select2({width: "100%", language: select2Language()}); }
+      // nothing chosen means every value: say so, as the single-choice filters' 全部 does
+      if (!$(this).data("select2")) {
+        $(this).select2({width: "100%", language: select2Language(), placeholder: $(this).data("placeholder") || ""});
+      }
     });
     if (window.SafetyDates) { window.SafetyDates.init(scope); }  // a child row added later gets its calendars
   }
