@@ -174,7 +174,14 @@ def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionarie
     clauses: list[Any] = []
     searched = [name for name in spec.search if name not in req.hidden]
     if req.search and searched:
-        clauses.append(or_(*(contains(getattr(model, name), req.search) for name in searched)))
+        matches = [contains(getattr(model, name), req.search) for name in searched]
+        if spec.documents:
+            # a regulator holding a paper 文书 finds its row by the number printed on it
+            from app.services import services
+            record = services().models.engine["DocumentRecord"]
+            matches.append(model.id.in_(select(record.row_id).where(record.register == spec.name,
+                                                                    contains(record.number, req.search))))
+        clauses.append(or_(*matches))
     for name, flt in req.filters.items():
         if flt.error:
             continue

@@ -213,7 +213,8 @@ class RegisterController:
             cells=lambda row, f: html_value(spec, f, row, svc.dictionaries, "list"),
             filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
-            search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden],
+            search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden]
+            + ([_("Document number")] if spec.documents and spec.search else []),
             perms=perms, row_perms=self._row_permissions(page.rows), endpoint="RegisterScreens",
             description=label_text(spec.description),
             first_passwords=self._first_passwords_url(),

@@ -248,3 +248,21 @@ def test_a_zip_of_200_documents_is_made_by_the_worker_with_progress(worker_app, 
     assert HOME_NAME in text and re.search(rf"常新应急限改〔{YEAR}〕\d+号", text)
     assert "下载 200 份文书" in visible_text(home.get(job_url).get_data(as_text=True))
     print(f"200 documents zipped by the worker in {elapsed:.1f} s")
+
+
+def test_the_list_finds_a_row_by_the_number_printed_on_its_document(db_app):
+    """A regulator holding a paper notice types its number into the quick search; another county finds nothing."""
+    world = _world(db_app, hazards=3)
+    home = world["home"]
+    for hazard in world["hazards"][1:]:  # numbers 1 and 2, the first hazard has none
+        assert home.get(f"/r/hazard/document/{hazard}/rectification_notice").status_code == 200
+    listing = home.get("/r/hazard/list/?q=" + f"限改〔{YEAR}〕2号").get_data(as_text=True)
+    shown = {int(i) for i in re.findall(r'<tr data-id="(\d+)"', listing)}
+    assert shown == {world["hazards"][2]}
+    assert "文书编号" in re.search(r'id="quick-search"[^>]*placeholder="([^"]*)"', listing).group(1)
+    # the API's q is the same search
+    api = home.client.get("/api/v1/hazard/?q=" + f"限改〔{YEAR}〕1号").get_json()
+    assert [item["id"] for item in api["items"]] == [world["hazards"][1]]
+    # the other county's regulator: the number is not a way around the row scope
+    away = world["away"].get("/r/hazard/list/?q=" + f"限改〔{YEAR}〕2号").get_data(as_text=True)
+    assert not re.findall(r'<tr data-id="(\d+)"', away)
