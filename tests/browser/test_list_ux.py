@@ -154,3 +154,21 @@ def test_on_a_phone_rows_are_cards_and_the_filters_wait_behind_one_button(enterp
     assert show.bounding_box()["y"] > name.bounding_box()["y"]
     show.click()
     page.wait_for_url("**/r/enterprise/show/**")
+
+
+def test_the_hazard_list_also_shows_fifteen_rows_at_the_office_size(db_app, page):
+    """The register with the most buttons (two zip downloads) and filters: its panel keeps to one line."""
+    from datetime import date, timedelta
+
+    from tests.security import factory
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        ours = factory.make_row(svc, "enterprise", {"region": factory.HOME_TOWNSHIP, "department": "emergency"})
+        for n in range(30):
+            factory.make_row(svc, "hazard", {"enterprise": ours, "description": f"配电箱未张贴警示标识{n}号",
+                                             "found_on": date.today(), "rectify_by": date.today() + timedelta(days=n)})
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _login(page)
+    page.goto(page.base_url + "/r/hazard/list/")
+    expect(page.locator(".register-table tbody tr")).to_have_count(20)
+    assert _rows_in_view(page) >= 15
