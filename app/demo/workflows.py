@@ -230,6 +230,12 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
                                                                               "result": "pass"}])
     _joint_inspection_and_notices(demo, svc, today)
     _emergency_plans(demo, svc, local[:2], owner, today)
+    # 信息发布: 新北区 publishes a notice to its enterprises (each gets a copy to read) and keeps a draft
+    notice = demo.add("announcement", "xb_admin", title="关于做好冬季危险化学品安全生产工作的通知", category="notice",
+                      region="320411", content="各企业要立即开展冬季防火、防冻、防泄漏专项自查，12月20日前将自查情况报区应急管理局。")
+    demo.step("announcement", notice, "publish", "xb_admin")
+    demo.add("announcement", "xb_admin", title="2027年度安全生产培训计划（征求意见稿）", category="training",
+             region="320411", content="请各企业于下周五前反馈培训需求。")
     case = demo.add("enforcement_case", "xb_inspector", case_name="未按规定设置可燃气体报警装置案",
                     enterprise=pick(2), inspection=inspection,
                     facts="现场检查发现甲类仓库未设置可燃气体报警装置", case_number=f"常新应急立〔{today.year}〕12号")
