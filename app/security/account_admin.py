@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from app.records import scoped_get
 from app.views.urls import register_url
 
+from . import account_import
 from .accounts import manageable, may_manage, may_reset_enterprise, reset_password
 from .actor import current_actor
 from .models import AppUser
@@ -48,7 +49,8 @@ class AccountView(BaseView):
     default_view = "list"
     class_permission_name = "accounts"
     method_permission_name = {"list": "list", "add": "add", "edit": "edit", "reset": "edit", "toggle": "edit",
-                              "enterprise_reset": "reset_enterprise", "enterprise_first_passwords": "reset_enterprise"}
+                              "enterprise_reset": "reset_enterprise", "enterprise_first_passwords": "reset_enterprise",
+                              "import_page": "add", "import_template": "add", "stats": "list"}
 
     def _pairs(self) -> dict[int, set[str]]:
         return manageable(current_actor())
@@ -146,6 +148,57 @@ class AccountView(BaseView):
                               "changed at the first login).", login=user.username, password=password), "success")
                 return redirect(url_for(".list"))
         return self.render_template("account/form.html", form=form, editing=None)
+
+    def _import_choices(self) -> tuple[dict[str, int], dict[str, str], dict[int, set[str]]]:
+        """What the template offers and the import accepts: organisation names → ids (a name two organisations
+        share gets its id), role labels → names, and the roles allowed in each organisation."""
+        pairs = self._pairs()
+        orgs = self._organisations(list(pairs))
+        names = [str(o) for o in orgs.values()]
+        organisations = {(str(o) if names.count(str(o)) == 1 else f"{o}（{i}）"): i for i, o in orgs.items()}
+        registry = current_app.extensions["safety"].registry
+        roles = {role_label(r): r for names_ in pairs.values() for r in names_
+                 if r in registry.roles and registry.roles[r].kind != "enterprise"}
+        return dict(sorted(organisations.items())), roles, pairs
+
+    @expose("/import", methods=["GET", "POST"])
+    @has_access
+    def import_page(self) -> Any:
+        """账号批量导入: the template, the upload, the problems by row and column, or the accounts made with their
+        first passwords (shown only on this page)."""
+        organisations, roles, pairs = self._import_choices()
+        outcome = None
+        if request.method == "POST":
+            upload = request.files.get("file")
+            data = upload.read(account_import.MAX_BYTES + 1) if upload else b""
+            outcome = account_import.import_accounts(data, organisations, roles, pairs) if data else \
+                account_import.Outcome(refused=gettext("Choose the filled workbook first."))
+        names = {i: name for name, i in organisations.items()}
+        return self.render_template("account/import.html", outcome=outcome, organisations=names,
+                                    role_label=role_label, max_rows=account_import.MAX_ROWS)
+
+    @expose("/import/template.xlsx")
+    @has_access
+    def import_template(self) -> Any:
+        organisations, roles, _pairs = self._import_choices()
+        return send_file(account_import.template(list(organisations), sorted(roles)), as_attachment=True,
+                         download_name=gettext("account import template") + ".xlsx", mimetype=account_import.XLSX)
+
+    @expose("/stats")
+    @has_access
+    def stats(self) -> Any:
+        """账号统计 of the organisations the actor manages (the system administrator: every account)."""
+        actor = current_actor()
+        pairs = self._pairs()
+        lines = account_import.statistics(None if actor.is_admin else list(pairs))
+        orgs = self._organisations([line["organisation"] for line in lines if line["organisation"] > 0])
+        for line in lines:
+            line["name"] = (str(orgs[line["organisation"]]) if line["organisation"] in orgs else
+                            gettext("Enterprise accounts") if line["organisation"] == -1 else
+                            gettext("Without organisation"))
+        lines.sort(key=lambda line: (line["organisation"] <= 0, line["name"]))
+        totals = {k: sum(line[k] for line in lines) for k in ("total", "enabled", "disabled", "never", "recent")}
+        return self.render_template("account/stats.html", lines=lines, totals=totals)
 
     @expose("/<int:user_id>/edit", methods=["GET", "POST"])
     @has_access
