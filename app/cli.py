@@ -89,11 +89,39 @@ def diagrams_command(out: str, locale: str) -> None:
 
 @demo_cli.command("load")
 @click.option("--enterprises", default=300, show_default=True, help="How many demo enterprises.")
-def demo_load_command(enterprises: int) -> None:
+@click.option("--scale", type=click.IntRange(min=1), default=None,
+              help="Instead: N generated enterprises and 5 × N hazards by COPY into an empty enterprise register "
+                   "(PostgreSQL only; 1000000 for the size of a province).")
+def demo_load_command(enterprises: int, scale: int | None) -> None:
     """Load demo data (real regions, laws, standards, chemicals, enterprises) if the registers are empty."""
+    if scale is not None:
+        _load_scale(scale)
+        return
     from app.demo import load_demo
 
     load_demo(enterprises=enterprises, echo=click.echo)
+
+
+def _load_scale(enterprises: int) -> None:
+    import time
+
+    from app.demo.scale import load_scale
+    from app.extensions import db
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        raise click.ClickException("--scale writes by PostgreSQL COPY: set DATABASE_URL to a PostgreSQL database "
+                                   "(the embedded SQLite default holds the small demo, `flask demo load`).")
+    started = time.perf_counter()
+    connection = engine.raw_connection()
+    try:
+        made, hazards = load_scale(connection.driver_connection, enterprises, echo=click.echo)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        connection.close()
+    click.echo(f"Scale demo: {made:,} enterprises and {hazards:,} hazards in {time.perf_counter() - started:.0f} s "
+               "(no enterprise accounts for generated enterprises).")
 
 
 @demo_cli.command("accounts")

@@ -25,10 +25,8 @@ import argparse
 import importlib
 import io
 import os
-import random
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,27 +42,7 @@ HAZARDS, ENTERPRISES = 5_000_000, 100_000
 TARGET_P95_MS = 500.0
 CHART = "hazards_by_county"
 USER, PASSWORD = "bench_province", "Bench-Province-2024"
-HAZARD_COLUMNS = ["enterprise_id", "description", "level", "source", "found_on", "rectify_by", "state",
-                  "confirmed_on"]
-WORDS = ["甲类仓库未设置可燃气体报警装置", "配电箱未接地", "安全出口堵塞", "消防器材过期", "特种作业人员无证上岗",
-         "危化品储存超量", "应急预案未演练", "有限空间作业未审批", "动火作业无监护", "防爆电气失效",
-         "安全培训记录缺失", "警示标志缺失", "通风设施不运行", "燃气管道锈蚀", "灭火器压力不足"]
-STATES = ["pending"] * 30 + ["supervised"] * 3 + ["submitted"] * 7 + ["rectified"] * 60
-
-
-def hazard_lines(start: int, count: int, enterprises: int, seed: int) -> str:
-    rng = random.Random(seed + start)
-    today = date.today()
-    out = []
-    for _ in range(count):
-        found = today - timedelta(days=rng.randrange(730))
-        state = rng.choice(STATES)
-        confirmed = (found + timedelta(days=rng.randrange(1, 40))).isoformat() if state == "rectified" else "\\N"
-        out.append(f"{rng.randrange(1, enterprises + 1)}\t{rng.choice(WORDS)}\t"
-                   f"{'major' if rng.random() < 0.12 else 'general'}\t"
-                   f"{'self_check' if rng.random() < 0.7 else 'inspection'}\t{found.isoformat()}\t"
-                   f"{(found + timedelta(days=30)).isoformat()}\t{state}\t{confirmed}\n")
-    return "".join(out)
+from app.demo.scale import HAZARD_COLUMNS, hazard_lines  # noqa: E402  (shared with flask demo load --scale)
 
 
 def count_of(conn: Any, table: str) -> int:

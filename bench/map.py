@@ -35,6 +35,7 @@ _spec = importlib.util.spec_from_file_location("bench_list", ROOT / "bench" / "l
 bench_list = importlib.util.module_from_spec(_spec)
 sys.modules["bench_list"] = bench_list
 _spec.loader.exec_module(bench_list)
+from app.demo.scale import make_uscc  # noqa: E402
 
 DATABASE_URL = os.environ.get("BENCH_MAP_DATABASE_URL",
                               "postgresql+psycopg2://postgres@127.0.0.1:5432/safety_bench_map")
@@ -71,7 +72,7 @@ def load(url: str, rows: int, reload: bool, seed: int = 15) -> None:
         now = "2026-12-03 08:00:00"
         for i in range(rows):
             town = rng.choice(townships)
-            values = [f"常州地图基准企业{i:06d}有限公司", bench_list.make_uscc(i, town[:6]), rng.choice(types), town,
+            values = [f"常州地图基准企业{i:06d}有限公司", make_uscc(i, town[:6]), rng.choice(types), town,
                       f"常州市{i}号", "王伟", "emergency", "producing",
                       rng.choices(["major", "high", "general", "low"], [5, 15, 40, 40])[0],
                       f"{rng.uniform(south, north):.6f}", f"{rng.uniform(west, east):.6f}", now, now]
