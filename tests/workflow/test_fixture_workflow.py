@@ -136,8 +136,8 @@ def test_a_batch_finishes_only_when_every_permit_is_closed_or_cancelled(permit_a
     assert state_of(permit_app, "permit_batch", batch) == "done"
 
 
-def _workbook(client, rows):
-    template = client.get("/r/work_permit/template").data
+def _workbook(client, rows, register="work_permit"):
+    template = client.get(f"/r/{register}/template").data
     wb = openpyxl.load_workbook(io.BytesIO(template))
     for row in rows:
         wb.worksheets[1].append(row)
@@ -315,16 +315,6 @@ def test_a_patrol_taken_again_updates_its_findings_and_closing_closes_every_find
         ("动火点周边有可燃物", None, None, date.today() - timedelta(days=1))]
 
 
-def _note_workbook(client, rows):
-    wb = openpyxl.load_workbook(io.BytesIO(client.get("/r/permit_note/template").data))
-    for row in rows:
-        wb.worksheets[1].append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    return buffer
-
-
 def test_an_import_updating_a_row_keeps_a_reference_the_importer_cannot_see(permit_app, people):
     """Like the form and the API: an imported update may keep a reference to a row the user does not see (his
     unit's note on a company of another sector); naming such a row anew is refused by row and column."""
@@ -341,7 +331,7 @@ def test_an_import_updating_a_row_keeps_a_reference_the_importer_cannot_see(perm
     assert officer.get(f"/r/company/show/{housing_id}").status_code in (403, 404)  # not his sector's
 
     def upload(rows):
-        response = officer.post_form("/r/permit_note/import", {"file": (_note_workbook(officer, rows), "备注.xlsx"),
+        response = officer.post_form("/r/permit_note/import", {"file": (_workbook(officer, rows, "permit_note"), "备注.xlsx"),
                                                                 "mode": "upsert"},
                                      page_url="/r/permit_note/import", content_type="multipart/form-data")
         assert response.status_code == 302
