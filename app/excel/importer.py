@@ -334,7 +334,8 @@ class Importer:
                     continue
                 matches = found.get(text, [])
                 if not matches and self.mode == "upsert" and column.name not in self._key():
-                    row.unseen[column.name] = text  # may be the reference the updated row keeps
+                    row.unseen[column.name] = text  # may be the reference the updated row keeps (resolved later)
+                    row.values.pop(column.name, None)  # not compared as text by the duplicate checks meanwhile
                 elif not matches:
                     self.problem(row, column, _("'%(value)s' does not exist or is not available to you.", value=text))
                 elif len(matches) > 1:
