@@ -29,7 +29,8 @@ The escape hatches, each explicit and greppable (tests/security/test_write_path.
 - reads outside the actor's scope: ``.execution_options(unscoped_reason="…")`` on one statement, or
   ``with unscoped(reason="…"):`` (app.security.row_scope) around engine-internal work;
 - writes the engine has checked itself: ``app.workflow.guard.authorise`` (a transition and its effects);
-- rows written without the ORM: ``app.excel.bulk.write_rows`` (imports, accounts made in bulk).
+- rows written without the ORM: ``app.excel.bulk.write_rows`` (imports, accounts made in bulk), and the generated
+  rows of ``flask demo load --scale`` (``app.demo.scale``, COPY into empty registers, from the command line only).
 """
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ AUTHORISE = {"app/workflow/engine.py": "a transition and its effects, checked by
              "app/views/public.py": "a public application (no account) starts its workflow",
              "app/demo/workflows.py": "demo data moved along its flows"}
 BULK_WRITES = {"app/excel/bulk.py": "COPY itself", "app/excel/importer.py": "new rows of an import, checked row by row",
-               "app/security/accounts.py": "enterprise accounts for imported rows"}
+               "app/security/accounts.py": "enterprise accounts for imported rows",
+               "app/demo/scale.py": "generated rows by COPY into empty registers (flask demo load --scale)"}
 LISTENERS = {"app/write_path.py": {"before_flush", "after_flush"}, "app/security/row_scope.py": {"do_orm_execute"}}
 SESSION_EVENTS = {"before_flush", "after_flush", "after_flush_postexec", "before_commit", "do_orm_execute",
                   "persistent_to_deleted", "pending_to_persistent"}
