@@ -19,10 +19,10 @@ from app.records import scoped_get
 from app.views.urls import register_url
 
 from . import account_import
-from .accounts import manageable, may_manage, may_reset_enterprise, reset_password
+from .accounts import manageable, may_manage, may_reset_enterprise, new_account, reset_password
 from .actor import current_actor
 from .models import AppUser
-from .passwords import FIRST_MARK, LEGACY_DEFAULT_MARK, PENDING_MARK, first_password_expiry, first_password_state, issue_first_password
+from .passwords import FIRST_MARK, LEGACY_DEFAULT_MARK, PENDING_MARK, first_password_expiry, first_password_state
 from .views import _Form, role_label
 
 PAGE_SIZE = 50
@@ -136,12 +136,8 @@ class AccountView(BaseView):
             elif sm.find_user(username=form.username.data):
                 form.username.errors = [gettext("This login name is taken.")]
             else:
-                user = AppUser(username=form.username.data, first_name=form.first_name.data, last_name="",
-                               email=f"{form.username.data.lower()}@accounts.invalid", active=True,
-                               roles=[sm.find_role(form.role.data)],
-                               organisation_id=form.organisation.data or None,
-                               must_change_password=True)
-                password = issue_first_password(user)
+                user, password = new_account(form.username.data, form.first_name.data, form.role.data,
+                                             form.organisation.data or None)
                 sm.session.add(user)
                 sm.session.commit()
                 flash(gettext("Account %(login)s created; first password: %(password)s (shown only now; to be "

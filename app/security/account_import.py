@@ -17,7 +17,7 @@ from flask_babel import gettext
 from sqlalchemy import case, func, select
 
 from .models import AppUser
-from .passwords import issue_first_password
+from .accounts import new_account
 
 MAX_ROWS = 2000
 MAX_BYTES = 2 * 1024 * 1024
@@ -116,9 +116,8 @@ def import_accounts(data: bytes, organisations: dict[str, int], roles: dict[str,
         return outcome
     titles = columns()
     logins = [texts[0] for _n, texts in rows]
-    taken = {u for (u,) in sm.session.execute(select(AppUser.username).where(
+    taken = {u.lower() for u in sm.session.scalars(select(AppUser.username).where(
         func.lower(AppUser.username).in_([login.lower() for login in logins if login])))}
-    taken = {login.lower() for login in taken}
     first_row: dict[str, int] = {}
     checked = []
     for number, (login, name, organisation, role) in rows:
@@ -154,10 +153,7 @@ def import_accounts(data: bytes, organisations: dict[str, int], roles: dict[str,
     if outcome.problems:
         return outcome
     for login, name, org_id, role_name in checked:
-        user = AppUser(username=login, first_name=name, last_name="", email=f"{login.lower()}@accounts.invalid",
-                       active=True, roles=[sm.find_role(role_name)], organisation_id=org_id,
-                       must_change_password=True)
-        password = issue_first_password(user)
+        user, password = new_account(login, name, role_name, org_id)
         sm.session.add(user)
         outcome.created.append((user, password))
     sm.session.commit()

@@ -162,6 +162,16 @@ def check_account_changes(session: Session) -> None:
             raise AccessDenied(f"{actor.username} may not change the account {obj.username}")
 
 
+def new_account(login: str, name: str, role: str, organisation_id: int | None) -> tuple[AppUser, str]:
+    """An organisation's account (账号管理's add form, the batch import), not yet added to the session, with a first
+    password to be changed at the first login; returns it and that password, to be shown once."""
+    sm = current_app.appbuilder.sm
+    user = AppUser(username=login, first_name=name, last_name="", email=f"{login.lower()}@accounts.invalid",
+                   active=True, roles=[sm.find_role(role)], organisation_id=organisation_id,
+                   must_change_password=True)
+    return user, issue_first_password(user)
+
+
 def reset_password(user: AppUser) -> str:
     """Issue a new random first password, to be changed at the next login; returns it for the administrator to
     read once."""
