@@ -17,7 +17,21 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from tests.helpers import FormClient, login
+# pytest-xdist runs the suite in several processes (./scripts/test: one per core). Each takes its own databases
+# (safety_test_gw1, safety_test_gw1_engine, …) and its own Redis database for the broker and the rate-limit counts,
+# so no test sees another process's rows, queue or counts. Set before config.py is imported by any fixture.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    _n = int(XDIST_WORKER.removeprefix("gw"))
+    _base = make_url(os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/safety_test"))
+    os.environ["TEST_DATABASE_URL"] = _base.set(database=f"{_base.database}_{XDIST_WORKER}").render_as_string(
+        hide_password=False)
+    for _key in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "RATELIMIT_STORAGE_URI"):
+        _given = os.environ.get(_key, "redis://127.0.0.1:6379/15")  # TestConfig's default
+        _server, _, _db = _given.rpartition("/")
+        os.environ[_key] = f"{_server}/{(int(_db or 0) - _n) % 16}"
+
+from tests.helpers import FormClient, login  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -48,6 +62,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def database_url(name: str) -> str:
+    """The URL of database ``name`` on the test server; under pytest-xdist, a name of this process's own."""
+    if XDIST_WORKER and not name.endswith(f"_{XDIST_WORKER}") and f"_{XDIST_WORKER}_" not in name:
+        name = f"{name}_{XDIST_WORKER}"
     return str(make_url(PG_BASE).set(database=name).render_as_string(hide_password=False))
 
 
