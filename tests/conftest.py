@@ -48,17 +48,30 @@ def _service_down(host: str, port: int) -> bool:
         return True
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+_services_answered = False
+
+
+def require_services() -> None:
+    """PostgreSQL and Redis must answer before the first app, database or worker of the run is made: otherwise the run
+    stops with the command that starts them (never a skip). Tests that need neither (the descriptors' checks, the
+    diagrams, the validators) run without them, so they are checked here, on first use, not at the session's start."""
+    global _services_answered
+    if _services_answered:
+        return
+    from config import TestConfig
+    database = make_url(PG_BASE)
+    redis = make_url(TestConfig.RATELIMIT_STORAGE_URI)
     problems = []
-    if _service_down("127.0.0.1", 5432):
-        problems.append("PostgreSQL does not answer on 127.0.0.1:5432 — start it with "
+    if _service_down(database.host or "127.0.0.1", database.port or 5432):
+        problems.append(f"PostgreSQL does not answer on {database.host}:{database.port or 5432} — start it with "
                         "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
                         "(./scripts/test does this for you)")
-    if _service_down("127.0.0.1", 6379):
-        problems.append("Redis does not answer on 127.0.0.1:6379 — start it with "
+    if _service_down(redis.host or "127.0.0.1", redis.port or 6379):
+        problems.append(f"Redis does not answer on {redis.host}:{redis.port or 6379} — start it with "
                         "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`")
     if problems:
         pytest.exit("\n".join(problems), returncode=3)
+    _services_answered = True
 
 
 def database_url(name: str) -> str:
@@ -69,6 +82,7 @@ def database_url(name: str) -> str:
 
 
 def recreate_database(url: str) -> None:
+    require_services()
     parsed = make_url(url)
     conn = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username or "postgres",
                             password=parsed.password, dbname="postgres")
@@ -253,6 +267,7 @@ class Worker:
         """``settings``: more environment for the worker (e.g. TODAY_FILE, the day the warnings' tests set)."""
         import subprocess
         import sys
+        require_services()
         self.log = uploads.parent / "worker.log"
         env = dict(os.environ, APP_CONFIG="test", TEST_DATABASE_URL=database_url(WORKER_DB), CELERY_QUEUE=WORKER_QUEUE,
                    UPLOAD_FOLDER=str(uploads))
