@@ -13,7 +13,8 @@ from pydantic import Field, field_validator, model_validator
 
 from .checks import Located, check_named_like_file
 from .issues import Issue, did_you_mean
-from .spec import Condition, Identifier, Label, Ref, RegisterSpec, Spec, _conditions
+from .source import Path_
+from .spec import Condition, DictionarySpec, Identifier, Label, Ref, RegisterSpec, Spec, _conditions
 
 #: the levels, mildest first: 提示, 预警, 告警
 LEVELS = ("notice", "warning", "alarm")
@@ -123,7 +124,7 @@ def check_warning(reg: Located, registers: dict[str, Located], dictionaries: dic
                         "name the roles to tell instead (notify: [regulator])")
 
 
-def _check_codes(reg: Located, path: tuple, condition: Condition, dictionary: Any) -> Iterator[Issue]:
+def _check_codes(reg: Located, path: Path_, condition: Condition, dictionary: DictionarySpec) -> Iterator[Issue]:
     codes = [item.code for item in dictionary.items]
     given = [("equals", condition.equals), ("includes", condition.includes)]
     given += [("in", v) for v in condition.in_ or ()] + [("not_in", v) for v in condition.not_in or ()]

@@ -5,11 +5,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Generator, Iterator, Sequence
 
 from .issues import Issue, did_you_mean
-from .source import SourceDocument
-from .spec import (NUMERIC_COMPARISONS, SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, MenuCategory,
+from .source import Path_, SourceDocument
+from .spec import (NUMERIC_COMPARISONS, SYSTEM_COLUMNS, DictionaryItem, DictionarySpec, GoodsClasses, MenuCategory,
                    RegisterSpec)
 from .validators import VALIDATORS, normalize_value, run_validators
 
@@ -37,7 +38,7 @@ class Located:
     def at(self, *path: Any) -> int:
         return self.doc.line_of(path)
 
-    def issue(self, path: tuple, id_: str, message: str, hint: str = "") -> Issue:
+    def issue(self, path: Path_, id_: str, message: str, hint: str = "") -> Issue:
         return Issue(self.doc.file, self.doc.line_of(path), id_, message, hint)
 
 
@@ -139,7 +140,7 @@ def _default_problem(field: Any, dictionaries: dict[str, Located]) -> str | None
 
 
 def check_dictionary_refs(reg: Located, dictionaries: dict[str, Located],
-                          broken: set[str] = frozenset()) -> Iterator[Issue]:
+                          broken: set[str] | frozenset[str] = frozenset()) -> Iterator[Issue]:
     for i, field in enumerate(reg.spec.fields):
         if field.type not in ("enum", "tree"):
             continue
@@ -205,7 +206,7 @@ def _check_tree_levels(reg: Located, index: int, field: Any, depth: int) -> Iter
 
 
 def check_register_refs(reg: Located, registers: dict[str, Located],
-                        broken: set[str] = frozenset()) -> Iterator[Issue]:
+                        broken: set[str] | frozenset[str] = frozenset()) -> Iterator[Issue]:
     for i, field in enumerate(reg.spec.fields):
         if field.type not in ("reference", "children"):
             continue
@@ -245,7 +246,7 @@ def check_register_refs(reg: Located, registers: dict[str, Located],
                             "remove 'menu'; its rows are edited inside the parent's form")
 
 
-def _field_name_issue(reg: Located, path: tuple, name: str, where: str,
+def _field_name_issue(reg: Located, path: Path_, name: str, where: str,
                       extra: tuple[str, ...] = ()) -> Issue | None:
     if name in reg.spec.field_map or name in extra:
         return None
@@ -373,7 +374,7 @@ def check_reference_cycles(registers: dict[str, Located]) -> Iterator[Issue]:
     for name, reg in registers.items():
         graph[name] = [(f.target, i) for i, f in enumerate(reg.spec.fields)
                        if f.type == "reference" and f.required and f.target in registers]
-    reported: set[frozenset] = set()
+    reported: set[frozenset[str]] = set()
     for start in graph:
         stack = [(start, [start])]
         while stack:
@@ -409,7 +410,7 @@ def iter_items(items: tuple[DictionaryItem, ...]) -> Iterator[DictionaryItem]:
         yield from iter_items(item.children)
 
 
-def _item_paths(items: tuple[DictionaryItem, ...], path: tuple) -> Iterator[tuple[DictionaryItem, tuple]]:
+def _item_paths(items: tuple[DictionaryItem, ...], path: Path_) -> Iterator[tuple[DictionaryItem, Path_]]:
     for i, item in enumerate(items):
         yield item, path + (i,)
         yield from _item_paths(item.children, path + (i, "children"))
@@ -587,16 +588,17 @@ def check_goods_classes(roles: Located, registers: dict[str, Located], dictionar
 
 
 def check_goods_class(reg: Located, registers: dict[str, Located], dictionaries: dict[str, Located],
-                      goods: Any) -> Iterator[Issue]:
+                      goods: GoodsClasses | None) -> Iterator[Issue]:
     """A register's goods_class and ownership.goods_class need roles.yaml goods_classes and its codes (E831, E832)."""
     spec = reg.spec
-    wanted = goods.dictionary if goods is not None else None
-    if (spec.goods_class or spec.ownership.goods_class) and goods is None:
-        where = ("goods_class",) if spec.goods_class else ("ownership", "goods_class")
-        yield reg.issue(where, "E831", "goods classes are used but metadata/roles.yaml declares none",
-                        "add goods_classes: {dictionary: <dictionary>, departments: {<department>: [<class>]}} "
-                        "to roles.yaml")
+    if goods is None:
+        if spec.goods_class or spec.ownership.goods_class:
+            where = ("goods_class",) if spec.goods_class else ("ownership", "goods_class")
+            yield reg.issue(where, "E831", "goods classes are used but metadata/roles.yaml declares none",
+                            "add goods_classes: {dictionary: <dictionary>, departments: {<department>: [<class>]}} "
+                            "to roles.yaml")
         return
+    wanted = goods.dictionary
     if spec.goods_class:
         codes = _dictionary_codes(dictionaries.get(wanted))
         if codes and spec.goods_class not in codes:
@@ -775,7 +777,7 @@ def _value_problem(value: Any, spec: RegisterSpec, item_spec: RegisterSpec | Non
     return None
 
 
-def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: RegisterSpec, states: list[str],
+def _check_conditions(reg: Located, path: Path_, conditions: Any, spec: RegisterSpec, states: list[str],
                       registers: dict[str, Located], what: str) -> Iterator[Issue]:
     for j, condition in enumerate(conditions):
         here = path + (j,)
@@ -814,7 +816,7 @@ def _check_conditions(reg: Located, path: tuple, conditions: Any, spec: Register
             yield from _check_rows_condition(reg, here, condition, spec, registers, what)
 
 
-def _check_referenced_field(reg: Located, path: tuple, condition: Any, spec: RegisterSpec,
+def _check_referenced_field(reg: Located, path: Path_, condition: Any, spec: RegisterSpec,
                             registers: dict[str, Located], what: str, numeric: list[str]) -> Iterator[Issue]:
     """E165 ``field: <reference>.<field>`` (task.state): a reference of this register, then a field (or the
     workflow state) of the register it points to."""
@@ -860,7 +862,7 @@ def yaml_boolean_problem(field: Any, value: Any) -> tuple[str, str] | None:
     return None
 
 
-def _check_compared_values(reg: Located, path: tuple, condition: Any, field: Any, what: str) -> Iterator[Issue]:
+def _check_compared_values(reg: Located, path: Path_, condition: Any, field: Any, what: str) -> Iterator[Issue]:
     for key in ("equals", "in", "not_in", "includes"):
         given = getattr(condition, "in_" if key == "in" else key)
         if given is None:
@@ -873,7 +875,7 @@ def _check_compared_values(reg: Located, path: tuple, condition: Any, field: Any
                 break
 
 
-def _check_rows_condition(reg: Located, path: tuple, condition: Any, spec: RegisterSpec,
+def _check_rows_condition(reg: Located, path: Path_, condition: Any, spec: RegisterSpec,
                           registers: dict[str, Located], what: str) -> Iterator[Issue]:
     head, _, tail = condition.rows.partition(".")
     if tail:  # rows of another register pointing here
@@ -1018,7 +1020,7 @@ def check_workflow(reg: Located, roles: set[str], registers: dict[str, Located],
                             f"reached from '{wf.initial.name}'", "add a transition that leads to it, or remove it")
 
 
-def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, roles: set[str],
+def _check_effect(reg: Located, path: Path_, effect: Any, spec: RegisterSpec, roles: set[str],
                   registers: dict[str, Located], organisations: Any, what: str) -> Iterator[Issue]:
     has_roles = organisations is not None
     if effect.create:
@@ -1028,7 +1030,7 @@ def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, ro
             yield reg.issue(path + ("create", "register"), "E707", f"{what} creates rows of unknown register "
                             f"'{create.target}'", did_you_mean(create.target, registers))
             return
-        item_spec = None
+        item_spec: RegisterSpec | None = None
         if create.each:
             each = spec.field_map.get(create.each)
             if each is None or each.type != "children":
@@ -1114,8 +1116,8 @@ def _check_effect(reg: Located, path: tuple, effect: Any, spec: RegisterSpec, ro
                                 did_you_mean(role, roles))
 
 
-def _pointing_rows(reg: Located, path: tuple, rows: str, spec: RegisterSpec, registers: dict[str, Located],
-                   what: str) -> Iterator[Issue]:
+def _pointing_rows(reg: Located, path: Path_, rows: str, spec: RegisterSpec, registers: dict[str, Located],
+                   what: str) -> Generator[Issue, None, Located | None]:
     """'<register>.<reference field>' naming the rows that point to a row of ``spec``; returns that register's
     Located (None after an issue)."""
     name, _sep, field_name = rows.partition(".")
@@ -1133,7 +1135,7 @@ def _pointing_rows(reg: Located, path: tuple, rows: str, spec: RegisterSpec, reg
     return other
 
 
-def _check_values(reg: Located, path: tuple, what: str, values: dict[str, Any], target: RegisterSpec,
+def _check_values(reg: Located, path: Path_, what: str, values: dict[str, Any], target: RegisterSpec,
                   spec: RegisterSpec, item_spec: RegisterSpec | None, organisations: Any,
                   registers: dict[str, Located]) -> Iterator[Issue]:
     """The values an effect writes into rows of ``target``: known fields, not the state, meaningful $tokens."""
@@ -1146,8 +1148,7 @@ def _check_values(reg: Located, path: tuple, what: str, values: dict[str, Any], 
         elif target.workflow and name == target.workflow.field:
             yield reg.issue(path + (name,), "E707", f"{what}: the state of '{target.name}' rows changes only "
                             "through their own workflow", f"remove '{name}'")
-        elif yaml_boolean_problem(target.field(name), value):
-            trap = yaml_boolean_problem(target.field(name), value)
+        elif trap := yaml_boolean_problem(target.field(name), value):
             yield reg.issue(path + (name,), "E707", f"{what}: {trap[0]}", trap[1])
         problem = next(filter(None, (_value_problem(v, spec, item_spec, org_spec)
                                      for v in (value if isinstance(value, list) else [value]))), None)
@@ -1187,11 +1188,10 @@ def _check_progress(reg: Located, registers: dict[str, Located]) -> Iterator[Iss
 
 
 def check_documents(reg: Located, reg_by_name: dict[str, Located] | None = None,
-                    folders: list | None = None) -> Iterator[Issue]:
+                    folders: Sequence[str | Path] | None = None) -> Iterator[Issue]:
     """A document's placeholders are fields of the register (or {today}, {number}); its template file exists,
     parses, and names fields of the register and of the rows it reaches (statically known ones)."""
     import string
-    from pathlib import Path
 
     from jinja2 import TemplateSyntaxError
     names = [d.name for d in reg.spec.documents]

@@ -6,6 +6,8 @@ from typing import Any, Iterator
 
 from .checks import Located
 from .issues import Issue, did_you_mean
+from .source import Path_
+from .spec import Condition
 
 #: the conditions a count may use: they are evaluated on child rows in memory, without a user
 _ROW_KEYS = ("same_organisation", "parent_organisation", "user_organisation", "before", "rows")
@@ -89,7 +91,7 @@ def check_counts(reg: Located, registers: dict[str, Located]) -> Iterator[Issue]
 def check_user_organisation(reg: Located, organisations: Any) -> Iterator[Issue]:
     """E732: user_organisation names a reference to the organisations register (transitions and deletable)."""
     spec = reg.spec
-    places: list[tuple[tuple, Any]] = []
+    places: list[tuple[Path_, Condition]] = []
     if spec.workflow is not None:
         for i, t in enumerate(spec.workflow.transitions):
             places += [(("workflow", "transitions", i, "when", j), c) for j, c in enumerate(t.when)]

@@ -2,7 +2,7 @@
 the field exists on the register it points to and holds the same kind of value (E966)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 from .checks import Located
 from .issues import Issue, did_you_mean
@@ -43,6 +43,10 @@ def check_follows(reg: Located, registers: dict[str, Located]) -> Iterator[Issue
             continue
         if other.type != field.type or getattr(other, "dictionary", None) != getattr(field, "dictionary", None) \
                 or getattr(other, "multiple", False):
-            kind = lambda f: f.type + (f" of dictionary {f.dictionary}" if getattr(f, "dictionary", None) else "")  # noqa: E731
-            yield reg.issue(path, "E966", f"{where}: {ref.target}.{target_name} is a {kind(other)}, this field "
-                            f"a {kind(field)}", "follow a field of the same type (and the same dictionary)")
+            yield reg.issue(path, "E966", f"{where}: {ref.target}.{target_name} is a {_kind(other)}, this field "
+                            f"a {_kind(field)}", "follow a field of the same type (and the same dictionary)")
+
+
+def _kind(field: Any) -> str:
+    """A field's type, with its dictionary when it has one ('enum of dictionary grade')."""
+    return str(field.type) + (f" of dictionary {field.dictionary}" if getattr(field, "dictionary", None) else "")

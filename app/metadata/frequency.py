@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .checks import Located, check_named_like_file
 from .issues import Issue, did_you_mean
+from .source import Path_
 from .spec import Code, Condition, Identifier, Label, MenuPlace, Ref, Spec, _conditions
 
 
@@ -90,7 +91,7 @@ class FrequencySpec(Spec):
         return _conditions(value)
 
 
-def _field_issue(reg: Located, path: tuple, spec: Any, name: str, types: tuple[str, ...], what: str) -> Issue | None:
+def _field_issue(reg: Located, path: Path_, spec: Any, name: str, types: tuple[str, ...], what: str) -> Issue | None:
     field = spec.field_map.get(name)
     if field is None:
         return reg.issue(path, "E734", f"{what}: '{spec.name}' has no field '{name}'",
@@ -159,7 +160,7 @@ def check_frequency(reg: Located, registers: dict[str, Located], dictionaries: d
                 yield reg.issue(("visits", "states", j), "E736", f"visits: '{visits.spec.name}' has no state "
                                 f"'{state}'", did_you_mean(state, known) or ("states: " + ", ".join(known) if known
                                                                              else "it has no workflow: remove states"))
-    conditions = [(("where", j), c) for j, c in enumerate(spec.where)]
+    conditions: list[tuple[Path_, Condition]] = [(("where", j), c) for j, c in enumerate(spec.where)]
     conditions += [(("lists", i, "when", j), c) for i, lst in enumerate(spec.lists) for j, c in enumerate(lst.when)]
     for path, condition in conditions:
         if not condition.field or condition.same_organisation or condition.parent_organisation or condition.rows \

@@ -23,7 +23,7 @@ from .issues import Issue, MetadataError
 from .registry import Registry
 from .salvage import validate_file
 from .source import SourceDocument, read_source
-from .spec import DictionarySpec, MenuFile, RegisterSpec, RolesFile
+from .spec import DictionarySpec, MenuCategory, MenuFile, RegisterSpec, RolesFile
 
 
 #: checks that report an option as missing, moot when the option was written but left out for its shape error
@@ -68,6 +68,7 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _state_dictionary(spec: RegisterSpec) -> DictionarySpec:
+    assert spec.workflow is not None  # made for the registers that have a workflow
     return DictionarySpec(name=spec.workflow_dictionary(), label=spec.workflow.label, kind="list",
                           items=[{"code": s.name, "label": s.label, "color": s.color} for s in spec.workflow.states])
 
@@ -80,7 +81,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
     registers: list[Located] = []
     dictionaries: list[Located] = []
     menu_categories = {}
-    menu_entries: list = []
+    menu_entries: list[tuple[MenuCategory, SourceDocument, int]] = []
     menu_doc: SourceDocument | None = None
     # names of files that failed to parse: references to them are not reported a second time
     broken: set[str] = set()
@@ -232,4 +233,5 @@ def load_registry(roots: Iterable[Path]) -> Registry:
     registry, issues = check_metadata(roots)
     if issues:
         raise MetadataError(issues)
+    assert registry is not None  # check_metadata returns the registry whenever it found no issue
     return registry

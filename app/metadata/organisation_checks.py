@@ -54,7 +54,7 @@ def check_organisation_of(reg: Located, registers: dict[str, Located], dictionar
         level_dic = dictionaries.get(getattr(level_field, "dictionary", None) or "")
         codes = [item.code for item in level_dic.spec.items] if level_dic is not None else []
         for j, level in enumerate(rule.levels):
-            if codes and level.level not in codes:
+            if codes and level_dic is not None and level.level not in codes:
                 yield reg.issue(path + ("levels", j, "level"), "E992", f"field '{field.name}': organisation_of: "
                                 f"level '{level.level}' is not a code of '{level_dic.spec.name}'",
                                 did_you_mean(level.level, codes) or "codes: " + ", ".join(codes))

@@ -6,8 +6,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
-from .spec import (DictionarySpec, EnterpriseAccounts, FieldBase, GoodsClasses, MenuCategory, OrganisationSpec,
-                   RegisterSpec, RoleSpec)
+from .spec import (AccessRule, DictionarySpec, EnterpriseAccounts, FieldBase, GoodsClasses, MenuCategory,
+                   OrganisationSpec, RegisterSpec, RoleSpec)
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,15 @@ class Registry:
     warnings: Mapping[str, Any] = field(default_factory=dict)
     #: the documents/ folder of every metadata root, searched in order for a document's template
     document_folders: tuple[Path, ...] = ()
+    #: register name → its revealing referrers (see revealing_references); made by __post_init__
+    _revealing: Mapping[str, tuple[tuple[RegisterSpec, FieldBase], ...]] = field(init=False, repr=False,
+                                                                                  compare=False)
 
     def __post_init__(self) -> None:
         for name in ("registers", "dictionaries", "menus", "files", "roles", "frequencies", "warnings"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         # asked for every register on every scoped query: indexed once
-        revealing: dict[str, list] = {}
+        revealing: dict[str, list[tuple[RegisterSpec, FieldBase]]] = {}
         for reg in self.registers.values():
             for f in reg.fields:
                 if f.type == "reference" and getattr(f, "reveals", False):
@@ -60,7 +63,7 @@ class Registry:
         """The referrers of register ``name`` whose field ``reveals`` the row it points to to their readers."""
         return self._revealing.get(name, ())
 
-    def access_of(self, spec: RegisterSpec) -> tuple:
+    def access_of(self, spec: RegisterSpec) -> tuple[AccessRule, ...]:
         """The access rules that govern a register (a child register follows its parent's)."""
         while spec.parent:
             spec = self.registers[spec.parent]
@@ -79,6 +82,11 @@ class Registry:
         """Menu categories in order, each with its registers in order."""
         for category in sorted(self.menus.values(), key=lambda c: (c.order, c.name)):
             entries = sorted((r for r in self.registers.values() if r.menu and r.menu.category == category.name),
-                             key=lambda r: (r.menu.order, r.name))
+                             key=_menu_order)
             if entries:
                 yield category, entries
+
+
+def _menu_order(spec: RegisterSpec) -> tuple[int, str]:
+    assert spec.menu is not None  # only registers with a menu entry are listed in the menu
+    return spec.menu.order, spec.name

@@ -21,7 +21,8 @@ def related_field(other: RegisterSpec, target: str, related: RelatedSpec) -> str
     return fields[0] if len(fields) == 1 else None
 
 
-def check_related(reg: Located, registers: dict[str, Located], broken: set[str] = frozenset()) -> Iterator[Issue]:
+def check_related(reg: Located, registers: dict[str, Located],
+                  broken: set[str] | frozenset[str] = frozenset()) -> Iterator[Issue]:
     spec = reg.spec
     seen: set[tuple[str, str]] = set()
     for i, related in enumerate(spec.related):
@@ -47,6 +48,7 @@ def check_related(reg: Located, registers: dict[str, Located], broken: set[str] 
                                 f"add a field of type reference, register: {spec.name} to {other.doc.file}")
             continue
         name = related_field(other.spec, spec.name, related)
+        assert name is not None  # declared, or the one candidate (the ambiguous cases were reported above)
         if name not in candidates:
             yield reg.issue(path + ("field",), "E181", f"related: '{related.target}.{name}' is not a reference "
                             f"to '{spec.name}'", did_you_mean(name, candidates) if candidates else

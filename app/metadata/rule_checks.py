@@ -7,9 +7,10 @@ from typing import Iterator
 from .checks import Located
 from .issues import Issue, did_you_mean
 from .rules import KIND_OF_TYPE, RuleError, kind_of, names, parse, source_of
+from .spec import RegisterSpec
 
 
-def field_kinds(spec: object) -> dict[str, str | None]:
+def field_kinds(spec: RegisterSpec) -> dict[str, str | None]:
     """A field's kind in a rule; a multiple-choice enum is a list of codes (``'other' in business_mode``)."""
     return {f.name: "list:text" if f.type == "enum" and getattr(f, "multiple", False) else KIND_OF_TYPE.get(f.type)
             for f in spec.fields}

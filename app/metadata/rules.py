@@ -18,18 +18,24 @@ import operator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeAlias
+
+if TYPE_CHECKING:
+    from .spec import RegisterRule
 
 #: the kind of value each field type holds, for the type check; None: a field no rule can compare
 KIND_OF_TYPE = {"date": "date", "datetime": "date", "integer": "number", "decimal": "number", "string": "text",
                 "text": "text", "enum": "text", "tree": "text", "boolean": "boolean"}
 ORDERED = ("date", "number")
 
-COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-           ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.In: lambda a, b: a in b,
-           ast.NotIn: lambda a, b: a not in b}
+#: the comparisons and arithmetic of the language, by the ast node of their operator
+Operation: TypeAlias = Callable[[Any, Any], Any]
+COMPARE: dict[type[ast.cmpop], Operation] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
+    ast.NotEq: operator.ne, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 OP_OF_TEXT = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
-ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+ARITHMETIC: dict[type[ast.operator], Operation] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
 class RuleError(ValueError):
@@ -111,7 +117,7 @@ def kind_of(tree: ast.expr, field_kinds: Mapping[str, str | None]) -> str:
         name = _name_of(tree)
         if name == "today":
             return "date"
-        if name not in field_kinds:
+        if name is None or name not in field_kinds:
             raise RuleError(f"unknown field '{name}'")
         kind = field_kinds[name]
         if kind is None:
@@ -200,7 +206,7 @@ def compute(tree: ast.expr, values: Mapping[str, Any], today: date, boolean: boo
 def _value(tree: ast.expr, values: Mapping[str, Any], today: date, empty_holds: bool = True) -> Any:
     if isinstance(tree, (ast.Name, ast.Attribute)):
         name = _name_of(tree)
-        value = today if name == "today" else values.get(name)
+        value = today if name == "today" else values.get(name) if name is not None else None
         if value is None or value == "":
             raise _Empty
         return _comparable(value)
@@ -262,7 +268,7 @@ def broken_rules(spec: Any, values: Mapping[str, Any], today: date | None = None
     return found
 
 
-def shown_on(rule: Any, present: Any) -> str | None:
+def shown_on(rule: RegisterRule, present: Any) -> str | None:
     """The field a broken rule's message goes on: its declared ``field``, else the first of its fields among
     ``present`` (the form's fields, the import's columns)."""
     if rule.field and rule.field in present:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .issues import Issue
 from .shape import _data_path, _describe, _models_at, issues_from_errors
-from .source import SourceDocument
+from .source import Path_, SourceDocument
 from .spec import Label
 
 #: a file is pruned at most this many times (each round removes what the last validation refused)
@@ -49,8 +50,8 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
     data, lines = copy.deepcopy(doc.data), dict(doc.lines)
     dropped: set[str] = set()
     notes: list[tuple[str, tuple[int, int]]] = []  # what was left out, and the lines it spans
-    pruned: list[tuple] = []  # paths removed for a reason that may make a later error a consequence
-    removed: list[tuple] = []  # every path removed (top-level ones keep their meaning across rounds)
+    pruned: list[Path_] = []  # paths removed for a reason that may make a later error a consequence
+    removed: list[Path_] = []  # every path removed (top-level ones keep their meaning across rounds)
     for round_ in range(MAX_ROUNDS):
         if round_:
             try:
@@ -95,7 +96,7 @@ def validate_file(doc: SourceDocument, model: type[BaseModel]) -> Salvage:
     return Salvage(None, doc, issues, dropped)
 
 
-def _name_from_file(doc: SourceDocument, data: dict) -> bool:
+def _name_from_file(doc: SourceDocument, data: dict[Any, Any]) -> bool:
     """A refused ``name`` is replaced by the file's (a register is named like its file), so the rest of the
     file is checked and references to it resolve."""
     stem = doc.file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -105,7 +106,7 @@ def _name_from_file(doc: SourceDocument, data: dict) -> bool:
     return True
 
 
-def _caused_by_pruning(err: dict, data: Any, pruned: list[tuple]) -> bool:
+def _caused_by_pruning(err: ErrorDetails, data: Any, pruned: list[Path_]) -> bool:
     path = _data_path(data, tuple(err["loc"]))
     if err["type"] == "missing":
         path = path + (err["loc"][-1],)
@@ -113,16 +114,19 @@ def _caused_by_pruning(err: dict, data: Any, pruned: list[tuple]) -> bool:
     return any(p[:len(path)] == path for p in pruned)
 
 
-def _placeholder_label(model: type[BaseModel], loc: tuple, data: Any, path: tuple) -> bool:
+def _placeholder_label(model: type[BaseModel], loc: tuple[int | str, ...], data: Any, path: Path_) -> bool:
     """A missing label is put back as a placeholder: nothing else depends on a label's text."""
+    option = loc[-1]
+    if not isinstance(option, str):
+        return False  # a missing option is named by its key, never by a list index
     owners = _models_at(model, tuple(loc[:-1]))
-    wanted = [m.model_fields.get(loc[-1]) for m in owners]
+    wanted = [m.model_fields.get(option) for m in owners]
     if not wanted or not all(info is not None and Label in _classes(info.annotation) for info in wanted):
         return False
     container = _node(data, path)
-    if not isinstance(container, dict) or loc[-1] in container:
+    if not isinstance(container, dict) or option in container:
         return False
-    container[loc[-1]] = {"zh": "?", "en": "?"}
+    container[option] = {"zh": "?", "en": "?"}
     return True
 
 
@@ -131,7 +135,7 @@ def _classes(annotation: Any) -> set[Any]:
     return {annotation, *args}
 
 
-def _node(data: Any, path: tuple) -> Any:
+def _node(data: Any, path: Path_) -> Any:
     """The value at ``path``, or _GONE when it (or a part above it) was removed in this round."""
     for part in path:
         if isinstance(data, dict) and part in data or isinstance(data, list) and isinstance(part, int) \
@@ -144,7 +148,7 @@ def _node(data: Any, path: tuple) -> Any:
     return data
 
 
-def _remove(data: Any, path: tuple) -> None:
+def _remove(data: Any, path: Path_) -> None:
     parent = _node(data, path[:-1])
     if isinstance(parent, dict):
         parent.pop(path[-1], None)
@@ -152,7 +156,8 @@ def _remove(data: Any, path: tuple) -> None:
         parent[path[-1]] = _GONE  # compacted after the round, so the other errors' indexes stay right
 
 
-def _remember(data: Any, path: tuple, lines: dict, dropped: set[str], notes: list) -> None:
+def _remember(data: Any, path: Path_, lines: dict[Path_, int], dropped: set[str],
+              notes: list[tuple[str, tuple[int, int]]]) -> None:
     """Names declared in the part removed, and a note for a removed list item (a field, a state…)."""
     removed = _node(data, path)
     dropped.update(_declared_names(removed))
@@ -183,12 +188,12 @@ def _declared_names(node: Any) -> set[str]:
     return names
 
 
-def _compact(data: Any, lines: dict) -> tuple[Any, dict, dict]:
+def _compact(data: Any, lines: dict[Path_, int]) -> tuple[Any, dict[Path_, int], dict[Path_, Path_]]:
     """Drop the removed list items; renumber the line index to match, and say where each kept path went."""
-    new_lines: dict[tuple, int] = {}
-    moved: dict[tuple, tuple] = {}
+    new_lines: dict[Path_, int] = {}
+    moved: dict[Path_, Path_] = {}
 
-    def walk(node: Any, old: tuple, new: tuple) -> Any:
+    def walk(node: Any, old: Path_, new: Path_) -> Any:
         moved[old] = new
         if old in lines:
             new_lines[new] = lines[old]
@@ -205,7 +210,7 @@ def _compact(data: Any, lines: dict) -> tuple[Any, dict, dict]:
     return walk(data, (), ()), new_lines, moved
 
 
-def _moved(path: tuple, moved: dict[tuple, tuple]) -> tuple:
+def _moved(path: Path_, moved: dict[Path_, Path_]) -> Path_:
     """Where a removed path's place is after compaction (a removed list item: index -1 of its list)."""
     if path in moved:
         return moved[path]

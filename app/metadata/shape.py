@@ -6,9 +6,10 @@ import typing
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .issues import Issue, did_you_mean
-from .source import SourceDocument
+from .source import Path_, SourceDocument
 from .spec import FIELD_TYPES
 
 
@@ -32,7 +33,7 @@ def _option_names(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _models_at(root: type[BaseModel], loc: tuple) -> list[type[BaseModel]]:
+def _models_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> list[type[BaseModel]]:
     """Which spec classes describe the mapping at ``loc`` (several when a union is not yet decided)."""
     current: list[type[BaseModel]] = [root]
     for part in loc:
@@ -61,7 +62,7 @@ def _literal_type(model: type[BaseModel]) -> str | None:
     return args[0] if args else None
 
 
-def _data_path(data: Any, loc: tuple) -> tuple:
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
     """The part of pydantic's loc that names real keys and indexes of the YAML data."""
     path: list[Any] = []
     node = data
@@ -78,7 +79,7 @@ def _data_path(data: Any, loc: tuple) -> tuple:
     return tuple(path)
 
 
-def _describe(path: tuple) -> str:
+def _describe(path: Path_) -> str:
     """'fields[3].type' style location inside the file, for the message."""
     text = ""
     for part in path:
@@ -91,7 +92,7 @@ def issues_from_validation(error: ValidationError, doc: SourceDocument,
     return issues_from_errors(error.errors(), doc, root)
 
 
-def issues_from_errors(errors: list, doc: SourceDocument, root: type[BaseModel]) -> list[Issue]:
+def issues_from_errors(errors: list[ErrorDetails], doc: SourceDocument, root: type[BaseModel]) -> list[Issue]:
     """Located issues for pydantic's error dicts (``ValidationError.errors()``)."""
     issues = list(_issues(errors, doc, root))
     # a misspelt option ('lable') also leaves the real one missing: report the spelling, once
@@ -104,8 +105,8 @@ def _missing_name(issue: Issue) -> str:
     return issue.message.split("'")[1] if "'" in issue.message else ""
 
 
-def _issues(errors: list, doc: SourceDocument, root: type[BaseModel]) -> Iterable[Issue]:
-    seen: set[tuple] = set()
+def _issues(errors: list[ErrorDetails], doc: SourceDocument, root: type[BaseModel]) -> Iterable[Issue]:
+    seen: set[tuple[Path_, str]] = set()
     item_error_paths = {tuple(e["loc"][:1]) for e in errors if len(e["loc"]) > 1}
     for err in errors:
         loc = tuple(err["loc"])
@@ -153,7 +154,7 @@ def _issues(errors: list, doc: SourceDocument, root: type[BaseModel]) -> Iterabl
                 _hint_for(kind))
 
 
-def _looks_like_label(loc: tuple) -> bool:
+def _looks_like_label(loc: tuple[int | str, ...]) -> bool:
     return any(part in ("label", "help", "description", "message") for part in loc if isinstance(part, str))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 
@@ -12,7 +12,7 @@ from .issues import Issue
 # libyaml parses several times faster and keeps the same node marks
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-Path_ = tuple  # a path into the document: keys and list indexes
+Path_: TypeAlias = tuple[Any, ...]  # a path into the document: keys (any YAML scalar) and list indexes
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -90,7 +90,7 @@ class _Reader:
             return items
         return self.loader.construct_object(node, deep=True)
 
-    def _merge(self, value_node: yaml.Node, path: Path_, result: dict) -> None:
+    def _merge(self, value_node: yaml.Node, path: Path_, result: dict[Any, Any]) -> None:
         """``<<: *anchor`` (or a list of anchors): their keys, unless the mapping gives them itself."""
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:

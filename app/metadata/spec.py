@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeAlias, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -286,7 +286,9 @@ class AttachmentField(FieldBase):
 
     @property
     def max_bytes(self) -> int:
-        number, unit = re.match(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB)$", self.max_size).groups()
+        match = re.match(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB)$", self.max_size)
+        assert match is not None  # max_size was validated against the same pattern
+        number, unit = match.groups()
         return int(float(number) * {"KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[unit])
 
     @property
@@ -356,11 +358,11 @@ class ChildTableField(FieldBase):
         return False
 
 
-FieldSpec = Annotated[
-    Union[StringField, TextField, IntegerField, DecimalField, BooleanField, DateField, DateTimeField,
-          EnumField, TreeField, ReferenceField, AttachmentField, ImageField, GeoField, ChildTableField],
-    Field(discriminator="type"),
-]
+#: any one field of a register: comparing its ``type`` with a literal narrows it to that field's class
+AnyField: TypeAlias = Union[StringField, TextField, IntegerField, DecimalField, BooleanField, DateField,
+                            DateTimeField, EnumField, TreeField, ReferenceField, AttachmentField, ImageField, GeoField,
+                            ChildTableField]
+FieldSpec = Annotated[AnyField, Field(discriminator="type")]
 
 FIELD_TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "datetime", "enum", "tree",
                "reference", "attachment", "image", "geo", "children")
@@ -965,10 +967,10 @@ class RegisterSpec(Spec):
 
     # -- queries used by every consumer
     @cached_property
-    def field_map(self) -> dict[str, FieldBase]:
+    def field_map(self) -> dict[str, AnyField]:
         return {f.name: f for f in self.fields}
 
-    def field(self, name: str) -> FieldBase:
+    def field(self, name: str) -> AnyField:
         return self.field_map[name]
 
     @property

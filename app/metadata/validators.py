@@ -4,11 +4,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from flask_babel import lazy_gettext as _l
 from stdnum import casrn
 from stdnum.cn import ric, uscc
+
+if TYPE_CHECKING:
+    from .spec import Label
 
 TEXT_TYPES = ("string", "text")
 NUMBER_TYPES = ("integer", "decimal")
@@ -22,7 +25,7 @@ class Failure:
     """Why a value was refused: a translatable message and its %-parameters."""
 
     message: Any
-    params: dict
+    params: dict[str, Any]
 
     def text(self) -> str:
         return str(self.message) % self.params if self.params else str(self.message)
@@ -126,7 +129,7 @@ def _max(value: Any, limit: Any) -> Failure | None:
         _l("Must be at most %(limit)s."), {"limit": limit})
 
 
-def _length(value: Any, params: dict) -> Failure | None:
+def _length(value: Any, params: dict[str, Any]) -> Failure | None:
     size = len(str(value))
     low, high = params.get("min"), params.get("max")
     if low is not None and size < low:
@@ -151,7 +154,7 @@ def _regex(value: Any, params: Any) -> Failure | None:
 class _LabelText:
     """A YAML-given message that renders in the current UI language."""
 
-    def __init__(self, label: Any):
+    def __init__(self, label: Label):
         self.label = label
 
     def __str__(self) -> str:
