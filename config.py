@@ -34,6 +34,16 @@ class BaseConfig:
     # an inspection whose inspector stood farther than this from the enterprise is flagged (004 Q3/Q32)
     GIS_LOCATION_THRESHOLD_KM = float(os.environ.get("GIS_LOCATION_THRESHOLD_KM", "1.0"))
     UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", ROOT / "var" / "uploads"))
+    # where attachments live (app/storage.py): local (UPLOAD_FOLDER) or s3, an S3-compatible object store (MinIO …)
+    # that every web and worker machine reaches: its bucket (created beforehand), optional key prefix, endpoint
+    # (empty: AWS), region and keys
+    FILE_STORE = os.environ.get("FILE_STORE", "local")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+    S3_REGION = os.environ.get("S3_REGION", "")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
     # the cloud verification (plugins/video_check): the Redis that relays its signalling between the web workers
     # (empty: rooms in this one process); an optional intranet TURN server (coturn, `use-auth-secret`): its
     # comma-separated URLs and shared secret, and how long the credentials given to the two parties last

@@ -14,7 +14,7 @@ from app.metadata import MetadataError, load_registry
 from app.models import build_models
 from app.plugins import PluginError, init_plugins, load_plugins, metadata_roots
 from app.services import Services
-from app.storage import FileStore
+from app.storage import file_store
 
 
 def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **overrides: Any) -> Flask:
@@ -42,7 +42,7 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
                           postgis=postgis_wanted(app.config.get("GIS_POSTGIS", "auto"), url))
     db.init_app(app)
     csrf.init_app(app)
-    svc = Services(registry=registry, models=models, files=FileStore(app.config["UPLOAD_FOLDER"]), db=db,
+    svc = Services(registry=registry, models=models, files=file_store(app.config), db=db,
                    dictionaries=DictionaryService(registry, load_rows_from_db(lambda: db.session,
                                                                               models.engine["DictionaryItem"])))
     app.extensions["safety"] = svc

@@ -185,8 +185,8 @@ def backup_command(out: str | None) -> None:
     from app.operations.backup import BackupError, backup
 
     try:
-        backup(services().db.engine, Path(current_app.config["UPLOAD_FOLDER"]),
-               Path(out or current_app.config["BACKUP_DIR"]), echo=click.echo)
+        backup(services().db.engine, services().files, Path(out or current_app.config["BACKUP_DIR"]),
+               echo=click.echo)
     except BackupError as exc:
         raise click.ClickException(str(exc))
 
@@ -200,8 +200,7 @@ def restore_command(folder: str, replace: bool) -> None:
     from app.operations.backup import BackupError, restore
 
     try:
-        report = restore(services().db.engine, Path(current_app.config["UPLOAD_FOLDER"]), Path(folder),
-                         replace=replace, echo=click.echo)
+        report = restore(services().db.engine, services().files, Path(folder), replace=replace, echo=click.echo)
     except BackupError as exc:
         raise click.ClickException(str(exc))
     if report.mismatches:

@@ -60,7 +60,8 @@ def _note(problems: list[Any]) -> str:
     return "；".join(f"{p.title + '：' if p.title else ''}{p.message}" for p in problems)
 
 
-def _texts_path(target: Path) -> Path:
+def texts_path(target: Path) -> Path:
+    """The error workbook's messages in every language, beside it (in_current_language relabels from them)."""
     return target.with_suffix(".json")
 
 
@@ -68,7 +69,7 @@ def write_error_workbook(importer: Any, upload: Path, original_name: str, target
     """Write the marked workbook to ``target`` (.xlsx) and return it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if importer.report.rows <= FULL_WORKBOOK_ROWS:
-        _write_texts(importer, _texts_path(target))
+        _write_texts(importer, texts_path(target))
     if Path(original_name).suffix.lower() == ".xlsx" and importer.report.rows <= FULL_WORKBOOK_ROWS:
         try:
             _mark_own_workbook(importer, upload, target)
@@ -175,7 +176,7 @@ class _Shown:
 def in_current_language(workbook: Path) -> io.BytesIO | None:
     """The error workbook with its notes and comments in the current language; None when it is already in it (or
     was too large to keep its messages), and the file is sent as it is."""
-    texts = _texts_path(workbook)
+    texts = texts_path(workbook)
     if not texts.exists():
         return None
     data = json.loads(texts.read_text(encoding="utf-8"))

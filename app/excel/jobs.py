@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.security.actor import acting_as, actor_from_id
 
-from .retention import discard, purge_expired
+from .retention import discard, fetch, publish, purge_expired
 from .runner import thread_runner
 
 
@@ -118,7 +118,7 @@ def _begin(job: Any, progress: ProgressWriter) -> tuple[Any, Any]:
 
 @shared_task(name="excel.import", acks_late=False)
 def import_task(job_id: int) -> str:
-    from .errors import write_error_workbook
+    from .errors import texts_path, write_error_workbook
     from .importer import Importer
 
     svc = current_app.extensions["safety"]
@@ -132,11 +132,17 @@ def import_task(job_id: int) -> str:
         with acting_as(actor), force_locale(job.locale):
             dry_run = json.loads(job.arguments or "{}").get("dry_run", False)
             importer = Importer(current_app, spec, actor, job.mode or "insert", progress, dry_run=dry_run)
-            report = importer.run(Path(job.stored), job.file_name)
+            source = fetch(job.stored)  # taken on another machine: its copy in the shared store
+            if source is None:
+                raise FileNotFoundError(_("The uploaded file is no longer there; upload it again."))
+            report = importer.run(source, job.file_name)
             output = None
             if report.problem_count:
-                output = str(write_error_workbook(importer, Path(job.stored), job.file_name,
+                output = str(write_error_workbook(importer, source, job.file_name,
                                                   jobs_folder("errors") / f"{job_id}.xlsx"))
+                publish(output)
+                if texts_path(Path(output)).exists():
+                    publish(texts_path(Path(output)))
         finish_values = {"result": json.dumps(report.as_dict(), ensure_ascii=False, default=str), "output": output,
                          "stage": "done", "done": report.rows, "total": report.rows}
     except Exception as exc:  # the job fails as a whole; the import's own transaction is rolled back
@@ -148,6 +154,8 @@ def import_task(job_id: int) -> str:
         session.remove() if hasattr(session, "remove") else None
         # the upload has served: refused, failed or imported, only the error workbook (if any) is kept
         discard(upload)
+        if upload and Path(upload).name:
+            (jobs_folder("uploads") / Path(upload).name).unlink(missing_ok=True)  # this machine's fetched copy
     finish(job_id, "done", **finish_values)
     return "done"
 
@@ -167,6 +175,7 @@ def run_file_job(job_id: int, kind: str, suffix: str,
         target = jobs_folder(kind) / f"{job_id}.{suffix}"
         with acting_as(actor), force_locale(job.locale):
             count = write(spec, actor, arguments, target, progress)
+        publish(target)
     except Exception as exc:
         session.rollback()
         current_app.logger.exception("%s job %s failed", kind, job_id)

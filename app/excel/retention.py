@@ -1,15 +1,20 @@
 """The files of the Excel jobs (uploads, error workbooks, exports) are kept EXCEL_RETENTION_HOURS, then deleted.
 
-An upload is deleted as soon as its job ends (the error workbook, if any, is the file the user gets back); what
+With FILE_STORE=s3 every job file is also put into the shared store (``_jobs/<kind>/<name>``), so the worker that runs
+an import need not be the machine that took the upload, nor the web machine that offers an export the worker that
+wrote it (``publish`` and ``fetch``). An upload is deleted as soon as its job ends (the error workbook, if any, is the file the user gets back); what
 remains — error workbooks, exports, and uploads whose worker died — goes when it is older than the retention: on
 the Celery beat schedule, at most once an hour when a job is created, and by `flask excel purge`."""
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select, update
+
+from app.storage import JOB_FILES
 
 KINDS = ("uploads", "errors", "exports", "documents")
 #: a sweep started by a new job runs at most this often (the beat task and the CLI command always sweep)
@@ -21,10 +26,55 @@ def jobs_root() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"]).parent / "jobs"
 
 
+def _shared_key(path: str | Path) -> str | None:
+    """The object key of a job file when attachments live in a shared store (FILE_STORE=s3), else None. The key
+    holds the file's kind and name only: another machine keeps its copy under its own jobs folder."""
+    if current_app.extensions["safety"].files.kind == "local":
+        return None
+    path = Path(path)
+    return f"{JOB_FILES}{path.parent.name}/{path.name}"
+
+
+def publish(path: str | Path) -> None:
+    """A job file written here (an upload on a web machine, an export or error workbook on a worker) is put into
+    the shared store, where the machine that needs it next fetches it; nothing to do with a local store."""
+    key = _shared_key(path)
+    if key is not None:
+        with Path(path).open("rb") as stream:
+            current_app.extensions["safety"].files.put(key, stream, "application/octet-stream")
+
+
+def fetch(path: str | Path) -> Path | None:
+    """This machine's copy of a job file named by ``path`` (as the machine that made it recorded it): the file
+    itself when it is here, else a copy from the shared store into this machine's jobs folder; None when gone."""
+    path = Path(path)
+    key = _shared_key(path)
+    if key is None:
+        return path if path.is_file() else None
+    # a shared store: ``path`` is where the machine that made the file keeps it, meaningless here
+    local = jobs_root() / path.parent.name / path.name
+    if local.is_file():
+        return local
+    try:
+        source = current_app.extensions["safety"].files.open(key)
+    except FileNotFoundError:
+        return None
+    local.parent.mkdir(parents=True, exist_ok=True)
+    partial = local.with_name(f".{local.name}.part")
+    with source, partial.open("wb") as out:
+        shutil.copyfileobj(source, out, 1024 * 1024)
+    partial.replace(local)
+    return local
+
+
 def discard(path: str | Path | None) -> None:
-    """Delete a job's file now (a missing file is fine: the sweep or another process got there first)."""
+    """Delete a job's file now, here and in the shared store (a missing file is fine: the sweep or another process
+    got there first)."""
     if path:
         Path(path).unlink(missing_ok=True)
+        key = _shared_key(path)
+        if key is not None:
+            current_app.extensions["safety"].files.delete(key)
 
 
 def purge_expired(now: float | None = None) -> int:
@@ -50,6 +100,15 @@ def purge_expired(now: float | None = None) -> int:
                     removed.append(str(path))
             except FileNotFoundError:
                 continue
+    store = current_app.extensions["safety"].files
+    if store.kind != "local":  # the shared copies, by the same rule (a copy here is only a cache of them)
+        busy_keys = {_shared_key(path) for path in busy}
+        for key, _size, modified in list(store.walk(JOB_FILES)):
+            if modified < cutoff and key not in busy_keys:
+                store.delete(key)
+                kind, _slash, name = key.removeprefix(JOB_FILES).partition("/")
+                removed += [str(p) for p in session.scalars(select(model.output).where(
+                    model.output.like(f"%/{kind}/{name}"))) if p]
     if removed:
         table = model.__table__
         with current_app.extensions["safety"].db.engine.begin() as conn:

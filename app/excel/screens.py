@@ -19,11 +19,11 @@ from app.views import listing
 from app.views.urls import register_url
 
 from .columns import import_columns, import_read_only
-from .errors import in_current_language
+from .errors import in_current_language, texts_path
 from .export import write_export
 from .jobs import dispatch, job_model, jobs_folder, refresh_state, user_jobs
 from .reader import EXCEL_TYPES
-from .retention import purge_if_due
+from .retention import fetch, publish, purge_if_due
 from .runner import thread_runner
 from .template import blank_note, build_template
 
@@ -63,6 +63,7 @@ def import_page(controller: Any) -> Any:
             suffix = Path(upload.filename).suffix.lower()
             stored = jobs_folder("uploads") / f"{uuid.uuid4().hex}{suffix if suffix in EXCEL_TYPES else '.bin'}"
             upload.save(stored)
+            publish(stored)  # FILE_STORE=s3: the worker may run on another machine
             model = job_model()
             job = model(kind="import", register=spec.name, user_id=g.user.id, locale=current_locale(), mode=mode,
                         status="queued", stage="queued", done=0, total=0, file_name=Path(upload.filename).name,
@@ -140,19 +141,21 @@ def job_json(controller: Any, job_id: int) -> Any:
 
 def job_download(controller: Any, job_id: int) -> Any:
     job = _own_job(controller, job_id)
-    if not job.output or not Path(job.output).exists():
+    output = fetch(job.output) if job.output else None  # written by a worker, maybe on another machine
+    if output is None:
         abort(404)
     spec = controller.register
     if job.kind == "import":
         name = f"{Path(job.file_name).stem}-{_('errors')}.xlsx"
-        relabelled = in_current_language(Path(job.output))
+        fetch(texts_path(Path(job.output)))  # its messages in every language, when kept
+        relabelled = in_current_language(output)
         if relabelled is not None:
             return send_file(relabelled, as_attachment=True, download_name=name)
     elif job.kind == "documents":
         name = f"{Path(job.file_name or 'documents.zip').stem}-{job.created_at:%Y%m%d%H%M}.zip"
     else:
         name = f"{label_text(spec.label)}-{job.created_at:%Y%m%d%H%M}.{job.mode}"
-    return send_file(job.output, as_attachment=True, download_name=name)
+    return send_file(output, as_attachment=True, download_name=name)
 
 
 def export(controller: Any) -> Any:

@@ -2,7 +2,8 @@
 a restore against (row counts per table and a SHA-256 per file).
 
 A backup is a folder ``safety-YYYYmmdd-HHMMSS/`` holding ``database.dump`` (PostgreSQL custom format) or
-``database.sqlite``, ``attachments.tar.gz`` (UPLOAD_FOLDER) and ``manifest.json``. ``restore`` refuses a folder
+``database.sqlite``, ``attachments.tar.gz`` (every file of the attachment store, app/storage.py: the folder or the
+S3 bucket, as ``uploads/<key>``) and ``manifest.json``. ``restore`` refuses a folder
 whose files do not match the manifest and a database that already holds rows (unless told to replace them),
 then compares the restored row counts with the manifest.
 """
@@ -18,10 +19,15 @@ import tarfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
+
+from app.storage import JOB_FILES
+
+if TYPE_CHECKING:
+    from app.storage import FileStore
 
 Echo = Callable[[str], Any]
 FORMAT = 1
@@ -77,7 +83,7 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
 
 
-def backup(engine: Engine, uploads: Path, out: Path, echo: Echo = print) -> Path:
+def backup(engine: Engine, store: FileStore, out: Path, echo: Echo = print) -> Path:
     """Write a backup folder under ``out``; returns its path."""
     folder = Path(out) / datetime.now().strftime("safety-%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=False)
@@ -98,15 +104,23 @@ def backup(engine: Engine, uploads: Path, out: Path, echo: Echo = print) -> Path
     else:
         raise BackupError(f"Backups of {engine.dialect.name} databases are not supported (PostgreSQL or SQLite).")
     attachments = folder / "attachments.tar.gz"
+    files = 0
     with tarfile.open(attachments, "w:gz") as archive:
-        if Path(uploads).is_dir():
-            archive.add(uploads, arcname="uploads")
+        for key, size, _time in store.walk():
+            if key.startswith(JOB_FILES):
+                continue  # the Excel jobs' passing files (kept EXCEL_RETENTION_HOURS), not attachments
+            member = tarfile.TarInfo(f"uploads/{key}")
+            member.size = size
+            with store.open(key) as stream:
+                archive.addfile(member, stream)
+            files += 1
     manifest = {"format": FORMAT, "created_at": datetime.now().isoformat(timespec="seconds"),
                 "dialect": engine.dialect.name, "tables": counts,
                 "files": {p.name: _sha256(p) for p in (database, attachments)}}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     echo(f"Backup written to {folder}: {sum(counts.values())} rows in {len(counts)} tables, "
-         f"database {database.stat().st_size:,} bytes, attachments {attachments.stat().st_size:,} bytes.")
+         f"database {database.stat().st_size:,} bytes, {files} attachments from the {store.describe()} "
+         f"({attachments.stat().st_size:,} bytes).")
     return folder
 
 
@@ -126,8 +140,10 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def restore(engine: Engine, uploads: Path, folder: Path, replace: bool = False, echo: Echo = print) -> RestoreReport:
-    """Load a backup into ``engine``'s database and ``uploads``; compare the row counts with the manifest."""
+def restore(engine: Engine, store: FileStore, folder: Path, replace: bool = False,
+            echo: Echo = print) -> RestoreReport:
+    """Load a backup into ``engine``'s database and the attachment ``store`` (its files replaced); compare the row
+    counts with the manifest."""
     manifest = read_manifest(folder)
     if manifest["dialect"] != engine.dialect.name:
         raise BackupError(f"The backup is of a {manifest['dialect']} database; this app uses {engine.dialect.name}.")
@@ -142,17 +158,21 @@ def restore(engine: Engine, uploads: Path, folder: Path, replace: bool = False, 
     else:
         engine.dispose()
         shutil.copyfile(Path(folder) / "database.sqlite", engine.url.database)
+    store.clear()
     with tarfile.open(Path(folder) / "attachments.tar.gz", "r:gz") as archive:
-        staging = Path(uploads).parent / f".restore-{os.getpid()}"
-        archive.extractall(staging, filter="data")  # no absolute paths, links out or devices
-    if Path(uploads).exists():
-        shutil.rmtree(uploads)
-    extracted = staging / "uploads"
-    if extracted.exists():
-        extracted.rename(uploads)
-    else:
-        Path(uploads).mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(staging, ignore_errors=True)
+        for member in archive:
+            key = member.name.removeprefix("uploads/")
+            # tarfile's "data" filter refuses what could leave the store: absolute names, "..", links, devices
+            try:
+                member = tarfile.data_filter(member, "/nonexistent")
+            except tarfile.FilterError as exc:
+                raise BackupError(f"attachments.tar.gz holds {member.name!r}, which a backup never writes ({exc}): "
+                                  "restore from another copy.") from exc
+            if not member.isfile() or key == member.name:
+                continue
+            stream = archive.extractfile(member)
+            if stream is not None:
+                store.put(key, stream, "application/octet-stream")
     engine.dispose()
     restored = table_counts(engine)
     report = RestoreReport({t: (n, restored.get(t, 0)) for t, n in manifest["tables"].items()})

@@ -1,4 +1,4 @@
-"""/healthz (the process answers) and /readyz (database, Redis, a worker): JSON, no login, 200 or 503.
+"""/healthz (the process answers) and /readyz (database, Redis, a worker, the object store if used): JSON, no login, 200 or 503.
 
 A load balancer sends traffic only to ready web processes; a supervisor restarts one whose /healthz fails.
 """
@@ -50,7 +50,17 @@ def _worker() -> str:
     return f"ok ({count})"
 
 
-CHECKS: dict[str, Callable[[], str]] = {"database": _database, "redis": _redis, "worker": _worker}
+def _files() -> str | None:
+    """The object store's bucket answers (FILE_STORE=s3); a local folder is not checked (None: not listed)."""
+    store = current_app.extensions["safety"].files
+    if store.kind != "s3":
+        return None
+    store.check()
+    return "ok"
+
+
+CHECKS: dict[str, Callable[[], str | None]] = {"database": _database, "redis": _redis, "worker": _worker,
+                                                "files": _files}
 
 
 @bp.get("/readyz")
@@ -59,7 +69,9 @@ def readyz() -> Any:
     ready = True
     for name, check in CHECKS.items():
         try:
-            results[name] = check()
+            result = check()
+            if result is not None:
+                results[name] = result
         except (Exception, redis.RedisError) as exc:  # any failure is "not ready", with the reason shown
             ready = False
             results[name] = f"failing: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]

@@ -23,6 +23,13 @@ def missing_production_settings(config: Mapping[str, Any]) -> list[str]:
         problems.append("REDIS_URL is not set: set it to the Redis used by Celery and the rate limits, e.g. "
                         "redis://redis.example:6379/0 (or CELERY_BROKER_URL, CELERY_RESULT_BACKEND and "
                         "RATELIMIT_STORAGE_URI one by one)")
+    store = str(config.get("FILE_STORE") or "local").lower()
+    if store not in ("local", "s3"):
+        problems.append(f"FILE_STORE={config.get('FILE_STORE')!r} is unknown: set it to local (UPLOAD_FOLDER) or s3")
+    elif store == "s3" and not config.get("S3_BUCKET"):
+        problems.append("FILE_STORE=s3 needs S3_BUCKET (an existing bucket), and S3_ENDPOINT_URL (e.g. "
+                        "http://minio.example:9000), S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY unless the machine's "
+                        "own credentials are used")
     if config.get("LOG_FORMAT") not in ("plain", "json"):
         problems.append(f"LOG_FORMAT={config.get('LOG_FORMAT')!r} is unknown: set it to plain or json")
     return problems

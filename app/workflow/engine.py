@@ -204,22 +204,22 @@ class WorkflowEngine:
         row = session.execute(locked).scalar_one()
         comment = (comment or "").strip() or None
         self._check(spec, row, transition, actor, comment, uploads, signature)
-        stored: list[Path] = []
+        stored: list[dict[str, Any]] = []  # the files this step saved, removed again if it fails
         try:
             outcome = self._apply(spec, row, transition, actor, comment, uploads, signature, stored)
             session.commit()
         except (AccessDenied, IntegrityError) as exc:
             session.rollback()
-            for path in stored:
-                path.unlink(missing_ok=True)
+            for record in stored:
+                self.svc.files.delete(record)
             reason = str(exc) if isinstance(exc, guard.WorkflowRefused) else \
                 str(getattr(exc, "orig", exc)).splitlines()[0]
             raise TransitionRefused(_("“%(step)s” could not be completed: %(reason)s",
                                       step=label_text(transition.label), reason=reason)) from exc
         except Exception:
             session.rollback()
-            for path in stored:
-                path.unlink(missing_ok=True)
+            for record in stored:
+                self.svc.files.delete(record)
             raise
         return outcome
 
@@ -349,7 +349,7 @@ class WorkflowEngine:
 
     # ---------------------------------------------------------------- writing
     def _apply(self, spec: RegisterSpec, row: Any, t: Transition, actor: Actor, comment: str | None,
-               uploads: list[Upload], signature: Upload | None, stored: list[Path]) -> Outcome:
+               uploads: list[Upload], signature: Upload | None, stored: list[dict[str, Any]]) -> Outcome:
         session = self.svc.session
         wf = spec.workflow
         now = datetime.now()
@@ -359,7 +359,7 @@ class WorkflowEngine:
         records = []
         for upload in uploads:
             record = files.save(f"workflow_{spec.name}", upload.filename, upload.stream)
-            stored.append(files.path_of(record))
+            stored.append(record)
             records.append(record)
         ctx = Context(spec=spec, row=row, user_name=who, organisation_id=actor.organisation_id,
                       organisation_name=organisation, comment=comment, now=now, attachments=records,
@@ -368,7 +368,7 @@ class WorkflowEngine:
         signature_record = None
         if signature is not None:
             signature_record = files.save(f"workflow_{spec.name}", signature.filename, signature.stream)
-            stored.append(files.path_of(signature_record))
+            stored.append(signature_record)
         from_state = getattr(row, wf.field)
         values = {name: resolve(value, spec, name, ctx) for name, value in t.set.items()}
         guard.authorise(session, row, {wf.field, *values})

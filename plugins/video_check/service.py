@@ -319,7 +319,7 @@ class VideoCheckService:
             raise CheckRefused(_("The recording is not a WebM video."))
         record = self.svc.files.save(STORE, upload.filename or "recording.webm", upload.stream)
         if record["size"] > MAX_RECORDING:
-            self.svc.files.path_of(record).unlink(missing_ok=True)
+            self.svc.files.delete(record)
             raise CheckRefused(_("The recording is too large."))
         check.recordings = [*(check.recordings or []), {**record, "by": actor.username, "round": check.round}]
         self.svc.session.commit()
@@ -337,7 +337,7 @@ class VideoCheckService:
                                  name=upload.filename, types=", ".join(accept)))
         record = self.svc.files.save(STORE, upload.filename, upload.stream)
         if record["size"] > MAX_IMAGE:
-            self.svc.files.path_of(record).unlink(missing_ok=True)
+            self.svc.files.delete(record)
             raise CheckRefused(_("“%(name)s” is too large.", name=upload.filename))
         return record
 

@@ -8,7 +8,7 @@ import sys
 from tests.conftest import ROOT
 
 PRODUCTION_NAMES = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
-                    "RATELIMIT_STORAGE_URI", "LOG_FORMAT")
+                    "RATELIMIT_STORAGE_URI", "LOG_FORMAT", "FILE_STORE", "S3_BUCKET")
 
 
 def _start(**env: str) -> subprocess.CompletedProcess[str]:
@@ -40,3 +40,14 @@ def test_a_complete_production_environment_starts():
     started = _start(SECRET_KEY="x" * 48, DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:5432/none",
                      REDIS_URL="redis://127.0.0.1:6379/15")
     assert started.returncode == 0, started.stderr
+
+
+def test_an_object_store_without_its_bucket_or_of_an_unknown_kind_is_listed():
+    complete = dict(SECRET_KEY="x" * 48, DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:5432/none",
+                    REDIS_URL="redis://127.0.0.1:6379/15")
+    started = _start(**complete, FILE_STORE="s3")
+    assert started.returncode == 1
+    assert [line.split()[1] for line in started.stderr.strip().splitlines()[1:]] == ["FILE_STORE=s3"]
+    assert "S3_BUCKET" in started.stderr and "S3_ENDPOINT_URL" in started.stderr
+    started = _start(**complete, FILE_STORE="ftp")
+    assert started.returncode == 1 and "FILE_STORE='ftp' is unknown" in started.stderr

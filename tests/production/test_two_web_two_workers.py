@@ -1,7 +1,9 @@
 """Stage 2 of docs/deploy.md on one machine: two web processes (gunicorn) and two Celery workers, started with
-scripts/serve as production does, on one database and one Redis. A user signs in on one web process and goes on on
-the other (signed-cookie sessions, no stickiness); an import uploaded through each web process is done by a worker and
-followed and listed through the other web process; /readyz of either sees both workers."""
+scripts/serve as production does, on one database and one Redis, each with a folder of its own (as on four
+machines) and the files shared through an S3-compatible store (FILE_STORE=s3, s3rver). A user signs in on one web
+process and goes on on the other (signed-cookie sessions, no stickiness); an import uploaded through each web
+process is done by a worker and followed and listed through the other web process; the error workbook a worker
+wrote for a refused file downloads through either; /readyz of either sees both workers and the store."""
 from __future__ import annotations
 
 import os
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from tests.conftest import ADMIN_PASSWORD, ROOT
 from tests.excel.workbook import enterprise_row, fill
 from tests.helpers import CSRF, visible_text
+from tests.production.test_s3_store import KEYS, S3Server
 from tests.production.test_serve import _free_port
 from tests.production.test_settings import PRODUCTION_NAMES
 
@@ -60,7 +63,7 @@ def _ready(base: str, logs: list[Path], timeout: float = 180) -> dict[str, Any]:
         try:
             response = requests.get(f"{base}/readyz", timeout=5)
             last = response.json()
-            if response.status_code == 200 and last["checks"]["worker"] == "ok (2)":
+            if response.status_code == 200 and last["checks"].get("worker") == "ok (2)":
                 return last
         except (OSError, ValueError, KeyError) as error:
             last = error
@@ -97,21 +100,27 @@ def _count(flask_app: Any) -> int:
                                    .execution_options(include_all_rows=True)).scalar_one()
 
 
-def test_two_web_processes_and_two_workers_share_one_database_and_redis(db_app, tmp_path):
+def test_two_web_processes_and_two_workers_share_one_database_redis_and_object_store(db_app, tmp_path):
+    s3 = S3Server(tmp_path)
     redis_url = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
     env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_NAMES}
     env.update(APP_CONFIG="production", SECRET_KEY="t" * 48, DATABASE_URL=db_app.config["SQLALCHEMY_DATABASE_URI"],
                REDIS_URL=redis_url, CELERY_QUEUE=f"safety-2x2-{os.getpid()}", WEB_CONCURRENCY="1",
-               WORKER_CONCURRENCY="1", UPLOAD_FOLDER=str(tmp_path / "shared-uploads"), LOG_LEVEL="INFO")
+               WORKER_CONCURRENCY="1", LOG_LEVEL="INFO", FILE_STORE="s3", S3_BUCKET="safety-files",
+               S3_ENDPOINT_URL=s3.endpoint, **KEYS)
     ports = [_free_port(), _free_port()]
-    logs = [tmp_path / f"{name}.log" for name in ("web1", "web2", "worker1", "worker2")]
-    processes = [_start(env, "web", logs[0], PORT=str(ports[0])), _start(env, "web", logs[1], PORT=str(ports[1])),
-                 _start(env, "worker", logs[2], WORKER_NAME="worker1@%h"),
-                 _start(env, "worker", logs[3], WORKER_NAME="worker2@%h")]
+    names = ("web1", "web2", "worker1", "worker2")
+    logs = [tmp_path / f"{name}.log" for name in names]
+    folders = {name: str(tmp_path / name / "uploads") for name in names}  # nothing shared on disk
+    processes = [_start(env, "web", logs[0], PORT=str(ports[0]), UPLOAD_FOLDER=folders["web1"]),
+                 _start(env, "web", logs[1], PORT=str(ports[1]), UPLOAD_FOLDER=folders["web2"]),
+                 _start(env, "worker", logs[2], WORKER_NAME="worker1@%h", UPLOAD_FOLDER=folders["worker1"]),
+                 _start(env, "worker", logs[3], WORKER_NAME="worker2@%h", UPLOAD_FOLDER=folders["worker2"])]
     one, two = (f"http://127.0.0.1:{port}" for port in ports)
     try:
         for base in (one, two):
-            assert _ready(base, logs)["checks"] == {"database": "ok", "redis": "ok", "worker": "ok (2)"}
+            assert _ready(base, logs)["checks"] == {"database": "ok", "redis": "ok", "worker": "ok (2)",
+                                                    "files": "ok"}
 
         # signed in on one web process, the session holds on the other
         browser = Browser()
@@ -134,10 +143,31 @@ def test_two_web_processes_and_two_workers_share_one_database_and_redis(db_app, 
             assert "共 300 条" in page, page[-1500:]
             found = visible_text(browser.get(f"{base}/r/enterprise/list/", params={"q": "常州测试化工250有限公司"}).text)
             assert "常州测试化工250有限公司" in found
-        # both imports were done by the workers started here (each names the task it received)
+        # a file with a wrong row, through web 1: nothing written, the error workbook a worker wrote on its own
+        # disk downloads through web 2
+        bad = _import(browser, one, [enterprise_row(301), enterprise_row(302, region="火星")], "有错.xlsx")
+        refused = _wait_done(browser, two, bad)
+        assert refused["status"] == "done" and refused["problems"] >= 1 and refused["output"], refused
+        assert _count(db_app) == 300
+        workbook = browser.get(f"{two}{bad}/file")
+        assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+        import openpyxl
+        from io import BytesIO
+        marked = openpyxl.load_workbook(BytesIO(workbook.content))
+        assert "火星" in [c.value for row in marked.worksheets[1].iter_rows() for c in row]
+
+        # the workers did the imports (each names the task it finished); the uploads passed through the store
         worker_logs = logs[2].read_text(errors="replace") + logs[3].read_text(errors="replace")
-        assert worker_logs.count("succeeded in") >= 2, worker_logs[-3000:]
+        assert worker_logs.count("succeeded in") >= 3, worker_logs[-3000:]
+        assert not list(Path(folders["web1"]).parent.glob("jobs/errors/*"))  # web 1 never had the workbook …
+        assert list(Path(folders["web2"]).parent.glob("jobs/errors/*"))      # … web 2 fetched it from the store
+        workers = [Path(folders[name]).parent for name in ("worker1", "worker2")]
+        written = [(w.name, p.suffix) for w in workers for p in w.glob("jobs/errors/*")]
+        # by one worker: the workbook and its messages in every language (the page relabels it from them)
+        assert sorted(suffix for _worker, suffix in written) == [".json", ".xlsx"] and len(set(written)) == 2
+        assert len({worker for worker, _suffix in written}) == 1, written
     finally:
+        s3.stop()
         for process in processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
