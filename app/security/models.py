@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, false
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, false, func
 
 
 class AppUser(User):
@@ -18,3 +18,10 @@ class AppUser(User):
     password_changed_at = Column(DateTime)
     #: repeated failed logins lock the account until then
     locked_until = Column(DateTime)
+
+
+# FAB finds an account by `lower(username) = lower(:login)` (AUTH_USERNAME_CI) at every sign-in, and an enterprise's
+# page looks up its account the same way: without this index each lookup read the whole table (0.6–0.9 s with the
+# 1,000,000 enterprise accounts of a province). PostgreSQL only in practice: SQLite cannot reflect an expression
+# index, so Alembic leaves it out of its comparison there (app/schema.py silences that warning).
+Index("ix_ab_user_username_lower", func.lower(AppUser.__table__.c.username))
