@@ -40,6 +40,19 @@ ADMIN_PASSWORD = "Admin-Test-2024"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+# The longest files first (./scripts/test passes --no-loadscope-reorder, so pytest-xdist hands out files in this
+# order, one file to one process): started last, the 18-minute crawl alone would make the run's tail. Figures from
+# the run's --durations list; the rest keeps the collection order.
+SLOW_FIRST = ("tests/test_crawl.py", "tests/api/test_schemathesis.py", "tests/security/test_scope_matrix.py",
+              "tests/test_crawl_sqlite.py", "tests/faults/test_outages.py", "tests/production/test_backup.py",
+              "tests/registers/test_goods_demo.py", "tests/excel/test_background.py")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(SLOW_FIRST)))
+
+
 def _service_down(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=2):
@@ -227,7 +240,8 @@ def live_server(app) -> Iterator[LiveServer]:
 def playwright() -> Iterator[Any]:
     """One Playwright for the whole run: its sync API refuses a second instance in the same process, so every
     browser a test needs (the plain one below, the video call's with fake media) is launched from this one."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+    expect.set_options(timeout=30_000)  # as the pages' default below (expect's own default is 5 s)
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.exit("Debian's chromium is missing: apt-get install chromium (./scripts/test does this)", returncode=3)
     with sync_playwright() as pw:
@@ -248,7 +262,9 @@ def browser(playwright) -> Iterator[Any]:
 def page(browser, live_server, tmp_path) -> Iterator[Any]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # generous: the suite runs one process per core, each with its own browser and server, on a shared machine;
+    # a wait ends as soon as its condition holds, so a passing test is not slower for it
+    page.set_default_timeout(30_000)
     page.base_url = live_server.url  # type: ignore[attr-defined]
     yield page
     context.close()

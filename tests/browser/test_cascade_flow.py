@@ -38,7 +38,7 @@ def _seed(app):
 def _person(browser, base_url, username):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     page.goto(base_url + "/login/")
     page.fill("#username", username)
     page.fill("#password", factory.PASSWORD)

@@ -19,7 +19,7 @@ VIEWPORT = {"width": 1366, "height": 768}
 def _person(browser, base_url, username, password=factory.PASSWORD, locale="zh-CN"):
     context = browser.new_context(locale=locale, viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     page.goto(base_url + "/login/")
     _sign_in(page, username, password)
     page.wait_for_url(base_url + "/")

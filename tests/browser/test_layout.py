@@ -26,7 +26,7 @@ def open_page(browser, live_server) -> Iterator[Any]:
         context = browser.new_context(locale="zh-CN", viewport=viewport)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)
         page.base_url = live_server.url  # type: ignore[attr-defined]
         return page
 

@@ -26,7 +26,7 @@ def test_the_file_input_follows_the_app_language(db_app, browser, live_server, t
                                                  app_locale, choose, none):
     context = browser.new_context(locale=browser_locale, viewport={"width": 1366, "height": 768})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     try:
         base = live_server.url
         _login(page, base)
