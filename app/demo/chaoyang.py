@@ -291,3 +291,54 @@ def _self_service(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> 
                  conclusion="normal", next_exam_on=today + timedelta(days=275))
     echo(f"Demo enterprise self-service: staff, protective equipment, safety funds, health records of "
          f"{len(local)} enterprises.")
+    _own_inspections(demo, local, echo)
+
+
+# the items of a demo enterprise's own checklist: (stage, content, basis, method)
+OWN_CHECKLIST = [
+    ("储罐区", "液氨储罐紧急切断阀完好有效，每月试验一次并记录", "《危险化学品重大危险源监督管理暂行规定》第十三条", "现场查看"),
+    ("储罐区", "可燃、有毒气体报警器按期校验，报警值设置正确", "《石油化工可燃气体和有毒气体检测报警设计标准》GB/T 50493-2019",
+     "查阅资料"),
+    ("甲类仓库", "危险化学品分类分区存放，禁配物料不混存", "《危险化学品仓库储存通则》GB 15603-2022", "现场查看"),
+    ("特殊作业", "动火、受限空间作业票证审批齐全，监护人在岗", "《危险化学品企业特殊作业安全规范》GB 30871-2022", "查阅资料"),
+    ("应急管理", "应急器材、空气呼吸器完好，放置在规定位置", "《生产安全事故应急预案管理办法》", "现场查看"),
+]
+
+
+def _own_inspections(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) -> None:
+    """003 企业端 检查清单管理 and 检查计划管理: each demo enterprise's own checklist derived from 新北区's guideline
+    standard; the first enterprise executed this month's comprehensive inspection and plans a seasonal one, the
+    second has not executed a plan past its end date (its warning)."""
+    if "enterprise_checklist" not in demo.svc.registry.registers:
+        return
+    svc, today = demo.svc, date.today()
+    standard = svc.models["self_check_standard"]
+    guideline = svc.session.scalars(select(standard).order_by(standard.id).limit(1)).first()
+    plans = 0
+    for number, enterprise in enumerate(local[:2]):
+        login = enterprise.uscc
+        checklist = demo.add("enterprise_checklist", login, enterprise=enterprise, name=f"{enterprise.name}综合检查表",
+                             based_on=guideline, scope="全厂",
+                             description="依据行业隐患排查指引，结合本企业储罐区和甲类仓库的实际制定",
+                             items=[{"stage": stage, "content": content, "basis": basis, "method": method}
+                                    for stage, content, basis, method in OWN_CHECKLIST])
+        if number == 0:
+            # executed within its dates (a plan saved past its end unexecuted would warn at once)
+            done = demo.add("enterprise_check_plan", login, enterprise=enterprise,
+                            title=f"{today:%Y年%m月}全厂综合检查", checklist=checklist,
+                            check_type="comprehensive", starts_on=today - timedelta(days=5),
+                            ends_on=today + timedelta(days=2), leader="王伟", participants="张敏、刘洋", scope="全厂",
+                            executed_on=today - timedelta(days=1), hazards_found=2,
+                            execution_summary="按检查表逐项检查，发现报警器探头遮挡、仓库通道堆物2项一般隐患，"
+                                              "已录入隐患台账限期整改")
+            demo.step("enterprise_check_plan", done, "execute", login)
+            demo.add("enterprise_check_plan", login, enterprise=enterprise, title="季节性安全检查",
+                     checklist=checklist, check_type="seasonal", starts_on=today + timedelta(days=10),
+                     ends_on=today + timedelta(days=15), leader="张敏", participants="刘洋", scope="储罐区、甲类仓库")
+            plans += 2
+        else:
+            demo.add("enterprise_check_plan", login, enterprise=enterprise, title="节假日前安全检查",
+                     checklist=checklist, check_type="holiday", starts_on=today - timedelta(days=12),
+                     ends_on=today - timedelta(days=8), leader="王伟", participants="张敏", scope="全厂")
+            plans += 1
+    echo(f"Demo enterprise inspections: {min(len(local), 2)} checklists, {plans} plans (one executed, one overdue).")
