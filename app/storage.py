@@ -67,13 +67,17 @@ class FileStore:
         if not record:
             abort(404)
         try:
-            source = self.open(record)
+            source = self._download_source(record)
         except FileNotFoundError:
             abort(404)
         inline = inline and str(record.get("type", "")).startswith("image/")
         return send_file(source, mimetype=record.get("type") or "application/octet-stream",
                          download_name=record.get("name") or PurePosixPath(_key(record)).name,
                          as_attachment=not inline, max_age=0)
+
+    def _download_source(self, record: Mapping[str, Any]) -> Any:
+        """What send_file reads: the stream by default."""
+        return self.open(record)
 
     # ---------------------------------------------------------------- what a store implements
     def put(self, key: str, stream: Any, content_type: str) -> None:
@@ -127,20 +131,12 @@ class LocalFileStore(FileStore):
             raise FileNotFoundError(str(path))
         return path.open("rb")
 
-    def send(self, record: dict[str, Any] | None, inline: bool = False) -> Any:
+    def _download_source(self, record: Mapping[str, Any]) -> Any:
         # a path lets werkzeug answer conditional and range requests (a long recording in the video player)
-        from flask import abort, send_file
-        if not record:
-            abort(404)
-        try:
-            path = self.path_of(record)
-        except FileNotFoundError:
-            abort(404)
+        path = self.path_of(record)
         if not path.is_file():
-            abort(404)
-        inline = inline and str(record.get("type", "")).startswith("image/")
-        return send_file(path, mimetype=record.get("type"), download_name=record.get("name", path.name),
-                         as_attachment=not inline)
+            raise FileNotFoundError(str(path))
+        return path
 
     def delete(self, record: Mapping[str, Any] | str) -> None:
         try:
