@@ -53,7 +53,7 @@ COUNTY_USER, COUNTY_PASSWORD = "bench_map_xinbei", "Bench-Map-2024"
 
 def load(url: str, rows: int, reload: bool, seed: int = 15) -> None:
     conn = bench_list.raw_connection(url)
-    esc = bench_list._esc
+    from app.demo.scale import _esc as esc  # the COPY escaping of the shared generator (app/demo/scale.py)
     try:
         if bench_list.table_rows(conn) == rows and not reload:
             print(f"{TABLE} already holds {rows:,} rows: load skipped (--reload forces it)")
