@@ -1,7 +1,8 @@
 """In headless Chromium, with every request outside 127.0.0.1 refused and reported: a county regulator opens the
 resource map on its county, toggles the enterprise layer, searches 5 km around an enterprise and sees the
 expected rows in distance order; an enterprise places itself by clicking the map; an inspector records its
-position from the phone's geolocation and sees the distance. Every map page is loaded."""
+position from the phone's geolocation and sees the distance; an event shows its nearest resources. Every map page
+is loaded."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ from playwright.sync_api import expect
 from plugins.gis_map.geo import haversine_km
 from tests.security.factory import PASSWORD, make_row
 
-from .conftest import MapWorld, offset
+from .conftest import CENTRE, MapWorld, offset
 
 pytestmark = pytest.mark.browser
 
@@ -117,4 +118,30 @@ def test_an_enterprise_clicks_its_position_and_an_inspector_uses_geolocation(web
     expect(page.locator("#gis-distance")).to_contain_text("距离过远")
     page.goto(page.base_url + "/gis_map/checks?flagged=1")
     expect(page.locator(f'.gis-checks tr[data-id="{inspection}"]')).to_contain_text("定位检查")
+    assert outside == []
+
+
+def test_an_event_opens_its_nearest_resources_in_the_browser(web_map_world: MapWorld, page) -> None:
+    """突发事件 → 周边资源, as a regulator clicks it: the rescue team 2 km away and the shelter 3 km away are listed
+    nearest first, the supply 15 km away is not; nothing is fetched from outside 127.0.0.1."""
+    world = web_map_world
+    with world.app.app_context():
+        def placed(register: str, values: dict, point: tuple[float, float]) -> int:
+            return make_row(world.svc, register, values, location_lat=point[0], location_lng=point[1]).id
+        event = placed("emergency_event", {"region": "320411004"}, CENTRE)
+        team = placed("rescue_team", {"name": "新北区危化品救援队"}, offset(CENTRE, 2, 0))
+        shelter = placed("shelter", {"name": "春江中学避难场所"}, offset(CENTRE, 0, 3))
+        far = placed("supply", {"name": "远处物资库"}, offset(CENTRE, 15, 0))
+    outside = watch_outside_requests(page)
+    sign_in(page, world.regulator)
+    near = page.request.get(page.base_url + f"/gis_map/popup/emergency_event/{event}.json").json()["near"]
+    page.goto(page.base_url + near)
+    expect(page.locator(f'[data-row="rescue_team:{team}"]')).to_be_visible()
+    expect(page.locator(f'[data-row="shelter:{shelter}"]')).to_be_visible()
+    expect(page.locator(f'[data-row="supply:{far}"]')).to_have_count(0)
+    body = page.locator("body")
+    expect(body).to_contain_text("救援队伍")
+    expect(body).to_contain_text("2.00")
+    expect(body).to_contain_text("3.00")
+    expect(body).not_to_contain_text("Traceback")
     assert outside == []
