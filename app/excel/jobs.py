@@ -154,8 +154,6 @@ def import_task(job_id: int) -> str:
         session.remove() if hasattr(session, "remove") else None
         # the upload has served: refused, failed or imported, only the error workbook (if any) is kept
         discard(upload)
-        if upload and Path(upload).name:
-            (jobs_folder("uploads") / Path(upload).name).unlink(missing_ok=True)  # this machine's fetched copy
     finish(job_id, "done", **finish_values)
     return "done"
 

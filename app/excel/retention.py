@@ -75,6 +75,8 @@ def discard(path: str | Path | None) -> None:
         key = _shared_key(path)
         if key is not None:
             current_app.extensions["safety"].files.delete(key)
+            # and this machine's copy fetched from the store, when this is not the machine that made the file
+            (jobs_root() / Path(path).parent.name / Path(path).name).unlink(missing_ok=True)
 
 
 def purge_expired(now: float | None = None) -> int:
