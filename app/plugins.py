@@ -8,6 +8,8 @@ A plugin is a package ``plugins/<name>/`` named in the config list ``PLUGINS``. 
 - ``init_app(app, registry)`` — REQUIRED: called once, inside the app context, after the engine's screens are
   registered; it adds the plugin's views (``app.appbuilder``), CLI commands and tables (on
   ``app.extensions["safety"].models.metadata``, so ``flask metadata migrate`` creates them);
+- ``after_migrate(app, echo)`` — optional: called by `flask metadata migrate` once the schema plan is applied (not
+  on a dry run), for what the plan does not compare (the charts plugin's summary tables and their triggers);
 - ``add_home_panel(app, render)`` — a panel of the home page (the charts plugin's dashboard per role);
 - ``templates/`` — found by the plugin's own blueprint (``template_folder``); its UI strings go through
   flask-babel like the engine's (babel.cfg extracts ``plugins/**``);
@@ -105,6 +107,14 @@ def row_links(spec: Any, row: Any, actor: Any) -> list[dict]:
 
 def todo_entries(actor: Any) -> list[dict]:
     return [entry for source in current_app.extensions.get("safety_todo_sources", []) for entry in source(actor)]
+
+
+def after_migrate(app: Any, echo: Callable[[str], Any]) -> None:
+    """Each plugin's ``after_migrate(app, echo)``, in the order of PLUGINS."""
+    for plugin in app.extensions.get("safety_plugins", {}).values():
+        hook = getattr(plugin.module, "after_migrate", None)
+        if callable(hook):
+            hook(app, echo)
 
 
 def metadata_roots(plugins: Iterable[Plugin]) -> list[Path]:

@@ -54,6 +54,8 @@ def migrate_database(dry_run: bool = False, allow_destructive: bool = False, ech
     if applied:
         echo(f"Applied {len(applied)} change(s).")
     sync_reference_data(echo)
+    from app.plugins import after_migrate
+    after_migrate(current_app, echo)
     if refused:
         echo(f"Refused {len(refused)} change(s) that could lose data (marked !). To proceed:\n"
              "  - if a field was renamed, add `renamed_from: <old name>` to it in the YAML and run again;\n"

@@ -81,6 +81,16 @@ class AccessPolicy:
         extra = self._revealed(spec, actor)
         return or_(own, *extra) if extra else own
 
+    def own_read_condition(self, spec: RegisterSpec, actor: Actor, model: Any) -> ColumnElement | None:
+        """The actor's own read scope (without ``reveals``) written on ``model``: the register's model, an alias, or
+        another selectable's columns under the register's column names (a chart summary). A rule needing a column
+        ``model`` lacks raises AttributeError."""
+        return self._condition(spec, actor, "view", write=False, model=model)
+
+    def revealed_conditions(self, spec: RegisterSpec, actor: Actor) -> list[ColumnElement]:
+        """The rows of ``spec`` the actor sees only because a row it sees reveals them (empty: none can)."""
+        return self._revealed(spec, actor) if self.can(spec, actor, "view") else []
+
     def _revealed(self, spec: RegisterSpec, actor: Actor) -> list[ColumnElement]:
         """``spec``'s rows that revealing references of rows the actor sees (by its own scope) point to."""
         model = self.models[spec.name]

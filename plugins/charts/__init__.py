@@ -32,6 +32,11 @@ def init_app(app: Any, registry: Any) -> None:
                             for role in registry.roles})
 
 
+def after_migrate(app: Any, echo: Any) -> None:
+    """Bring the chart summaries (summaries.py) in line with the YAML once the schema plan is applied."""
+    app.extensions["charts"].install_summaries(echo)
+
+
 def _split_part(text: Any, delimiter: Any, index: Any) -> Any:
     parts = str(text or "").split(str(delimiter))
     return parts[int(index) - 1] if 0 < int(index) <= len(parts) else ""

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, or_, select, union_all
 from werkzeug.datastructures import MultiDict
 
 from app.i18n import label_text
@@ -20,6 +20,7 @@ from app.views.urls import register_url
 
 from .settings import field_of, resolve_date
 from .spec import LEVELS, ChartSpec, GroupBy
+from .summaries import Summary
 
 
 @dataclass
@@ -43,6 +44,8 @@ class ChartData:
     total: float
     total_url: str | None
     percent: bool = False
+    #: the summary counted from (summaries.py), None when the register itself was counted
+    summary: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.chart.name, "title": self.title, "kind": self.chart.kind,
@@ -69,8 +72,12 @@ def filter_args(spec: Any, filters: dict[str, Any], today: date | None = None) -
 class ChartQuery:
     """Compute one chart for the signed-in actor (the row scope comes with the session)."""
 
-    def __init__(self, svc: Any, chart: ChartSpec, actor: Any, extra: MultiDict | None = None):
+    def __init__(self, svc: Any, chart: ChartSpec, actor: Any, extra: MultiDict | None = None,
+                 summaries: list[Summary] | None = None):
         self.svc, self.chart, self.actor = svc, chart, actor
+        #: the installed summaries of the chart's register, smallest first
+        self.summaries = summaries or []
+        self.summary_used: str | None = None
         self.spec = svc.registry.register(chart.source)
         self.model = svc.models[chart.source]
         self.base_args = filter_args(self.spec, chart.filters)
@@ -80,12 +87,14 @@ class ChartQuery:
         self.joins: dict[str, tuple[Any, Any]] = {}   # reference → (joined table, the key it is joined on)
 
     # ---------------------------------------------------------------- SQL pieces
-    def _clauses(self, args: list[tuple[str, str]]) -> list[Any]:
+    def _clauses(self, args: list[tuple[str, str]], model: Any = None) -> list[Any]:
+        """The list's WHERE conditions for ``args`` on the register's model (or a summary's columns)."""
         # a field hidden from the actor cannot narrow the count (that would reveal its values), as on the list
         hidden = frozenset() if self.actor is None else \
             current_app.extensions["safety_policy"].hidden_fields(self.spec, self.actor)
         req = parse_list_args(self.spec, MultiDict(args), hidden=hidden)
-        return where_clauses(self.spec, self.model, req, self.svc.dictionaries, self.svc.dictionary_item)
+        return where_clauses(self.spec, self.model if model is None else model, req, self.svc.dictionaries,
+                             self.svc.dictionary_item)
 
     def _column(self, path: str, base: Any = None) -> Any:
         """The column of 'field' or 'reference.field'; a reference is joined once, as a plain table (only the
@@ -146,6 +155,9 @@ class ChartQuery:
         clauses = self._clauses(self.base_args + self.extra)
         m = self.chart.measure
         through = sorted({by.field.partition(".")[0] for _name, by in self._groupings() if "." in by.field})
+        summarised = self._summarised(through)
+        if summarised is not None:
+            return summarised
         if through and m.kind != "distinct" and "." not in (m.field or ""):
             return self._two_phase(clauses, through)
         groups, joins = [], []
@@ -162,14 +174,74 @@ class ChartQuery:
             stmt = stmt.where(and_(*clauses))
         return stmt.group_by(*groups) if groups else stmt
 
-    def _two_phase(self, clauses: list[Any], through: list[str]) -> Any:
+    def _own_fields(self) -> list[str]:
+        return sorted({by.field for _name, by in self._groupings() if "." not in by.field})
+
+    def _counted(self, clauses: list[Any], through: list[str]) -> Any:
+        """The register's rows counted per followed reference and own grouping field."""
         keys = [getattr(self.model, f"{ref}_id").label(f"ref_{ref}") for ref in through]
-        own = sorted({by.field for _name, by in self._groupings() if "." not in by.field})
-        keys += [self._column(name).label(f"own_{name}") for name in own]
+        keys += [self._column(name).label(f"own_{name}") for name in self._own_fields()]
         inner = select(*keys, *self._measures(self._column)).select_from(self.model)
         if clauses:
             inner = inner.where(and_(*clauses))
-        base = inner.group_by(*keys).subquery("counted")
+        return inner.group_by(*keys)
+
+    def _summarised(self, through: list[str]) -> Any:
+        """The chart's statement over the smallest summary that holds everything it needs, or None."""
+        if self.chart.measure.kind not in ("count", "rate"):
+            return None
+        own = set(self._own_fields())
+        for summary in self.summaries:
+            held = {summary.spec.key, *summary.spec.dimensions}
+            if any(ref != summary.spec.key for ref in through) or not own <= held:
+                continue
+            try:
+                inner = self._summary_counts(summary, through)
+            except AttributeError:  # a filter or a scope rule needs a column the summary does not hold
+                self.joins = {}
+                continue
+            self.summary_used = summary.name
+            return self._grouped(inner.subquery("counted"))
+        return None
+
+    def _summary_counts(self, summary: Summary, through: list[str]) -> Any:
+        """Per key and dimension, the summary's counts within the filters and the actor's own scope, plus the rows
+        the actor sees only through ``reveals``, counted from the register (they are few: handed-over hazards)."""
+        table = summary.table()
+        view = summary.view(table)
+        key = getattr(view, summary.key_column)
+        keys = [key.label(f"ref_{ref}") for ref in through]
+        for name in self._own_fields():
+            f = self.spec.field(name)
+            keys.append(getattr(view, f"{name}_id" if f.type == "reference" else name).label(f"own_{name}"))
+        m = self.chart.measure
+        measures = [func.sum(table.c.n).label("value")]
+        if m.kind == "rate":
+            part = self._clauses(filter_args(self.spec, m.part), view)
+            measures = [(func.sum(table.c.n).filter(and_(*part)) if part else func.sum(table.c.n)).label("value"),
+                        func.sum(table.c.n).label("whole")]
+        conditions = self._clauses(self.base_args + self.extra, view)
+        remainder = None
+        if self.actor is not None and not self.actor.is_admin:
+            policy = current_app.extensions["safety_policy"]
+            own_base = policy.own_read_condition(self.spec, self.actor, self.model)
+            if own_base is not None:
+                conditions.append(policy.own_read_condition(self.spec, self.actor, view))
+                revealed = policy.revealed_conditions(self.spec, self.actor)
+                if revealed:
+                    remainder = self._counted(self._clauses(self.base_args + self.extra) + [
+                        or_(*revealed), func.coalesce(own_base, false()).is_(false())], through)
+        inner = select(*keys, *measures).select_from(table)
+        if conditions:
+            inner = inner.where(and_(*conditions))
+        inner = inner.group_by(*keys) if keys else inner
+        return union_all(inner, remainder) if remainder is not None else inner
+
+    def _two_phase(self, clauses: list[Any], through: list[str]) -> Any:
+        return self._grouped(self._counted(clauses, through).subquery("counted"))
+
+    def _grouped(self, base: Any) -> Any:
+        """The slices over pre-counted rows (``ref_<reference>``, ``own_<field>``, value, whole)."""
         groups, joins = [], []
         for name, by in self._groupings():
             expr, more = self._group(by, name, base)
@@ -203,7 +275,7 @@ class ChartQuery:
                 s.stacks[stack] = s.stacks.get(stack, 0) + value
             s.value += value
             if c.measure.kind == "rate":
-                wholes[key] = wholes.get(key, 0) + int(row.whole)
+                wholes[key] = wholes.get(key, 0) + int(row.whole or 0)
         total = sum(s.value for s in by_key.values())
         whole_total = sum(wholes.values())
         if c.measure.kind == "rate":
@@ -219,7 +291,7 @@ class ChartQuery:
         stack_labels = {k: self._label(c.stack, k) for k in self._stack_order(stack_keys)} if c.stack else {}
         return ChartData(c, label_text(c.label), self.measure_label(), slices, stack_labels,
                          total if c.measure.kind != "count" else int(total), self.drill_url(None),
-                         percent=c.measure.kind == "rate")
+                         percent=c.measure.kind == "rate", summary=self.summary_used)
 
     def _sorted(self, slices: list[Slice]) -> list[Slice]:
         c = self.chart

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.i18n import label_text
 
+from . import summaries
 from .query import ChartData, ChartQuery
 from .settings import Charts, field_of
 from .spec import ChartSpec, DashboardSpec
@@ -19,6 +20,24 @@ from .spec import ChartSpec, DashboardSpec
 class ChartService:
     def __init__(self, svc: Any, policy: Any, charts: Charts):
         self.svc, self.policy, self.settings = svc, policy, charts
+        self.summaries = summaries.build(charts.summaries.values(), svc.models, svc.registry)
+        self._ready: dict[str, summaries.Summary] | None = None
+
+    def ready_summaries(self) -> dict[str, summaries.Summary]:
+        """The summaries installed as declared (checked once per process; `flask metadata migrate` resets it)."""
+        if self._ready is None:
+            self._ready = summaries.ready(self.svc.db.engine, self.summaries)
+        return self._ready
+
+    def install_summaries(self, echo: Any = print) -> list[str]:
+        built = summaries.install(self.svc.db.engine, self.summaries, echo)
+        self._ready = None
+        return built
+
+    def summaries_of(self, register: str) -> list[summaries.Summary]:
+        """The installed summaries of a register, smallest (fewest dimensions) first."""
+        return sorted((s for s in self.ready_summaries().values() if s.spec.source == register),
+                      key=lambda s: (len(s.spec.dimensions), s.name))
 
     def may_see(self, chart: ChartSpec, actor: Any) -> bool:
         """The actor may open the source register, is one of the chart's roles (when it names some), and none of
@@ -63,8 +82,12 @@ class ChartService:
         return ([charts[n] for n in board.figures if self.may_see(charts[n], actor)],
                 [charts[n] for n in board.charts if self.may_see(charts[n], actor)])
 
-    def data(self, chart: ChartSpec, actor: Any, extra: MultiDict | None = None) -> ChartData:
-        return ChartQuery(self.svc, chart, actor, extra).run()
+    def data(self, chart: ChartSpec, actor: Any, extra: MultiDict | None = None,
+             use_summaries: bool = True) -> ChartData:
+        """The chart's figures for the actor; from a summary where one fits (``use_summaries=False``: always from
+        the register, as the tests compare)."""
+        found = self.summaries_of(chart.source) if use_summaries else []
+        return ChartQuery(self.svc, chart, actor, extra, found).run()
 
     def workbook(self, data: ChartData) -> bytes:
         """The chart's table as an .xlsx: the slices (with the stacks as columns), then the total."""

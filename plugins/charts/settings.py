@@ -3,7 +3,7 @@ shape with pydantic, names against the registry, every problem at once with file
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,6 +16,7 @@ from app.metadata.issues import Issue, did_you_mean
 from app.metadata.source import read_source
 
 from .spec import LEVELS, ChartSpec, DashboardSpec, GroupBy
+from .summaries import SummarySpec, check_summary
 
 GROUPABLE = ("enum", "tree", "date", "datetime", "boolean", "integer", "string", "reference")
 NUMBERS = ("integer", "decimal")
@@ -28,6 +29,8 @@ class Charts:
 
     charts: Mapping[str, ChartSpec]
     dashboards: Mapping[str, DashboardSpec]
+    #: counts kept ahead of time by triggers (summaries.py), by name
+    summaries: Mapping[str, SummarySpec] = field(default_factory=dict)
 
 
 def resolve_date(value: Any, today: date | None = None) -> Any:
@@ -67,6 +70,11 @@ def read_charts(root: Path, registry: Any) -> Charts:
     charts, issues = _read(root / "charts", ChartSpec, "chart")
     dashboards, more = _read(root / "dashboards", DashboardSpec, "dashboard")
     issues += more
+    summaries, more = _read(root / "summaries", SummarySpec, "summary")
+    issues += more
+    issues += check_unique([(s.name, d) for s, d in summaries], "summary")
+    for summary, doc in summaries:
+        issues += check_summary(summary, registry, doc)
     issues += check_unique([(c.name, d) for c, d in charts], "chart")
     issues += check_unique([(b.name, d) for b, d in dashboards], "dashboard")
     for chart, doc in charts:
@@ -77,7 +85,8 @@ def read_charts(root: Path, registry: Any) -> Charts:
     if issues:
         raise MetadataError(issues)
     return Charts({c.name: c for c, _ in charts}, {b.name: b for b, _ in sorted(dashboards,
-                                                                                   key=lambda x: x[0].order)})
+                                                                                   key=lambda x: x[0].order)},
+                  {s.name: s for s, _ in summaries})
 
 
 def check_unique(items: list[tuple[str, Any]], noun: str) -> list[Issue]:
