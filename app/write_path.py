@@ -10,7 +10,8 @@ this order, to each inserted, changed and deleted row of a register:
 2. **row scope** — the row as stored and as it will be lies in the actor's write scope (``check_scope``);
 3. **workflow state guard** — a state changes only through a transition, a frozen field keeps its value,
    a kept row is not deleted (app.workflow.guard.check_flush); then the register's cross-field ``rules``
-   (``check_rules``; forms and the API report them on the field first, imports on the row, before this);
+   (``check_rules``; forms and the API report them on the field first, imports on the row, before this), and
+   a reference with ``match`` points to a row that agrees with this one (``check_match``);
 4. **audit** — after the flush, one audit row per inserted or deleted row and per changed field, in the same
    transaction (app.audit.recorder.record): a refused or rolled-back write leaves none;
 5. **warnings** — the rows a user changed of registers that warnings watch are remembered, and after the commit
@@ -42,7 +43,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app import alerts, computed, counts
+from app import alerts, computed, counts, matching
 from app.audit import account_events, recorder
 from app.i18n import label_text
 from app.metadata.rules import broken_rules, missing_required
@@ -125,7 +126,10 @@ def check_rules(session: Session) -> None:
     rules — whoever writes it (a form, the API, a workflow step that sets values, the system itself)."""
     for obj in (*session.new, *session.dirty):
         spec = register_of(obj)
-        if spec is None or not (spec.rules or spec.has_required_when) or obj in session.deleted:
+        if spec is None or obj in session.deleted:
+            continue
+        check_match(session, spec, obj)
+        if not (spec.rules or spec.has_required_when):
             continue
         if obj in session.new:
             touched = None
@@ -142,6 +146,30 @@ def check_rules(session: Session) -> None:
         broken = broken_rules(spec, values, only_fields=touched)
         if broken:
             raise RuleBroken(label_text(broken[0].message))
+
+
+def check_match(session: Session, spec: Any, obj: Any) -> None:
+    """Step 3c: a reference with ``match`` points to a row that agrees with this one (app.matching), checked when
+    the reference or a matched field is new or changed."""
+    fields = matching.matching_fields(spec)
+    if not fields:
+        return
+    names = {f.name for f in fields} | {own for f in fields for own in f.match.values()}
+    state = sa_inspect(obj)
+    if obj not in session.new:
+        attrs = state.attrs
+        if not any(attrs[c].history.has_changes() for n in names for c in (n, f"{n}_id") if c in attrs):
+            return
+    values = {}
+    for name in names:
+        if spec.field(name).type == "reference":
+            chosen = state.dict.get(name)  # a row set on the relationship, not flushed yet (no lazy load here)
+            values[name] = chosen.id if chosen is not None and chosen.id is not None else getattr(obj, f"{name}_id")
+        else:
+            values[name] = getattr(obj, name)
+    broken = matching.check(session, spec, values)
+    if broken:
+        raise RuleBroken(broken[0].message(spec, current_app.extensions["safety"].registry))
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:

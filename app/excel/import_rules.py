@@ -6,7 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from app import matching
 from app.i18n import label_text
 from app.metadata.rules import broken_rules, missing_required, shown_on
 
@@ -26,18 +28,35 @@ def _shown(value: Any) -> str:
 def check_rules(importer: Any, parsed: list[Any]) -> None:
     """Every row not refused yet: the values it would write (an updated row: over its stored values)."""
     spec = importer.target
-    if not (spec.rules or spec.has_required_when):
+    matched = matching.matching_fields(spec)
+    if not (spec.rules or spec.has_required_when or matched):
         return
     columns = {c.name: c for c in importer.columns}
-    for row in parsed:
-        if row.failed:
-            continue
+    rows = [row for row in parsed if not row.failed]
+    stored_rows = {}
+    if any(row.existing_id for row in rows):
+        model = importer.model
+        stored_rows = {r.id: r for r in importer.svc.session.scalars(select(model).where(model.id.in_(
+            [row.existing_id for row in rows if row.existing_id])).execution_options(
+            unscoped_reason="the stored values of the rows an import updates, for its rules"))}
+    all_values = []
+    for row in rows:
         values = dict(row.values)
         if row.existing_id:
-            stored = importer.svc.session.get(importer.model, row.existing_id)
+            stored = stored_rows.get(row.existing_id)
             for f in spec.fields:
                 if f.stores_value and (f.name not in values or f.name in row.blank):
-                    values[f.name] = getattr(stored, f.name, None)
+                    values[f.name] = getattr(stored, f"{f.name}_id" if f.type == "reference" else f.name, None)
+        all_values.append(values)
+    # a matched reference's rows, read once per chunk (the import resolved references to ids)
+    found = {f.name: matching.targets(importer.svc.session, importer.svc.registry, importer.svc.models, f,
+                                      (v.get(f.name) for v in all_values)) for f in matched}
+    for row, values in zip(rows, all_values):
+        for broken in matching.mismatches(spec, values, found):
+            column = columns.get(broken.field.name) or columns.get(broken.own)
+            importer.problem(row, column, broken.message(spec, importer.svc.registry))
+        if not (spec.rules or spec.has_required_when):
+            continue
         for f in missing_required(spec, values):
             column = columns.get(f.name)
             reason = _("%(columns)s: %(message)s", columns="、".join(

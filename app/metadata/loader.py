@@ -10,7 +10,7 @@ from . import checks
 from .child_checks import check_copy_from, check_counts, check_user_organisation
 from .alerts import WarningSpec, check_warning, deadline_warnings
 from .compute_checks import check_compute
-from .follows_checks import check_follows
+from .follows_checks import check_follows, check_match
 from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
 from .map_checks import check_map
@@ -190,6 +190,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_counts(reg, reg_by_name)
         issues += check_compute(reg, reg_by_name)
         issues += check_follows(reg, reg_by_name)
+        issues += check_match(reg, reg_by_name)
         issues += check_user_organisation(reg, roles_file.spec.organisations if roles_file else None)
         organisations = roles_file.spec.organisations if roles_file else None
         issues += check_organisation_of(reg, reg_by_name, dic_by_name, organisations, org_dictionaries)

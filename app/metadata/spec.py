@@ -249,6 +249,9 @@ class ReferenceField(FieldBase):
     #: the organisation (a row of the organisations register) worked out from the row on every save: 审核机关
     #: (§4.9, E990–E992)
     organisation_of: "OrganisationOf | None" = None
+    #: the referenced row must agree with this row: {<field of the referenced register>: <field of this one>}
+    #: (a plan's checklist is one of the plan's enterprise's checklists; §4.11, E967)
+    match: dict[Ref, Ref] = Field(default_factory=dict)
 
 
 class OrganisationLevel(Spec):

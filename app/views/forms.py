@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from werkzeug.datastructures import MultiDict
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2ManyWidget, Select2Widget
 from flask_appbuilder.forms import DynamicForm
@@ -17,6 +17,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
 from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from app import matching
 from app.security.actor import current_actor
 from app.i18n import current_locale, label_text, lazy_label
 from app.metadata.rules import broken_rules, missing_required, shown_on
@@ -172,9 +173,11 @@ class ReferenceSelectField(Field):
     widget = ReferenceWidget()
 
     def __init__(self, *args: Any, target: str, display: str | None, asking: str, services: Services,
-                 **kwargs: Any):
+                 match: dict[str, str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.target, self.display, self.services = target, display, services
+        #: {field of the target: field of this form} the offered rows must agree with (``match``, §4.11)
+        self.match = match or {}
         self.asking = asking  # "register.field": the lookup reads this field's picker options
         self._invalid = False
 
@@ -475,6 +478,13 @@ def check_form_rules(form: Any, spec: RegisterSpec, current: Any) -> bool:
             continue  # none of its fields is on this form: the row keeps the values the rule was checked on
         form[shown].errors = list(form[shown].errors) + [label_text(rule.message)]
         ok = False
+    services = current_app.extensions["safety"]
+    for broken in matching.check(services.session, spec, values):
+        name = broken.field.name
+        shown = name if name in form._fields else broken.own
+        if shown in form._fields and not form[shown].errors:
+            form[shown].errors = list(form[shown].errors) + [broken.message(spec, services.registry)]
+            ok = False
     return ok
 
 
@@ -593,6 +603,7 @@ def build_field(spec: RegisterSpec, f: FieldBase, services: Services) -> Any:
                                    jurisdiction=starts_at_jurisdiction(services, f), levels=f, **kwargs)
         case "reference":
             return ReferenceSelectField(target=f.target, display=f.display, asking=f"{spec.name}.{f.name}",
+                                        match=dict(f.match),
                                         services=services, **kwargs)
         case "attachment" | "image":
             if f.required:

@@ -83,10 +83,19 @@ def search_fields(spec: RegisterSpec, field: Any, display: str | None) -> list[s
 
 
 def lookup(services: Services, spec: RegisterSpec, model: Any, text: str, display: str | None,
-           field: Any) -> list[dict[str, Any]]:
+           field: Any, matched: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """At most 20 rows of ``spec`` for a reference picker: {id, text, detail}, newest first, in the actor's
-    scope (the row-scope hook adds the actor's condition to this query like to every other)."""
+    scope (the row-scope hook adds the actor's condition to this query like to every other). ``matched``: the
+    form's values of the field's ``match`` (their field → value): only rows that agree are offered."""
     stmt = select(model)
+    for theirs, value in (matched or {}).items():
+        if field is None or theirs not in field.match or not value:
+            continue
+        target_field = spec.field(theirs)
+        if target_field.type == "reference":
+            stmt = stmt.where(getattr(model, f"{theirs}_id") == (int(value) if value.isdigit() else -1))
+        else:
+            stmt = stmt.where(getattr(model, theirs) == value)
     if text:
         names = [n for n in search_fields(spec, field, display) if n in spec.field_map]
         stmt = stmt.where(or_(*(contains(getattr(model, n), text) for n in names)))

@@ -456,8 +456,9 @@ class RegisterController:
         display = request.args.get("display", "")
         display = display if display in spec.field_map and spec.field(display).type == "string" else None
         field = asking_field(self.services, spec, request.args.get("field", ""))
+        matched = {k[2:]: v[:100] for k, v in request.args.items() if k.startswith("m.")}
         return jsonify(results=lookup(self.services, spec, self.model, request.args.get("q", "").strip()[:50],
-                                      display, field))
+                                      display, field, matched))
 
     @permitted("view")
     def copy_rows(self, field_name: str, source_id: int) -> Any:

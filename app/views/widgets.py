@@ -69,6 +69,10 @@ class ReferenceWidget:
             "data-placeholder": _("Type to search"),
             "data-allow-clear": "0" if field.flags.required else "1",
         }
+        if field.match:
+            # the inputs of this form (or of this child row) whose values the offered rows must have
+            prefix = field.name[: len(field.name) - len(field.short_name)]
+            attrs["data-match"] = json.dumps({theirs: prefix + own for theirs, own in field.match.items()})
         return Markup(f'<select {html_params(**attrs)}><option value=""></option>{option}</select>')
 
 

@@ -192,10 +192,37 @@ def test_the_plan_offers_only_the_enterprises_own_checklists(db_app, people):
     page = company.post_form("/r/enterprise_check_plan/add", _plan_form(theirs)).get_data(as_text=True)
     assert field_errors(page, "checklist") == ["所选记录不存在或无权访问。"]
     assert "邻厂检查表" not in visible_text(company.get("/r/enterprise_check_plan/list/").get_data(as_text=True))
-    # the county's administrator, who sees both enterprises, is offered both (the row scope is the only filter)
+    # the county's administrator sees both enterprises: before an enterprise is chosen both checklists are offered,
+    # then only the chosen enterprise's (match: {enterprise: enterprise}; the form sends m.enterprise)
     admin = client_for(db_app, people["admin"])
-    offered = admin.get("/r/enterprise_checklist/lookup?q=&field=enterprise_check_plan.checklist").get_json()
-    assert sorted(r["id"] for r in offered["results"]) == sorted([mine, theirs])
+    url = "/r/enterprise_checklist/lookup?q=&field=enterprise_check_plan.checklist"
+    assert sorted(r["id"] for r in admin.get(url).get_json()["results"]) == sorted([mine, theirs])
+    assert [r["id"] for r in admin.get(f"{url}&m.enterprise={people['other_id']}").get_json()["results"]] == [theirs]
+    form = admin.get("/r/enterprise_check_plan/add").get_data(as_text=True)
+    assert 'data-match="{&#34;enterprise&#34;: &#34;enterprise&#34;}"' in form
+    # enterprise A's plan with enterprise B's checklist, posted anyway: refused on the field, nothing written
+    page = admin.post_form("/r/enterprise_check_plan/add", _plan_form(
+        theirs, enterprise=str(people["enterprise_id"]))).get_data(as_text=True)
+    message = "检查清单：“邻厂检查表”的企业名称与本记录的企业名称不一致。"
+    assert field_errors(page, "checklist") == [message]
+    # the same through the REST API (422 on the field, as the form) and through the session (the flush)
+    token = base64.b64encode(f"{people['admin']}:{factory.PASSWORD}".encode()).decode()
+    body = {k: v for k, v in _plan_form(theirs).items()}
+    body.update(checklist=theirs, enterprise=people["enterprise_id"])
+    response = admin.post("/api/v1/enterprise_check_plan/", json=body, headers={"Authorization": f"Basic {token}"})
+    assert response.status_code == 422 and response.get_json()["fields"] == {"checklist": [message]}
+    svc = db_app.extensions["safety"]
+    from app.write_path import RuleBroken
+    add(company, "enterprise_check_plan", _plan_form(mine))
+    with db_app.app_context():
+        plan = svc.models["enterprise_check_plan"]
+        moved = svc.session.scalars(select(plan).order_by(plan.id)).one()
+        assert moved.checklist_id == mine
+        moved.enterprise_id = people["other_id"]   # the plan moved to B, its checklist still A's
+        with pytest.raises(RuleBroken, match="不一致"):
+            svc.session.commit()
+        svc.session.rollback()
+        assert svc.session.scalar(select(plan.id).where(plan.checklist_id == theirs)) is None
 
 
 def test_a_plan_past_its_end_date_warns_the_enterprise_until_it_is_executed(db_app, people):

@@ -130,12 +130,16 @@ def make_row(svc: Any, register: str, anchors: dict[str, Any] | None = None, **s
     anchors = dict(anchors or {})
     n = next(_counter)
     row = svc.models[register]()
-    for field in spec.stored_fields:
+    # references with ``match`` last: the row they get agrees with this row's matched fields (the plan's checklist
+    # is made for the plan's enterprise), as a user would have to choose it
+    for field in sorted(spec.stored_fields, key=lambda f: bool(getattr(f, "match", None))):
         if field.type == "reference":
             if field.name in anchors:
                 setattr(row, field.name, anchors[field.name])
             elif field.required:
-                setattr(row, field.name, make_row(svc, field.target))
+                agreeing = {theirs: getattr(row, own) for theirs, own in getattr(field, "match", {}).items()
+                            if getattr(row, own, None) is not None}
+                setattr(row, field.name, make_row(svc, field.target, agreeing))
             continue
         if not field.required and not getattr(field, "unique", False) and field.name not in anchors:
             continue

@@ -176,7 +176,18 @@
         url: $el.data("url"),
         dataType: "json",
         delay: 250,
-        data: function (params) { return {q: params.term || ""}; },
+        data: function (params) {
+          var args = {q: params.term || ""};
+          // match: only rows that agree with this form's current values (a plan's checklists of its enterprise)
+          var match = $el.data("match"), $form = $el.closest("form");
+          if (match) {
+            $.each(match, function (theirs, input) {
+              var value = $form.find("[name='" + input + "']").val();
+              if (value) { args["m." + theirs] = value; }
+            });
+          }
+          return args;
+        },
         processResults: function (data) { return {results: data.results || []}; }
       }
     });
