@@ -19,7 +19,7 @@ class Mismatch:
     field: Any          # the reference field with ``match``
     own: str            # the field of this row that the referenced row must agree with
     theirs: str         # the field of the referenced row
-    title: str          # the referenced row's title, for the message
+    title: str          # the referenced row as the field shows it (its display field, else its title)
 
     def message(self, spec: Any, registry: Any) -> str:
         target = registry.register(self.field.target)
@@ -51,7 +51,8 @@ def targets(session: Session, registry: Any, models: Any, field: Any, ids: Itera
     model = models[field.target]
     names = list(field.match)
     columns = [getattr(model, column_of(spec.field(n))) for n in names]
-    stmt = select(model.id, getattr(model, spec.title_field), *columns).where(model.id.in_(sorted(wanted)))
+    shown = getattr(model, field.display or spec.title_field)  # as the field shows the row (display, else title)
+    stmt = select(model.id, shown, *columns).where(model.id.in_(sorted(wanted)))
     with session.no_autoflush:
         rows = session.execute(stmt.execution_options(
             unscoped_reason="a matched reference is compared with the row it points to, whoever saves")).all()
