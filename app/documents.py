@@ -22,7 +22,6 @@ from jinja2 import FileSystemLoader, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 from sqlalchemy import select
-from xhtml2pdf import pisa
 
 from app.metadata.spec import DocumentSpec, RegisterSpec
 from app.views.formatting import plain_value
@@ -212,6 +211,7 @@ def render_pdf(spec: RegisterSpec, doc: DocumentSpec, row: Any, reading: Reading
         font = document_font(current_app.config.get("DOCUMENT_FONT") if has_app_context() else None)
     html = PAGE.format(body=body_html(spec, doc, row, reading, made), font=font)
     out = io.BytesIO()
+    from xhtml2pdf import pisa  # on first use: 0.3 s of every start
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
     if result.err:
         raise DocumentFailed(f"document {doc.name} of {spec.name} #{row.id} could not be made")

@@ -1,8 +1,9 @@
-"""Start-up benchmark: Python import + create_app, timed as whole fresh processes.
+"""Start-up benchmark: Python import + create_app_or_exit (what run.py, gunicorn and the Celery worker call), timed
+as whole fresh processes.
 
 (a) the shipped metadata/; (b) a temporary metadata root with N generated registers (default 100), the shipped
 menus.yaml and dictionaries beside them. Every run is a new interpreter, so imports, YAML parsing, model and
-view building are all counted. Target: median wall time under 3 s for 100 registers.
+view building are all counted. Target: median wall time under 3 s for 100 registers (and for the shipped ones).
 
     .venv/bin/python bench/boot.py [--runs 7] [--registers 100] [--keep DIR] [--no-profile]
 
@@ -57,7 +58,7 @@ def build_and_configure(*args, **kwargs):
 app_pkg.build_models = build_and_configure
 app_pkg._register_screens = timed("register_views (FAB views, menus)", app_pkg._register_screens)
 flask_appbuilder.AppBuilder.init_app = timed("AppBuilder.init_app (FAB core)", flask_appbuilder.AppBuilder.init_app)
-flask_app = app_pkg.create_app()
+flask_app = app_pkg.create_app_or_exit()  # what run.py, gunicorn and the worker call
 t2 = time.monotonic()
 views = len(flask_app.appbuilder.baseviews)
 print(json.dumps({"t0": t0, "t2": t2, "import": t1 - t0, "create_app": t2 - t1, "phases": phases, "views": views,
@@ -69,7 +70,7 @@ import cProfile, io, pstats, sys
 import app as app_pkg
 prof = cProfile.Profile()
 prof.enable()
-app_pkg.create_app()
+app_pkg.create_app_or_exit()
 prof.disable()
 for key, title in (("cumulative", "cumulative"), ("tottime", "own time")):
     out = io.StringIO()
@@ -295,10 +296,11 @@ def main() -> int:
         print(f"each generated register adds about {(b - a) / args.registers * 1000:.1f} ms to start-up "
               f"(median (b) - median (a), over {args.registers})")
         ready = statistics.median(r["ready"] for r in results["b"])
-        verdict = "PASS" if b < TARGET_SECONDS else "FAIL"
+        verdict = "PASS" if a < TARGET_SECONDS and b < TARGET_SECONDS else "FAIL"
         print(f"VERDICT: {verdict} - start-up with {args.registers} registers: whole process median {b:.2f} s "
               f"(min {min(r['wall'] for r in results['b']):.2f}, max {max(r['wall'] for r in results['b']):.2f}; "
-              f"app ready after {ready:.2f} s, the rest is interpreter exit) against the target < {TARGET_SECONDS:.0f} s")
+              f"app ready after {ready:.2f} s, the rest is interpreter exit); with the shipped metadata {a:.2f} s; "
+              f"against the target < {TARGET_SECONDS:.0f} s for both")
 
         if not args.no_profile:
             print()

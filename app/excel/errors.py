@@ -22,19 +22,14 @@ from typing import Any, Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from app.i18n import current_locale
 from app.i18n.deferred import freeze, render
 
 from .reader import Limits, _read_csv, _read_workbook, clean_header
 
-BAD = PatternFill("solid", fgColor="FFC7CE")
-NOTE = Font(color="9C0006")
+#: the fill of a refused cell and the font of its note (openpyxl styles: made where a workbook is marked)
+BAD_COLOUR, NOTE_COLOUR = "FFC7CE", "9C0006"
 AUTHOR = "import"
 #: the note column's title in every UI language (a workbook marked in one language may come back in another)
 NOTE_TITLES = {"错误说明", "錯誤說明", "Errordescription"}
@@ -82,6 +77,11 @@ def write_error_workbook(importer: Any, upload: Path, original_name: str, target
 
 
 def _mark_own_workbook(importer: Any, upload: Path, target: Path) -> None:
+    from openpyxl import load_workbook  # on first use: 0.4 s of every start
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    BAD, NOTE = PatternFill("solid", fgColor=BAD_COLOUR), Font(color=NOTE_COLOUR)
     report = importer.report
     wb = load_workbook(upload)
     ws = wb[report.sheet]
@@ -119,6 +119,11 @@ def _mark_own_workbook(importer: Any, upload: Path, target: Path) -> None:
 
 def _write_marked_copy(importer: Any, upload: Path, original_name: str, target: Path) -> None:
     """The data sheet's values written row by row as they are read (a large upload is streamed, never held)."""
+    from openpyxl import Workbook  # on first use: 0.4 s of every start
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    BAD, NOTE = PatternFill("solid", fgColor=BAD_COLOUR), Font(color=NOTE_COLOUR)
     report = importer.report
     limits = Limits(**{k: current_app.config[f"IMPORT_{k.upper()}"] for k in ("stream_cells",)
                        if f"IMPORT_{k.upper()}" in current_app.config})
@@ -176,6 +181,8 @@ class _Shown:
 def in_current_language(workbook: Path) -> io.BytesIO | None:
     """The error workbook with its notes and comments in the current language; None when it is already in it (or
     was too large to keep its messages), and the file is sent as it is."""
+    from openpyxl import load_workbook  # on first use: 0.4 s of every start
+    from openpyxl.comments import Comment
     texts = texts_path(workbook)
     if not texts.exists():
         return None

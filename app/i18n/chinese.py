@@ -50,17 +50,19 @@ def to_traditional(text: str) -> str:
     return converted
 
 
-def release() -> None:
+def release() -> bool:
     """Free OpenCC's dictionaries once the metadata is loaded.
 
     The converter holds tens of MB of phrase tables, needed only while labels are derived (loading the
     metadata, syncing dictionaries); a server or worker would otherwise carry them for its whole life. The next
-    conversion loads them again. glibc keeps freed memory in its arenas, so it is handed back explicitly."""
+    conversion loads them again. glibc keeps freed memory in its arenas, so it is handed back explicitly. True when
+    a garbage collection ran."""
     if not _converter.cache_info().currsize:
-        return
+        return False
     _converter.cache_clear()
     gc.collect()
     libc = ctypes.util.find_library("c")
     trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
     if trim is not None:
         trim(0)
+    return True
