@@ -61,10 +61,12 @@ def ensure_database(url: str) -> None:
 
 
 def make_app(url: str) -> Any:
-    from app import create_app
+    """The app as a production process builds it (create_app_or_exit: start-up's objects frozen out of the garbage
+    collector's reach, app/__init__.py), so a full collection does not walk them in the middle of a timed request."""
+    from app import create_app_or_exit
 
     uploads = Path(tempfile.gettempdir()) / "safety-bench-uploads"
-    return create_app("test", SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=uploads)
+    return create_app_or_exit("test", SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=uploads)
 
 
 def migrate(flask_app: Any) -> None:
