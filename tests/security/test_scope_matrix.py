@@ -233,8 +233,10 @@ class Case:
         if key:
             # an enterprise's row refers to its own rows (a waybill to its own vehicle and driver): a required
             # reference to a register of enterprises' own rows is made for the same enterprise
+            # (a reference with ``match`` is left to the factory, which makes it agree with this row's enterprise,
+            # inside or outside the scope)
             for field in spec.stored_fields:
-                if field.type == "reference" and field.required and field.name not in direct \
+                if field.type == "reference" and field.required and field.name not in direct and not field.match \
                         and field.target != register and svc.registry.register(field.target).ownership.enterprise:
                     direct[field.name] = factory.make_row(svc, field.target, self._anchors(field.target, {}, key))
         return direct
