@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.excel.test_import import _upload
@@ -66,3 +68,34 @@ def test_a_reading_on_another_enterprises_point_is_refused_on_every_path(db_app,
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.get_json()["fields"] == {"point": [MESSAGE.format(code="PT-B-01")]}
     assert _readings(db_app) == 1
+
+
+@pytest.mark.browser
+def test_the_plan_form_offers_the_chosen_enterprises_checklists_in_the_browser(db_app, county, page):
+    """register.js sends the form's enterprise with the checklist picker's search (m.enterprise): in Chromium, the
+    county's administrator sees both enterprises' checklists, then only the chosen enterprise's."""
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        model = svc.models["enterprise"]
+        a, b = (svc.session.get(model, county[k]) for k in ("enterprise_id", "other_id"))
+        factory.make_row(svc, "enterprise_checklist", {"enterprise": a, "name": "甲厂综合检查表"})
+        factory.make_row(svc, "enterprise_checklist", {"enterprise": b, "name": "乙厂综合检查表"})
+        b_name = b.name
+    page.goto(page.base_url + "/login/")
+    page.fill("#username", county["admin"])
+    page.fill("#password", factory.PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_url(page.base_url + "/")
+    page.goto(page.base_url + "/r/enterprise_check_plan/add")
+    options = page.locator(".select2-results__option")
+    page.locator("select[name=checklist] + .select2").click()
+    expect(options).to_have_count(2)
+    expect(options.filter(has_text="甲厂综合检查表")).to_have_count(1)
+    page.keyboard.press("Escape")
+    page.locator("select[name=enterprise] + .select2").click()
+    page.locator(".select2-search__field").fill(b_name)
+    expect(options).to_have_count(1)
+    options.first.click()
+    page.locator("select[name=checklist] + .select2").click()
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("乙厂综合检查表")
