@@ -47,11 +47,18 @@ SEARCH_WORD = "鑫盛"  # one of BRANDS below: in about 1 name in 48
 # ---------------------------------------------------------------- database and app
 
 
-def ensure_database(url: str) -> None:
+def server_connection(url: str) -> Any:
+    """An autocommit connection to the server's ``postgres`` database (to create or drop ``url``'s database)."""
     parsed = make_url(url)
     conn = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username or "postgres",
                             password=parsed.password, dbname="postgres")
     conn.autocommit = True
+    return conn
+
+
+def ensure_database(url: str) -> None:
+    parsed = make_url(url)
+    conn = server_connection(url)
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,))
         if cur.fetchone() is None:

@@ -41,11 +41,8 @@ Target = listbench.Target
 
 def drop_database(url: str) -> None:
     from sqlalchemy.engine import make_url
-    import psycopg2
     parsed = make_url(url)
-    conn = psycopg2.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username or "postgres",
-                            password=parsed.password, dbname="postgres")
-    conn.autocommit = True
+    conn = listbench.server_connection(url)
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
     conn.close()
