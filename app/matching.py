@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.i18n import label_text
+from app.models import column_names
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,6 @@ def matching_fields(spec: Any) -> list[Any]:
     return [f for f in spec.fields if f.type == "reference" and getattr(f, "match", None)]
 
 
-def column_of(field: Any) -> str:
-    return f"{field.name}_id" if field.type == "reference" else field.name
-
-
 def key_of(value: Any) -> Any:
     """A value as compared: a row by its id, anything else as it is."""
     return getattr(value, "id", value) if value is not None and hasattr(value, "_sa_instance_state") else value
@@ -50,7 +47,7 @@ def targets(session: Session, registry: Any, models: Any, field: Any, ids: Itera
     spec = registry.register(field.target)
     model = models[field.target]
     names = list(field.match)
-    columns = [getattr(model, column_of(spec.field(n))) for n in names]
+    columns = [getattr(model, column_names(spec.field(n))[0]) for n in names]
     shown = getattr(model, field.display or spec.title_field)  # as the field shows the row (display, else title)
     stmt = select(model.id, shown, *columns).where(model.id.in_(sorted(wanted)))
     with session.no_autoflush:
