@@ -105,7 +105,7 @@ def demo_load_command(enterprises: int, scale: int | None) -> None:
 def _load_scale(enterprises: int) -> None:
     import time
 
-    from app.demo.scale import load_scale
+    from app.demo.scale import TABLES, load_scale
     from app.extensions import db
 
     engine = db.engine
@@ -120,6 +120,9 @@ def _load_scale(enterprises: int) -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         connection.close()
+    from app.plugins import after_bulk_load
+
+    after_bulk_load(current_app, list(TABLES), click.echo)
     click.echo(f"Scale demo: {made:,} enterprises and {hazards:,} hazards in {time.perf_counter() - started:.0f} s "
                "(no enterprise accounts for generated enterprises).")
 

@@ -10,6 +10,9 @@ A plugin is a package ``plugins/<name>/`` named in the config list ``PLUGINS``. 
   ``app.extensions["safety"].models.metadata``, so ``flask metadata migrate`` creates them);
 - ``after_migrate(app, echo)`` — optional: called by `flask metadata migrate` once the schema plan is applied (not
   on a dry run), for what the plan does not compare (the charts plugin's summary tables and their triggers);
+- ``after_bulk_load(app, tables, echo)`` — optional: called after a bulk load wrote ``tables`` by COPY with their
+  user triggers disabled (`flask demo load --scale`): the plugin refills what its triggers keep (the chart
+  summaries);
 - ``add_home_panel(app, render)`` — a panel of the home page (the charts plugin's dashboard per role);
 - ``templates/`` — found by the plugin's own blueprint (``template_folder``); its UI strings go through
   flask-babel like the engine's (babel.cfg extracts ``plugins/**``);
@@ -115,6 +118,14 @@ def after_migrate(app: Any, echo: Callable[[str], Any]) -> None:
         hook = getattr(plugin.module, "after_migrate", None)
         if callable(hook):
             hook(app, echo)
+
+
+def after_bulk_load(app: Any, tables: list[str], echo: Callable[[str], Any]) -> None:
+    """Each plugin's ``after_bulk_load(app, tables, echo)``, in the order of PLUGINS."""
+    for plugin in app.extensions.get("safety_plugins", {}).values():
+        hook = getattr(plugin.module, "after_bulk_load", None)
+        if callable(hook):
+            hook(app, tables, echo)
 
 
 def metadata_roots(plugins: Iterable[Plugin]) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from stdnum.cn import uscc
 
 from tests.conftest import truncate_registers
@@ -19,6 +19,8 @@ def test_scale_fills_empty_registers_by_copy_and_the_screens_use_them(db_app):
     result = runner.invoke(args=["demo", "load", "--scale", "2000"])
     assert result.exit_code == 0, result.output
     assert "Scale demo: 2,000 enterprises and 10,000 hazards" in result.output
+    # the COPY ran with the hazard table's triggers off; the charts' summaries were refilled once afterwards
+    assert "Chart summary hazards_per_enterprise: rebuilt from reg_hazard" in result.output
     svc = db_app.extensions["safety"]
     enterprise, hazard = svc.models["enterprise"], svc.models["hazard"]
     with db_app.app_context():
@@ -30,7 +32,6 @@ def test_scale_fills_empty_registers_by_copy_and_the_screens_use_them(db_app):
         codes = session.scalars(select(enterprise.uscc).where(enterprise.uscc.like("91%"))
                                 .execution_options(include_all_rows=True)).all()
         assert codes and len(set(codes)) == len(codes) and all(uscc.is_valid(c) for c in codes)
-        from sqlalchemy import text
         townships = set(session.scalars(text("SELECT code FROM sys_dictionary_item "
                                              "WHERE dictionary = 'region' AND depth = 4")))
         regions = set(session.scalars(select(enterprise.region).execution_options(include_all_rows=True)))
@@ -38,6 +39,15 @@ def test_scale_fills_empty_registers_by_copy_and_the_screens_use_them(db_app):
         orphans = session.scalar(select(func.count()).select_from(hazard).where(
             hazard.enterprise_id.not_in(select(enterprise.id))).execution_options(include_all_rows=True))
         assert orphans == 0
+        from plugins.charts.summaries import differences
+        from app.extensions import db
+        kept = db_app.extensions["charts"].summaries
+        assert {name: differences(db.engine, s) for name, s in kept.items()} == {
+            "hazards_per_enterprise": 0, "hazards_per_enterprise_state": 0}
+        assert session.scalar(text("SELECT sum(n) FROM chart_sum_hazards_per_enterprise")) == 10000
+        triggers = session.scalar(text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'reg_hazard'::regclass "
+                                       "AND NOT tgisinternal AND tgenabled = 'O'"))
+        assert triggers == 8  # both summaries' four triggers enabled again
         # a county regulator of the busiest county sees its own enterprises and hazards, nothing else
         key = func.left(enterprise.region, 6)
         county, count = session.execute(select(key, func.count()).group_by(key)

@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterator
 from stdnum.cn import uscc
 
 TABLE = "reg_enterprise"
+HAZARD_TABLE = "reg_hazard"
+TABLES = (TABLE, HAZARD_TABLE)  # what load_scale writes
 
 
 BRANDS = ["华锦", "德美", "鑫盛", "三元", "恒达", "金泰", "宏远", "永安", "瑞丰", "天和", "中兴", "华福",
@@ -228,19 +230,23 @@ def hazard_lines(start: int, count: int, enterprises: int, seed: int, first_id: 
 
 def _copy_without_indexes(cur: Any, table: str, columns: list[str], chunks: Iterator[str],
                           echo: Callable[[str], Any], every: int) -> None:
-    """COPY the chunks into ``table`` with its secondary indexes dropped, then rebuilt from their own definitions."""
+    """COPY the chunks into ``table`` with its secondary indexes dropped, then rebuilt from their own definitions, and
+    its user triggers off (a plugin's derived tables, the chart summaries: refilled after the load by the plugins'
+    ``after_bulk_load``, once rather than per chunk)."""
     cur.execute("""SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
                     WHERE x.indrelid = %s::regclass AND NOT x.indisprimary
                       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)""", (table,))
     indexes = cur.fetchall()
     for name, _ in indexes:
         cur.execute(f'DROP INDEX "{name}"')
+    cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     started, done = time.perf_counter(), 0
     for text, count in chunks:
         cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text))
         done += count
         if done % every == 0:
             echo(f"  {table}: {done:,} rows, {time.perf_counter() - started:.0f} s")
+    cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     for _, definition in indexes:
         cur.execute(definition)
 
@@ -251,7 +257,7 @@ def load_scale(connection: Any, enterprises: int, echo: Callable[[str], Any] = p
     connection to a migrated PostgreSQL database); returns the two counts. Refused when enterprises exist."""
     hazards = enterprises * 5
     with connection.cursor() as cur:
-        for table in (TABLE, "reg_hazard"):
+        for table in TABLES:
             cur.execute(f"SELECT count(*) FROM {table}")
             present = cur.fetchone()[0]
             if present:
@@ -268,13 +274,13 @@ def load_scale(connection: Any, enterprises: int, echo: Callable[[str], Any] = p
         first, last = cur.fetchone()
         assert last - first + 1 == enterprises, (first, last)
         sizes = [(start, min(chunk * 2, hazards - start)) for start in range(0, hazards, chunk * 2)]
-        _copy_without_indexes(cur, "reg_hazard", HAZARD_COLUMNS, ((hazard_lines(start, n, enterprises, seed, first), n)
+        _copy_without_indexes(cur, HAZARD_TABLE, HAZARD_COLUMNS, ((hazard_lines(start, n, enterprises, seed, first), n)
                                                                    for start, n in sizes), echo, every * 5)
     connection.commit()
     autocommit = connection.autocommit
     connection.autocommit = True
     with connection.cursor() as cur:
         cur.execute(f"VACUUM ANALYZE {TABLE}")
-        cur.execute("VACUUM ANALYZE reg_hazard")
+        cur.execute(f"VACUUM ANALYZE {HAZARD_TABLE}")
     connection.autocommit = autocommit
     return enterprises, hazards

@@ -37,6 +37,11 @@ def after_migrate(app: Any, echo: Any) -> None:
     app.extensions["charts"].install_summaries(echo)
 
 
+def after_bulk_load(app: Any, tables: list[str], echo: Any) -> None:
+    """Refill the installed summaries of the tables a bulk load wrote with the triggers off."""
+    app.extensions["charts"].rebuild_summaries(tables, echo)
+
+
 def _split_part(text: Any, delimiter: Any, index: Any) -> Any:
     parts = str(text or "").split(str(delimiter))
     return parts[int(index) - 1] if 0 < int(index) <= len(parts) else ""

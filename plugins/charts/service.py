@@ -32,6 +32,17 @@ class ChartService:
         self._ready = None
         return built
 
+    def rebuild_summaries(self, tables: list[str], echo: Any = print) -> list[str]:
+        """Refill from their registers the installed summaries kept on ``tables`` (after a load that bypassed their
+        triggers); returns their names."""
+        rebuilt = []
+        for name, summary in self.ready_summaries().items():
+            if summary.base.name in tables:
+                rows = summaries.rebuild(self.svc.db.engine, summary)
+                echo(f"Chart summary {name}: rebuilt from {summary.base.name} ({rows:,} rows).")
+                rebuilt.append(name)
+        return rebuilt
+
     def summaries_of(self, register: str) -> list[summaries.Summary]:
         """The installed summaries of a register, smallest (fewest dimensions) first."""
         return sorted((s for s in self.ready_summaries().values() if s.spec.source == register),
