@@ -111,6 +111,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--reload", action="store_true", help="drop the database and load it again")
+    parser.add_argument("--only", default="", help="only the groups whose title contains this ('county regulator, "
+                                                   "hazards'), to look at one after a change")
     args = parser.parse_args()
 
     import logging
@@ -154,6 +156,8 @@ def main() -> int:
             ("administrator, hazards", admin, hazard_urls(facts, hazards)),
             ("county regulator, enterprises", (county_user, county_password), listbench.county_urls(facts)[:4]),
             ("county regulator, hazards", (county_user, county_password), county_hazard_urls(facts, hazards))):
+        if args.only not in title:
+            continue
         found = listbench.bench_urls(flask_app, user[0], user[1], targets, args.requests, args.warmup, log)
         listbench.print_results(title, found)
         results += found

@@ -10,7 +10,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurit
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
 from flask_babel import gettext
 from flask_login import user_logged_in
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from . import login_guard
 from .models import AppUser
@@ -38,6 +38,30 @@ class SecurityManager(FabSecurityManager):
             cache = (getattr(user, "id", None), self.get_user_permissions(user))
             g._permissions = cache
         return (permission_name, view_name) in cache[1]
+
+    def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
+        """FAB's answer (the (permission, view) pairs of every role of the user and its groups) in one Core query
+        for all the database roles: FAB loads each role's PermissionView objects with their Permission and ViewMenu
+        through the ORM, ~1,900 objects for the administrator and 8–15 ms of every page (its menu asks)."""
+        roles = self.get_user_roles(user)
+        result: set[tuple[str, str]] = set()
+        db_roles = []
+        for role in roles:
+            if role.name in self.builtin_roles:
+                result.update(self.get_role_permissions(role))
+            else:
+                db_roles.append(role.id)
+        if db_roles:
+            from flask_appbuilder.security.sqla.models import (Permission, PermissionView, ViewMenu,
+                                                               assoc_permissionview_role)
+            pairs = select(Permission.name, ViewMenu.name).select_from(PermissionView).join(
+                Permission, Permission.id == PermissionView.permission_id).join(
+                ViewMenu, ViewMenu.id == PermissionView.view_menu_id).join(
+                assoc_permissionview_role,
+                assoc_permissionview_role.c.permission_view_id == PermissionView.id).where(
+                assoc_permissionview_role.c.role_id.in_(db_roles))
+            result.update((p, v) for p, v in self.session.execute(pairs))
+        return result
 
     def register_views(self) -> None:
         super().register_views()

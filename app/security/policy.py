@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Select, and_, exists, false, or_, select, union
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -78,8 +78,26 @@ class AccessPolicy:
         own = self._condition(spec, actor, "view", write=False)
         if own is None or not revealed or not self.can(spec, actor, "view"):
             return own
-        extra = self._revealed(spec, actor)
-        return or_(own, *extra) if extra else own
+        extra = self._revealed_ids(spec, actor)
+        if not extra:
+            return own
+        # `own OR id IN (revealed)` is an OR of two sub-plans: PostgreSQL serves it by filtering every row of the
+        # table (a county's 22,000 hazards among 5,000,000 took 0.5 s). One semi-join on the union of the two id
+        # sets lets each side use its own index. The own side is written on an alias: its rule's conditions, not
+        # the loader criteria of the query being scoped.
+        model = self.models[spec.name]
+        mine = aliased(model)
+        return model.id.in_(union(select(mine.id).where(self._condition(spec, actor, "view", write=False,
+                                                                          model=mine)), *extra))
+
+    def revealing_check(self, spec: RegisterSpec, actor: Actor) -> Select | None:
+        """A one-row select: does any row the actor sees by its own scope reveal one of ``spec``'s rows now? (None:
+        none can.) While none does, ``read_condition(revealed=False)`` gives the same rows, and an index can serve
+        it."""
+        if not self.can(spec, actor, "view"):
+            return None
+        ids = self._revealed_ids(spec, actor)
+        return select(or_(*(exists(s) for s in ids))) if ids else None
 
     def own_read_condition(self, spec: RegisterSpec, actor: Actor, model: Any) -> ColumnElement | None:
         """The actor's own read scope (without ``reveals``) written on ``model``: the register's model, an alias, or
@@ -89,11 +107,14 @@ class AccessPolicy:
 
     def revealed_conditions(self, spec: RegisterSpec, actor: Actor) -> list[ColumnElement]:
         """The rows of ``spec`` the actor sees only because a row it sees reveals them (empty: none can)."""
-        return self._revealed(spec, actor) if self.can(spec, actor, "view") else []
-
-    def _revealed(self, spec: RegisterSpec, actor: Actor) -> list[ColumnElement]:
-        """``spec``'s rows that revealing references of rows the actor sees (by its own scope) point to."""
+        if not self.can(spec, actor, "view"):
+            return []
         model = self.models[spec.name]
+        return [model.id.in_(ids) for ids in self._revealed_ids(spec, actor)]
+
+    def _revealed_ids(self, spec: RegisterSpec, actor: Actor) -> list[Select]:
+        """The ids of ``spec``'s rows that revealing references of rows the actor sees (by its own scope) point to,
+        one select per revealing reference."""
         found = []
         for source, field in self.registry.revealing_references(spec.name):
             if not self.can(self.registry.owner_of(source), actor, "view"):
@@ -102,8 +123,7 @@ class AccessPolicy:
             other = aliased(self.models[source.name])
             column = getattr(other, f"{field.name}_id")
             condition = self._condition(source, actor, "view", write=False, model=other)
-            found.append(model.id.in_(select(column).where(column.is_not(None),
-                                                           *(() if condition is None else (condition,)))))
+            found.append(select(column).where(column.is_not(None), *(() if condition is None else (condition,))))
         return found
 
     def references_to_revealed(self, spec: RegisterSpec, actor: Actor, row: Any) -> list[str]:

@@ -8,11 +8,13 @@ sure no other exists)."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from contextvars import ContextVar
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from flask import current_app
 from sqlalchemy import event, select
+from sqlalchemy.sql import visitors
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from . import view_as
@@ -29,6 +31,8 @@ def install() -> None:
     if _INSTALLED:
         return
     event.listen(Session, "do_orm_execute", _scope_query)
+    for name in ("after_flush", "after_commit", "after_rollback"):
+        event.listen(Session, name, _forget_reveals)
     _INSTALLED = True
 
 
@@ -45,6 +49,14 @@ def unscoped(reason: str) -> Iterator[None]:
         _unscoped.reset(token)
 
 
+#: session.info key: per actor and table, whether a row reveals one of its rows to the actor (this transaction)
+REVEALS_KEY = "scope_reveals"
+
+
+def _forget_reveals(session: Session, *args: Any) -> None:
+    session.info.pop(REVEALS_KEY, None)
+
+
 def policy() -> AccessPolicy:
     return current_app.extensions["safety_policy"]
 
@@ -53,7 +65,38 @@ def policy() -> AccessPolicy:
 CRITERIA_CACHE_SIZE = 256
 
 
-def loader_criteria(actor: Actor) -> list[Any]:
+@dataclass(frozen=True)
+class Criteria:
+    """An actor's with_loader_criteria options, one per register it is restricted on, by table name, with the
+    tables each option's own condition names (a hazard's scope reads the enterprise table: the enterprise's
+    criteria apply inside it, as they do to every occurrence of the entity). A register whose rows can also be
+    revealed to the actor (``reveals``) has a second option without them, used while no row reveals any, and the
+    select that says whether one does."""
+    options: dict[str, Any]
+    reads: dict[str, frozenset[str]]
+    own_options: dict[str, Any]
+    own_reads: dict[str, frozenset[str]]
+    reveal_checks: dict[str, Any]
+
+    def for_tables(self, tables: set[str], revealing: Callable[[str, Any], bool]) -> list[Any]:
+        """The options of ``tables`` and of the tables their conditions read, in the registry's order (the same
+        statement always gets the same options: its compiled SQL is reused). ``revealing(table, check)`` says
+        whether a row reveals one of the table's rows now."""
+        chosen: dict[str, Any] = {}
+        todo = [t for t in tables if t in self.options]
+        while todo:
+            name = todo.pop()
+            if name in chosen:
+                continue
+            if name in self.own_options and not revealing(name, self.reveal_checks[name]):
+                chosen[name], reads = self.own_options[name], self.own_reads[name]
+            else:
+                chosen[name], reads = self.options[name], self.reads[name]
+            todo.extend(t for t in reads if t in self.options and t not in chosen)
+        return [chosen[name] for name in self.options if name in chosen]
+
+
+def loader_criteria(actor: Actor) -> Criteria:
     """with_loader_criteria options for every register the actor is restricted on. The conditions are SQL built
     from the frozen registry and the actor's own values (roles, organisation, region, enterprise) only, never
     from rows: they are kept per actor on the policy across requests (building them for ~70 registers cost a
@@ -63,15 +106,33 @@ def loader_criteria(actor: Actor) -> list[Any]:
     found = cache.get(actor)
     if found is not None:
         return found
-    options = []
+    options, reads, own_options, own_reads, checks = {}, {}, {}, {}, {}
     for spec in pol.registry.registers.values():
         condition = pol.read_condition(spec, actor)
-        if condition is not None:
-            options.append(with_loader_criteria(pol.models[spec.name], condition))
+        if condition is None:
+            continue
+        model = pol.models[spec.name]
+        table = model.__table__.name
+        options[table] = with_loader_criteria(model, condition)
+        reads[table] = frozenset(tables_in(condition))
+        check = pol.revealing_check(spec, actor)
+        if check is not None:
+            own = pol.read_condition(spec, actor, revealed=False)
+            own_options[table] = with_loader_criteria(model, own)
+            own_reads[table] = frozenset(tables_in(own))
+            checks[table] = check.execution_options(
+                unscoped_reason="whether a row the actor sees by its own scope reveals a row of this register")
+    found = Criteria(options, reads, own_options, own_reads, checks)
     if len(cache) >= CRITERIA_CACHE_SIZE:
         cache.clear()
-    cache[actor] = options
-    return options
+    cache[actor] = found
+    return found
+
+
+def tables_in(clause: Any) -> set[str]:
+    """The names of the tables a statement or condition names anywhere: its FROM, joins, subqueries, aliases,
+    an UPDATE's or DELETE's target (ORM entities are annotated tables)."""
+    return {element.name for element in visitors.iterate(clause) if element.__visit_name__ == "table"}
 
 
 def _scope_query(state: ORMExecuteState) -> None:
@@ -85,7 +146,21 @@ def _scope_query(state: ORMExecuteState) -> None:
     actor = current_actor()
     if actor is None or actor.is_admin:
         return
-    state.statement = state.statement.options(*loader_criteria(actor))
+    # only the criteria of the registers this statement reads (and those their conditions read): each option
+    # is part of every statement's cache key, and ~70 of them cost a regulator's page ~10 ms of hashing.
+    # Relationship loads (lazy, selectin) come through here as statements of their own.
+    session = state.session
+
+    def revealing(table: str, check: Any) -> bool:
+        # asked once per actor, table and transaction (a write or a commit asks again)
+        known = session.info.setdefault(REVEALS_KEY, {})
+        if (actor, table) not in known:
+            known[actor, table] = bool(session.execute(check).scalar())
+        return known[actor, table]
+
+    options = loader_criteria(actor).for_tables(tables_in(state.statement), revealing)
+    if options:
+        state.statement = state.statement.options(*options)
 
 
 def register_of(obj: Any) -> Any:
