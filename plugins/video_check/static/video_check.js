@@ -138,7 +138,8 @@
   }
 
   // for the page's own diagnostics (and the browser tests): the current peer connection
-  window.videoCheck = {peer: function () { return pc; }};
+  // the page's peer, and the ICE restart a failed or lasting disconnected connection takes (for the tests)
+  window.videoCheck = {peer: function () { return pc; }, restartIce: restartIce};
 
   if ($("call-start")) {
     $("call-start").addEventListener("click", startCall);
