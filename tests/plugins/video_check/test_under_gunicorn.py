@@ -12,15 +12,16 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from playwright.sync_api import expect
 
 from app.security.actor import acting_as
 from app.workflow.engine import Upload
 from tests.conftest import ROOT
-from tests.security.factory import PASSWORD
 
 from .conftest import World, png
+from .test_call import open_page
 
 
 def free_port() -> int:
@@ -44,17 +45,6 @@ def ready_for_a_call(world: World) -> None:
                               Upload("经办人.png", io.BytesIO(png())))
 
 
-def signed_in(browser, base: str, username: str):
-    page = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}).new_page()
-    page.set_default_timeout(20_000)
-    page.goto(base + "/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_url(base + "/")
-    return page
-
-
 def test_a_call_through_two_gunicorn_workers_and_a_refusal(web_world: World, call_browser, db_app, tmp_path) -> None:
     world = web_world
     ready_for_a_call(world)
@@ -70,6 +60,7 @@ def test_a_call_through_two_gunicorn_workers_and_a_refusal(web_world: World, cal
                                    "--access-logfile", "/dev/null", "run:app"], cwd=ROOT, env=env, stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    server_at = SimpleNamespace(url=base)  # what test_call's open_page reads of a live server
     pages = []
     try:
         deadline = time.monotonic() + 120
@@ -81,9 +72,9 @@ def test_a_call_through_two_gunicorn_workers_and_a_refusal(web_world: World, cal
                 time.sleep(0.5)
         assert server.poll() is None, log_path.read_text()[-3000:]
         url = f"{base}/video_check/{world.application}"
-        regulator = signed_in(call_browser, base, world.logins["regulator"])
-        company = signed_in(call_browser, base, world.logins["enterprise"])
-        away = signed_in(call_browser, base, world.logins["away"])
+        regulator = open_page(call_browser, server_at, world.logins["regulator"])
+        company = open_page(call_browser, server_at, world.logins["enterprise"])
+        away = open_page(call_browser, server_at, world.logins["away"])
         pages = [regulator, company, away]
         for page in (regulator, company):
             page.goto(url)
