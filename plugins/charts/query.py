@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select, union_all
+from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from app.i18n import label_text
@@ -46,6 +47,8 @@ class ChartData:
     percent: bool = False
     #: the summary counted from (summaries.py), None when the register itself was counted
     summary: str | None = None
+    #: stack key → total (a roll-up's: of its top rows only, which hold every row below them)
+    stack_totals: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.chart.name, "title": self.title, "kind": self.chart.kind,
@@ -154,6 +157,8 @@ class ChartQuery:
         those counts are joined and grouped: the join touches thousands of enterprises, not millions of hazards."""
         clauses = self._clauses(self.base_args + self.extra)
         m = self.chart.measure
+        if self.chart.rollup is not None:
+            return self._rolled_up(clauses)
         through = sorted({by.field.partition(".")[0] for _name, by in self._groupings() if "." in by.field})
         summarised = self._summarised(through)
         if summarised is not None:
@@ -185,6 +190,56 @@ class ChartQuery:
         if clauses:
             inner = inner.where(and_(*clauses))
         return inner.group_by(*keys)
+
+    def _tree(self) -> tuple[Any, Any]:
+        """The model of the rows the slices are (a roll-up's ``by`` target) and its reference to the row above."""
+        target = self.svc.models[self.spec.field(self.chart.by.field).target]
+        return target, getattr(target, f"{self.chart.rollup.tree}_id")
+
+    def _rolled_up(self, clauses: list[Any]) -> Any:
+        """Per row of the tree the actor sees: the register's rows pointing to it or to any row below it. The rows
+        are counted per tree row (and stack) in the actor's scope, then summed over a recursive closure of the tree
+        (top, node): every node below a top, the top included."""
+        target, parent = self._tree()
+        closure = select(target.id.label("top"), target.id.label("node")).cte("closure", recursive=True)
+        below = aliased(target)  # the walk down: ids only; the counted rows carry the scope
+        closure = closure.union_all(select(closure.c.top, below.id).where(
+            getattr(below, parent.key) == closure.c.node))
+        counted = self._counted(clauses, []).subquery("counted")
+        groups = [closure.c.top.label("by")]
+        if self.chart.stack is not None:
+            groups.append(counted.c[f"own_{self.chart.stack.field}"].label("stack"))
+        # every tree row is a slice, those without any counted row too (a county that has not issued yet: 0)
+        totals = [func.coalesce(func.sum(counted.c.value), 0).label("value")]
+        if self.chart.measure.kind == "rate":
+            totals.append(func.coalesce(func.sum(counted.c.whole), 0).label("whole"))
+        return select(*groups, *totals).select_from(closure).outerjoin(
+            counted, closure.c.node == counted.c[f"own_{self.chart.by.field}"]).group_by(*groups)
+
+    def _tree_order(self, slices: list[Slice]) -> tuple[list[Slice], list[Slice]]:
+        """A roll-up's slices depth first, each under the row above it, its label indented by its depth; and the
+        top ones."""
+        target, parent = self._tree()
+        ids = [int(s.key) for s in slices if s.key]
+        above = dict(self.svc.session.execute(select(target.id, parent).where(target.id.in_(ids))).all())
+        children: dict[Any, list[Slice]] = {}
+        for s in slices:
+            up = above.get(int(s.key)) if s.key else None
+            children.setdefault(up if up in above else None, []).append(s)
+        ordered: list[Slice] = []
+
+        named = self.chart.rollup.label is not None
+
+        def walk(key: Any, depth: int) -> None:
+            for s in sorted(children.get(key, []), key=lambda x: x.label):
+                if depth == 0 and named:  # a root names its campaign (its title), then its organisation
+                    title = self._row_title(self.spec.field(self.chart.by.field).target, int(s.key))
+                    s.label = f"{title} · {s.label}" if title and title != s.label else s.label
+                s.label = "\u3000" * depth + s.label
+                ordered.append(s)
+                walk(int(s.key), depth + 1)
+        walk(None, 0)
+        return ordered, children.get(None, [])
 
     def _summarised(self, through: list[str]) -> Any:
         """The chart's statement over the smallest summary that holds everything it needs, or None."""
@@ -268,7 +323,9 @@ class ChartQuery:
             key = "" if (row.by if c.by else "") is None else str(row.by if c.by else "")
             value = float(row.value or 0)
             s = by_key.setdefault(key, Slice(key, self._label(c.by, key), 0.0))
-            if c.stack:
+            if c.stack and c.rollup is not None and row.stack is None and not value:
+                pass  # a roll-up's row without any counted row: its slice, no stack
+            elif c.stack:
                 stack = "" if row.stack is None else str(row.stack)
                 if stack not in stack_keys:
                     stack_keys.append(stack)
@@ -287,11 +344,18 @@ class ChartQuery:
             slices = []
         for s in slices:
             s.url = self.drill_url(s.key)
-        slices = self._sorted(slices)
+        roots = slices
+        if c.rollup is not None:
+            slices, roots = self._tree_order(slices)
+            # each row already holds the rows below it: the total is that of the top rows
+            total = sum(s.value for s in roots) if c.measure.kind != "rate" else total
+        else:
+            slices = self._sorted(slices)
+        stack_totals = {k: sum(s.stacks.get(k, 0) for s in roots) for k in stack_keys}
         stack_labels = {k: self._label(c.stack, k) for k in self._stack_order(stack_keys)} if c.stack else {}
         return ChartData(c, label_text(c.label), self.measure_label(), slices, stack_labels,
                          total if c.measure.kind != "count" else int(total), self.drill_url(None),
-                         percent=c.measure.kind == "rate", summary=self.summary_used)
+                         percent=c.measure.kind == "rate", summary=self.summary_used, stack_totals=stack_totals)
 
     def _sorted(self, slices: list[Slice]) -> list[Slice]:
         c = self.chart
@@ -327,24 +391,33 @@ class ChartQuery:
             return _("(this level)") if by.level else _("(not set)")
         f = field_of(self.svc.registry, self.chart.source, by.field)
         if f.type == "reference":
-            target = self.svc.registry.register(f.target)
-            model = self.svc.models[f.target]
-            title = self.svc.session.execute(select(getattr(model, target.title_field)).where(model.id == int(key))
-                                             .execution_options(unscoped_reason="the label of a counted slice"))\
-                .scalar()
-            return str(title) if title is not None else key
+            named = self.chart.rollup.label if self.chart.rollup is not None and by is self.chart.by else None
+            return self._row_title(f.target, int(key), named) or key
         if f.type == "boolean":
             return _("Yes") if key.lower() in ("true", "1") else _("No")
         dictionary = getattr(f, "dictionary", None)
         return self.svc.dictionaries.label(dictionary, key) if dictionary else key
+
+    def _row_title(self, register: str, row_id: int, field_name: str | None = None) -> str | None:
+        """A counted row's title (or the value of ``field_name``: a reference shows its own row's title)."""
+        target = self.svc.registry.register(register)
+        model = self.svc.models[register]
+        f = target.field(field_name) if field_name else None
+        column = getattr(model, f"{f.name}_id" if f is not None and f.type == "reference" else
+                         (f.name if f is not None else target.title_field))
+        value = self.svc.session.execute(select(column).where(model.id == row_id)
+                                         .execution_options(unscoped_reason="the label of a counted slice")).scalar()
+        if value is not None and f is not None and f.type == "reference":
+            return self._row_title(f.target, int(value))
+        return None if value is None else str(value)
 
     # ---------------------------------------------------------------- drill-down
     def slice_args(self, key: str) -> list[tuple[str, str]] | None:
         """The list filters that select one slice, or None when the register's list cannot (the grouping field is
         not one of its filters, or it is followed through a reference)."""
         by = self.chart.by
-        if by is None or key == "" or "." in by.field:
-            return None
+        if by is None or key == "" or "." in by.field or self.chart.rollup is not None:
+            return None  # a roll-up's slice holds the rows below it too: no list filter selects them
         offered = {ref.field: ref.op or default_filter_op(self.spec.field(ref.field).type) for ref in self.spec.filters}
         op = offered.get(by.field)
         f = self.spec.field(by.field)

@@ -115,7 +115,7 @@ class ChartService:
             cell.font = Font(bold=True)
         for s in data.slices:
             sheet.append([s.label] + [s.stacks.get(k, 0) for k in data.stack_labels] + [s.value])
-        sheet.append([_("Total")] + [sum(s.stacks.get(k, 0) for s in data.slices) for k in data.stack_labels]
+        sheet.append([_("Total")] + [data.stack_totals.get(k, 0) for k in data.stack_labels]
                      + [data.total])
         sheet.column_dimensions["A"].width = 24
         out = io.BytesIO()

@@ -270,12 +270,36 @@ def check_chart(chart: ChartSpec, registry: Any, doc: Any) -> list[Issue]:
     elif m.part:
         issues.append(Issue(doc.file, doc.line_of(("measure", "part")), "E905",
                             f"'part' belongs to a rate, not to '{m.kind}'", "remove 'part' or write kind: rate"))
+    if chart.rollup:
+        issues += _check_rollup(registry, chart, doc)
     issues += _check_kind(chart, doc)
     for i, role in enumerate(chart.roles):
         if role not in registry.roles:
             issues.append(Issue(doc.file, doc.line_of(("roles", i)), "E909", f"unknown role '{role}'",
                                 did_you_mean(role, registry.roles)))
     return issues
+
+
+def _check_rollup(registry: Any, chart: ChartSpec, doc: Any) -> list[Issue]:
+    """E915: a roll-up groups by a reference (``by: task``) to rows whose ``tree`` field references their own
+    register (the row above); ``label`` is a field of those rows."""
+    by = chart.by
+    f = field_of(registry, chart.source, by.field) if by else None
+    if by is None or f is None or f.type != "reference" or "." in by.field or by.level or by.period:
+        return [Issue(doc.file, doc.line_of(("rollup",)), "E915",
+                      "a roll-up's slices are the rows a reference of the register points to",
+                      "group by a reference field of the register: by: task")]
+    target = registry.register(f.target)
+    tree = target.field_map.get(chart.rollup.tree)
+    if tree is None or tree.type != "reference" or tree.target != target.name:
+        return [Issue(doc.file, doc.line_of(("rollup", "tree")), "E915",
+                      f"'{chart.rollup.tree}' is not a reference of {target.name} to its own rows (the row above)",
+                      did_you_mean(chart.rollup.tree, [x.name for x in target.fields if x.type == "reference"
+                                                       and x.target == target.name]))]
+    if chart.rollup.label and chart.rollup.label not in target.field_map:
+        return [Issue(doc.file, doc.line_of(("rollup", "label")), "E915", f"{target.name} has no field "
+                      f"'{chart.rollup.label}'", did_you_mean(chart.rollup.label, target.field_map))]
+    return []
 
 
 def _check_kind(chart: ChartSpec, doc: Any) -> list[Issue]:

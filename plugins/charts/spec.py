@@ -40,6 +40,21 @@ class Measure(Spec):
         return {"kind": value} if isinstance(value, str) else value
 
 
+class Rollup(Spec):
+    """Slices that are rows of a tree (a campaign's task copies, 部署下发 level by level): ``by`` is a reference to
+    them, ``tree`` their reference to the row above (``parent_task``); each slice counts its own rows and those of
+    every row below it. ``label``: the field of those rows that names a slice (its organisation), the title by
+    default."""
+
+    tree: Identifier
+    label: Identifier | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"tree": value} if isinstance(value, str) else value
+
+
 class ChartSpec(Spec):
     name: Identifier
     label: Label
@@ -51,6 +66,8 @@ class ChartSpec(Spec):
     #: a second grouping: the stacks of a stacked bar (an enum or the workflow state)
     stack: GroupBy | None = None
     measure: Measure = Field(default_factory=Measure)
+    #: the slices (``by``, a reference) form a tree whose figures include every level below (campaigns)
+    rollup: Rollup | None = None
     kind: Literal["bar", "stacked_bar", "line", "pie", "table", "figure"] = "bar"
     sort: Literal["value", "-value", "label", "key"] = "-value"
     top: int | None = Field(default=None, ge=1, le=1000)
