@@ -2,7 +2,7 @@
 descriptors; names are checked against the registry by settings.py."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -12,47 +12,46 @@ from app.metadata.spec import Identifier, Label, Spec
 LEVELS = {"province": 1, "city": 2, "county": 3, "township": 4}
 
 
-class GroupBy(Spec):
-    """What a chart's slices are: a field of the register (or ``reference.field``) and, for a tree, the level;
-    for a date, the period."""
+class ShortForm(Spec):
+    """An option written either in full or as one name, which fills ``_short`` (``by: state``)."""
 
-    field: str
-    level: Literal["next", "province", "city", "county", "township"] | None = None
-    period: Literal["year", "month"] | None = None
+    _short: ClassVar[str]
 
     @model_validator(mode="before")
     @classmethod
     def _from_name(cls, value: Any) -> Any:
-        return {"field": value} if isinstance(value, str) else value
+        return {cls._short: value} if isinstance(value, str) else value
 
 
-class Measure(Spec):
+class GroupBy(ShortForm):
+    """What a chart's slices are: a field of the register (or ``reference.field``) and, for a tree, the level;
+    for a date, the period."""
+
+    _short = "field"
+    field: str
+    level: Literal["next", "province", "city", "county", "township"] | None = None
+    period: Literal["year", "month"] | None = None
+
+
+class Measure(ShortForm):
     """count | sum of a number | distinct count of a field | rate = rows matching ``part`` / all rows (per cent)."""
 
+    _short = "kind"
     kind: Literal["count", "sum", "distinct", "rate"] = "count"
     field: str | None = None
     part: dict[str, Any] = Field(default_factory=dict)
     label: Label | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_name(cls, value: Any) -> Any:
-        return {"kind": value} if isinstance(value, str) else value
 
-
-class Rollup(Spec):
+class Rollup(ShortForm):
     """Slices that are rows of a tree (a campaign's task copies, 部署下发 level by level): ``by`` is a reference to
     them, ``tree`` their reference to the row above (``parent_task``); each slice counts its own rows and those of
     every row below it. ``label``: the field of those rows that names a slice (its organisation), the title by
     default."""
 
+    _short = "tree"
     tree: Identifier
     label: Identifier | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_name(cls, value: Any) -> Any:
-        return {"tree": value} if isinstance(value, str) else value
 
 
 class ChartSpec(Spec):

@@ -72,6 +72,20 @@ def build_world(db_app: Any) -> World:
     return world
 
 
+def metadata_errors(tmp_path: Any, app: Any, folder: str, files: dict[str, str]) -> str:
+    """The start-up's message for chart metadata made of ``files`` (name → YAML) in ``folder`` (charts,
+    summaries …): what a configurator reads."""
+    from app.metadata import MetadataError
+    from plugins.charts.settings import read_charts
+    where = tmp_path / folder
+    where.mkdir()
+    for name, text in files.items():
+        (where / name).write_text(text, encoding="utf-8")
+    with pytest.raises(MetadataError) as caught:
+        read_charts(tmp_path, app.extensions["safety"].registry)
+    return str(caught.value)
+
+
 @pytest.fixture
 def world(db_app) -> World:
     return build_world(db_app)

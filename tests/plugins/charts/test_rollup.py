@@ -9,12 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
-
-from app.metadata import MetadataError
 from tests.security.factory import make_row
 
-from .conftest import World
+from .conftest import World, metadata_errors
 
 #: (task, township of the enterprise, verification state) of each row of the enterprise lists
 ROWS = [("province", "320411002", "confirmed"),
@@ -93,19 +90,11 @@ def test_a_county_sees_its_copy_and_the_one_above_within_its_scope(world: World)
 
 
 def test_a_wrong_rollup_names_its_file_and_line(tmp_path: Path, app: Any) -> None:
-    from plugins.charts.settings import read_charts
-    folder = tmp_path / "charts"
-    folder.mkdir()
-    (folder / "flat.yaml").write_text("name: flat\nlabel: {zh: 甲, en: A}\nregister: cp_enterprise\nby: region\n"
-                                      "rollup: parent_task\nkind: table\n", encoding="utf-8")
-    (folder / "tree.yaml").write_text("name: tree\nlabel: {zh: 乙, en: B}\nregister: cp_enterprise\nby: task\n"
-                                      "rollup: {tree: organisation}\nkind: table\n", encoding="utf-8")
-    (folder / "named.yaml").write_text("name: named\nlabel: {zh: 丙, en: C}\nregister: cp_enterprise\nby: task\n"
-                                       "rollup: {tree: parent_task, label: organization}\nkind: table\n",
-                                       encoding="utf-8")
-    with pytest.raises(MetadataError) as caught:
-        read_charts(tmp_path, app.extensions["safety"].registry)
-    text = str(caught.value)
+    head = "label: {zh: 汇总, en: Roll-up}\nregister: cp_enterprise\n"
+    text = metadata_errors(tmp_path, app, "charts", {
+        "flat.yaml": f"name: flat\n{head}by: region\nrollup: parent_task\nkind: table\n",
+        "tree.yaml": f"name: tree\n{head}by: task\nrollup: {{tree: organisation}}\nkind: table\n",
+        "named.yaml": f"name: named\n{head}by: task\nrollup: {{tree: parent_task, label: organization}}\nkind: table\n"})
     assert "flat.yaml:5: E915 a roll-up's slices are the rows a reference of the register points to" in text
     assert "tree.yaml:5: E915 'organisation' is not a reference of cp_task to its own rows" in text
     assert "parent_task" in text

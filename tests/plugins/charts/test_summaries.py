@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from app.metadata import MetadataError
 from tests.security.factory import make_org, make_row, make_user
 
-from .conftest import WUJIN, XINBEI, World
+from .conftest import WUJIN, XINBEI, World, metadata_errors
 
 HAZARD_CHARTS = ["hazards_by_county", "hazards_by_region", "hazards_by_state", "hazards_by_level",
                  "rectification_rate", "rectification_rate_by_region"]
@@ -241,15 +240,9 @@ def test_a_stale_summary_is_not_read(world: World) -> None:
 
 
 def test_a_wrong_summary_names_its_file_and_line(tmp_path: Path, app: Any) -> None:
-    from plugins.charts.settings import read_charts
-    folder = tmp_path / "summaries"
-    folder.mkdir()
-    (folder / "bad.yaml").write_text("name: bad\nregister: hazard\nkey: description\n"
-                                     "dimensions: [state, photos_before, state, stat]\n", encoding="utf-8")
-    (folder / "nowhere.yaml").write_text("name: nowhere\nregister: hazzard\nkey: enterprise\n", encoding="utf-8")
-    with pytest.raises(MetadataError) as caught:
-        read_charts(tmp_path, app.extensions["safety"].registry)
-    text_ = str(caught.value)
+    text_ = metadata_errors(tmp_path, app, "summaries", {
+        "bad.yaml": "name: bad\nregister: hazard\nkey: description\ndimensions: [state, photos_before, state, stat]\n",
+        "nowhere.yaml": "name: nowhere\nregister: hazzard\nkey: enterprise\n"})
     assert "bad.yaml:3: E912 hazard.description is a string" in text_
     assert "bad.yaml:4: E913 'photos_before' is a image field" in text_
     assert "bad.yaml:4: E914 'state' is named twice" in text_
