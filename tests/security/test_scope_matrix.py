@@ -254,8 +254,15 @@ class Case:
         service = self.app.extensions.get("charts")
         if service is None:
             return []
-        return [c.name for c in service.settings.charts.values()
-                if c.source == self.register and not c.filters and not c.roles and c.measure.kind == "count"]
+        return [c.name for c in service.settings.charts.values() if c.source == self.register and not c.filters
+                and not c.roles and c.measure.kind == "count" and c.rollup is None]
+
+    def rollups(self) -> list[str]:
+        """The charts plugin's roll-ups of this register (campaigns): they count the rows below the tree rows the
+        user reads, so their total is at most the rows it reads."""
+        service = self.app.extensions.get("charts")
+        return [] if service is None else [c.name for c in service.settings.charts.values()
+                                           if c.source == self.register and c.rollup is not None]
 
     def listed(self) -> tuple[int, set[int], str]:
         response = self.client.get(f"/r/{self.register}/list/?size=500")
@@ -389,7 +396,7 @@ class Case:
         expect("api", self.api_listed()[0] == 403, "api list answered")
         expect("show", self.client.get(f"/r/{register}/show/{inside}").status_code == 403, "show answered")
         expect("export", self.client.get(f"/r/{register}/export?format=csv").status_code == 403, "export answered")
-        for chart in self.charts():
+        for chart in self.charts() + self.rollups():
             status = self.client.get(f"/charts/{chart}/data").status_code
             expect("chart", status == 404, f"chart {chart} answered {status}")
         for doc in self.spec.documents[:1]:
@@ -426,6 +433,15 @@ class Case:
             expect("chart", total == len(readable),
                    f"chart {chart} of {len(asked)} rows asked by id counts {total} ({response.status_code}); "
                    f"{len(readable)} are readable")
+        hidden = [row.id for kind, row in self.outside.items() if kind in READ_KINDS]
+        for chart in self.rollups():
+            counted = []
+            for ids in (asked, hidden):
+                response = self.client.get(f"/charts/{chart}/data?" + "&".join(f"ids={i}" for i in ids))
+                counted.append((response.get_json() or {}).get("total") if response.status_code == 200 else None)
+            expect("chart", counted[0] is not None and counted[0] <= len(readable) and counted[1] == 0,
+                   f"roll-up {chart}: {counted[0]} of {len(asked)} rows asked ({len(readable)} readable), "
+                   f"{counted[1]} of the {len(hidden)} it may not read")
         for kind, row in self.outside.items():
             if kind in READ_KINDS:
                 expect("list", row.id not in listed, f"{kind}: listed")
