@@ -34,7 +34,7 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
     assert expected <= set(demo_logins)
     enterprises = [name for name in demo_logins if name not in expected]
     assert len(enterprises) == 2, demo_logins
-    failures, visited, mapped, charts, frequency = [], {}, {}, {}, {}
+    failures, visited, mapped, charts, frequency, draws = [], {}, {}, {}, {}, {}
     for account, password in demo_logins.items():
         client = FormClient(app.test_client())
         login(client, account, password)
@@ -44,6 +44,7 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
         mapped[account] = {"/gis_map/", "/gis_map/layer/enterprise.json"} <= set(result.visited)
         charts[account] = {url for url in result.visited if url.startswith("/charts/")}
         frequency[account] = {url for url in result.visited if url.startswith("/frequency/")}
+        draws[account] = {url for url in result.visited if url.startswith(("/random_draw/", "/draws/"))}
         failures.extend(result.failures)
     # every account reached a real part of the application, not just its home page
     assert all(count >= 40 for count in visited.values()), visited
@@ -57,3 +58,8 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
         assert any(re.match(r"^/frequency/township_inspections/\d+$", url) for url in frequency[account]), frequency
     assert not any(frequency[account] for account in enterprises), frequency
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(map(str, failures))
+    # the random draw (plugins/random_draw: 双随机 and 专家抽取) for the accounts that draw, none for an enterprise
+    for account in ("admin", "js_admin", "cz_admin", "xb_admin"):
+        assert "/random_draw/" in draws[account], (account, draws[account])
+        assert any(re.match(r"^/random_draw/people/[a-z_]+/$", url) for url in draws[account]), draws[account]
+    assert not any(draws[account] for account in enterprises), draws
