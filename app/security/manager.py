@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, flash, g, request, session
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, ViewMenu, assoc_permissionview_role
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
 from flask_babel import gettext
 from flask_login import user_logged_in
@@ -52,8 +53,6 @@ class SecurityManager(FabSecurityManager):
             else:
                 db_roles.append(role.id)
         if db_roles:
-            from flask_appbuilder.security.sqla.models import (Permission, PermissionView, ViewMenu,
-                                                               assoc_permissionview_role)
             pairs = select(Permission.name, ViewMenu.name).select_from(PermissionView).join(
                 Permission, Permission.id == PermissionView.permission_id).join(
                 ViewMenu, ViewMenu.id == PermissionView.view_menu_id).join(
