@@ -217,24 +217,40 @@ class ChartQuery:
             counted, closure.c.node == counted.c[f"own_{self.chart.by.field}"]).group_by(*groups)
 
     def _tree_order(self, slices: list[Slice]) -> tuple[list[Slice], list[Slice]]:
-        """A roll-up's slices depth first, each under the row above it, its label indented by its depth; and the
-        top ones."""
+        """A roll-up's slices depth first, each under the row above it, named and indented by its depth; and the
+        top ones. Two queries for every line (the tree rows, then the names of what ``label`` references)."""
         target, parent = self._tree()
-        ids = [int(s.key) for s in slices if s.key]
-        above = dict(self.svc.session.execute(select(target.id, parent).where(target.id.in_(ids))).all())
+        spec = self.svc.registry.register(self.spec.field(self.chart.by.field).target)
+        named = spec.field(self.chart.rollup.label) if self.chart.rollup.label else None
+        label = getattr(target, f"{named.name}_id" if named is not None and named.type == "reference"
+                        else (named.name if named is not None else spec.title_field))
+        title = getattr(target, spec.title_field)
+        reason = "the labels of a roll-up's counted lines"
+        rows = {r[0]: r for r in self.svc.session.execute(
+            select(target.id, parent, title, label).where(target.id.in_([int(s.key) for s in slices]))
+            .execution_options(unscoped_reason=reason))}
+        names = {row_id: row[3] for row_id, row in rows.items()}
+        if named is not None and named.type == "reference":
+            ref_spec = self.svc.registry.register(named.target)
+            ref = self.svc.models[named.target]
+            found = dict(self.svc.session.execute(
+                select(ref.id, getattr(ref, ref_spec.title_field)).where(ref.id.in_({v for v in names.values()
+                                                                                     if v is not None}))
+                .execution_options(unscoped_reason=reason)).all())
+            names = {row_id: found.get(value) for row_id, value in names.items()}
         children: dict[Any, list[Slice]] = {}
         for s in slices:
-            up = above.get(int(s.key)) if s.key else None
-            children.setdefault(up if up in above else None, []).append(s)
+            row_id = int(s.key)
+            s.label = str(names.get(row_id) or rows.get(row_id, (None, None, None))[2] or s.key)
+            up = rows[row_id][1] if row_id in rows else None
+            children.setdefault(up if up in rows else None, []).append(s)
         ordered: list[Slice] = []
-
-        named = self.chart.rollup.label is not None
 
         def walk(key: Any, depth: int) -> None:
             for s in sorted(children.get(key, []), key=lambda x: x.label):
-                if depth == 0 and named:  # a root names its campaign (its title), then its organisation
-                    title = self._row_title(self.spec.field(self.chart.by.field).target, int(s.key))
-                    s.label = f"{title} · {s.label}" if title and title != s.label else s.label
+                campaign = rows[int(s.key)][2] if int(s.key) in rows else None
+                if depth == 0 and named is not None and campaign and str(campaign) != s.label:
+                    s.label = f"{campaign} · {s.label}"  # a top line names its campaign, then its organisation
                 s.label = "\u3000" * depth + s.label
                 ordered.append(s)
                 walk(int(s.key), depth + 1)
@@ -322,10 +338,10 @@ class ChartQuery:
         for row in rows:
             key = "" if (row.by if c.by else "") is None else str(row.by if c.by else "")
             value = float(row.value or 0)
-            s = by_key.setdefault(key, Slice(key, self._label(c.by, key), 0.0))
-            if c.stack and c.rollup is not None and row.stack is None and not value:
-                pass  # a roll-up's row without any counted row: its slice, no stack
-            elif c.stack:
+            # a roll-up's lines are named together, in tree order (_tree_order)
+            s = by_key.setdefault(key, Slice(key, key if c.rollup is not None else self._label(c.by, key), 0.0))
+            # a roll-up's tree row without any counted row is a line of its own, without a stack
+            if c.stack and not (c.rollup is not None and row.stack is None and not value):
                 stack = "" if row.stack is None else str(row.stack)
                 if stack not in stack_keys:
                     stack_keys.append(stack)
@@ -391,25 +407,16 @@ class ChartQuery:
             return _("(this level)") if by.level else _("(not set)")
         f = field_of(self.svc.registry, self.chart.source, by.field)
         if f.type == "reference":
-            named = self.chart.rollup.label if self.chart.rollup is not None and by is self.chart.by else None
-            return self._row_title(f.target, int(key), named) or key
+            target = self.svc.registry.register(f.target)
+            model = self.svc.models[f.target]
+            title = self.svc.session.execute(select(getattr(model, target.title_field)).where(model.id == int(key))
+                                             .execution_options(unscoped_reason="the label of a counted slice"))\
+                .scalar()
+            return str(title) if title is not None else key
         if f.type == "boolean":
             return _("Yes") if key.lower() in ("true", "1") else _("No")
         dictionary = getattr(f, "dictionary", None)
         return self.svc.dictionaries.label(dictionary, key) if dictionary else key
-
-    def _row_title(self, register: str, row_id: int, field_name: str | None = None) -> str | None:
-        """A counted row's title (or the value of ``field_name``: a reference shows its own row's title)."""
-        target = self.svc.registry.register(register)
-        model = self.svc.models[register]
-        f = target.field(field_name) if field_name else None
-        column = getattr(model, f"{f.name}_id" if f is not None and f.type == "reference" else
-                         (f.name if f is not None else target.title_field))
-        value = self.svc.session.execute(select(column).where(model.id == row_id)
-                                         .execution_options(unscoped_reason="the label of a counted slice")).scalar()
-        if value is not None and f is not None and f.type == "reference":
-            return self._row_title(f.target, int(value))
-        return None if value is None else str(value)
 
     # ---------------------------------------------------------------- drill-down
     def slice_args(self, key: str) -> list[tuple[str, str]] | None:
