@@ -225,10 +225,9 @@ class ChartQuery:
         label = getattr(target, f"{named.name}_id" if named is not None and named.type == "reference"
                         else (named.name if named is not None else spec.title_field))
         title = getattr(target, spec.title_field)
-        reason = "the labels of a roll-up's counted lines"
         rows = {r[0]: r for r in self.svc.session.execute(
             select(target.id, parent, title, label).where(target.id.in_([int(s.key) for s in slices]))
-            .execution_options(unscoped_reason=reason))}
+            .execution_options(unscoped_reason="the names and parents of a roll-up's counted lines"))}
         names = {row_id: row[3] for row_id, row in rows.items()}
         if named is not None and named.type == "reference":
             ref_spec = self.svc.registry.register(named.target)
@@ -236,7 +235,7 @@ class ChartQuery:
             found = dict(self.svc.session.execute(
                 select(ref.id, getattr(ref, ref_spec.title_field)).where(ref.id.in_({v for v in names.values()
                                                                                      if v is not None}))
-                .execution_options(unscoped_reason=reason)).all())
+                .execution_options(unscoped_reason="the names a roll-up's lines reference")).all())
             names = {row_id: found.get(value) for row_id, value in names.items()}
         children: dict[Any, list[Slice]] = {}
         for s in slices:
