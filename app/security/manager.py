@@ -34,11 +34,17 @@ class SecurityManager(FabSecurityManager):
 
     # one query for a request's permissions instead of one per menu item (117 → 1 on a list page)
     def _has_view_access(self, user: object, permission_name: str, view_name: str) -> bool:
+        return (permission_name, view_name) in self.request_permissions(user)[0]
+
+    def request_permissions(self, user: object) -> tuple[frozenset[tuple[str, str]], int]:
+        """The user's (permission, view) pairs, read once per request, and their fingerprint (the menu's cache key
+        changes with them: a role given or a permission taken shows in the next page's menu)."""
         cache = g.get("_permissions")
         if cache is None or cache[0] != getattr(user, "id", None):
-            cache = (getattr(user, "id", None), self.get_user_permissions(user))
+            pairs = frozenset(self.get_user_permissions(user))
+            cache = (getattr(user, "id", None), pairs, hash(pairs))
             g._permissions = cache
-        return (permission_name, view_name) in cache[1]
+        return cache[1], cache[2]
 
     def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
         """FAB's answer (the (permission, view) pairs of every role of the user and its groups) in one Core query
