@@ -2,7 +2,7 @@
 rows inside and outside the role's scope are read and written through every path (list, count, show, lookup,
 edit, delete, stored files, REST API, export as xlsx and csv, documents as PDF and zip, workflow transitions,
 import by key, history, the resource map's layer, radius search and popups, the charts plugin's chart data,
-warnings). Outside rows are never returned and never written.
+warnings, the random draw's pool and the enterprise under review of its people draws). Outside rows are never returned and never written.
 
 Run on the shipped metadata and on tests/fixtures/metadata/scoped (a register per scope kind, and `permit`
 with every path). Each path reports what leaked instead of stopping at the first assertion, so that
@@ -275,6 +275,31 @@ class Case:
         html = self.client.get(f"/r/{self.register}/list/?size=500&{query}").get_data(as_text=True)
         return {int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)}
 
+    def draw_pools(self) -> list[str]:
+        """The random draw's pages (plugins/random_draw) whose rows come from this register: the enterprise pool
+        (``pool``) and the enterprise under review of each people draw (``subject:<draw>``)."""
+        service = self.app.extensions.get("random_draw")
+        if service is None:
+            return []
+        settings = service.settings
+        return (["pool"] if settings.pool.target == self.register else []) + \
+            [f"subject:{p.name}" for p in settings.people if p.subject == self.register]
+
+    def drawn_from(self, page: str, ids: list[int]) -> tuple[int, int | None]:
+        """What a draw page makes of these rows: the pool size it shows for them asked by id (the enterprise pool)
+        or how many of them it accepts as the enterprise under review (people draws); with the page's status."""
+        if page == "pool":
+            response = self.client.get("/random_draw/?preview=1&" + "&".join(f"ids={i}" for i in ids))
+            size = re.search(r'id="pool-size">\D*([\d,]+)', response.get_data(as_text=True))
+            return response.status_code, int(size.group(1).replace(",", "")) if size else None
+        accepted = 0
+        for row_id in ids:
+            response = self.client.get(f"/random_draw/people/{page.split(':')[1]}/?subject={row_id}")
+            if response.status_code != 200:
+                return response.status_code, None
+            accepted += f'<option value="{row_id}" selected>' in response.get_data(as_text=True)
+        return 200, accepted
+
     def looked_up(self) -> tuple[int, set[int]]:
         response = self.client.get(f"/r/{self.register}/lookup?q=")
         return response.status_code, {r["id"] for r in (response.get_json() or {}).get("results", [])}
@@ -399,6 +424,9 @@ class Case:
         for chart in self.charts() + self.rollups():
             status = self.client.get(f"/charts/{chart}/data").status_code
             expect("chart", status == 404, f"chart {chart} answered {status}")
+        for page in self.draw_pools():
+            status, counted = self.drawn_from(page, [inside])
+            expect("draw", status in (403, 404) or counted == 0, f"{page}: a row it may not view taken ({status})")
         for doc in self.spec.documents[:1]:
             expect("documents", self.client.get(f"/r/{register}/document/{inside}/{doc.name}").status_code == 403,
                    "document answered")
@@ -442,6 +470,14 @@ class Case:
             expect("chart", counted[0] is not None and counted[0] <= len(readable) and counted[1] == 0,
                    f"roll-up {chart}: {counted[0]} of {len(asked)} rows asked ({len(readable)} readable), "
                    f"{counted[1]} of the {len(hidden)} it may not read")
+        for page in self.draw_pools():
+            status, counted = self.drawn_from(page, asked)
+            if status == 200:  # an account that may draw: the rows it may read, never one it may not
+                expect("draw", counted == len(readable),
+                       f"{page}: {counted} of {len(asked)} rows asked taken; {len(readable)} are readable")
+                expect("draw", self.drawn_from(page, hidden)[1] == 0, f"{page}: a row it may not read taken")
+            else:
+                expect("draw", status in (403, 404), f"{page} answered {status}")
         for kind, row in self.outside.items():
             if kind in READ_KINDS:
                 expect("list", row.id not in listed, f"{kind}: listed")
