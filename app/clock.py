@@ -2,16 +2,35 @@
 
 `TODAY` (a date or an ISO string) fixes the day for one process; `TODAY_FILE` names a file holding an ISO date,
 read at each call, so that a test (or a trainer's demonstration) moves the day of the web process and of a running
-Celery worker at once, without restarting either. Production sets neither."""
+Celery worker at once, without restarting either. Production sets neither. `as_of(day)` computes a block as of
+another day (a subscription's daily report counts the day that ended)."""
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 from flask import current_app, has_app_context
 
+_as_of: ContextVar[date | None] = ContextVar("clock_as_of", default=None)
+
+
+@contextlib.contextmanager
+def as_of(day: date) -> Iterator[None]:
+    """Inside the block, today() is ``day``."""
+    token = _as_of.set(day)
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
+
 
 def today() -> date:
+    pinned = _as_of.get()
+    if pinned is not None:
+        return pinned
     if not has_app_context():
         return date.today()
     fixed = current_app.config.get("TODAY")

@@ -14,6 +14,9 @@ A plugin is a package ``plugins/<name>/`` named in the config list ``PLUGINS``. 
   user triggers disabled (`flask demo load --scale`): the plugin refills what its triggers keep (the chart
   summaries);
 - ``add_home_panel(app, render)`` — a panel of the home page (the charts plugin's dashboard per role);
+- ``add_message_link(app, kind, url)`` — where an inbox message of the plugin's own ``kind`` leads (a message
+  about a register row opens the row; the charts plugin's subscription snapshots are not rows);
+- ``add_account_link(app, link)`` — an entry of the user menu's 个人中心 part (the charts plugin's 我的订阅);
 - ``templates/`` — found by the plugin's own blueprint (``template_folder``); its UI strings go through
   flask-babel like the engine's (babel.cfg extracts ``plugins/**``);
 - tests under ``tests/plugins/<name>/``.
@@ -102,6 +105,29 @@ def add_row_links(app: Any, links: Callable[[Any, Any, Any], list[dict]]) -> Non
 def add_todo_source(app: Any, source: Callable[[Any], list[dict]]) -> None:
     """Entries a plugin adds to the home page's 待办: ``source(actor)`` returns ``[{label, count, url, register}]``."""
     app.extensions.setdefault("safety_todo_sources", []).append(source)
+
+
+def add_message_link(app: Any, kind: str, url: Callable[[Any], str | None]) -> None:
+    """Where the inbox sends a message of ``kind`` (the plugin's own, not about a register row): ``url(message)``
+    returns the page, or None to stay in the inbox. The page itself must check that the reader may open it."""
+    app.extensions.setdefault("safety_message_links", {})[kind] = url
+
+
+def add_account_link(app: Any, link: dict) -> None:
+    """An entry of the user menu after 个人中心 and 修改密码: ``{endpoint, label, icon, id}`` (a lazy label), shown
+    to every signed-in user; the page answers for itself."""
+    app.extensions.setdefault("safety_account_links", []).append(link)
+    app.jinja_env.globals["account_links"] = account_links
+
+
+def message_url(message: Any) -> str | None:
+    """The page a plugin gives an inbox message of its own kind, or None."""
+    link = current_app.extensions.get("safety_message_links", {}).get(message.kind)
+    return link(message) if link is not None else None
+
+
+def account_links() -> list[dict]:
+    return list(current_app.extensions.get("safety_account_links", []))
 
 
 def row_links(spec: Any, row: Any, actor: Any) -> list[dict]:

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import ADMIN_PASSWORD, reset_users, truncate_registers
 from tests.crawler import crawl
 from tests.helpers import FormClient, login
+from tests.plugins.charts.test_subscriptions import subscribe_every_account
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,10 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
     enterprises = [name for name in demo_logins if name not in expected]
     assert len(enterprises) == 2, demo_logins
     failures, visited, mapped, charts, frequency, draws = [], {}, {}, {}, {}, {}
+    # 系统订阅: every account subscribes to a dashboard of its roles and the day's snapshot is taken, so that
+    # 我的订阅 and a snapshot are crawled as every account
+    assert subscribe_every_account(app, demo_logins) == len(demo_logins)
+    subscriptions = {}
     for account, password in demo_logins.items():
         client = FormClient(app.test_client())
         login(client, account, password)
@@ -45,6 +50,8 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
         charts[account] = {url for url in result.visited if url.startswith("/charts/")}
         frequency[account] = {url for url in result.visited if url.startswith("/frequency/")}
         draws[account] = {url for url in result.visited if url.startswith(("/random_draw/", "/draws/"))}
+        subscriptions[account] = {url for url in result.visited if url.startswith(("/subscriptions/",
+                                                                                   "/my_subscriptions/"))}
         failures.extend(result.failures)
     # every account reached a real part of the application, not just its home page
     assert all(count >= 40 for count in visited.values()), visited
@@ -63,3 +70,7 @@ def test_every_demo_account_crawls_without_a_failure(app, demo_logins):
         assert "/random_draw/" in draws[account], (account, draws[account])
         assert any(re.match(r"^/random_draw/people/[a-z_]+/$", url) for url in draws[account]), draws[account]
     assert not any(draws[account] for account in enterprises), draws
+    # 系统订阅 (统计分析) and 我的订阅 (个人中心) with the account's own snapshot, for every account
+    for account, urls in subscriptions.items():
+        assert {"/subscriptions/", "/subscriptions/add", "/my_subscriptions/"} <= urls, (account, urls)
+        assert any(re.match(r"^/my_subscriptions/\d+$", url) for url in urls), (account, urls)

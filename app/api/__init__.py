@@ -172,6 +172,9 @@ def list_rows(register: str) -> Any:
     req = listing.parse_list_args(spec, request.args, hidden=hidden)
     wrong = {_filter_argument(flt): [gettext("Not a valid value for this filter.")]
              for flt in req.filters.values() if flt.error}
+    # a filter on a field hidden from the caller (here, or on the register a reference points to) is not applied:
+    # say so rather than answer rows it did not narrow
+    wrong.update({f"f.{name}": [gettext("This filter is not available to you.")] for name in req.refused})
     if wrong:
         raise ApiError(422, fields=wrong)
     page = listing.load_page(svc.session, spec, svc.models[spec.name], req, svc.dictionaries, svc.dictionary_item,
@@ -181,7 +184,7 @@ def list_rows(register: str) -> Any:
 
 
 def _filter_argument(flt: Any) -> str:
-    return f"f.{flt.field.name}" + (".from" if flt.op == "range" else "")
+    return f"f.{flt.name}" + (".from" if flt.op == "range" else "")
 
 
 @api.get("/<register>/<int:row_id>")

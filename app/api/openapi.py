@@ -12,7 +12,7 @@ from flask_babel import gettext
 from app.i18n import label_text, list_separator
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.views.forms import INTEGER_RANGE, initial_value
-from app.views.listing import default_filter_op, sortable_columns
+from app.views.listing import filter_label, list_filters, sortable_columns
 
 from . import api
 from .errors import CODES
@@ -333,9 +333,8 @@ class _Builder:
              "schema": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": ID_MAX}},
              "description": gettext("Only these rows (ids)")},
         ]
-        for ref in spec.filters:
-            f = spec.field(ref.field)
-            op = ref.op or default_filter_op(f.type)
+        for flt in list_filters(spec, self.registry):
+            f, op, name = flt.field, flt.op, flt.name
             value = self.input_type(f) if f.type not in ("children", "geo") else {"type": "string"}
             value = {k: v for k, v in value.items() if k not in ("default",)}
             value = value.get("anyOf", [value])[0] if "anyOf" in value else value
@@ -343,16 +342,16 @@ class _Builder:
                 value = {**value, "type": next(t for t in value["type"] if t != "null")}
             if value.get("type") == "array":
                 value = value["items"]
-            label = label_text(f.label)
+            label = filter_label(flt)
             if op == "range":
                 for end in ("from", "to"):
-                    params.append({"name": f"f.{f.name}.{end}", "in": "query", "schema": value,
+                    params.append({"name": f"f.{name}.{end}", "in": "query", "schema": value,
                                    "description": f"{label} ({end})"})
             elif op == "in":
-                params.append({"name": f"f.{f.name}", "in": "query", "style": "form", "explode": True,
+                params.append({"name": f"f.{name}", "in": "query", "style": "form", "explode": True,
                                "schema": {"type": "array", "items": value}, "description": label})
             else:
-                params.append({"name": f"f.{f.name}", "in": "query", "schema": value,
+                params.append({"name": f"f.{name}", "in": "query", "schema": value,
                                "description": f"{label} ({op})"})
         return params
 

@@ -69,6 +69,40 @@ class _Demo:
             self.engine.take(spec, row, name, actor_for(self.user(login)), comment, uploads, sign)
 
 
+def _gas_campaign(demo: _Demo, svc: Any, enterprise: Any, owner: Callable[[Any], str], today: date) -> None:
+    """燃气专项整治 (004) issued province → 常州市 → 新北区; 新北区's inspector inspects an enterprise for the campaign
+    (the inspection names the county's task copy): two items fail, so two hazards of the campaign, one of them
+    rectified and confirmed; the 专项工作统计 roll-up counts them on the county's line and every line above."""
+    model = svc.models["gas_task"]
+    task = demo.add("gas_task", "js_admin", title=f"{today.year}年城镇燃气安全专项整治", year=today.year, region="32",
+                    deadline=today + timedelta(days=45), requirements="全面排查燃气经营、使用场所安全隐患，逐级核实燃气企业名单")
+    demo.step("gas_task", task, "issue", "js_admin")
+    city = svc.session.scalar(select(model).where(model.parent_task_id == task.id).order_by(model.id))
+    if city is None:
+        return
+    demo.step("gas_task", city, "issue", "cz_admin")
+    county = svc.session.scalar(select(model).where(model.parent_task_id == city.id, model.region == "320411"))
+    if county is None:
+        return
+    demo.step("gas_task", county, "issue", "xb_admin")
+    items = [{"stage": "燃气设施", "content": "燃气管道、阀门无泄漏，连接软管未超期使用", "result": "pass"},
+             {"stage": "燃气设施", "content": "使用场所安装可燃气体报警装置并与切断阀联锁", "result": "fail",
+              "problem": "厨房未安装可燃气体报警装置", "location": "职工食堂", "responsible_person": "王伟",
+              "rectify_by": today + timedelta(days=10)},
+             {"stage": "安全管理", "content": "气瓶存放间通风良好，不超量存放", "result": "fail",
+              "problem": "液化气瓶存放间超量存放且通风不良", "location": "气瓶间", "responsible_person": "王伟",
+              "rectify_by": today + timedelta(days=7)}]
+    inspection = demo.add("inspection", "xb_inspector", title=f"{enterprise.name}燃气安全专项检查", enterprise=enterprise,
+                          gas_task=county, kind="independent", inspected_on=today - timedelta(days=3),
+                          inspectors="王强、李娜", items=items, conclusion="存在两项不满足，已责令限期整改")
+    demo.step("inspection", inspection, "submit", "xb_inspector")
+    hazard = svc.models["hazard"]
+    first = svc.session.scalar(select(hazard).where(hazard.inspection_id == inspection.id).order_by(hazard.id))
+    if first is not None:
+        demo.step("hazard", first, "submit", owner(enterprise), "已安装可燃气体报警装置并联锁", files=1)
+        demo.step("hazard", first, "confirm", "xb_inspector")
+
+
 def _joint_inspection_and_notices(demo: _Demo, svc: Any, today: date) -> None:
     """A joint inspection of a Changzhou gas enterprise led by the city's emergency bureau: the housing bureau
     accepted, 新北区 has not answered yet; a hazard handed to the housing bureau; a notice it has not read."""
@@ -260,7 +294,9 @@ def load_demo_workflows(echo: Callable[[str], Any] = print) -> None:
     city_task = svc.session.scalar(select(svc.models["cp_task"]).where(svc.models["cp_task"].parent_task_id == task.id))
     if city_task is not None:
         demo.step("cp_task", city_task, "issue", "cz_admin")
+    _gas_campaign(demo, svc, pick(3), owner, today)
     echo(f"Demo workflows: {made} hazards, {len(applications)} licence applications, 1 plan, 2 inspections, "
-         "1 case, 5 emergency plans, 1 enterprise change request, 1 self-registration, a cleaner-production campaign issued down to 新北区.")
+         "1 case, 5 emergency plans, 1 enterprise change request, 1 self-registration, a cleaner-production campaign issued down to 新北区, "
+         "a gas campaign issued down to 新北区 with 1 inspection and 2 hazards found (1 rectified).")
     for enterprise in local[:2]:
         echo(f"  enterprise account in these flows: {enterprise.name}: {owner(enterprise)} / Qy@demo2024")

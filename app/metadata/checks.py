@@ -267,7 +267,8 @@ def check_field_lists(reg: Located) -> Iterator[Issue]:
                               f"'{spec.field(name).type}'", "quick search matches text fields; "
                               "use a filter for other types"))
     for i, ref in enumerate(spec.filters):
-        candidates.append(_field_name_issue(reg, ("filters", i), ref.field, "filters"))
+        if "." not in ref.field:  # '<reference>.<field>' is checked with the register it points to (E306)
+            candidates.append(_field_name_issue(reg, ("filters", i), ref.field, "filters"))
     for i, rule in enumerate(spec.unique):
         for j, name in enumerate(rule.fields):
             candidates.append(_field_name_issue(reg, ("unique", i, "fields", j), name, "unique"))
@@ -294,16 +295,21 @@ def check_filters(reg: Located) -> Iterator[Issue]:
         field = reg.spec.field_map.get(ref.field)
         if field is None:
             continue
-        allowed = FILTER_OPS_BY_TYPE.get(field.type, ())
-        if field.type == "enum" and field.multiple:
-            allowed = ()
-        if not allowed:
-            yield reg.issue(("filters", i), "E301", f"filters: field '{ref.field}' of type '{field.type}' "
-                            "cannot be filtered", "filter on string, text (contains), number, date, boolean, single enum, tree or "
-                            "reference fields")
-        elif ref.op and ref.op not in allowed:
-            yield reg.issue(("filters", i), "E301", f"filters: op '{ref.op}' does not apply to '{ref.field}' "
-                            f"of type '{field.type}'", "use " + " or ".join(allowed))
+        yield from check_filter_op(reg, i, ref, field)
+
+
+def check_filter_op(reg: Located, i: int, ref: Any, field: Any) -> Iterator[Issue]:
+    """E301: the filter's field (its own, or the one a reference leads to) can be filtered, with its op."""
+    allowed = FILTER_OPS_BY_TYPE.get(field.type, ())
+    if field.type == "enum" and field.multiple:
+        allowed = ()
+    if not allowed:
+        yield reg.issue(("filters", i), "E301", f"filters: field '{ref.field}' of type '{field.type}' "
+                        "cannot be filtered", "filter on string, text (contains), number, date, boolean, single enum, tree or "
+                        "reference fields")
+    elif ref.op and ref.op not in allowed:
+        yield reg.issue(("filters", i), "E301", f"filters: op '{ref.op}' does not apply to '{ref.field}' "
+                        f"of type '{field.type}'", "use " + " or ".join(allowed))
 
 
 def check_sort(reg: Located) -> Iterator[Issue]:

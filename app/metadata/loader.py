@@ -10,6 +10,7 @@ from . import checks
 from .child_checks import check_copy_from, check_counts, check_user_organisation
 from .alerts import WarningSpec, check_warning, deadline_warnings
 from .compute_checks import check_compute
+from .filter_checks import check_reference_filters
 from .follows_checks import check_follows, check_match
 from .frequency import FrequencySpec, check_frequency
 from .guard_checks import check_guards
@@ -184,6 +185,7 @@ def check_metadata(roots: Iterable[Path]) -> tuple[Registry | None, list[Issue]]
         issues += check_normalise(reg)
         issues += check_required_when(reg)
         issues += check_related(reg, reg_by_name, broken)
+        issues += check_reference_filters(reg, reg_by_name)
         issues += check_pickers(reg, reg_by_name, org_dictionaries.get("region"))
         issues += check_map(reg, reg_by_name)
         issues += check_copy_from(reg, reg_by_name)

@@ -376,10 +376,13 @@ FilterOp = Literal["contains", "equal", "in", "subtree", "range"]
 
 
 class FilterRef(Spec):
-    """A list filter: a field and how it matches (the default follows the field's type)."""
+    """A list filter: a field and how it matches (the default follows the field's type). The field may be one of
+    the register a reference points to (``enterprise.region``): the rows whose referenced row matches."""
 
     field: Ref
     op: FilterOp | None = None
+    #: the filter panel's label (default: the field's, after the reference's for ``<reference>.<field>``)
+    label: Label | None = None
 
     @model_validator(mode="before")
     @classmethod

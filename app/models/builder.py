@@ -122,6 +122,9 @@ def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool
     if sort_cols != ("id",) and not spec.parent:
         wanted.append((sort_cols, False))
     for ref in spec.filters if not spec.parent else ():
+        if "." in ref.field:
+            # through a reference: '<reference>_id IN (…)' uses the reference's own index (below)
+            continue
         f = spec.field(ref.field)
         op = ref.op or default_filter_op(f.type)
         cols = column_names(f)

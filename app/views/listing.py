@@ -4,16 +4,67 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from app.dictionaries import DictionaryService
+from app.i18n import label_text
 from app.metadata.checks import SORTABLE_SYSTEM, default_filter_op
-from app.metadata.spec import FieldBase, RegisterSpec
+from app.metadata.registry import Registry
+from app.metadata.spec import FieldBase, Label, RegisterSpec
 
 PAGE_SIZES = (10, 20, 50, 100)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A filter a register's list offers: on one of its fields, or on a field of the register one of its references
+    points to (``enterprise.region``: the rows whose enterprise is in that region)."""
+
+    name: str                            # the URL's f.<name>: 'region' or 'enterprise.region'
+    field: FieldBase                     # the field matched (the referenced register's, through a reference)
+    op: str
+    reference: FieldBase | None = None   # the reference followed
+    label: Label | None = None           # the YAML's own label for the filter
+
+
+def list_filters(spec: RegisterSpec, registry: Registry | None = None) -> list[ListFilter]:
+    """The filters of ``spec``'s list in YAML order (``registry`` resolves references; default: the app's)."""
+    result = []
+    for ref in spec.filters:
+        first, _, rest = ref.field.partition(".")
+        reference = None
+        f = spec.field(first)
+        if rest:
+            if registry is None:
+                from app.services import services
+                registry = services().registry
+            reference, f = f, registry.register(f.target).field(rest)
+        result.append(ListFilter(ref.field, f, ref.op or default_filter_op(f.type), reference, ref.label))
+    return result
+
+
+def filter_label(flt: ListFilter) -> str:
+    """The filter panel's label: the YAML's, else the field's, after the reference's for a field reached through
+    one (企业名称·属地)."""
+    if flt.label is not None:
+        return label_text(flt.label)
+    text = label_text(flt.field.label)
+    return f"{label_text(flt.reference.label)}·{text}" if flt.reference is not None else text
+
+
+def hidden_on(register: str) -> frozenset[str]:
+    """The fields of ``register`` the acting user may not read (all of them when it may not view the register; none
+    for the system: command line, migrations)."""
+    from flask import current_app
+    from app.security.actor import current_actor
+    actor = current_actor()
+    if actor is None:
+        return frozenset()
+    policy = current_app.extensions["safety_policy"]
+    return policy.hidden_fields(current_app.extensions["safety"].registry.register(register), actor)
 
 
 @dataclass
@@ -26,6 +77,13 @@ class ActiveFilter:
     low: Any = None
     high: Any = None
     error: str = ""
+    #: the filter's f.<name> ('enterprise.region' through a reference; default: the field's name)
+    name: str = ""
+    #: the reference followed to ``field``'s register
+    reference: FieldBase | None = None
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.field.name
 
 
 @dataclass
@@ -37,6 +95,9 @@ class ListRequest:
     size: int = 20
     ids: list[int] = field(default_factory=list)  # explicit selection (export of checked rows)
     hidden: frozenset[str] = frozenset()
+    #: f.<name> arguments of filters the actor may not use (a field hidden from it, here or through a reference):
+    #: ignored, and said so
+    refused: list[str] = field(default_factory=list)
 
     def query_args(self, **override: Any) -> dict[str, Any]:
         """The URL parameters that reproduce this request (with some overridden)."""
@@ -82,8 +143,7 @@ class Page:
 
 
 def filter_op(spec: RegisterSpec, name: str) -> str:
-    ref = next(r for r in spec.filters if r.field == name)
-    return ref.op or default_filter_op(spec.field(name).type)
+    return next(flt.op for flt in list_filters(spec) if flt.name == name)
 
 
 def _parse_scalar(f: FieldBase, raw: str) -> Any:
@@ -106,35 +166,60 @@ def _parse_scalar(f: FieldBase, raw: str) -> Any:
     return raw
 
 
+def usable_filters(spec: RegisterSpec, hidden: frozenset[str],
+                   hidden_of: Callable[[str], frozenset[str]] = hidden_on) -> tuple[list[ListFilter], list[ListFilter]]:
+    """(usable, refused) filters for an actor: a filter on a field hidden from it, or reached through a reference
+    field hidden from it, or on a field of the referenced register hidden from it there (``hidden_of(register)``)
+    would let it test values it may not read."""
+    usable, refused = [], []
+    targets: dict[str, frozenset[str]] = {}
+    for flt in list_filters(spec):
+        if flt.reference is None:
+            blocked = flt.field.name in hidden
+        else:
+            target = flt.reference.target
+            if target not in targets:
+                targets[target] = hidden_of(target)
+            blocked = flt.reference.name in hidden or flt.field.name in targets[target]
+        (refused if blocked else usable).append(flt)
+    return usable, refused
+
+
+def _given(args: Mapping[str, Any], flt: ListFilter) -> bool:
+    keys = (f"f.{flt.name}.from", f"f.{flt.name}.to") if flt.op == "range" else (f"f.{flt.name}",)
+    return any(str(args.get(key, "")).strip() for key in keys)
+
+
 def parse_list_args(spec: RegisterSpec, args: Mapping[str, Any], default_size: int | None = None,
-                    hidden: frozenset[str] = frozenset()) -> ListRequest:
-    """Read q, f.<field>[.from|.to], sort, page, size; bad values become a message on the filter, not a 500.
-    Fields hidden from the actor can be neither filtered nor sorted on (that would reveal their values)."""
+                    hidden: frozenset[str] = frozenset(),
+                    hidden_of: Callable[[str], frozenset[str]] = hidden_on) -> ListRequest:
+    """Read q, f.<filter>[.from|.to], sort, page, size; bad values become a message on the filter, not a 500.
+    Fields hidden from the actor can be neither filtered nor sorted on (that would reveal their values); neither can
+    a field of a referenced register hidden from it there (``hidden_of``: the acting user's, by default)."""
     req = ListRequest(search=str(args.get("q", "")).strip()[:100], hidden=hidden)
-    for ref in spec.filters:
-        f = spec.field(ref.field)
-        if f.name in hidden:
-            continue
-        op = ref.op or default_filter_op(f.type)
-        flt = ActiveFilter(f, op)
+    usable, refused = usable_filters(spec, hidden, hidden_of)
+    req.refused = [flt.name for flt in refused if _given(args, flt)]
+    for lf in usable:
+        f, op, key = lf.field, lf.op, f"f.{lf.name}"
+        flt = ActiveFilter(f, op, name=lf.name, reference=lf.reference)
         try:
             if op == "range":
-                flt.low = _parse_scalar(f, str(args.get(f"f.{f.name}.from", "")))
-                flt.high = _parse_scalar(f, str(args.get(f"f.{f.name}.to", "")))
+                flt.low = _parse_scalar(f, str(args.get(f"{key}.from", "")))
+                flt.high = _parse_scalar(f, str(args.get(f"{key}.to", "")))
                 if flt.low is None and flt.high is None:
                     continue
             elif op == "in":
-                values = args.getlist(f"f.{f.name}") if hasattr(args, "getlist") else args.get(f"f.{f.name}", [])
+                values = args.getlist(key) if hasattr(args, "getlist") else args.get(key, [])
                 flt.value = [v for v in values if v]
                 if not flt.value:
                     continue
             else:
-                flt.value = _parse_scalar(f, str(args.get(f"f.{f.name}", "")))
+                flt.value = _parse_scalar(f, str(args.get(key, "")))
                 if flt.value is None:
                     continue
         except (ValueError, InvalidOperation):
             flt.error = "invalid"
-        req.filters[f.name] = flt
+        req.filters[lf.name] = flt
     req.sort = [(name, desc) for name, desc in parse_sort(spec, str(args.get("sort", ""))) if name not in hidden] \
         or [("id", True)]
     try:
@@ -182,40 +267,52 @@ def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionarie
             matches.append(model.id.in_(select(record.row_id).where(record.register == spec.name,
                                                                     contains(record.number, req.search))))
         clauses.append(or_(*matches))
-    for name, flt in req.filters.items():
+    for flt in req.filters.values():
         if flt.error:
             continue
-        f = flt.field
-        if f.type == "reference":
-            column = getattr(model, f"{name}_id")
-        else:
-            column = getattr(model, name)
-        match flt.op:
-            case "contains":
-                clauses.append(contains(column, str(flt.value)))
-            case "equal":
-                clauses.append(column == flt.value)
-            case "in":
-                clauses.append(column.in_(flt.value))
-            case "subtree":
-                node = dictionaries.node(f.dictionary, flt.value)
-                if node is None:
-                    clauses.append(column == flt.value)
-                elif not node.children:
-                    clauses.append(column == node.code)
-                else:
-                    clauses.append(subtree_condition(column, dictionaries, item_class, f.dictionary, node.code))
-            case "range":
-                if flt.low is not None:
-                    clauses.append(column >= flt.low)
-                if flt.high is not None:
-                    high = flt.high
-                    if f.type == "datetime" and isinstance(high, datetime) and high.time() == datetime.min.time():
-                        high = high.replace(hour=23, minute=59, second=59)
-                    clauses.append(column <= high)
+        if flt.reference is None:
+            clauses += filter_conditions(model, flt, dictionaries, item_class)
+            continue
+        # through a reference: the rows whose referenced row matches, as a sub-select on the referenced register's
+        # ORM entity, so that the session's row scope applies inside it too (no filter on rows the actor cannot see)
+        from app.services import services
+        target = services().models[flt.reference.target]
+        matched = select(target.id).where(*filter_conditions(target, flt, dictionaries, item_class)).correlate(None)
+        clauses.append(getattr(model, f"{flt.reference.name}_id").in_(matched))
     if req.ids:
         clauses.append(model.id.in_(req.ids))
     return clauses
+
+
+def filter_conditions(model: type, flt: ActiveFilter, dictionaries: DictionaryService, item_class: type) -> list[Any]:
+    """The conditions of one filter on ``model``, the register that holds the filter's field."""
+    f = flt.field
+    column = getattr(model, f"{f.name}_id") if f.type == "reference" else getattr(model, f.name)
+    match flt.op:
+        case "contains":
+            return [contains(column, str(flt.value))]
+        case "equal":
+            return [column == flt.value]
+        case "in":
+            return [column.in_(flt.value)]
+        case "subtree":
+            node = dictionaries.node(f.dictionary, flt.value)
+            if node is None:
+                return [column == flt.value]
+            if not node.children:
+                return [column == node.code]
+            return [subtree_condition(column, dictionaries, item_class, f.dictionary, node.code)]
+        case "range":
+            clauses = []
+            if flt.low is not None:
+                clauses.append(column >= flt.low)
+            if flt.high is not None:
+                high = flt.high
+                if f.type == "datetime" and isinstance(high, datetime) and high.time() == datetime.min.time():
+                    high = high.replace(hour=23, minute=59, second=59)
+                clauses.append(column <= high)
+            return clauses
+    return []
 
 
 #: up to this many codes a subtree is written as a constant list (the planner then combines the column's index

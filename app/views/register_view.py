@@ -34,7 +34,7 @@ from app.services import Services
 from . import list_columns, listing
 from .formatting import html_value, plain_value
 from .forms import build_form
-from .listing import PAGE_SIZES
+from .listing import PAGE_SIZES, filter_label
 from .pickers import picker_root, starts_at_jurisdiction
 from .related import preset_references, related_tabs
 from .urls import register_url
@@ -241,13 +241,11 @@ class RegisterController:
         """What the filter panel shows: one control per YAML filter, with the current value."""
         svc, spec = self.services, self.register
         widgets = []
-        for ref in spec.filters:
-            f = spec.field(ref.field)
-            if f.name in hidden:
-                continue
-            op = listing.filter_op(spec, f.name)
-            current = req.filters.get(f.name)
-            widget: dict[str, Any] = {"field": f, "op": op, "label": label_text(f.label), "current": current}
+        for lf in listing.usable_filters(spec, hidden)[0]:
+            f, op = lf.field, lf.op
+            current = req.filters.get(lf.name)
+            widget: dict[str, Any] = {"field": f, "name": lf.name, "op": op, "label": filter_label(lf),
+                                      "current": current}
             if f.type == "enum":
                 widget["choices"] = svc.dictionaries.choices(f.dictionary)
             elif f.type == "tree":
@@ -255,9 +253,9 @@ class RegisterController:
                 value = current.value if current else None
                 root = picker_root(svc, f.dictionary) if starts_at_jurisdiction(svc, f) else None
                 widget["picker"] = tree_picker(
-                    svc.dictionaries, f.dictionary, name=f"f.{f.name}", field_id=f"filter-{f.name}",
+                    svc.dictionaries, f.dictionary, name=f"f.{lf.name}", field_id=f"filter-{lf.name.replace('.', '-')}",
                     value=value, root=root, leaf_only=False, locale=_locale(),
-                    aria_label=label_text(f.label), placeholder=_("All"),
+                    aria_label=widget["label"], placeholder=_("All"),
                     # a field with levels: a filter may take any level above too (a city), none below the deepest
                     levels=SimpleNamespace(dictionary=f.dictionary, levels=None, level_bounds=(1, f.level_bounds[1]))
                     if f.restricts_levels else None)

@@ -11,6 +11,7 @@ from flask_appbuilder import BaseView, expose
 from sqlalchemy import func, select, update
 
 from app.i18n import current_locale, label_text
+from app.plugins import message_url
 from app.security.actor import current_actor, signed_in_actor
 from app.services import services
 from app.views.formatting import html_value
@@ -72,7 +73,7 @@ class WorkflowView(BaseView):
                   "sender": m.sender, "text": m.text_en if locale == "en" else
                   m.text_zh_hant if locale == "zh_Hant" else m.text_zh,
                   "url": register_url(m.register, "show", pk=m.row_id)
-                  if m.register in svc.registry.registers and m.row_id else None} for m in messages]
+                  if m.register in svc.registry.registers and m.row_id else message_url(m)} for m in messages]
         return self.render_template("workflow/inbox.html", messages=shown)
 
     @expose("/inbox/<int:message_id>/open")
@@ -89,7 +90,8 @@ class WorkflowView(BaseView):
             svc.session.commit()
         if message.register in svc.registry.registers and message.row_id:
             return redirect(register_url(message.register, "show", pk=message.row_id))
-        return redirect(url_for("WorkflowView.inbox"))
+        # a plugin's own message (a subscription's snapshot) leads to the plugin's page
+        return redirect(message_url(message) or url_for("WorkflowView.inbox"))
 
     @expose("/inbox/read", methods=["POST"])
     def read_all(self) -> Any:

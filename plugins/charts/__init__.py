@@ -10,26 +10,45 @@ ROOT = Path(__file__).resolve().parent
 
 
 def init_app(app: Any, registry: Any) -> None:
-    """Check the charts and dashboards against the registry, add the screens, the home panel and permissions."""
-    from app.plugins import add_home_panel, grant_permissions
+    """Check the charts and dashboards against the registry, add the screens, the home panel and permissions, the
+    subscriptions (their tables, pages, inbox link and beat task)."""
+    from app.plugins import add_account_link, add_home_panel, add_message_link, grant_permissions
 
+    from . import tasks  # noqa: F401  (registers the subscriptions' task)
     from .service import ChartService
     from .settings import read_charts
+    from .subscription_views import ACCOUNT_LINK, MENU, register_subscription_views, snapshot_url
+    from .subscriptions import MESSAGE_KIND, SubscriptionService, build_tables
     from .views import home_panel, register_views
 
     if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         _sqlite_functions(app)
     charts = read_charts(ROOT / "metadata", registry)
-    app.extensions["charts"] = ChartService(app.extensions["safety"], app.extensions["safety_policy"], charts)
+    app.extensions["charts"] = service = ChartService(app.extensions["safety"], app.extensions["safety_policy"],
+                                                      charts)
+    app.extensions["chart_subscriptions"] = SubscriptionService(service, *build_tables(
+        app.extensions["safety"].models.metadata))
     pages = [b for b in charts.dashboards.values() if not b.home]
     register_views(app.appbuilder, pages)
+    register_subscription_views(app.appbuilder)
     add_home_panel(app, home_panel)
+    add_message_link(app, MESSAGE_KIND, snapshot_url)
+    add_account_link(app, ACCOUNT_LINK)
     # the charts' menu is offered to every role (each page shows only the charts whose register the user may
-    # open); a dashboard's entry to the roles it names
+    # open); a dashboard's entry to the roles it names; 系统订阅 to the roles some dashboard names
     menus = {("menu_access", "menu_charts"), ("menu_access", "statistics")}
+    subscribing = {role for role in registry.roles
+                   if any(not b.roles or role in b.roles for b in charts.dashboards.values())}
     grant_permissions(app, {role: menus | {("menu_access", f"menu_dashboard_{b.name}") for b in pages
                                            if not b.roles or role in b.roles}
+                            | ({("menu_access", MENU)} if role in subscribing else set())
                             for role in registry.roles})
+    celery = dict(app.config.get("CELERY") or {})
+    # hourly: each subscription is taken once per day or month (the first run of the day takes it; a run missed
+    # while the worker was down is made up within the hour)
+    celery["beat_schedule"] = {**celery.get("beat_schedule", {}),
+                               "chart-subscriptions": {"task": "charts.subscriptions", "schedule": 3600.0}}
+    app.config["CELERY"] = celery
 
 
 def after_migrate(app: Any, echo: Any) -> None:

@@ -15,8 +15,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from app.i18n import label_text
-from app.metadata.checks import default_filter_op
-from app.views.listing import parse_list_args, where_clauses
+from app.views.listing import parse_list_args, usable_filters, where_clauses
 from app.views.urls import register_url
 
 from .settings import field_of, resolve_date
@@ -76,8 +75,11 @@ class ChartQuery:
     """Compute one chart for the signed-in actor (the row scope comes with the session)."""
 
     def __init__(self, svc: Any, chart: ChartSpec, actor: Any, extra: MultiDict | None = None,
-                 summaries: list[Summary] | None = None):
+                 summaries: list[Summary] | None = None, links: bool = True):
         self.svc, self.chart, self.actor = svc, chart, actor
+        #: the drill-down URLs of the slices (none for a subscription's snapshot: no request, and a link would
+        #: open today's rows, not those counted then)
+        self.links = links
         #: the installed summaries of the chart's register, smallest first
         self.summaries = summaries or []
         self.summary_used: str | None = None
@@ -93,9 +95,7 @@ class ChartQuery:
     def _clauses(self, args: list[tuple[str, str]], model: Any = None) -> list[Any]:
         """The list's WHERE conditions for ``args`` on the register's model (or a summary's columns)."""
         # a field hidden from the actor cannot narrow the count (that would reveal its values), as on the list
-        hidden = frozenset() if self.actor is None else \
-            current_app.extensions["safety_policy"].hidden_fields(self.spec, self.actor)
-        req = parse_list_args(self.spec, MultiDict(args), hidden=hidden)
+        req = parse_list_args(self.spec, MultiDict(args), hidden=self._hidden())
         return where_clauses(self.spec, self.model if model is None else model, req, self.svc.dictionaries,
                              self.svc.dictionary_item)
 
@@ -357,7 +357,7 @@ class ChartQuery:
         slices = list(by_key.values())
         if c.by is None:
             slices = []
-        for s in slices:
+        for s in slices if self.links else []:
             s.url = self.drill_url(s.key)
         roots = slices
         if c.rollup is not None:
@@ -369,7 +369,8 @@ class ChartQuery:
         stack_totals = {k: sum(s.stacks.get(k, 0) for s in roots) for k in stack_keys}
         stack_labels = {k: self._label(c.stack, k) for k in self._stack_order(stack_keys)} if c.stack else {}
         return ChartData(c, label_text(c.label), self.measure_label(), slices, stack_labels,
-                         total if c.measure.kind != "count" else int(total), self.drill_url(None),
+                         total if c.measure.kind != "count" else int(total),
+                         self.drill_url(None) if self.links else None,
                          percent=c.measure.kind == "rate", summary=self.summary_used, stack_totals=stack_totals)
 
     def _sorted(self, slices: list[Slice]) -> list[Slice]:
@@ -418,16 +419,20 @@ class ChartQuery:
         return self.svc.dictionaries.label(dictionary, key) if dictionary else key
 
     # ---------------------------------------------------------------- drill-down
+    def _hidden(self) -> frozenset[str]:
+        return frozenset() if self.actor is None else \
+            current_app.extensions["safety_policy"].hidden_fields(self.spec, self.actor)
+
     def slice_args(self, key: str) -> list[tuple[str, str]] | None:
-        """The list filters that select one slice, or None when the register's list cannot (the grouping field is
-        not one of its filters, or it is followed through a reference)."""
+        """The list filters that select one slice, or None when the register's list cannot (the grouping field,
+        or '<reference>.<field>' through a reference, is not one of its filters, or not one the actor may use)."""
         by = self.chart.by
-        if by is None or key == "" or "." in by.field or self.chart.rollup is not None:
+        if by is None or key == "" or self.chart.rollup is not None:
             return None  # a roll-up's slice holds the rows below it too: no list filter selects them
-        offered = {ref.field: ref.op or default_filter_op(self.spec.field(ref.field).type) for ref in self.spec.filters}
+        offered = {flt.name: flt.op for flt in usable_filters(self.spec, self._hidden())[0]}
         op = offered.get(by.field)
-        f = self.spec.field(by.field)
-        if op is None:
+        f = field_of(self.svc.registry, self.chart.source, by.field)
+        if op is None or f is None:
             return None
         if f.type == "tree":
             return [(f"f.{by.field}", key)] if op == "subtree" else None
@@ -454,5 +459,14 @@ class ChartQuery:
                 return None
             by = self.chart.by.field
             # the slice's value replaces a filter of the chart on the same field
-            args = [(k, v) for k, v in self.base_args if k.split(".")[1] != by] + extra
+            args = [(k, v) for k, v in self.base_args if _filter_name(k) != by] + extra
         return register_url(self.chart.source, "list") + ("?" + urlencode(args) if args else "")
+
+
+def _filter_name(arg: str) -> str:
+    """The filter an argument sets: f.found_on.from → found_on, f.enterprise.region → enterprise.region."""
+    name = arg.removeprefix("f.")
+    for end in (".from", ".to"):
+        if name.endswith(end):
+            return name.removesuffix(end)
+    return name

@@ -92,11 +92,11 @@ class ChartService:
                 [charts[n] for n in board.charts if self.may_see(charts[n], actor)])
 
     def data(self, chart: ChartSpec, actor: Any, extra: MultiDict | None = None,
-             use_summaries: bool = True) -> ChartData:
+             use_summaries: bool = True, links: bool = True) -> ChartData:
         """The chart's figures for the actor; from a summary where one fits (``use_summaries=False``: always from
-        the register, as the tests compare)."""
+        the register, as the tests compare; ``links=False``: without the drill-down URLs, outside a request)."""
         found = self.summaries_of(chart.source) if use_summaries else []
-        return ChartQuery(self.svc, chart, actor, extra, found).run()
+        return ChartQuery(self.svc, chart, actor, extra, found, links).run()
 
     def workbook(self, data: ChartData) -> bytes:
         """The chart's table as an .xlsx: the slices (with the stacks as columns), then the total."""

@@ -10,8 +10,9 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
+from app import clock
 from app.metadata import MetadataError
-from app.metadata.checks import default_filter_op
+from app.views.listing import list_filters
 from app.metadata.issues import Issue, did_you_mean
 from app.metadata.source import read_source
 
@@ -35,11 +36,12 @@ class Charts:
 
 def resolve_date(value: Any, today: date | None = None) -> Any:
     """A filter's date token (today, month_start, year_start, each with an optional ±days) as an ISO date; other
-    values unchanged."""
+    values unchanged. Today is the app's (app.clock: a demonstration or a test may move it, and a subscription's
+    snapshot taken by the worker counts the same month as the pages)."""
     match = DATE_TOKEN.match(str(value)) if isinstance(value, str) else None
     if not match:
         return value
-    today = today or date.today()
+    today = today or clock.today()
     base = {"today": today, "month_start": today.replace(day=1),
             "year_start": today.replace(month=1, day=1)}[match.group(1)]
     return (base + timedelta(days=int(match.group(2) or 0))).isoformat()
@@ -187,7 +189,8 @@ def check_filters(registry: Any, register: str, filters: Mapping[str, Any], doc:
     """E904: a filter that is not one of the register's list filters (so that the drill-down can repeat it on the
     list), or a value its op does not take; E911 a code its dictionary lacks, or a date that is not one."""
     spec = registry.register(register)
-    offered = {ref.field: ref.op or default_filter_op(spec.field(ref.field).type) for ref in spec.filters}
+    declared = {flt.name: flt for flt in list_filters(spec, registry)}
+    offered = {name: flt.op for name, flt in declared.items()}
     issues = []
     for name, value in filters.items():
         line = doc.line_of(where + (name,))
@@ -196,7 +199,7 @@ def check_filters(registry: Any, register: str, filters: Mapping[str, Any], doc:
                                 f"add it to {register}'s filters, or " + (did_you_mean(name, offered) or
                                                                           "remove it")))
             continue
-        op, f = offered[name], spec.field(name)
+        op, f = offered[name], declared[name].field
         if op == "range":
             if not isinstance(value, dict) or not value or set(value) - {"from", "to"}:
                 issues.append(Issue(doc.file, line, "E904", f"'{name}' is a range filter: give {{from: …, to: …}}",

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from tests.security.factory import make_row
+from tests.helpers import visible_text
+from tests.security.factory import make_row, make_user
 
 from .conftest import World, metadata_errors
 
@@ -99,3 +100,105 @@ def test_a_wrong_rollup_names_its_file_and_line(tmp_path: Path, app: Any) -> Non
     assert "tree.yaml:5: E915 'organisation' is not a reference of cp_task to its own rows" in text
     assert "parent_task" in text
     assert "named.yaml:5: E915 cp_task has no field 'organization'" in text and "organisation" in text
+
+
+def gas_campaign(world: World) -> dict[str, Any]:
+    """燃气专项整治 issued 江苏省 → 常州市 → 新北区 and 武进区, with an inspector of 新北区 and the organisations."""
+    svc = world.svc
+    orgs = {"province": ("32", "province"), "city": ("3204", "city"), "xinbei": ("320411", "county"),
+            "wujin": ("320412", "county")}
+    parents = {"province": None, "city": "province", "xinbei": "city", "wujin": "city"}
+    names = {"province": "江苏省应急管理厅", "city": "常州市应急管理局", "xinbei": "常州市新北区应急管理局",
+             "wujin": "常州市武进区应急管理局"}
+    made: dict[str, Any] = {}
+    with world.app.app_context():
+        for key, (region, level) in orgs.items():
+            org = make_row(svc, "organisation", {"region": region, "level": level, "department": "emergency",
+                                                 "name": names[key]})
+            task = make_row(svc, "gas_task", {"title": "2026年城镇燃气安全专项整治", "organisation": org,
+                                              "region": region, "level": level, "department": "emergency",
+                                              "parent_task": made.get(parents[key] or "", {}).get("task")},
+                            state="issued")
+            made[key] = {"org": org, "task": task}
+        inspector = make_user(world.app, "inspector", made["xinbei"]["org"]).username
+        return {"inspector": inspector, **{k: {"org": v["org"].id, "task": v["task"].id} for k, v in made.items()}}
+
+
+def inspection(world: World, task: int, org: int, enterprise: int, results: list[str], state: str) -> int:
+    svc = world.svc
+    with world.app.app_context():
+        row = make_row(svc, "inspection", {"title": "燃气安全专项检查", "enterprise": svc.session.get(
+            svc.models["enterprise"], world.enterprises[enterprise]), "kind": "independent", "inspectors": "王强、李娜",
+            "gas_task": svc.session.get(svc.models["gas_task"], task)}, organisation_id=org, state=state)
+        item = svc.models["inspection_item"]
+        row.items = [item(stage="燃气设施", content=f"检查项{i}", result=result,
+                          problem="不满足" if result == "fail" else None) for i, result in enumerate(results)]
+        svc.session.commit()
+        return row.id
+
+
+def table(client: Any, chart: str) -> list[tuple[str, float, dict]]:
+    response = client.get(f"/charts/{chart}/data")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return [(s["label"].strip("\u3000"), s["value"], s["stacks"]) for s in response.get_json()["slices"]]
+
+
+def test_a_campaign_counts_the_inspections_and_hazards_of_every_level_below(world: World, admin) -> None:
+    from sqlalchemy import select, update
+
+    from tests.workflow.helpers import client_for, take
+    g = gas_campaign(world)
+    svc = world.svc
+    # 新北区's inspector inspects an enterprise of 新北区 for the campaign: two items fail; submitting makes the two
+    # hazards, which carry the task of the inspection
+    first = inspection(world, g["xinbei"]["task"], g["xinbei"]["org"], 0, ["pass", "fail", "fail"], "saved")
+    page = take(client_for(world.app, g["inspector"]), "inspection", first, "submit")
+    assert page.status_code == 200
+    hazard = svc.models["hazard"]
+    with world.app.app_context():
+        found = svc.session.execute(select(hazard.id, hazard.gas_task_id).where(hazard.inspection_id == first)
+                                    .execution_options(unscoped_reason="the test reads what the submit made")).all()
+        assert [task for _, task in found] == [g["xinbei"]["task"]] * 2
+        svc.session.execute(update(hazard).where(hazard.id == found[0][0]).values(state="rectified")
+                            .execution_options(unscoped_reason="the enterprise rectified it (the flow is tested "
+                                                                "elsewhere)"))
+        svc.session.commit()
+    # 武进区 inspected one of its enterprises (one hazard, rectified); the city inspected another 武进区 one
+    wujin = inspection(world, g["wujin"]["task"], g["wujin"]["org"], 3, ["fail"], "submitted")
+    with world.app.app_context():
+        make_row(svc, "hazard", {"enterprise": svc.session.get(svc.models["enterprise"], world.enterprises[3]),
+                                 "description": "气瓶间通风不良", "state": "rectified",
+                                 "inspection": svc.session.get(svc.models["inspection"], wujin),
+                                 "gas_task": svc.session.get(svc.models["gas_task"], g["wujin"]["task"])})
+    inspection(world, g["city"]["task"], g["city"]["org"], 4, ["pass"], "submitted")
+
+    title = "2026年城镇燃气安全专项整治 · 江苏省应急管理厅"
+    assert table(admin, "gas_rollup_inspections") == [
+        (title, 3, {"submitted": 3}), ("常州市应急管理局", 3, {"submitted": 3}),
+        ("常州市新北区应急管理局", 1, {"submitted": 1}), ("常州市武进区应急管理局", 1, {"submitted": 1})]
+    assert table(admin, "gas_rollup_hazards") == [
+        (title, 3, {"pending": 1, "rectified": 2}), ("常州市应急管理局", 3, {"pending": 1, "rectified": 2}),
+        ("常州市新北区应急管理局", 2, {"pending": 1, "rectified": 1}),
+        ("常州市武进区应急管理局", 1, {"rectified": 1})]
+    rates = table(admin, "gas_rollup_rectification")
+    assert [(label, round(value, 1)) for label, value, _ in rates] == [
+        (title, 66.7), ("常州市应急管理局", 66.7), ("常州市新北区应急管理局", 50.0), ("常州市武进区应急管理局", 100.0)]
+
+    # a county counts within its scope only: its line and the city's it came from, never the other county's rows
+    assert table(world.client("county"), "gas_rollup_hazards") == [
+        ("2026年城镇燃气安全专项整治 · 常州市应急管理局", 2, {"pending": 1, "rectified": 1}),
+        ("常州市新北区应急管理局", 2, {"pending": 1, "rectified": 1})]
+    assert table(world.client("wujin"), "gas_rollup_inspections") == [
+        ("2026年城镇燃气安全专项整治 · 常州市应急管理局", 2, {"submitted": 2}), ("常州市武进区应急管理局", 1, {"submitted": 1})]
+
+    # the dashboard shows them with their headings, and the province's task page lists every level's rows
+    board = admin.get("/charts/dashboard/campaigns/").get_data(as_text=True)
+    assert "燃气专项整治隐患发现及整改汇总（含下级）" in board and "整改率（%）" in board
+    task_page = visible_text(admin.get(f"/r/gas_task/show/{g['province']['task']}").get_data(as_text=True))
+    assert "全辖区专项检查" in task_page and "全辖区专项检查发现的隐患及整改" in task_page
+    # an enterprise never sees the campaign bookkeeping on its hazards
+    mine = world.client("enterprise")
+    page = visible_text(mine.get(f"/r/hazard/show/{found[1][0]}").get_data(as_text=True))
+    assert "检查项" in page  # the hazard's own page, as its enterprise reads it
+    assert "常州市新北区应急管理局" not in page and "专项整治任务" not in page
+    assert mine.get("/charts/gas_rollup_hazards/data").status_code in (403, 404)
