@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import csv
 import itertools
+import threading
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from queue import Full, Queue
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 import xlsxwriter
 from flask import current_app
+from sqlalchemy import Row
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -44,11 +48,11 @@ def _title(column: Any) -> str:
 
 
 def _value(column: Any, row: Any, dictionaries: Any, locale: str, labels: dict | None = None) -> Any:
-    """Numbers and dates stay typed; everything else is the text a person reads (dictionary labels memoised in
-    ``labels``: a million rows have a few hundred distinct regions)."""
+    """One cell's value, as the export writes it (typed numbers and dates, label texts, None for empty): the
+    whole-column converters below do the same per batch; this is the per-row reference they are tested against."""
     if isinstance(column, str):
         value = getattr(row, column)
-    elif column.type in ("integer", "decimal", "date", "datetime"):
+    elif column.type in TYPED:
         value = getattr(row, column.name)
     else:
         value = _UNSET
@@ -56,7 +60,7 @@ def _value(column: Any, row: Any, dictionaries: Any, locale: str, labels: dict |
         if isinstance(value, datetime):
             return value.replace(microsecond=0)  # whole seconds in either writer (shown to the minute)
         return float(value) if isinstance(value, Decimal) else value
-    if labels is not None and column.type in ("enum", "tree"):
+    if labels is not None and column.type in LABELLED:
         raw = getattr(row, column.name)
         key = (column.name, raw if not isinstance(raw, list) else tuple(raw))
         text = labels.get(key)
@@ -67,8 +71,161 @@ def _value(column: Any, row: Any, dictionaries: Any, locale: str, labels: dict |
     return text if text != "" else None
 
 
-def rows_to_export(spec: Any, arguments: dict[str, Any]) -> Iterator[Any]:
-    """The rows the list shows for these arguments (every page), through the row scope, in batches."""
+#: stored types whose value is written as it is (a number or a date); every other type is written as text
+TYPED = ("integer", "decimal", "date", "datetime")
+#: types with a few distinct values whose text is a label: computed once per distinct value
+LABELLED = ("enum", "tree", "boolean")
+#: types stored as text that is written as it is (empty text: an empty cell)
+TEXT = ("string", "text")
+
+
+class _Labels(dict):  # type: ignore[type-arg]
+    """Cell values of one labelled column by stored value (a multiple enum's list as a tuple), each computed by
+    plain_value on first sight: a million rows have a handful of grades, a few dozen types. Looked up with the C
+    ``dict.__getitem__`` (``__missing__`` only for a value not seen yet)."""
+
+    def __init__(self, column: Any, dictionaries: Any, locale: str):
+        super().__init__()
+        self.column, self.dictionaries, self.locale = column, dictionaries, locale
+        if getattr(column, "dictionary", None):
+            dictionaries.tree(column.dictionary)  # loaded now, not while the cursor is read in a thread
+
+    def __missing__(self, raw: Any) -> Any:
+        stored = list(raw) if isinstance(raw, tuple) else raw
+        text = plain_value(self.column, _Stored(self.column.name, stored), self.dictionaries, self.locale)
+        value = self[raw] = text if text != "" else None
+        return value
+
+
+class _PathLabels(_Labels):
+    """A tree field's labels, '江苏省 / 常州市 / 新北区' (DictionaryService.path_label): a node's path is its parent's
+    path and its own label, so each node is labelled once, not once per level under it (a million enterprises have
+    40,000 townships of 3,000 counties)."""
+
+    def __init__(self, column: Any, dictionaries: Any, locale: str):
+        super().__init__(column, dictionaries, locale)
+        self.nodes = dictionaries.tree(column.dictionary).nodes
+        self.paths: dict[int, tuple[str, int]] = {}  # id(node) → (its path, its depth), for nodes with children
+
+    def __missing__(self, raw: Any) -> Any:
+        node = self.nodes.get(str(raw)) if raw is not None and raw != "" else None
+        text = self._path(node) if node is not None else None
+        if text is None:  # empty, unknown, or deeper than path_label goes: plain_value says
+            return super().__missing__(raw)
+        value = self[raw] = text if text != "" else None
+        return value
+
+    def _path(self, node: Any) -> str | None:
+        chain = []
+        while node is not None and id(node) not in self.paths:
+            chain.append(node)
+            if len(chain) > 16:
+                return None
+            node = self.nodes.get(node.parent) if node.parent else None
+        text, depth = self.paths[id(node)] if node is not None else ("", 0)
+        for item in reversed(chain):
+            depth += 1
+            if depth > 16:  # DictionaryService.ancestors stops at 16 levels
+                return None
+            text = f"{text} / {item.label(self.locale)}" if depth > 1 else item.label(self.locale)
+            if item.children:  # a leaf's path is only its own cell's: kept once, in this dict
+                self.paths[id(item)] = (text, depth)
+        return text
+
+
+class _Stored:
+    """A row with one attribute: what plain_value reads for a labelled column."""
+
+    def __init__(self, name: str, value: Any):
+        setattr(self, name, value)
+
+
+def _seconds(value: Any) -> Any:
+    return value.replace(microsecond=0) if isinstance(value, datetime) else value
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _as_key(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+Converter = Callable[[Sequence[Any], Sequence[Any]], Sequence[Any]]
+
+
+def _converter(column: Any, index: int | None, dictionaries: Any, locale: str) -> Converter:
+    """A whole column of a batch at once, ``(stored values, rows) -> cell values``, built once per export: the
+    same values as ``_value`` cell by cell, with no per-cell dispatch on the column."""
+    kind = ("integer" if column == "id" else "system") if isinstance(column, str) else column.type
+    if index is None:  # read from the row itself (a reference's display, files, …)
+        return lambda values, rows: [text if (text := plain_value(column, row, dictionaries, locale)) != ""
+                                     else None for row in rows]
+    if kind in ("integer", "date"):
+        return lambda values, rows: values
+    if kind == "datetime":
+        return lambda values, rows: list(map(_seconds, values))
+    if kind == "decimal":
+        return lambda values, rows: list(map(_number, values))
+    if kind == "system":
+        return lambda values, rows: list(map(_typed, values))
+    if kind in TEXT:
+        return lambda values, rows: [value or None for value in values]
+    labels = (_PathLabels if kind == "tree" else _Labels)(column, dictionaries, locale)
+    if kind == "enum" and column.multiple:
+        return lambda values, rows: list(map(labels.__getitem__, map(_as_key, values)))
+    return lambda values, rows: list(map(labels.__getitem__, values))
+
+
+def _stored_name(column: Any) -> str | None:
+    """The attribute a column's value is read from when it is converted column-wise (None: from the row)."""
+    if isinstance(column, str):
+        return column
+    if column.type in TYPED or column.type in TEXT or column.type in LABELLED:
+        return column.name
+    return None
+
+
+def row_batches(spec: Any, arguments: dict[str, Any], columns: list[Any], dictionaries: Any,
+                locale: str) -> Generator[list[tuple[Any, ...]], None, None]:
+    """The export's rows in batches, each row a tuple of its cells' values in ``columns`` order, as both writers
+    and the .csv take them: numbers and dates typed (datetimes to whole seconds, decimals as floats), labels of
+    enum, tree and boolean fields in ``locale``, text as it is, None for an empty cell."""
+    names = [_stored_name(c) for c in columns]
+    wanted = list(dict.fromkeys(n for n in names if n is not None))
+    position = {name: i for i, name in enumerate(wanted)}
+    convert = [_converter(c, position[n] if n is not None else None, dictionaries, locale)
+               for c, n in zip(columns, names)]
+    indexes = [position[n] if n is not None else None for n in names]
+    for rows, stored in _stored_batches(spec, arguments, wanted):
+        values: list[Any] = list(zip(*stored)) if stored else [()] * len(wanted)
+        cells = [fn(values[i] if i is not None else (), rows) for fn, i in zip(convert, indexes)]
+        yield list(zip(*cells))
+
+
+def _stored_batches(spec: Any, arguments: dict[str, Any],
+                    wanted: list[str]) -> Iterator[tuple[Sequence[Any], Sequence[Sequence[Any]]]]:
+    """(rows, the ``wanted`` attributes of each row as a sequence) per batch of the scoped query."""
+    for rows in _query_batches(spec, arguments, wanted):
+        if rows and isinstance(rows[0], Row):
+            yield rows, rows  # the query selected ``wanted`` first, in that order: a Row is the sequence
+        else:
+            yield rows, list(map(attrgetter(*wanted), rows)) if len(wanted) > 1 else \
+                [(getattr(row, wanted[0]),) for row in rows] if wanted else [() for _ in rows]
+
+
+def _query_batches(spec: Any, arguments: dict[str, Any], wanted: list[str]) -> Iterator[Sequence[Any]]:
+    """The rows the list shows for these arguments (every page), through the row scope (the statement goes
+    through the ORM session, whose loader criteria scope it), fetched from a server-side cursor in batches:
+    ORM objects when a reference is exported, else plain rows of the ``wanted`` columns first, then any other
+    stored column a column reads."""
     svc = current_app.extensions["safety"]
     hidden = current_app.extensions["safety_policy"].hidden_fields(spec, current_actor())
     args = MultiDict([(k, v) for k, values in arguments.items() for v in (values if isinstance(values, list)
@@ -83,13 +240,70 @@ def rows_to_export(spec: Any, arguments: dict[str, Any]) -> Iterator[Any]:
     else:
         # only the exported columns, as plain rows: no ORM object per row (3× faster on a million rows)
         from app.models import column_names
-        names = {"id"} | {c for n in spec.export_columns if n in spec.field_map
-                          for c in column_names(spec.field(n))} | {n for n in spec.export_columns
-                                                                    if n not in spec.field_map}
-        stmt = stmt.with_only_columns(*(getattr(model, n) for n in sorted(names)))
+        others = {"id"} | {c for n in spec.export_columns if n in spec.field_map
+                           for c in column_names(spec.field(n))} | {n for n in spec.export_columns
+                                                                     if n not in spec.field_map}
+        names = wanted + sorted(others - set(wanted))
+        stmt = stmt.with_only_columns(*(getattr(model, n) for n in names))
         result = svc.session.execute(stmt.execution_options(yield_per=BATCH))
-    for row in result:
-        yield row
+        yield from _prefetched(result.partitions())
+        return
+    yield from result.partitions()
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+_DONE = object()
+
+
+def _prefetched(batches: Iterator[Any]) -> Iterator[Any]:
+    """``batches``, the next one read from the cursor by a thread while this one is converted and written: the
+    wait for PostgreSQL's FETCH (psycopg2 releases the GIL for it) overlaps the Python work. Plain rows only (no
+    ORM object, no lazy load); the statement was executed by the session (row scope) before, and the thread is
+    joined before the generator returns, so nothing else uses the connection meanwhile."""
+    queue: Queue[Any] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.2)
+                return True
+            except Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_DONE)
+        except BaseException as error:  # handed to the reader, raised there
+            put(_Failed(error))
+
+    thread = threading.Thread(target=read, name="export-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def rows_to_export(spec: Any, arguments: dict[str, Any]) -> Iterator[Any]:
+    """The rows the list shows for these arguments (every page), through the row scope, one by one."""
+    for rows in _query_batches(spec, arguments, []):
+        yield from rows
 
 
 def write_export(spec: Any, arguments: dict[str, Any], fmt: str, target: Path,
@@ -99,8 +313,16 @@ def write_export(spec: Any, arguments: dict[str, Any], fmt: str, target: Path,
     columns = export_columns(spec)
     locale = current_locale()
     titles = [_title(c) for c in columns]
-    rows = rows_to_export(spec, arguments)
-    labels: dict = {}
+    source = row_batches(spec, arguments, columns, svc.dictionaries, locale)
+    try:  # closed at once whatever happens: its reading thread (if any) ends before the session is used again
+        return _write(spec, fmt, target, columns, titles, source, progress, total)
+    finally:
+        source.close()
+
+
+def _write(spec: Any, fmt: str, target: Path, columns: list[Any], titles: list[str],
+           batches: Iterator[list[tuple[Any, ...]]], progress: Callable[[str, int, int], None] | None,
+           total: int) -> int:
     progress = progress or (lambda stage, done, all_: None)
     target.parent.mkdir(parents=True, exist_ok=True)
     count = 0
@@ -108,18 +330,16 @@ def write_export(spec: Any, arguments: dict[str, Any], fmt: str, target: Path,
         with target.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(titles)
-            for row in rows:
-                writer.writerow([_csv_cell(_value(c, row, svc.dictionaries, locale, labels)) for c in columns])
-                count += 1
-                if count % BATCH == 0:
-                    progress("written", count, total)
+            for batch in batches:
+                writer.writerows([_csv_cell(v) for v in row] for row in batch)
+                count += len(batch)
+                progress("written", count, total)
         return count
     sheet_name = (label_text(spec.export.sheet) if spec.export and spec.export.sheet else label_text(spec.label))[:31]
-    first = next(rows, None)  # the Rust writer takes its titles from the first record: it needs one
-    rows = itertools.chain([first], rows) if first is not None else iter(())
+    first = next((batch for batch in batches if batch), None)  # the Rust writer takes its titles from a record
+    batches = itertools.chain([first], batches) if first is not None else iter(())
     if first is not None and rust_writer_available() and len(set(titles)) == len(titles):
-        return _write_xlsx_rust(target, sheet_name, columns, titles, rows, svc.dictionaries, locale, labels,
-                                progress, total)
+        return _write_xlsx_rust(target, sheet_name, columns, titles, batches, progress, total)
     workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True, "strings_to_formulas": False,
                                                  "strings_to_numbers": False, "strings_to_urls": False})
     sheet = workbook.add_worksheet(sheet_name)
@@ -131,23 +351,23 @@ def write_export(spec: Any, arguments: dict[str, Any], fmt: str, target: Path,
         sheet.write_string(0, index, title, bold)
         sheet.set_column(index, index, max(10, min(40, len(title) * 2 + 4)))
     sheet.freeze_panes(1, 0)
-    for count, row in enumerate(rows, start=1):
-        for index, column in enumerate(columns):
-            value = _value(column, row, svc.dictionaries, locale, labels)
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                sheet.write_datetime(count, index, value, moment)
-            elif isinstance(value, date):
-                sheet.write_datetime(count, index, datetime.combine(value, datetime.min.time()), day)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                sheet.write_number(count, index, value)
-            else:
-                text = str(value)
-                # never a formula: write_string stores text, the quote prefix keeps it text when edited
-                sheet.write_string(count, index, text, as_text if text.startswith(FORMULA_START) else None)
-        if count % BATCH == 0:
-            progress("written", count, total)
+    for batch in batches:
+        for row in batch:
+            count += 1
+            for index, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    sheet.write_datetime(count, index, value, moment)
+                elif isinstance(value, date):
+                    sheet.write_datetime(count, index, datetime.combine(value, datetime.min.time()), day)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    sheet.write_number(count, index, value)
+                else:
+                    text = str(value)
+                    # never a formula: write_string stores text, the quote prefix keeps it text when edited
+                    sheet.write_string(count, index, text, as_text if text.startswith(FORMULA_START) else None)
+        progress("written", count, total)
     workbook.close()
     return count
 
@@ -163,45 +383,51 @@ def rust_writer_available() -> bool:
     return True
 
 
-def _write_xlsx_rust(target: Path, sheet_name: str, columns: list[Any], titles: list[str], rows: Iterator[Any],
-                     dictionaries: Any, locale: str, labels: dict, progress: Callable[[str, int, int], None],
+def _write_xlsx_rust(target: Path, sheet_name: str, columns: list[Any], titles: list[str],
+                     batches: Iterator[list[tuple[Any, ...]]], progress: Callable[[str, int, int], None],
                      total: int) -> int:
     """The same workbook as the xlsxwriter path — bold tinted titles, frozen first row, the same widths, dates as
     dates, numbers as numbers, text as text cells with the quote prefix (a text column's every cell, so none is
-    ever read as a formula, even when edited) — written by Rust from a generator of rows in constant memory:
-    about 3× the rows per second of xlsxwriter on the same values (bench/export.py)."""
+    ever read as a formula, even when edited) — written by Rust from an iterator of records (a dict per row, the
+    only row it takes) in constant memory: about 3× the rows per second of xlsxwriter (bench/export.py)."""
     from rustpy_xlsxwriter import FastExcel, Format
     formats: list[Any] = []
+    kinds = []
     for column in columns:
         kind = "integer" if isinstance(column, str) and column == "id" else \
             "datetime" if isinstance(column, str) else column.type
+        kinds.append(kind)
         formats.append(Format().set_num_format("yyyy-mm-dd") if kind == "date" else
                        Format().set_num_format("yyyy-mm-dd hh:mm") if kind == "datetime" else
                        None if kind in ("integer", "decimal") else Format().set_quote_prefix())
+    # a column whose values may be other than None, int, float, date and str is made text (a bool: 'True')
+    loose = [i for i, c in enumerate(columns) if isinstance(c, str) and c not in ("id", "created_at", "updated_at")]
     widths = [float(max(10, min(40, len(title) * 2 + 4))) for title in titles]
     count = 0
 
-    def records() -> Iterator[dict[str, Any]]:
+    def records() -> Iterator[Iterator[dict[str, Any]]]:
         nonlocal count
-        for row in rows:
-            record = {}
-            for title, column in zip(titles, columns):
-                value = _value(column, row, dictionaries, locale, labels)
-                if isinstance(value, bool):
-                    value = str(value)
-                elif value is not None and not isinstance(value, (int, float, date)):
-                    value = str(value)
-                record[title] = value
-            count += 1
-            if count % BATCH == 0:
-                progress("written", count, total)
-            yield record
+        for batch in batches:
+            if loose:
+                batch = [_rust_cells(row, loose) for row in batch]
+            yield map(dict, map(zip, itertools.repeat(titles), batch))  # made one by one as the writer takes them
+            count += len(batch)
+            progress("written", count, total)
 
     (FastExcel(str(target)).freeze(row=1)
-     .sheet(sheet_name, records(), column_widths=widths, column_formats=formats,
+     .sheet(sheet_name, itertools.chain.from_iterable(records()), column_widths=widths, column_formats=formats,
             header_format=Format().set_bold().set_background_color("#DCE6F1"))
      .save())
     return count
+
+
+def _rust_cells(row: tuple[Any, ...], loose: list[int]) -> tuple[Any, ...]:
+    cells = list(row)
+    for i in loose:
+        value = cells[i]
+        if isinstance(value, bool) or value is not None and not isinstance(value, (int, float, date, str)):
+            cells[i] = str(value)
+    return tuple(cells)
 
 
 def _csv_cell(value: Any) -> Any:

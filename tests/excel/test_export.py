@@ -122,3 +122,34 @@ def test_the_rust_writer_writes_what_xlsxwriter_writes(admin, db_app, monkeypatc
     address = next(c for row in fast.iter_rows(min_row=2) for c in row
                    if isinstance(c.value, str) and c.value.startswith("=HYPERLINK"))
     assert address.data_type == "s" and address.quotePrefix
+
+
+def test_the_batched_cells_are_the_cells_row_by_row(db_app):
+    """The export converts a batch column by column (labels by stored value, a region's path from its parent's):
+    the same cells as ``_value`` reading each row, in either language, empty text and missing codes included."""
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from app.excel.export import _value, export_columns, row_batches, rows_to_export
+    from app.i18n import current_locale
+    from app.security.actor import acting_as, actor_for
+    _rows(db_app, n_home=3, n_away=2, established_on=date(2019, 5, 17), phone="", licence_expires_on=date(2030, 1, 2))
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        factory.make_row(svc, "enterprise", {"region": "3204", "department": "emergency", "name": "市级企业"})
+    with db_app.test_request_context():
+        spec = svc.registry.register("enterprise")
+        with acting_as(actor_for(db_app.appbuilder.sm.find_user(username="admin"))):
+            for locale in ("zh_Hans", "en"):
+                with force_locale(locale):
+                    columns = export_columns(spec)
+                    labels: dict = {}
+                    expected = [tuple(_value(c, row, svc.dictionaries, current_locale(), labels) for c in columns)
+                                for row in rows_to_export(spec, {"sort": ["id"]})]
+                    batched = [row for batch in row_batches(spec, {"sort": ["id"]}, columns, svc.dictionaries,
+                                                            current_locale()) for row in batch]
+                    assert batched == expected and len(batched) == 6
+                    assert any(None in row for row in batched)
+    regions = {row[3] for row in batched}
+    assert {r for r in regions if r and r.count(" / ") == 1}, regions  # the city's path: a node's, not a leaf's
