@@ -385,17 +385,24 @@ def load_page(session: Session, spec: RegisterSpec, model: type, req: ListReques
     clauses = where_clauses(spec, model, req, dictionaries, item_class)
     if req.search:
         cap = min(cap, SEARCH_COUNT_CAP)
-    total, capped, estimated = count_rows(session, model, clauses, cap)
-    # ids first (an index-only walk even at page 5000), then the rows themselves
-    if clauses and not capped and not estimated and total <= SMALL_MATCH:
-        matches = select(model.id, *_sort_columns(spec, model, req.sort)).where(*clauses).cte("matches")
-        if session.get_bind().dialect.name == "postgresql":
-            matches = matches.prefix_with("MATERIALIZED")
-        id_stmt = _ordered_cte(spec, matches, req.sort)
+    window = ((req.page - 1) * req.size, req.size + 1)
+    ids: list[int] | None = None
+    if clauses and not req.search and cap <= SMALL_MATCH:
+        # a filtered page is chosen among the matches (filter, then sort), counted in the same statement: one pass
+        # over the matches instead of one to count them and one to order them
+        ids, total, capped = _page_of_matches(session, spec, model, clauses, req, cap)
+        estimated = False
+        if ids is None:  # more matches than that: the sort column's index, walked and filtered
+            ids = list(session.scalars(ordered(spec, model, select(model.id).where(*clauses), req.sort)
+                                       .offset(window[0]).limit(window[1])))
     else:
-        id_stmt = ordered(spec, model, select(model.id).where(*clauses), req.sort)
-    id_stmt = id_stmt.offset((req.page - 1) * req.size).limit(req.size + 1)
-    ids = list(session.scalars(id_stmt))
+        total, capped, estimated = count_rows(session, model, clauses, cap)
+        # ids first (an index-only walk even at page 5000), then the rows themselves
+        if clauses and not capped and not estimated and total <= SMALL_MATCH:
+            id_stmt = _ordered_cte(spec, _matches(session, spec, model, clauses, req), req.sort)
+        else:
+            id_stmt = ordered(spec, model, select(model.id).where(*clauses), req.sort)
+        ids = list(session.scalars(id_stmt.offset(window[0]).limit(window[1])))
     has_next = len(ids) > req.size
     ids = ids[: req.size]
     rows: list[Any] = []
@@ -405,6 +412,33 @@ def load_page(session: Session, spec: RegisterSpec, model: type, req: ListReques
         loaded = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
         rows = [loaded[i] for i in ids if i in loaded]
     return Page(rows, total, capped, estimated, req.page, req.size, has_next)
+
+
+def _matches(session: Session, spec: RegisterSpec, model: type, clauses: list[Any], req: ListRequest,
+             limit: int | None = None) -> Any:
+    """The matching rows' ids and sort values, computed once (MATERIALIZED: never folded into a walk of the sort
+    column's index, which the planner picks when it underestimates the matches)."""
+    inner = select(model.id, *_sort_columns(spec, model, req.sort)).where(*clauses)
+    matches = (inner.limit(limit) if limit is not None else inner).cte("matches")
+    if session.get_bind().dialect.name == "postgresql":
+        matches = matches.prefix_with("MATERIALIZED")
+    return matches
+
+
+def _page_of_matches(session: Session, spec: RegisterSpec, model: type, clauses: list[Any], req: ListRequest,
+                     cap: int) -> tuple[list[int] | None, int, bool]:
+    """(ids of the page and the next row, count, capped) from at most SMALL_MATCH + 1 matches, counted and ordered
+    in one statement; (None, cap, True) when there are more matches than that (the caller walks the sort index).
+    ``cap`` ≤ SMALL_MATCH."""
+    matches = _matches(session, spec, model, clauses, req, SMALL_MATCH + 1)
+    counted = select(func.count()).select_from(matches).scalar_subquery()
+    stmt = _ordered_cte(spec, matches, req.sort).add_columns(counted.label("n"))
+    rows = session.execute(stmt.offset((req.page - 1) * req.size).limit(req.size + 1)).all()
+    n = rows[0][1] if rows else session.execute(select(func.count()).select_from(
+        select(model.id).where(*clauses).limit(SMALL_MATCH + 1).subquery())).scalar_one()
+    if n > SMALL_MATCH:
+        return None, cap, True
+    return [row[0] for row in rows], min(n, cap), n > cap
 
 
 def _sort_columns(spec: RegisterSpec, model: type, sort: list[tuple[str, bool]]) -> list[Any]:
