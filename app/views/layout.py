@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+from app.security.actor import current_actor
 
 # what the last crumb says on the shared screens (the register's own label is the crumb before it); endpoints
 # without an entry in the menu name themselves here too
@@ -98,10 +101,6 @@ def _menu_key(appbuilder: Any) -> tuple | None:
     """What the menu of a signed-in account depends on: its permissions (fingerprint), the actor (roles,
     organisation, department and goods classes decide the entries' conditions), the language and the URL root.
     None (not cached) for anonymous pages and API-key requests."""
-    from flask_babel import get_locale
-    from flask_login import current_user
-
-    from app.security.actor import current_actor
     user = g.get("user")
     if getattr(g, "_api_key_user", False) or not current_user.is_authenticated or user is None \
             or not getattr(user, "is_active", False):
