@@ -26,3 +26,25 @@ def init_app(app: Any, registry: Any) -> None:
     drawing_roles = {role for rule in inspection.access if "add" in rule.action_set for role in rule.roles}
     grant_permissions(app, {role: {("menu_access", "menu_random_draw"), ("menu_access", category)}
                             for role in drawing_roles})
+
+
+def after_migrate(app: Any, echo: Any) -> None:
+    """On PostgreSQL, compress the draw records with lz4 rather than the default pglz: a million-enterprise pool's
+    record is about 8 MB, written in 0.07 s instead of 0.33 s (measured; bench/draw.py). Existing values stay as
+    they are; a server built without lz4 keeps pglz (said so)."""
+    from sqlalchemy import text
+
+    svc = app.extensions["safety"]
+    with svc.db.engine.begin() as conn:
+        if conn.dialect.name != "postgresql":
+            return
+        current = conn.execute(text("SELECT attcompression FROM pg_attribute WHERE attrelid = "
+                                    "'plugin_random_draw'::regclass AND attname = 'record'")).scalar()
+        if current == "l":
+            return
+        try:
+            with conn.begin_nested():
+                conn.execute(text("ALTER TABLE plugin_random_draw ALTER COLUMN record SET COMPRESSION lz4"))
+            echo("Draw records: compressed with lz4.")
+        except Exception as exc:  # noqa: BLE001 - a server without lz4: the records stay on pglz, slower to write
+            echo(f"Draw records: lz4 compression unavailable ({exc.__class__.__name__}); pglz kept.")

@@ -23,6 +23,18 @@ Version 1, pinned (a change of any step is a new version string; old records kee
    keys, or whose id is in ``conflicts``, is never eligible. The eligible members are drawn as one enterprise
    group "*" of step 4 (label "e:*", ``count`` wanted, members drawn within the recent window skipped unless the
    group runs out). Enterprise records (no ``kind``) are unchanged by this step.
+
+Version 2 (``hmac-sha256-fisher-yates/2``, enterprise draws made since 2026-12) keeps steps 1–5: the same key,
+labels and steps. It changes the pool's order within a group (by the quota field's value, then by id, where
+version 1 ordered by id alone) and how the record writes the pool down, so that a pool of a million enterprises is
+read, hashed and kept in well under a second:
+
+6'. ``pool.groups`` maps each quota group to the values of the quota field found in it (region codes), each to
+    its members' ids in ascending order, as decimal numbers joined by commas
+    (``{"320411": {"320411002": "3,17,52", "320411003": "8,9"}}``). A group's members, in pool order, are those of
+    its values in ascending (string) order, each value's ids in order. The pool hash is SHA-256 of the canonical
+    JSON of ``pool.groups``. The avoidance keys are recorded for the drawn enterprises only (``keys``: id → keys,
+    hashed like the officers), as step 5 reads no other member's keys. People draws keep version 1's encoding.
 """
 from __future__ import annotations
 
@@ -33,7 +45,9 @@ import json
 import sys
 from typing import Any, Iterable, Sequence
 
-ALGORITHM = "hmac-sha256-fisher-yates/1"
+ALGORITHM_V1 = "hmac-sha256-fisher-yates/1"
+ALGORITHM = "hmac-sha256-fisher-yates/2"
+VERSIONS = (ALGORITHM_V1, ALGORITHM)
 _SPACE = 1 << 256
 
 
@@ -55,7 +69,12 @@ def canonical(value: Any) -> bytes:
 
 
 def members_hash(members: Sequence[Any]) -> str:
-    return hashlib.sha256(canonical(list(members))).hexdigest()
+    return value_hash(list(members))
+
+
+def value_hash(value: Any) -> str:
+    """SHA-256 of the canonical JSON of a value."""
+    return hashlib.sha256(canonical(value)).hexdigest()
 
 
 class Stream:
@@ -86,12 +105,21 @@ def _groups(members: Iterable[Sequence[Any]]) -> dict[str, list]:
 def pick_enterprises(stream: Stream, enterprises: Sequence[Sequence[Any]], quotas: dict[str, int],
                      recent: set[int]) -> tuple[list[Sequence[Any]], list[str]]:
     """Members (id, group, keys) drawn per group quota; the groups whose recent members had to be taken."""
-    groups = _groups(enterprises)
-    chosen: list[Sequence[Any]] = []
+    chosen, _, exhausted = pick_from_groups(stream, _groups(enterprises), quotas, recent, lambda member: member[0])
+    return chosen, exhausted
+
+
+def pick_from_groups(stream: Stream, groups: dict[str, list], quotas: dict[str, int], recent: set[int],
+                     ident: Any = None) -> tuple[list, list[str], list[str]]:
+    """Step 4 on members already split by group, each group in pool order (``ident`` gives a member's id; none:
+    the members are ids). Each group's list is shuffled in place: it is drawn once. Returns the drawn members,
+    the group of each, and the exhausted groups."""
+    chosen: list = []
+    chosen_groups: list[str] = []
     exhausted: list[str] = []
     for group in sorted(quotas):
         want = quotas[group]
-        items = groups.get(group, [])  # shuffled in place: each group is drawn once
+        items = groups.get(group, [])
         if want > len(items):
             raise DrawImpossible("quota_exceeds_pool", {"group": group, "quota": want, "pool": len(items)})
         taken: list = []
@@ -101,13 +129,15 @@ def pick_enterprises(stream: Stream, enterprises: Sequence[Sequence[Any]], quota
         while len(taken) < want and i < n:
             j = i + stream.below(f"e:{group}", i, n - i)
             items[i], items[j] = items[j], items[i]
-            (skipped if items[i][0] in recent else taken).append(items[i])
+            member_id = items[i] if ident is None else ident(items[i])
+            (skipped if member_id in recent else taken).append(items[i])
             i += 1
         if len(taken) < want:
             exhausted.append(group)
             taken += skipped[:want - len(taken)]
         chosen += taken
-    return chosen, exhausted
+        chosen_groups += [group] * len(taken)
+    return chosen, chosen_groups, exhausted
 
 
 def shuffle(stream: Stream, label: str, items: list) -> list:
@@ -161,14 +191,88 @@ def run_people(record: dict[str, Any]) -> dict[str, Any]:
     return {"members": [m[0] for m in chosen], "exhausted": exhausted}
 
 
-def run(record: dict[str, Any]) -> dict[str, Any]:
-    """The result a record's inputs give: {"enterprises": [...], "officers": [[...]], "exhausted": [...]}."""
+def group_ids(encoded: str) -> list[int]:
+    """Step 6': ids from their encoding."""
+    return [int(x) for x in encoded.split(",")] if encoded else []
+
+
+def encode_ids(ids: Iterable[int]) -> str:
+    return ",".join(str(i) for i in sorted(ids))
+
+
+def group_members(values: dict[str, str]) -> list[str]:
+    """Step 6': a group's members in pool order, as the decimal strings of their ids (compared as strings in
+    step 4: the record holds them so)."""
+    members: list[str] = []
+    for value in sorted(values):
+        if values[value]:
+            members += values[value].split(",")
+    return members
+
+
+def pool_hash(record: dict[str, Any]) -> str:
+    """The hash of the record's pool, in the record's own version."""
+    if _compact(record):
+        return value_hash(record["pool"]["groups"])
+    return members_hash(record["pool"]["members"])
+
+
+def pool_size(record: dict[str, Any]) -> int:
+    if _compact(record):
+        return sum(ids.count(",") + 1 for values in record["pool"]["groups"].values() for ids in values.values()
+                   if ids)
+    return len(record["pool"]["members"])
+
+
+def _compact(record: dict[str, Any]) -> bool:
+    return record.get("algorithm") == ALGORITHM and record.get("kind") != "people"
+
+
+def canonical_pool(record: dict[str, Any]) -> bool:
+    """Whether the pool is in its version's order: version 1, members by ascending id; version 2, as step 6'
+    says (ids ascending within each value, no id twice)."""
+    if not _compact(record):
+        ids = [int(m[0]) for m in record["pool"]["members"]]
+        return all(a < b for a, b in zip(ids, ids[1:]))
+    seen: set[int] = set()
+    for values in record["pool"]["groups"].values():
+        for encoded in values.values():
+            ids = group_ids(encoded)
+            if any(a >= b for a, b in zip(ids, ids[1:])) or seen.intersection(ids):
+                return False
+            seen.update(ids)
+    return True
+
+
+def pick(record: dict[str, Any], groups: dict[str, list[str]] | None = None) -> tuple[list[int], list[str], list[str]]:
+    """Step 4 on a version 2 record: the drawn ids, the group of each, the exhausted groups. ``groups``: each
+    group's members as ``group_members`` gives them, when the caller has them already (they are shuffled)."""
+    stream = Stream(record["seed"], record.get("public_value", ""))
+    quotas = {str(k): int(v) for k, v in record["quotas"].items()}
+    if groups is None:
+        groups = {g: group_members(values) for g, values in record["pool"]["groups"].items()}
+    recent = {str(i) for i in record["pool"].get("recent", [])}
+    chosen, of_group, exhausted = pick_from_groups(stream, groups, quotas, recent)
+    return [int(i) for i in chosen], of_group, exhausted
+
+
+def run(record: dict[str, Any], picked: tuple[list[int], list[str], list[str]] | None = None) -> dict[str, Any]:
+    """The result a record's inputs give: {"enterprises": [...], "officers": [[...]], "exhausted": [...]}.
+    ``picked``: step 4's outcome on this version 2 record when the caller has it already."""
     if record.get("kind") == "people":
         return run_people(record)
     stream = Stream(record["seed"], record.get("public_value", ""))
-    enterprises = record["pool"]["members"]
     quotas = {str(k): int(v) for k, v in record["quotas"].items()}
-    chosen, exhausted = pick_enterprises(stream, enterprises, quotas, set(record["pool"].get("recent", [])))
+    if _compact(record):
+        ids, of_group, exhausted = picked or pick(record)  # the stream is stateless: labels and counters
+        keys = record.get("keys", {}).get("members", {})
+        missing = [i for i in ids if str(i) not in keys]
+        if missing:
+            raise DrawImpossible("keys_missing", {"enterprises": missing[:10]})
+        chosen: list[Sequence[Any]] = [[i, g, keys[str(i)]] for i, g in zip(ids, of_group)]
+    else:
+        chosen, exhausted = pick_enterprises(stream, record["pool"]["members"], quotas,
+                                             set(record["pool"].get("recent", [])))
     officers = assign_officers(stream, chosen, record["officers"]["members"], int(record["per_enterprise"]),
                                bool(record.get("officers_per_region")),
                                {(int(o), int(e)) for o, e in record.get("conflicts", [])})
@@ -179,21 +283,28 @@ def verify(record: dict[str, Any], commitment_published: str | None = None,
            pool_hash_published: str | None = None) -> list[str]:
     """Every way the record differs from what its own inputs give (empty: the record holds)."""
     problems = []
-    if record.get("algorithm") != ALGORITHM:
-        return [f"algorithm {record.get('algorithm')!r} is not {ALGORITHM!r}: use that version's verifier"]
+    if record.get("algorithm") not in VERSIONS:
+        return [f"algorithm {record.get('algorithm')!r} is none of {', '.join(VERSIONS)}: use that version's "
+                "verifier"]
     if commitment(record["seed"]) != record["commitment"]:
         problems.append("the seed does not match its commitment (SHA-256 of the seed): the seed was changed")
     if commitment_published and commitment_published != record["commitment"]:
         problems.append("the commitment differs from the published one")
-    if members_hash(record["pool"]["members"]) != record["pool"]["hash"]:
+    if pool_hash(record) != record["pool"]["hash"]:
         problems.append("the pool does not match its hash: the pool was changed")
+    elif not canonical_pool(record):
+        problems.append("the pool is not in its canonical order (ids ascending, each once): it was rearranged")
     if pool_hash_published and pool_hash_published != record["pool"]["hash"]:
         problems.append("the pool hash differs from the published one")
     if record.get("kind") == "people":
         if members_hash(record["subject"]["keys"]) != record["subject"]["hash"]:
             problems.append("the reviewed subject's avoidance keys do not match their hash: they were changed")
-    elif members_hash(record["officers"]["members"]) != record["officers"]["hash"]:
-        problems.append("the officers do not match their hash: the officer list was changed")
+    else:
+        if members_hash(record["officers"]["members"]) != record["officers"]["hash"]:
+            problems.append("the officers do not match their hash: the officer list was changed")
+        if record.get("algorithm") == ALGORITHM and \
+                value_hash(record.get("keys", {}).get("members")) != record.get("keys", {}).get("hash"):
+            problems.append("the drawn enterprises' avoidance keys do not match their hash: they were changed")
     try:
         again = run(record)
     except DrawImpossible as exc:
@@ -212,7 +323,7 @@ def main(argv: list[str]) -> int:
     options = dict(zip(argv[1::2], argv[2::2]))
     problems = verify(record, options.get("--commitment"), options.get("--pool-hash"))
     result = record.get("result", {})
-    print(f"draw {record.get('number', '?')} ({record.get('algorithm')}), pool of {len(record['pool']['members'])}")
+    print(f"draw {record.get('number', '?')} ({record.get('algorithm')}), pool of {pool_size(record)}")
     for member in result.get("members", []):
         print(f"  drawn: {member}")
     for enterprise, officers in zip(result.get("enterprises", []), result.get("officers", [])):

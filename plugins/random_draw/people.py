@@ -133,7 +133,7 @@ class PeopleDraws:
         keys = [f"{i}:{v}" for i, v in enumerate(subject[1:]) if v not in (None, "")]
         pool_ids = {row[0] for row in rows}
         return {
-            "algorithm": algorithm.ALGORITHM, "kind": "people", "draw": spec.name, "number": draw.number,
+            "algorithm": algorithm.ALGORITHM_V1, "kind": "people", "draw": spec.name, "number": draw.number,
             "seed": draw.seed, "commitment": draw.commitment, "public_value": public_value,
             "filters": params.filters, "count": params.count,
             "subject": {"id": subject[0], "keys": keys, "hash": algorithm.members_hash(keys)},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from itertools import chain
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -99,7 +100,7 @@ class DrawService:
 
     # ------------------------------------------------------------------ draw
     def pool_size(self, params: Parameters) -> int:
-        return len(self.pool.enterprises(params))
+        return self.pool.size(params)
 
     def draw(self, actor: Actor, draw_id: int, public_value: str = "") -> Any:
         """Run the algorithm on the pool as it is now; the record is kept whatever comes next."""
@@ -109,28 +110,28 @@ class DrawService:
         if draw.kind:
             return self.people.draw(actor, draw, public_value.strip()[:100])
         params = Parameters(**json.loads(draw.parameters))
-        record = self.build_record(actor, draw, params, public_value.strip()[:100])
         try:
-            result = algorithm.run(record)
+            record, members = self.build_record(actor, draw, params, public_value.strip()[:100])
+            picked = algorithm.pick(record, members)
+            keys = self.pool.avoidance_keys(picked[0])
+            record["keys"] = {"members": keys, "hash": algorithm.value_hash(keys)}
+            result = algorithm.run(record, picked)
         except algorithm.DrawImpossible as exc:
             self.svc.session.rollback()
             raise DrawRefused(self._impossible(exc)) from exc
         record["result"] = result
         draw.state, draw.drawn_at = DRAWN, datetime.now()
-        draw.pool_hash, draw.pool_size = record["pool"]["hash"], len(record["pool"]["members"])
+        draw.pool_hash, draw.pool_size = record["pool"]["hash"], algorithm.pool_size(record)
         draw.enterprise_count = len(result["enterprises"])
         draw.record = json.dumps(record, ensure_ascii=False, sort_keys=True)
         draw.summary = json.dumps(self._summary(record), ensure_ascii=False)
         self.svc.session.commit()
         return draw
 
-    def build_record(self, actor: Actor, draw: Any, params: Parameters, public_value: str) -> dict[str, Any]:
-        rows = self.pool.enterprises(params)
-        if params.ids and len(rows) < len(set(params.ids)):
-            raise DrawRefused(_("%(n)s of the chosen enterprises are outside your jurisdiction or the filters.",
-                                n=len(set(params.ids)) - len(rows)))
-        if not rows:
-            raise DrawRefused(_("The pool is empty: no enterprise in your jurisdiction matches the filters."))
+    def build_record(self, actor: Actor, draw: Any, params: Parameters,
+                     public_value: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """A version 2 record (algorithm step 6'): the pool by quota group, ids joined; everything but the
+        drawn enterprises' avoidance keys and the result. With it, each group's members in pool order."""
         if params.mode == "quota":
             try:
                 owner = self.pool.quota_groups(sorted(params.quotas))
@@ -139,15 +140,19 @@ class DrawService:
             quotas = {code: n for code, n in params.quotas.items() if n}
         else:
             owner = None
-            quotas = {"*": wanted_count(params, len(rows))}
-            if quotas["*"] > len(rows):
+        groups = self.pool.groups(params, owner)
+        members = {g: algorithm.group_members(values) for g, values in groups.items()}
+        size = sum(len(m) for m in members.values())
+        if params.ids and (found := self.pool.size(params)) < len(set(params.ids)):
+            raise DrawRefused(_("%(n)s of the chosen enterprises are outside your jurisdiction or the filters.",
+                                n=len(set(params.ids)) - found))
+        if not size:
+            raise DrawRefused(_("The pool is empty: no enterprise in your jurisdiction matches the filters."))
+        if owner is None:
+            quotas = {"*": wanted_count(params, size)}
+            if quotas["*"] > size:
                 raise DrawRefused(_("%(want)s enterprises asked for, but the pool has only %(pool)s.",
-                                    want=quotas["*"], pool=len(rows)))
-        members = []
-        for row in rows:
-            group = "*" if owner is None else owner.get(row[1])
-            if group is not None:
-                members.append([row[0], group, [f"{i}:{v}" for i, v in enumerate(row[2:]) if v is not None]])
+                                    want=quotas["*"], pool=size))
         officer_rows = self.pool.officers(actor)
         officers = []
         for row in officer_rows:
@@ -158,7 +163,12 @@ class DrawService:
             raise DrawRefused(_("No law-enforcement officer of your jurisdiction can be drawn (on duty, with a "
                                 "valid certificate)."))
         names = {row[0]: (row[1], row[2]) for row in officer_rows}
-        pool_ids = {m[0] for m in members}
+        # the recently drawn and the declared conflicts that concern this pool: the few candidates looked up among
+        # the pool's members (cheaper than a set of a million)
+        recent = self.pool.recent()
+        conflicts = self.pool.conflicts([o[0] for o in officers])
+        candidates = {str(e) for e in recent} | {str(e) for _officer, e in conflicts}
+        in_pool = {int(e) for e in candidates.intersection(chain.from_iterable(members.values()))}
         return {
             "algorithm": algorithm.ALGORITHM, "number": draw.number, "seed": draw.seed,
             "commitment": draw.commitment, "public_value": public_value,
@@ -166,12 +176,11 @@ class DrawService:
             "per_enterprise": params.per_enterprise, "officers_per_region": params.officers_per_region,
             "avoidance": [r.label.zh for r in self.settings.avoidance.same],
             "recent_months": self.settings.avoidance.recent_months,
-            "pool": {"members": members, "hash": algorithm.members_hash(members),
-                     "recent": sorted(self.pool.recent(pool_ids))},
+            "pool": {"groups": groups, "hash": algorithm.value_hash(groups), "recent": sorted(recent & in_pool)},
             "officers": {"members": officers, "hash": algorithm.members_hash(officers),
                          "codes": {str(i): names[i][1] for i in (o[0] for o in officers)}},
-            "conflicts": sorted([o, e] for o, e in self.pool.conflicts([o[0] for o in officers]) if e in pool_ids),
-        }
+            "conflicts": sorted([o, e] for o, e in conflicts if e in in_pool),
+        }, members
 
     def _impossible(self, exc: algorithm.DrawImpossible) -> str:
         d = exc.detail

@@ -66,6 +66,40 @@ def test_a_draw_keeps_quotas_and_avoidance_and_is_deterministic(record) -> None:
             assert (officer, enterprise) not in conflicts
 
 
+def value_of(member: list) -> str:
+    """The quota field's value of a test member: two values per group, so a group spans several."""
+    return f"{member[1]}-{member[0] % 2}"
+
+
+def as_version_2(record: dict) -> dict:
+    """The same inputs in version 2's encoding (step 6'): ids by group and value, keys of the members only."""
+    groups: dict[str, dict[str, list[int]]] = {}
+    for member in record["pool"]["members"]:
+        groups.setdefault(member[1], {}).setdefault(value_of(member), []).append(member[0])
+    encoded = {g: {v: algorithm.encode_ids(ids) for v, ids in values.items()} for g, values in groups.items()}
+    keys = {str(m[0]): m[2] for m in record["pool"]["members"]}
+    return {**record, "algorithm": algorithm.ALGORITHM,
+            "pool": {"groups": encoded, "hash": algorithm.value_hash(encoded), "recent": record["pool"]["recent"]},
+            "keys": {"members": keys, "hash": algorithm.value_hash(keys)}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(records())
+def test_version_2_draws_as_version_1_on_its_pool_order(record) -> None:
+    """Version 2 keeps steps 1-5; only the order of a group's members (by value, then id) and the record's
+    encoding change: version 1 given the members in that order draws the same."""
+    in_order = {**record, "pool": {**record["pool"],
+                                   "members": sorted(record["pool"]["members"], key=lambda m: (value_of(m), m[0]))}}
+    try:
+        expected = algorithm.run(in_order)
+    except algorithm.DrawImpossible as exc:
+        with pytest.raises(algorithm.DrawImpossible) as again:
+            algorithm.run(as_version_2(record))
+        assert again.value.code == exc.code
+        return
+    assert algorithm.run(as_version_2(record)) == expected
+
+
 @settings(max_examples=50, deadline=None)
 @given(records(), st.binary(min_size=32, max_size=32))
 def test_another_seed_is_another_stream(record, other) -> None:
@@ -75,16 +109,21 @@ def test_another_seed_is_another_stream(record, other) -> None:
         assert [a.below("x", i, 1 << 30) for i in range(4)] != [b.below("x", i, 1 << 30) for i in range(4)]
 
 
-def full_record() -> dict:
+def full_record(version: str = algorithm.ALGORITHM_V1) -> dict:
     seed = "11" * 32
     members = [[i, "320411002" if i % 2 else "320411003", [f"0:3204110{i % 3}"]] for i in range(1, 41)]
     officers = [[100 + i, "*", [f"0:3204110{i % 3}"]] for i in range(8)]
-    record = {"algorithm": algorithm.ALGORITHM, "number": "SJ-TEST", "seed": seed,
+    record = {"algorithm": algorithm.ALGORITHM_V1, "number": "SJ-TEST", "seed": seed,
               "commitment": algorithm.commitment(seed), "public_value": "福彩 2026150 期 3D: 123",
               "quotas": {"320411002": 3, "320411003": 2}, "per_enterprise": 2, "officers_per_region": False,
               "pool": {"members": members, "hash": algorithm.members_hash(members), "recent": [1, 3]},
               "officers": {"members": officers, "hash": algorithm.members_hash(officers)},
               "conflicts": [[100, 2]]}
+    if version == algorithm.ALGORITHM:
+        record = as_version_2(record)
+        drawn = set(algorithm.pick(record)[0])  # a kept record holds the keys of the drawn enterprises only
+        keys = {i: k for i, k in record["keys"]["members"].items() if int(i) in drawn}
+        record["keys"] = {"members": keys, "hash": algorithm.value_hash(keys)}
     record["result"] = algorithm.run(record)
     return record
 
@@ -96,8 +135,9 @@ def verify(tmp_path: Path, record: dict, *extra: str) -> subprocess.CompletedPro
                           capture_output=True, text=True, timeout=60)
 
 
-def test_verify_script_reproduces_a_draw(tmp_path: Path) -> None:
-    record = full_record()
+@pytest.mark.parametrize("version", algorithm.VERSIONS)
+def test_verify_script_reproduces_a_draw(tmp_path: Path, version: str) -> None:
+    record = full_record(version)
     done = verify(tmp_path, record, "--commitment", record["commitment"], "--pool-hash", record["pool"]["hash"])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OK: the record reproduces its result" in done.stdout
@@ -105,19 +145,49 @@ def test_verify_script_reproduces_a_draw(tmp_path: Path) -> None:
     assert f"enterprise {first}: officers " in done.stdout
 
 
-@pytest.mark.parametrize("tamper", ["pool", "seed", "result", "pool_and_hash"])
-def test_verify_script_rejects_a_tampered_record(tmp_path: Path, tamper: str) -> None:
-    record = full_record()
+def drop_last_member(record: dict) -> None:
+    if record["algorithm"] == algorithm.ALGORITHM:
+        values = record["pool"]["groups"][sorted(record["pool"]["groups"])[0]]
+        value = sorted(values)[0]
+        values[value] = values[value].rsplit(",", 1)[0]
+    else:
+        record["pool"]["members"].pop()
+
+
+@pytest.mark.parametrize("version", algorithm.VERSIONS)
+@pytest.mark.parametrize("tamper", ["pool", "seed", "result", "pool_and_hash", "keys", "order"])
+def test_verify_script_rejects_a_tampered_record(tmp_path: Path, tamper: str, version: str) -> None:
+    record = full_record(version)
     published = (record["commitment"], record["pool"]["hash"])
     if tamper == "pool":
-        record["pool"]["members"].pop()
+        drop_last_member(record)
     elif tamper == "seed":
         record["seed"] = "22" * 32
     elif tamper == "result":
         record["result"]["enterprises"][0] = 999
+    elif tamper == "keys":  # a drawn enterprise's avoidance keys changed, the result left as it was
+        first = record["result"]["enterprises"][0]
+        if version == algorithm.ALGORITHM:
+            record["keys"]["members"][str(first)] = ["0:32049999"]
+        else:
+            next(m for m in record["pool"]["members"] if m[0] == first)[2] = ["0:32049999"]
+    elif tamper == "order":  # members rearranged (to favour someone) with the hashes and result recomputed
+        if version == algorithm.ALGORITHM:
+            values = record["pool"]["groups"][sorted(record["pool"]["groups"])[0]]
+            value = sorted(values)[0]
+            values[value] = ",".join(reversed(values[value].split(",")))
+            record["pool"]["hash"] = algorithm.pool_hash(record)
+            record["keys"] = as_version_2(full_record())["keys"]
+        else:
+            record["pool"]["members"].reverse()
+            record["pool"]["hash"] = algorithm.pool_hash(record)
+        record["result"] = algorithm.run(record)
+        published = (record["commitment"], record["pool"]["hash"])  # even with the new hash published
     else:  # pool changed and its hash recomputed: only the published hash can tell
-        record["pool"]["members"] = record["pool"]["members"][:-1]
-        record["pool"]["hash"] = algorithm.members_hash(record["pool"]["members"])
+        drop_last_member(record)
+        record["pool"]["hash"] = algorithm.pool_hash(record)
+        if version == algorithm.ALGORITHM:  # with the keys of whatever the smaller pool draws
+            record["keys"] = as_version_2(full_record())["keys"]
         record["result"] = algorithm.run(record)
     done = verify(tmp_path, record, "--commitment", published[0], "--pool-hash", published[1])
     assert done.returncode == 1, done.stdout

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app.security.actor import acting_as
+from plugins.random_draw import algorithm
 from plugins.random_draw.pool import DrawRefused, Parameters
 
 from .conftest import HOME_TOWNSHIPS, World, make_officer
@@ -113,8 +114,10 @@ def test_no_eligible_officer_after_avoidance(world: World) -> None:
 
 def test_scope_pool_excludes_other_county_and_forced_id_is_refused(world: World) -> None:
     draw = run(world, world.home_user, Parameters(mode="count", count=50, per_enterprise=1))
-    members = {m[0] for m in json.loads(draw.record)["pool"]["members"]}
+    record = json.loads(draw.record)
+    members = {int(i) for values in record["pool"]["groups"].values() for i in algorithm.group_members(values)}
     assert members == set(world.home_enterprises)
+    assert algorithm.verify(record) == []  # the record as kept reproduces its draw
     forced = Parameters(mode="count", count=1, ids=[world.away_enterprises[0], world.home_enterprises[0]])
     message = refused(world, world.home_user, _prepare_and_draw, forced)
     assert "管辖范围" in message
