@@ -18,8 +18,8 @@ from app.documents import (DocumentFailed, Made, Reading, assign_number, documen
                            render_pdf, zip_of)
 from app.i18n import current_locale, label_text
 from app.security.actor import current_actor
-from app.views import listing
-from app.views.urls import register_url
+from app.query import listing
+from app.query.urls import register_url
 
 SCAN_TYPES = (".pdf", ".jpg", ".jpeg", ".png")
 

@@ -24,7 +24,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.metadata.spec import DocumentSpec, RegisterSpec
-from app.views.formatting import plain_value
+from app.query.formatting import plain_value
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import sys
 from tests.conftest import ROOT
 
 PURE = ["tests/metadata", "tests/workflow/test_diagram.py", "tests/plugins/random_draw/test_algorithm.py",
-        "tests/i18n/test_region_names.py"]
+        "tests/i18n/test_region_names.py", "tests/test_layers.py"]
 NOWHERE = "127.0.0.1:1"  # nothing listens on port 1
 
 

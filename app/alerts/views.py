@@ -16,8 +16,8 @@ from app import clock
 from app.i18n import label_text
 from app.security.actor import Actor, current_actor, signed_in_actor
 from app.services import services
-from app.views.formatting import html_value
-from app.views.urls import register_url
+from app.query.formatting import html_value
+from app.query.urls import register_url
 
 from .messages import row_title
 

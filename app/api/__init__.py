@@ -24,7 +24,7 @@ from app.security.actor import actor_for, current_actor
 from app.security.policy import AccessDenied
 from app.workflow import TransitionRefused, WorkflowRefused
 from app.workflow.screens import uploads_from_request
-from app.views import listing
+from app.query import listing
 from app.views.forms import build_form
 
 from . import errors

@@ -12,7 +12,7 @@ from flask_babel import gettext
 from app.i18n import label_text, list_separator
 from app.metadata.spec import FieldBase, RegisterSpec
 from app.views.forms import INTEGER_RANGE, initial_value
-from app.views.listing import filter_label, list_filters, sortable_columns
+from app.query.listing import filter_label, list_filters, sortable_columns
 
 from . import api
 from .errors import CODES

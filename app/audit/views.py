@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.i18n import label_text
 from app.metadata.spec import RegisterSpec
 from app.security.actor import current_actor
-from app.views import listing
+from app.query import listing
+from app.query.formatting import plain_value
 
 from .account_events import ACCOUNT_LOG
 from .history import field_label, operation_label, readable, row_label, snapshot_readable, user_label
@@ -127,7 +128,6 @@ class _LogView(BaseView):
         return widgets
 
     def _cell(self, row: Any, field: Any) -> Any:
-        from app.views.formatting import plain_value
         registry = current_app.extensions["safety"].registry
         if self.model_name == "AuditLog":
             if row.register == ACCOUNT_LOG:
@@ -166,7 +166,6 @@ class _LogView(BaseView):
             return escape(account_snapshot(value) if row.field is None else account_value(row.field, value))
         if field.name == "username":
             return escape(user_label(row.user_id, row.username))
-        from app.views.formatting import plain_value
         return escape(plain_value(field, row, current_app.extensions["safety"].dictionaries))
 
 

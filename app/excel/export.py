@@ -23,8 +23,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.i18n import current_locale, label_text
 from app.security.actor import current_actor
-from app.views import listing
-from app.views.formatting import plain_value
+from app.query import listing
+from app.query.formatting import plain_value
 from .columns import split_points
 
 _UNSET = object()

@@ -15,8 +15,8 @@ from flask_babel import gettext as _, ngettext
 from app.i18n import current_locale, label_text, list_separator
 from app.i18n.deferred import render
 from app.security.actor import current_actor
-from app.views import listing
-from app.views.urls import register_url
+from app.query import listing
+from app.query.urls import register_url
 
 from .columns import import_columns, import_read_only
 from .errors import in_current_language, texts_path

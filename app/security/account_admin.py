@@ -16,7 +16,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from app.records import scoped_get
-from app.views.urls import register_url
+from app.query.urls import register_url
 
 from . import account_import
 from .accounts import manageable, may_manage, may_reset_enterprise, new_account, reset_password

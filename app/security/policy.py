@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.metadata import Registry
 from app.metadata.spec import AccessRule, RegisterSpec
-from app.views.listing import subtree_condition
+from app.query.listing import subtree_condition
 
 from .actor import Actor
 

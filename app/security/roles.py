@@ -6,8 +6,17 @@ from typing import Any
 from flask import current_app
 
 from app.metadata import Registry
-from app.views.builder import menu_name
-from app.views.frequency import frequency_menu_name
+from app.metadata.spec import RegisterSpec
+
+def menu_name(spec: RegisterSpec) -> str:
+    """A register's menu item's permission name (menu_access on it shows the entry)."""
+    return f"menu_{spec.name}"
+
+
+def frequency_menu_name(name: str) -> str:
+    """The menu item's permission name of a frequency page (menu_access on it shows the entry)."""
+    return f"menu_frequency_{name}"
+
 
 ACCOUNT_PERMISSIONS = [("can_list", "accounts"), ("can_add", "accounts"), ("can_edit", "accounts"),
                        ("menu_access", "menu_accounts"), ("menu_access", "menu_audit_log"),

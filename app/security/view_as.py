@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.recorder import who
 from app.security.policy import AccessDenied
+from app.query.urls import register_url
 
 SESSION_KEY = "view_as"
 #: the action of the start/stop rows in the operation log (sys_audit_log), on the enterprise's row
@@ -123,7 +124,6 @@ class ViewAsView(BaseView):
     @expose("/<int:enterprise_id>", methods=["POST"])
     def start(self, enterprise_id: int) -> Any:
         from app.security.actor import current_actor
-        from app.views.urls import register_url
         if viewing():
             abort(403)
         actor = current_actor()
@@ -147,7 +147,6 @@ class ViewAsView(BaseView):
     @expose("/stop", methods=["POST"])
     def stop(self) -> Any:
         from app.security.actor import actor_for
-        from app.views.urls import register_url
         state = viewing()
         if not state:
             return redirect("/")

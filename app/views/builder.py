@@ -8,6 +8,7 @@ from flask_appbuilder import AppBuilder
 
 from app.i18n import lazy_label
 from app.metadata.spec import RegisterSpec
+from app.security.roles import menu_name
 from app.services import Services
 
 from .register_view import RegisterController, RegisterScreens
@@ -39,8 +40,3 @@ def _oversees(spec: RegisterSpec) -> Any:
         actor = current_actor()
         return actor is None or current_app.extensions["safety_policy"].oversees(spec, actor)
     return cond
-
-
-def menu_name(spec: RegisterSpec) -> str:
-    """The menu item's permission name (menu_access on it shows the entry)."""
-    return f"menu_{spec.name}"

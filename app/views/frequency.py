@@ -12,8 +12,9 @@ from app.frequency import FrequencyReport
 from app.i18n import label_text
 from app.reminders import last_reminded, send_reminders
 from app.security.actor import current_actor
+from app.security.roles import frequency_menu_name
 from app.services import services
-from app.views.urls import register_url
+from app.query.urls import register_url
 
 
 def may_open(spec: Any, actor: Any) -> bool:
@@ -114,11 +115,6 @@ class FrequencyView(BaseView):
                        "Reminder sent to %(num)d enterprises (%(messages)d messages).", result.subjects,
                        messages=result.messages), "success" if result.subjects else "warning")
         return redirect(url_for("FrequencyView.group", name=name, group=group))
-
-
-def frequency_menu_name(name: str) -> str:
-    """The menu item's permission name of a frequency page (menu_access on it shows the entry)."""
-    return f"menu_frequency_{name}"
 
 
 def add_frequency_menu(appbuilder: Any, registry: Any) -> None:

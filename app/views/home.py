@@ -15,7 +15,7 @@ from app.i18n import label_text
 from app.security.actor import current_actor
 from app.services import services
 from app.views.frequency import may_open
-from app.views.urls import register_url
+from app.query.urls import register_url
 
 
 #: what the card template reads of a register for a frequency page's card (its icon)

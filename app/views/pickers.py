@@ -13,8 +13,8 @@ from app.metadata.spec import RegisterSpec
 from app.security.actor import current_actor
 from app.services import Services
 
-from .formatting import plain_value
-from .listing import contains
+from app.query.formatting import plain_value
+from app.query.listing import contains
 
 LOOKUP_LIMIT = 20
 

@@ -30,14 +30,15 @@ from app.security.policy import AccessDenied
 from app.workflow.freeze import delete_refusal, deletable_sql, frozen_reason
 from app.workflow.guard import WorkflowRefused
 from app.services import Services
+from app.query import listing
+from app.query.formatting import html_value, plain_value
+from app.query.listing import PAGE_SIZES, filter_label
+from app.query.urls import register_url
 
-from . import list_columns, listing
-from .formatting import html_value, plain_value
+from . import list_columns
 from .forms import build_form
-from .listing import PAGE_SIZES, filter_label
 from .pickers import picker_root, starts_at_jurisdiction
 from .related import preset_references, related_tabs
-from .urls import register_url
 from .widgets import tree_picker
 
 

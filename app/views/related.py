@@ -15,9 +15,9 @@ from app.records import scoped_get
 from app.security.actor import current_actor
 from app.services import Services
 
-from . import listing
-from .formatting import html_value
-from .urls import register_url
+from app.query import listing
+from app.query.formatting import html_value
+from app.query.urls import register_url
 
 #: rows listed in a tab; the count covers all, the link opens the full list
 RELATED_ROWS = 10

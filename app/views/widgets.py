@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.dictionaries.levels import wanted_levels
-from app.views.urls import register_url
+from app.query.urls import register_url
 from wtforms.widgets import html_params
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from app.i18n import current_locale, label_text, list_separator
 from app.security.actor import current_actor
-from app.views.formatting import html_value
-from app.views.urls import register_url
+from app.query.formatting import html_value
+from app.query.urls import register_url
 
 from .diagram import render_svg
 from .engine import TransitionRefused, Upload

@@ -14,8 +14,8 @@ from app.i18n import current_locale, label_text
 from app.plugins import message_url
 from app.security.actor import current_actor, signed_in_actor
 from app.services import services
-from app.views.formatting import html_value
-from app.views.urls import register_url
+from app.query.formatting import html_value
+from app.query.urls import register_url
 
 TODO_ROWS = 200  # per register: the oldest first; the list screen has the rest
 

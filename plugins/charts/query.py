@@ -15,8 +15,8 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from app.i18n import label_text
-from app.views.listing import parse_list_args, usable_filters, where_clauses
-from app.views.urls import register_url
+from app.query.listing import parse_list_args, usable_filters, where_clauses
+from app.query.urls import register_url
 
 from .settings import field_of, resolve_date
 from .spec import LEVELS, ChartSpec, GroupBy

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from app import clock
 from app.metadata import MetadataError
-from app.views.listing import list_filters
+from app.query.listing import list_filters
 from app.metadata.issues import Issue, did_you_mean
 from app.metadata.source import read_source
 

@@ -15,7 +15,7 @@ from app.i18n import label_text
 from app.metadata.spec import RegisterSpec
 from app.security.policy import AccessDenied
 from app.services import Services
-from app.views.formatting import plain_value
+from app.query.formatting import plain_value
 
 from . import boundaries
 from app.models.spatial import geog_column_name

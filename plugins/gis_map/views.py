@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext
 
 from app.i18n import label_text, lazy_label
 from app.security.actor import current_actor
-from app.views.formatting import plain_value
-from app.views.urls import register_url
+from app.query.formatting import plain_value
+from app.query.urls import register_url
 
 from . import ROOT
 from .service import MapService, PositionRefused, parse_point

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from werkzeug.datastructures import MultiDict
 
-from app.views.listing import parse_list_args, where_clauses
+from app.query.listing import parse_list_args, where_clauses
 
 from . import algorithm
 from .models import CONFIRMED, DRAWN, PREPARED

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from werkzeug.datastructures import MultiDict
 
 from app.services import Services
-from app.views.listing import parse_list_args, where_clauses
+from app.query.listing import parse_list_args, where_clauses
 
 from .algorithm import encode_ids
 from .settings import DrawSettings

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext
 
 from app.i18n import label_text, lazy_label
 from app.security.actor import current_actor
+from app.query.urls import register_url
 
 from . import ROOT
 from .people import PeopleParameters
@@ -157,7 +158,6 @@ class RandomDrawView(BaseView):
                 subject_name = getattr(svc.session.get(svc.models[spec.subject], params.subject), title)
             except DrawRefused as exc:
                 error = exc.message
-        from app.views.urls import register_url
         return self.render_template(
             "random_draw/people.html", spec=spec, label=label_text(spec.label), filters=filters, params=params,
             pool_size=pool_size, error=error, subject_name=subject_name,
@@ -200,7 +200,6 @@ class RandomDrawView(BaseView):
                   for code, n in params.get("quotas", {}).items()]
         inspections_url = None
         if draw.state == "confirmed" and not draw.kind:
-            from app.views.urls import register_url
             inspections_url = register_url(service.settings.inspection.target, "list") + \
                 f"?q={draw.number}"
         return self.render_template("random_draw/show.html", draw=draw, params=params, summary=summary,

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext
 
 from app.i18n import label_text, lazy_label
 from app.security.actor import current_actor
-from app.views.urls import register_url
+from app.query.urls import register_url
 from app.workflow.engine import Upload
 
 from . import ROOT

@@ -10,9 +10,9 @@ from markupsafe import Markup, escape
 
 from app import clock
 from app.dictionaries import DictionaryService
-from app.i18n import list_separator
+from app.i18n import current_locale, list_separator
 from app.metadata.spec import FieldBase, RegisterSpec
-from app.views.urls import register_url
+from app.query.urls import register_url
 
 
 def plain_value(field: FieldBase, row: Any, dictionaries: DictionaryService, locale: str | None = None,
@@ -129,7 +129,6 @@ def _deadline(spec: RegisterSpec, field: Any, row: Any, dictionaries: Dictionary
 
 
 def _locale() -> str:
-    from app.i18n import current_locale
     return current_locale()
 
 

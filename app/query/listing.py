@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
+from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
@@ -14,6 +15,8 @@ from app.i18n import label_text
 from app.metadata.checks import SORTABLE_SYSTEM, default_filter_op
 from app.metadata.registry import Registry
 from app.metadata.spec import FieldBase, Label, RegisterSpec
+from app.security.actor import current_actor
+from app.services import services
 
 PAGE_SIZES = (10, 20, 50, 100)
 
@@ -39,7 +42,6 @@ def list_filters(spec: RegisterSpec, registry: Registry | None = None) -> list[L
         f = spec.field(first)
         if rest:
             if registry is None:
-                from app.services import services
                 registry = services().registry
             reference, f = f, registry.register(f.target).field(rest)
         result.append(ListFilter(ref.field, f, ref.op or default_filter_op(f.type), reference, ref.label))
@@ -58,8 +60,6 @@ def filter_label(flt: ListFilter) -> str:
 def hidden_on(register: str) -> frozenset[str]:
     """The fields of ``register`` the acting user may not read (all of them when it may not view the register; none
     for the system: command line, migrations)."""
-    from flask import current_app
-    from app.security.actor import current_actor
     actor = current_actor()
     if actor is None:
         return frozenset()
@@ -262,7 +262,6 @@ def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionarie
         matches = [contains(getattr(model, name), req.search) for name in searched]
         if spec.documents:
             # a regulator holding a paper 文书 finds its row by the number printed on it
-            from app.services import services
             record = services().models.engine["DocumentRecord"]
             matches.append(model.id.in_(select(record.row_id).where(record.register == spec.name,
                                                                     contains(record.number, req.search))))
@@ -275,7 +274,6 @@ def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionarie
             continue
         # through a reference: the rows whose referenced row matches, as a sub-select on the referenced register's
         # ORM entity, so that the session's row scope applies inside it too (no filter on rows the actor cannot see)
-        from app.services import services
         target = services().models[flt.reference.target]
         matched = select(target.id).where(*filter_conditions(target, flt, dictionaries, item_class)).correlate(None)
         clauses.append(getattr(model, f"{flt.reference.name}_id").in_(matched))

@@ -1,0 +1,58 @@
+"""The app's layers (issue: layering): metadata → models → query/security → services → views/api. The screens are
+a leaf: nothing below them imports ``app.views``; the query layer (``app.query``: list queries, formatting, URLs)
+imports none of its consumers. Read from the source (no app, no database)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: modules that are screens themselves (Flask-AppBuilder views) or wire them into the app
+SCREEN_NAMES = {"views.py", "screens.py", "document_screens.py", "subscription_views.py"}
+#: what the query layer may use: metadata, dictionaries, i18n, the clock, the models and their locator, the actor
+QUERY_MAY_IMPORT = ("app.metadata", "app.dictionaries", "app.i18n", "app.clock", "app.models", "app.services",
+                    "app.security.actor", "app.query")
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every ``import app…`` / ``from app… import`` in a file, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            found += [(node.lineno, name) for name in names if name.startswith("app.")]
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names if alias.name.startswith("app.")]
+    return found
+
+
+def is_screen(path: Path) -> bool:
+    rel = path.relative_to(ROOT).as_posix()
+    return (rel.startswith(("app/views/", "app/api/")) or path.name in SCREEN_NAMES
+            or rel == "app/__init__.py")
+
+
+def test_nothing_below_the_screens_imports_them() -> None:
+    offending = [f"{path.relative_to(ROOT)}:{line} imports {module}"
+                 for folder in ("app", "plugins") for path in sorted((ROOT / folder).rglob("*.py"))
+                 if not is_screen(path)
+                 for line, module in imports_of(path) if module == "app.views" or module.startswith("app.views.")]
+    assert offending == []
+
+
+def test_the_query_layer_imports_none_of_its_consumers() -> None:
+    offending = [f"{path.relative_to(ROOT)}:{line} imports {module}"
+                 for path in sorted((ROOT / "app" / "query").rglob("*.py"))
+                 for line, module in imports_of(path) if not module.startswith(QUERY_MAY_IMPORT)]
+    assert offending == []
+
+
+def test_the_query_layer_imports_at_module_level() -> None:
+    """Imports inside functions hide cycles: the query layer has none."""
+    inside = []
+    for path in sorted((ROOT / "app" / "query").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inside += [f"{path.relative_to(ROOT)}:{inner.lineno}" for inner in ast.walk(node)
+                           if isinstance(inner, (ast.Import, ast.ImportFrom))]
+    assert inside == []
