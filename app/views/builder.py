@@ -8,6 +8,7 @@ from flask_appbuilder import AppBuilder
 
 from app.i18n import lazy_label
 from app.metadata.spec import RegisterSpec
+from app.security.actor import current_actor
 from app.security.roles import menu_name
 from app.services import Services
 
@@ -36,7 +37,6 @@ def _oversees(spec: RegisterSpec) -> Any:
     def cond() -> bool:
         from flask import current_app
 
-        from app.security.actor import current_actor
         actor = current_actor()
         return actor is None or current_app.extensions["safety_policy"].oversees(spec, actor)
     return cond

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from app.operations.outages import database_unavailable
+from app.api.errors import ApiError, error_response  # the API's one error shape
+from app.security.policy import AccessDenied
 
 # code → (title, what happened and what to do), in words a user reads
 MESSAGES = {
@@ -37,7 +39,6 @@ MESSAGES = {
 def error_page(error: Any) -> Any:
     """Any HTTP error (or AccessDenied): whatever the request started is rolled back, then a page in the
     layout, or JSON for the API. A 500 or 503 is drawn without the menu and the counts: the database may be what failed."""
-    from app.security.policy import AccessDenied
     code = 403 if isinstance(error, AccessDenied) else getattr(error, "code", None) or 500
     if code not in MESSAGES:
         return error if isinstance(error, HTTPException) else InternalServerError()
@@ -46,7 +47,6 @@ def error_page(error: Any) -> Any:
     except Exception:  # noqa: BLE001 - a database that is gone must not turn the error page into another 500
         current_app.logger.exception("rollback failed while answering %s", code)
     if request.path.startswith("/api/"):
-        from app.api.errors import ApiError, error_response  # the API's one error shape
         return error_response(ApiError(code))
     if code == 429 and request.blueprint == "PublicFormView":
         return render_template("public/limited.html", appbuilder=current_app.appbuilder,
@@ -77,7 +77,6 @@ def database_error_page(exc: Exception) -> Any:
 def register_error_pages(app: Flask) -> None:
     from sqlalchemy.exc import DBAPIError
 
-    from app.security.policy import AccessDenied
     app.register_error_handler(AccessDenied, error_page)
     app.register_error_handler(DBAPIError, database_error_page)
     for code in MESSAGES:

@@ -9,7 +9,7 @@ from flask_appbuilder import BaseView, expose
 from flask_babel import gettext, ngettext
 
 from app.frequency import FrequencyReport
-from app.i18n import label_text
+from app.i18n import label_text, lazy_label
 from app.reminders import last_reminded, send_reminders
 from app.security.actor import current_actor
 from app.security.roles import frequency_menu_name
@@ -120,7 +120,6 @@ class FrequencyView(BaseView):
 def add_frequency_menu(appbuilder: Any, registry: Any) -> None:
     """A navbar entry per frequency with a ``menu`` place, in its category; shown only to whoever may open
     the pages (may_open: the roles named and the view right on the subjects and the visits)."""
-    from app.i18n import lazy_label
     for spec in sorted(registry.frequencies.values(), key=lambda f: (f.menu.order if f.menu else 0, f.name)):
         if spec.menu is None:
             continue

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.security.view_as import may_view_as
-from app.i18n import label_text, lazy_label
+from app.i18n import current_locale, label_text, lazy_label
 from app.metadata.spec import RegisterSpec
 from app.records import blocking_references, scoped_get
 from app.security.actor import current_actor
@@ -34,6 +34,12 @@ from app.query import listing
 from app.query.formatting import html_value, plain_value
 from app.query.listing import PAGE_SIZES, filter_label
 from app.query.urls import register_url
+from app.audit.history import row_history
+from app.document_screens import download, may_upload_scan, records_of, send_scan, start_zip, upload_scan
+from app.excel import screens as excel_screens
+from app.plugins import row_links
+from app.workflow import screens as workflow_screens
+from app.workflow.screens import progress_panels, row_panel
 
 from . import list_columns
 from .forms import build_form
@@ -290,14 +296,10 @@ class RegisterController:
 
     def _row_extras(self, row: Any) -> dict[str, Any]:
         """Tabs and buttons other parts of the engine add to a row's page (change history, account reset)."""
-        from app.audit.history import row_history
-        from app.plugins import row_links
-        from app.workflow.screens import progress_panels, row_panel
         extras: dict[str, Any] = {"history": row_history(self.register, row.id, hidden=self._hidden()),
                                   "workflow": row_panel(self, row), "progress": progress_panels(self, row),
                                   "links": row_links(self.register, row, current_actor())}
         if self.register.documents:
-            from app.document_screens import may_upload_scan, records_of
             extras["documents"] = records_of(self, row)
             extras["scan_upload"] = any(d.scan for d in self.register.documents) and may_upload_scan(self, row)
         accounts = self.services.registry.enterprise_accounts
@@ -503,66 +505,54 @@ class RegisterController:
 
     @permitted("view")
     def document(self, pk: Any, name: str) -> Any:
-        from app.document_screens import download
         return download(self, pk, name)
 
     @permitted("view")
     def documents(self, name: str) -> Any:
         """The document of every row the list shows with these filters (in the actor's scope): a background job."""
-        from app.document_screens import start_zip
         return start_zip(self, name)
 
     @permitted("view")
     def document_scan(self, pk: Any, name: str) -> Any:
-        from app.document_screens import send_scan, upload_scan
         return upload_scan(self, pk, name) if request.method == "POST" else send_scan(self, pk, name)
 
     # ---------------------------------------------------------------- workflow
     @permitted("view")
     def transition(self, pk: Any, name: str) -> Any:
-        from app.workflow import screens
-        return screens.take(self, pk, name)
+        return workflow_screens.take(self, pk, name)
 
     @permitted("view")
     def history_file(self, pk: Any, hid: int, index: int) -> Any:
-        from app.workflow import screens
-        return screens.history_file(self, pk, hid, index)
+        return workflow_screens.history_file(self, pk, hid, index)
 
     @permitted("view")
     def diagram(self) -> Any:
-        from app.workflow import screens
-        return screens.diagram(self)
+        return workflow_screens.diagram(self)
 
     # ---------------------------------------------------------------- Excel
     @permitted("import")
     def template(self) -> Any:
-        from app.excel import screens
-        return screens.download_template(self)
+        return excel_screens.download_template(self)
 
     @permitted("import")
     def import_page(self) -> Any:
-        from app.excel import screens
-        return screens.import_page(self)
+        return excel_screens.import_page(self)
 
     @permitted("export")
     def export(self) -> Any:
-        from app.excel import screens
-        return screens.export(self)
+        return excel_screens.export(self)
 
     @permitted("view")
     def job(self, job_id: int) -> Any:
-        from app.excel import screens
-        return screens.job_page(self, job_id)
+        return excel_screens.job_page(self, job_id)
 
     @permitted("view")
     def job_status(self, job_id: int) -> Any:
-        from app.excel import screens
-        return screens.job_json(self, job_id)
+        return excel_screens.job_json(self, job_id)
 
     @permitted("view")
     def job_file(self, job_id: int) -> Any:
-        from app.excel import screens
-        return screens.job_download(self, job_id)
+        return excel_screens.job_download(self, job_id)
 
 
 def _system_labels() -> dict[str, str]:
@@ -570,7 +560,6 @@ def _system_labels() -> dict[str, str]:
 
 
 def _locale() -> str:
-    from app.i18n import current_locale
     return current_locale()
 
 
