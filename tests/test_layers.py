@@ -47,32 +47,31 @@ def test_the_query_layer_imports_none_of_its_consumers() -> None:
     assert offending == []
 
 
+def imports_inside_functions(folder: Path, app_only: bool) -> list[str]:
+    """``file:line module`` of each import inside a function of the folder's modules (``app_only``: of the app's
+    own modules; else of any module)."""
+    inside = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom):
+                    modules = [inner.module or "."]
+                elif isinstance(inner, ast.Import):
+                    modules = [alias.name for alias in inner.names]
+                else:
+                    continue
+                inside += [f"{path.relative_to(ROOT)}:{inner.lineno} {module}" for module in modules
+                           if not app_only or module.startswith("app.")]
+    return inside
+
+
 def test_the_query_layer_imports_at_module_level() -> None:
     """Imports inside functions hide cycles: the query layer has none."""
-    inside = []
-    for path in sorted((ROOT / "app" / "query").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inside += [f"{path.relative_to(ROOT)}:{inner.lineno}" for inner in ast.walk(node)
-                           if isinstance(inner, (ast.Import, ast.ImportFrom))]
-    assert inside == []
+    assert imports_inside_functions(ROOT / "app" / "query", app_only=False) == []
 
 
 def test_the_screens_import_the_app_at_module_level() -> None:
     """The screens are the leaf: whatever of the app they use they import at the top (a cycle would show at once)."""
-    inside = []
-    for path in sorted((ROOT / "app" / "views").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inside += [f"{path.relative_to(ROOT)}:{line} {module}" for inner in ast.walk(node)
-                           if isinstance(inner, (ast.Import, ast.ImportFrom))
-                           for line, module in imports_of_node(inner)]
-    assert inside == []
-
-
-def imports_of_node(node: ast.AST) -> list[tuple[int, str]]:
-    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("app."):
-        return [(node.lineno, node.module)]
-    if isinstance(node, ast.Import):
-        return [(node.lineno, alias.name) for alias in node.names if alias.name.startswith("app.")]
-    return []
+    assert imports_inside_functions(ROOT / "app" / "views", app_only=True) == []
