@@ -400,6 +400,16 @@ class VideoCheckService:
             side = self.side(row, actor)
             if side is not None:
                 found.append({"check": check, "row": row, "side": side, "todo": self.waiting_for(check, side)})
+        # applications by video waiting for their verification with no appointment yet: the regulator proposes one
+        state = getattr(model, self.spec.workflow.field)
+        waiting = self.svc.session.scalars(select(model).where(
+            model.id.in_(visible), state == self.settings.application.state,
+            ~select(self.Check.id).where(self.Check.application_id == model.id).exists()).order_by(model.id)).all()
+        for row in waiting:
+            side = self.side(row, actor)
+            if side is not None and self.by_video(row):
+                found.append({"check": None, "row": row, "side": side,
+                              "todo": _("Propose an appointment") if side == REGULATOR else None})
         return found
 
     def due_reminders(self, today: date) -> int:

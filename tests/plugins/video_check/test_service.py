@@ -50,6 +50,24 @@ def test_only_the_two_parties(world: World) -> None:
         world.checks.party(world.application, world.actor(world.away_regulator))
 
 
+def test_an_application_waiting_for_its_appointment_is_listed_for_both_parties(world: World) -> None:
+    """Before any appointment, the regulator's 云核查 list (and 待办) says to propose one; the enterprise sees the
+    application waiting; a regulator of another county sees nothing. Once proposed it is listed once, as a check."""
+    regulator, company = world.actor(world.regulator), world.actor(world.enterprise_user)
+    with as_(world, world.regulator):
+        listed = world.checks.listing(regulator)
+        assert [(c["row"].id, c["check"], c["todo"]) for c in listed] == [(world.application, None, "预约核查时间")]
+    with as_(world, world.enterprise_user):
+        assert [(c["row"].id, c["check"], c["todo"]) for c in world.checks.listing(company)] == \
+            [(world.application, None, None)]
+    with as_(world, world.away_regulator):
+        assert world.checks.listing(world.actor(world.away_regulator)) == []
+    with as_(world, world.regulator):
+        world.checks.propose(world.application, regulator, datetime.now() + timedelta(days=2))
+        listed = world.checks.listing(regulator)
+    assert [(c["row"].id, c["check"].status, c["todo"]) for c in listed] == [(world.application, "appointing", None)]
+
+
 def test_appointment_counter_proposal_and_reminder(world: World) -> None:
     from plugins.video_check.service import CheckRefused
     first = datetime.now() + timedelta(days=3)
