@@ -109,7 +109,7 @@ def pick_enterprises(stream: Stream, enterprises: Sequence[Sequence[Any]], quota
     return chosen, exhausted
 
 
-def pick_from_groups(stream: Stream, groups: dict[str, list], quotas: dict[str, int], recent: set[int],
+def pick_from_groups(stream: Stream, groups: dict[str, list], quotas: dict[str, int], recent: set[Any],
                      ident: Any = None) -> tuple[list, list[str], list[str]]:
     """Step 4 on members already split by group, each group in pool order (``ident`` gives a member's id; none:
     the members are ids). Each group's list is shuffled in place: it is drawn once. Returns the drawn members,
@@ -302,7 +302,7 @@ def verify(record: dict[str, Any], commitment_published: str | None = None,
     else:
         if members_hash(record["officers"]["members"]) != record["officers"]["hash"]:
             problems.append("the officers do not match their hash: the officer list was changed")
-        if record.get("algorithm") == ALGORITHM and \
+        if _compact(record) and \
                 value_hash(record.get("keys", {}).get("members")) != record.get("keys", {}).get("hash"):
             problems.append("the drawn enterprises' avoidance keys do not match their hash: they were changed")
     try:

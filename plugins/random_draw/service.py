@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from itertools import chain
 from dataclasses import asdict
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from flask_babel import gettext as _
