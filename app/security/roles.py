@@ -8,6 +8,7 @@ from flask import current_app
 from app.metadata import Registry
 from app.metadata.spec import RegisterSpec
 
+
 def menu_name(spec: RegisterSpec) -> str:
     """A register's menu item's permission name (menu_access on it shows the entry)."""
     return f"menu_{spec.name}"

@@ -401,13 +401,14 @@ class VideoCheckService:
             if side is not None:
                 found.append({"check": check, "row": row, "side": side, "todo": self.waiting_for(check, side)})
         # applications by video waiting for their verification with no appointment yet: the regulator proposes one
-        state = getattr(model, self.spec.workflow.field)
-        waiting = self.svc.session.scalars(select(model).where(
-            model.id.in_(visible), state == self.settings.application.state,
-            ~select(self.Check.id).where(self.Check.application_id == model.id).exists()).order_by(model.id)).all()
-        for row in waiting:
+        conditions = [model.id.in_(visible), getattr(model, self.spec.workflow.field) == self.settings.application.state,
+                      ~select(self.Check.id).where(self.Check.application_id == model.id).exists()]
+        mode = self.settings.application.mode
+        if mode is not None:  # by_video, in the statement
+            conditions.append(getattr(model, mode.field) == mode.value)
+        for row in self.svc.session.scalars(select(model).where(*conditions).order_by(model.id)):
             side = self.side(row, actor)
-            if side is not None and self.by_video(row):
+            if side is not None:
                 found.append({"check": None, "row": row, "side": side,
                               "todo": _("Propose an appointment") if side == REGULATOR else None})
         return found
