@@ -25,6 +25,12 @@ def subscription_service() -> Any:
     return current_app.extensions["chart_subscriptions"]
 
 
+def dashboard_titles(service: Any) -> dict[str, str]:
+    """Each declared dashboard's name in the reader's language. A snapshot keeps the title it was taken with (in
+    its subscriber's language then), shown only for a dashboard no longer declared."""
+    return {b.name: label_text(b.label) for b in service.charts.settings.dashboards.values()}
+
+
 def frequency_labels() -> dict[str, str]:
     return {DAILY: _("Daily"), MONTHLY: _("Monthly")}
 
@@ -63,9 +69,8 @@ class SubscriptionView(BaseView):
     def index(self) -> Any:
         actor = _subscriber()
         service = subscription_service()
-        boards = {b.name: b for b in service.charts.settings.dashboards.values()}
-        rows = [{"row": row, "dashboard": label_text(boards[row.dashboard].label) if row.dashboard in boards
-                 else row.dashboard} for row in service.of(actor)]
+        titles = dashboard_titles(service)
+        rows = [{"row": row, "dashboard": titles.get(row.dashboard, row.dashboard)} for row in service.of(actor)]
         return self.render_template("charts/subscriptions.html", rows=rows, frequencies=frequency_labels(),
                                     offered=bool(service.boards(actor)))
 
@@ -131,8 +136,10 @@ class SnapshotView(BaseView):
         actor = _signed_in()
         page = request.args.get("page", "1")
         page_no = max(int(page), 1) if page.isdigit() else 1
-        rows, total = subscription_service().snapshots(actor, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)
+        service = subscription_service()
+        rows, total = service.snapshots(actor, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)
         return self.render_template("charts/snapshots.html", rows=rows, total=total, page=page_no,
+                                    titles=dashboard_titles(service),
                                     pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                                     frequencies=frequency_labels())
 
@@ -148,6 +155,7 @@ class SnapshotView(BaseView):
         figures = [t for t in row.tables if t["kind"] == "figure"]
         charts = [{**t, "json": json.dumps(t, ensure_ascii=False)} for t in row.tables if t["kind"] != "figure"]
         return self.render_template("charts/snapshot.html", snapshot=row, figures=figures, charts=charts,
+                                    titles=dashboard_titles(subscription_service()),
                                     frequencies=frequency_labels(), echarts_locale=echarts_locale())
 
     @expose("/<int:snapshot_id>/export")

@@ -250,6 +250,16 @@ def test_the_pages_in_the_three_languages(subs: World) -> None:
     client.get("/lang/zh_Hant")
     page = visible_text(client.get("/subscriptions/add").get_data(as_text=True))
     assert "訂閱" in page and "每日" in page
+    # a snapshot taken in Chinese is named in the reader's language once the reader has switched
+    client.get("/lang/zh_Hans")
+    assert subscribe(client, "home_regulator").status_code == 302
+    assert run_task(subs.app, date.today()) == 1
+    [snapshot] = snapshots(subs.app)
+    assert snapshot.title == "本辖区概况"
+    client.get("/lang/en")
+    for url in ("/my_subscriptions/", f"/my_subscriptions/{snapshot.id}"):
+        page = visible_text(client.get(url).get_data(as_text=True))
+        assert "My jurisdiction" in page and "本辖区概况" not in page
 
 
 def subscribe_every_account(app: Any, logins: dict[str, str]) -> int:
