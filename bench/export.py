@@ -72,9 +72,9 @@ def _limited(run, rows: int) -> int:
     from app.excel import export as module
     original = module._query_batches
 
-    def limited(spec, arguments, wanted):
+    def limited(spec, arguments, wanted, *more):
         left = rows
-        for batch in original(spec, arguments, wanted):
+        for batch in original(spec, arguments, wanted, *more):
             if left <= 0:
                 return
             yield batch[:left]

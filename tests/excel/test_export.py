@@ -5,6 +5,7 @@ import csv
 import io
 
 import openpyxl
+import pytest
 
 from tests.security import factory
 from tests.security.test_writes import _client
@@ -124,10 +125,16 @@ def test_the_rust_writer_writes_what_xlsxwriter_writes(admin, db_app, monkeypatc
     assert address.data_type == "s" and address.quotePrefix
 
 
-def test_the_batched_cells_are_the_cells_row_by_row(db_app):
+@pytest.mark.parametrize("batch", [2000, 2])
+def test_the_batched_cells_are_the_cells_row_by_row(db_app, monkeypatch, batch):
     """The export converts a batch column by column (labels by stored value, a region's path from its parent's):
-    the same cells as ``_value`` reading each row, in either language, empty text and missing codes included."""
+    the same cells as ``_value`` reading each row, in either language, empty text and missing codes included.
+    With batches of 2, the batches after the first are read from the driver's cursor: the first row, which the
+    cursor result read ahead on execution, is still there, and no row comes twice."""
     from datetime import date
+
+    from app.excel import export
+    monkeypatch.setattr(export, "BATCH", batch)
 
     from flask_babel import force_locale
 
