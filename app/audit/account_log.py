@@ -6,7 +6,8 @@ import json
 from flask import current_app
 from flask_babel import gettext
 
-from app.i18n import label_text, list_separator
+from app.i18n import current_locale, label_text, list_separator
+from app.security.models import AppUser
 
 from .history import row_label, user_label
 
@@ -23,7 +24,6 @@ def account_value(name: str | None, value: str | None) -> str:
         return ""
     registry = current_app.extensions["safety"].registry
     if name == "user_id":
-        from app.security.models import AppUser
         user = current_app.extensions["safety"].session.get(AppUser, int(value))
         return f"{user_label(user.id, user.username)} (#{value})" if user is not None else f"#{value}"
     if name == "organisation_id" and registry.organisations:
@@ -51,6 +51,5 @@ def account_snapshot(text: str | None) -> str:
         snapshot = json.loads(text or "{}")
     except ValueError:
         return text or ""
-    from app.i18n import current_locale
     colon, semicolon = (": ", "; ") if current_locale() == "en" else ("：", "；")
     return semicolon.join(f"{account_field_label(k)}{colon}{account_value(k, v)}" for k, v in snapshot.items())

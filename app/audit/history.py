@@ -9,7 +9,9 @@ from flask import current_app, g
 from flask_babel import gettext as _, pgettext
 from sqlalchemy import select
 
-from app.i18n import label_text, list_separator
+from app.i18n import current_locale, label_text, list_separator
+from app.models import column_names
+from app.security.models import AppUser
 
 
 def operation_label(action: str) -> str:
@@ -53,7 +55,6 @@ def user_label(user_id: int | None, username: str | None) -> str:
     cache = _cache("_audit_user_labels")
     key = (user_id, username)
     if key not in cache:
-        from app.security.models import AppUser
         session = current_app.extensions["safety"].session
         user = session.get(AppUser, user_id) if user_id else None
         name = user.get_full_name().strip() if user is not None and user.username == username else ""
@@ -112,7 +113,6 @@ def snapshot_readable(spec: Any, text: str | None) -> str:
         return text or ""
     if "_import" in snapshot:
         return _("Imported from %(source)s", source=snapshot["_import"])
-    from app.i18n import current_locale
     colon, semicolon = (": ", "; ") if current_locale() == "en" else ("：", "；")
     return semicolon.join(f"{field_label(spec, column)}{colon}{readable(spec, column, value)}"
                           for column, value in snapshot.items())
@@ -121,7 +121,6 @@ def snapshot_readable(spec: Any, text: str | None) -> str:
 def row_history(spec: Any, row_id: int, limit: int = 500, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Changes of one row, newest first, one entry per save: who, when, which fields old → new (fields hidden
     from the reader left out)."""
-    from app.models import column_names
     hidden_columns = {c for name in hidden if name in spec.field_map for c in column_names(spec.field(name))}
     svc = current_app.extensions["safety"]
     audit = svc.models.engine["AuditLog"]

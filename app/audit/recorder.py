@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models import column_names
 from app.security.actor import current_actor, in_app
+from app.security.policy import AccessDenied
 
 def _text(value: Any) -> str | None:
     if value is None:
@@ -103,5 +104,4 @@ def refuse_audit_changes(session: Session) -> None:
     audit = current_app.extensions["safety"].models.engine["AuditLog"]
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, audit):
-            from app.security.policy import AccessDenied
             raise AccessDenied("audit rows cannot be changed")

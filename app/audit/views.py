@@ -14,8 +14,10 @@ from app.metadata.spec import RegisterSpec
 from app.security.actor import current_actor
 from app.query import listing
 from app.query.formatting import plain_value
+from app.security.models import AppUser
 
 from .account_events import ACCOUNT_LOG
+from .account_log import account_field_label, account_snapshot, account_value
 from .history import field_label, operation_label, readable, row_label, snapshot_readable, user_label
 
 
@@ -81,7 +83,6 @@ class _LogView(BaseView):
         region_field = org_spec.field(org.region)
         org_ids = select(org_model.id).where(getattr(org_model, org.region).in_(
             listing.subtree_select(svc.dictionary_item, region_field.dictionary, actor.region_path)))
-        from app.security.models import AppUser
         if self.model_name == "AuditLog":
             return model.organisation_id.in_(org_ids)
         return model.user_id.in_(select(AppUser.id).where(AppUser.organisation_id.in_(org_ids)))
@@ -152,7 +153,6 @@ class _LogView(BaseView):
 
     def _account_cell(self, row: Any, field: Any) -> Any:
         """An account event: the account by its name and login, roles and organisations by their labels."""
-        from .account_log import account_field_label, account_value, account_snapshot
         if field.name == "register":
             return escape(gettext("Accounts"))
         if field.name == "row_id":

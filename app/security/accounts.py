@@ -11,6 +11,9 @@ from sqlalchemy import select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from app.audit.account_events import note_password_reset
+from app.excel.bulk import write_rows
+
 from .actor import Actor, current_actor, in_app
 from .models import AppUser
 from .passwords import PENDING_MARK, issue_first_password
@@ -181,7 +184,6 @@ def reset_password(user: AppUser) -> str:
     user.changed_on = datetime.now()
     from sqlalchemy.orm import object_session
 
-    from app.audit.account_events import note_password_reset
     session = object_session(user)
     if session is not None:
         note_password_reset(session, user)
@@ -226,7 +228,6 @@ def create_accounts_for(session: Session, spec: Any, records: list[dict[str, Any
         return 0
     from flask_appbuilder.security.sqla.models import assoc_user_role
 
-    from app.excel.bulk import write_rows
     role = current_app.appbuilder.sm.find_role(config.role)
     now = datetime.now()
     ids = write_rows(session, AppUser.__table__, [{

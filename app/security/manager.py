@@ -13,6 +13,8 @@ from flask_babel import gettext
 from flask_login import user_logged_in
 from sqlalchemy import insert, select
 
+from app.services import services
+
 from . import login_guard
 from .models import AppUser
 from .passwords import first_password_matches, first_password_state, is_default_password
@@ -136,7 +138,6 @@ def remember_locale(response: Any) -> Any:
         user = getattr(g, "user", None)
         locale = session.get("locale")
         if user is not None and user.is_authenticated and getattr(user, "locale", None) != locale:
-            from app.services import services
             db_session = services().session
             user.locale = locale
             db_session.commit()

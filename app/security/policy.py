@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.metadata import Registry
 from app.metadata.spec import AccessRule, RegisterSpec
 from app.query.listing import subtree_condition
+from app.services import services
 
 from .actor import Actor
 
@@ -146,7 +147,6 @@ class AccessPolicy:
             own = self.read_condition(self.registry.register(field.target), actor, revealed=False)
             if value is None or own is None:
                 continue
-            from app.services import services
             target = self.models[field.target]
             owned = select(target.id).where(target.id == value, own).execution_options(
                 unscoped_reason="whether a reference points to a row the actor owns")
@@ -327,7 +327,6 @@ class AccessPolicy:
     def _load(self, spec: RegisterSpec, row_id: Any) -> Any:
         if row_id is None:
             return None
-        from app.services import services
         model = self.models[spec.name]
         return services().session.execute(select(model).where(model.id == row_id).execution_options(
             unscoped_reason="a row's stored anchors")).scalar_one_or_none()

@@ -17,6 +17,8 @@ from sqlalchemy import event, select
 from sqlalchemy.sql import visitors
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from app.models import column_names
+
 from . import view_as
 from .actor import Actor, current_actor, in_app
 from .policy import AccessDenied, AccessPolicy, changed_fields
@@ -244,5 +246,4 @@ def check_scope(pol: AccessPolicy, actor: Actor, spec: Any, obj: Any, action: st
 
 
 def _columns_of(field: Any) -> list[str]:
-    from app.models import column_names
     return list(column_names(field))

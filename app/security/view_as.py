@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.audit.recorder import who
 from app.security.policy import AccessDenied
 from app.query.urls import register_url
+from app.security.actor import actor_for, current_actor
 
 SESSION_KEY = "view_as"
 #: the action of the start/stop rows in the operation log (sys_audit_log), on the enterprise's row
@@ -123,7 +124,6 @@ class ViewAsView(BaseView):
 
     @expose("/<int:enterprise_id>", methods=["POST"])
     def start(self, enterprise_id: int) -> Any:
-        from app.security.actor import current_actor
         if viewing():
             abort(403)
         actor = current_actor()
@@ -146,7 +146,6 @@ class ViewAsView(BaseView):
 
     @expose("/stop", methods=["POST"])
     def stop(self) -> Any:
-        from app.security.actor import actor_for
         state = viewing()
         if not state:
             return redirect("/")

@@ -19,6 +19,7 @@ from app.i18n import label_text, list_separator
 from app.views.forms import _TranslatedMeta
 
 from .passwords import is_default_password, password_problem
+from .tokens import VALIDITY_DAYS, create_token, revoke, tokens_of
 
 
 class _Form(DynamicForm):
@@ -45,7 +46,6 @@ class PasswordView(BaseView):
         user = g.user
         if user is None or not user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        from .tokens import VALIDITY_DAYS, tokens_of
         return self.render_template("account/info.html", user=user, details=account_details(user),
                                     tokens=tokens_of(user.id), token_days=VALIDITY_DAYS, new_token=new_token,
                                     now=datetime.now())
@@ -53,7 +53,6 @@ class PasswordView(BaseView):
     @expose("/tokens", methods=["POST"])
     def create_token(self) -> Any:
         """A new API token for this account, shown once on the page that answers."""
-        from .tokens import VALIDITY_DAYS, create_token
         user = g.user
         if user is None or not user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
@@ -66,7 +65,6 @@ class PasswordView(BaseView):
 
     @expose("/tokens/<int:token_id>/revoke", methods=["POST"])
     def revoke_token(self, token_id: int) -> Any:
-        from .tokens import revoke
         user = g.user
         if user is None or not user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
