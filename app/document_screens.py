@@ -16,6 +16,8 @@ from sqlalchemy import select
 from app.clock import today
 from app.documents import (DocumentFailed, Made, Reading, assign_number, document_font, file_name, record_of,
                            render_pdf, zip_of)
+from app.excel.jobs import dispatch, job_model, run_file_job
+from app.excel.retention import purge_if_due
 from app.i18n import current_locale, label_text
 from app.security.actor import current_actor
 from app.query import listing
@@ -69,10 +71,6 @@ def download(controller: Any, pk: Any, name: str) -> Any:
 def start_zip(controller: Any, name: str) -> Any:
     """The documents of every row the list shows with these filters (in the actor's scope), as a zip made by a
     background job; the job page shows its progress and offers the zip when done."""
-    from app.excel.jobs import job_model
-    from app.excel.retention import purge_if_due
-    from app.excel.jobs import dispatch
-
     spec, svc = controller.register, controller.services
     doc = controller._document(name)
     hidden = controller._hidden()
@@ -99,8 +97,6 @@ def start_zip(controller: Any, name: str) -> Any:
 @shared_task(name="documents.zip")
 def zip_task(job_id: int) -> str:
     from werkzeug.datastructures import MultiDict
-
-    from app.excel.jobs import job_model, run_file_job
 
     svc = current_app.extensions["safety"]
     session = svc.session

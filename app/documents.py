@@ -23,6 +23,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 from sqlalchemy import select
 
+from app.metadata.issues import did_you_mean
 from app.metadata.spec import DocumentSpec, RegisterSpec
 from app.query.formatting import plain_value
 
@@ -298,8 +299,6 @@ BUILTINS = frozenset({"row", "number", "issuer", "document", "today", "year", "l
 def template_issues(source: str, spec: RegisterSpec, registry: Any) -> list[tuple[int, str, str]]:
     """Unknown field names a template names statically (row.x, row.ref.x, x, item.x of a for over children);
     returns (line, message, hint). ``registry`` maps register names to specs."""
-    from app.metadata.issues import did_you_mean
-
     env = environment(())
     ast = env.parse(source)
     problems: list[tuple[int, str, str]] = []

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from app.i18n import label_text
+from app.i18n import current_locale, label_text
 from app.metadata.normalise import normalise_hint
 from app.metadata.spec import FieldBase, Label, RegisterSpec
 
@@ -34,7 +34,6 @@ class Column:
 
     def title(self, locale: str | None = None) -> str:
         if self.axis:
-            from app.i18n import current_locale
             locale = locale or current_locale()
             axis = AXIS_TITLES[self.axis]["en" if locale.startswith("en") else
                                           "zh_Hant" if locale.startswith("zh_Hant") else "zh_Hans"]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.i18n import current_locale, label_text
+from app.models import column_names
 from app.security.actor import current_actor
 from app.query import listing
 from app.query.formatting import plain_value
@@ -242,7 +243,6 @@ def _query_batches(spec: Any, arguments: dict[str, Any], wanted: list[str],
         result = svc.session.execute(stmt.execution_options(yield_per=BATCH)).scalars()
     else:
         # only the exported columns, as plain rows: no ORM object per row (3× faster on a million rows)
-        from app.models import column_names
         others = {"id"} | {c for n in spec.export_columns if n in spec.field_map
                            for c in column_names(spec.field(n))} | {n for n in spec.export_columns
                                                                      if n not in spec.field_map}

@@ -82,7 +82,7 @@ def discard(path: str | Path | None) -> None:
 def purge_expired(now: float | None = None) -> int:
     """Delete the job files older than the retention; returns how many. Files of jobs still queued or running are
     kept whatever their age, and a job whose file is gone no longer offers it for download."""
-    from .jobs import job_model
+    from .jobs import job_model  # app.excel.jobs imports this module at its top: a cycle at module level
 
     cutoff = (now if now is not None else time.time()) - current_app.config["EXCEL_RETENTION_HOURS"] * 3600
     session = current_app.extensions["safety"].session

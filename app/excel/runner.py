@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from app.extensions import db
+
 RUNNERS = ("celery", "thread")
 
 
@@ -63,7 +65,6 @@ def _readers_beside_the_writer(app: Flask) -> None:
     fail with "database is locked"."""
     from sqlalchemy import event
 
-    from app.extensions import db
 
     def wal(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()

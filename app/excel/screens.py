@@ -17,6 +17,7 @@ from app.i18n.deferred import render
 from app.security.actor import current_actor
 from app.query import listing
 from app.query.urls import register_url
+from app.views.pickers import jurisdiction_dictionary, picker_root
 
 from .columns import import_columns, import_read_only
 from .errors import in_current_language, texts_path
@@ -37,7 +38,6 @@ def _read_only(controller: Any) -> frozenset[str]:
 
 def download_template(controller: Any) -> Any:
     svc = controller.services
-    from app.views.pickers import jurisdiction_dictionary, picker_root
     dictionary = jurisdiction_dictionary(svc)
     # the region lists hold the user's jurisdiction only: a place outside it would be refused by the import
     within = {dictionary: picker_root(svc, dictionary)} if dictionary else {}
