@@ -1244,7 +1244,7 @@ def check_documents(reg: Located, reg_by_name: dict[str, Located] | None = None,
         except UnicodeDecodeError:
             yield Issue(shown, 1, "E750", f"template of document '{doc.name}' is not UTF-8", "save the file as UTF-8")
             continue
-        from app.documents import template_issues
+        from app.documents import template_issues  # the documents sit above the metadata, which they import
         try:
             problems = template_issues(source, reg.spec, specs)
         except TemplateSyntaxError as exc:

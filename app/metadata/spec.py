@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from app.i18n.chinese import to_traditional
 
+from .rules import compile_rule, source_of
+
 #: a name declared here (a register, field, state, role…): lower-case letters, digits and '_'
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 #: a name declared elsewhere: checks.py compares it with the declared names, so a wrong one ('销毁') is reported
@@ -722,7 +724,6 @@ class RegisterRule(Spec):
 
     @cached_property
     def compiled(self) -> Any:
-        from .rules import compile_rule, source_of
         return compile_rule(source_of(self))
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 from stdnum import casrn
 from stdnum.cn import ric, uscc
 
-if TYPE_CHECKING:
-    from .spec import Label
+from app.i18n import current_locale
+
+from .normalise import normalise
+from .spec import Label
 
 TEXT_TYPES = ("string", "text")
 NUMBER_TYPES = ("integer", "decimal")
@@ -146,7 +148,6 @@ def _regex(value: Any, params: Any) -> Failure | None:
         return None
     message = params.get("message")
     if message:
-        from .spec import Label
         return Failure(_LabelText(Label(**message)), {})
     return Failure(_l("Not in the expected format."), {})
 
@@ -158,7 +159,6 @@ class _LabelText:
         self.label = label
 
     def __str__(self) -> str:
-        from app.i18n import current_locale
         return self.label.text(current_locale())
 
 
@@ -201,7 +201,6 @@ VALIDATORS: dict[str, ValidatorKind] = {
 
 def normalize_value(field: Any, value: Any) -> Any:
     """The value as it is checked and stored (app/metadata/normalise.py: ``normalise:`` or the type's default)."""
-    from .normalise import normalise
     return normalise(field, value)
 
 
