@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.metadata.rules import compute, condition_holds, names, parse
 from app.security.row_scope import register_of
+from app.services import services
 
 
 @lru_cache(maxsize=256)
@@ -35,7 +36,6 @@ def organisation_name(session: Session, organisation_id: int | None) -> str | No
     """The title of an organisation row, read whoever saves (name_into)."""
     if organisation_id is None:
         return None
-    from app.services import services
     svc = services()
     target = svc.registry.organisations.target
     model = svc.models[target]
@@ -53,7 +53,6 @@ def _assigned_references(spec: Any) -> set[str]:
 def assigned_organisation(session: Session, field: Any, values: dict[str, Any]) -> int | None:
     """The organisation of the first level whose conditions hold, of the department, whose jurisdiction is the
     nearest one holding the region (the county's 应急管理局 before the city's); None when there is none."""
-    from app.services import services
     svc = services()
     rule, org = field.organisation_of, svc.registry.organisations
     level = next((lv.level for lv in rule.levels if all(condition_holds(c, values) for c in lv.when)), None)
@@ -109,7 +108,6 @@ def _targets(session: Session, spec: Any, field_name: str, ids: Iterable[Any]) -
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    from app.services import services
     model = services().models[spec.field(field_name).target]
     with session.no_autoflush:
         stmt = select(model).where(model.id.in_(ids)).execution_options(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.i18n import label_text
 from app.models import column_names
+from app.services import services
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,6 @@ def mismatches(spec: Any, values: Mapping[str, Any], found: Mapping[str, Mapping
 
 def check(session: Session, spec: Any, values: Mapping[str, Any]) -> list[Mismatch]:
     """One row's mismatches (forms, the flush)."""
-    from app.services import services
     svc = services()
     found = {f.name: targets(session, svc.registry, svc.models, f, [key_of(values.get(f.name))])
              for f in matching_fields(spec)}

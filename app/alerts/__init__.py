@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.security.actor import current_actor
 from app.security.row_scope import register_of
+from app.services import services
 
 from .scan import ScanResult, mail_after_scan, recheck, scan
 
@@ -38,7 +39,6 @@ def touched(session: Session) -> None:
     actor = current_actor()
     if actor is None or actor.is_anonymous:
         return
-    from app.services import services
     registry = services().registry
     found = session.info.setdefault(_TOUCHED, {})
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -64,6 +64,7 @@ def forget(session: Session) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # the screens sit above this package (app.write_path imports it): imported when the app registers them
     from .views import WarningView, open_counts
     app.appbuilder.add_view_no_menu(WarningView())
     app.jinja_env.globals["warning_counts"] = open_counts

@@ -17,6 +17,9 @@ from app.services import services
 from app.workflow.conditions import conditions_sql
 from app.workflow.freeze import not_frozen_sql
 
+from .mail import send_warning_mails
+from .messages import message_texts, recipients_of
+
 
 @dataclass
 class ScanResult:
@@ -117,7 +120,6 @@ def tell(opened: list[int], today: date | None = None) -> tuple[int, list[tuple[
     """In-app messages of newly opened warnings, once per user and warning."""
     if not opened:
         return 0, []
-    from .messages import message_texts, recipients_of
     svc = services()
     Warning, Message = svc.models.engine["Warning"], svc.models.engine["Message"]
     today = today or clock.today()
@@ -147,5 +149,4 @@ def mail_after_scan(result: ScanResult) -> int:
     """E-mail the messages of warnings whose rule asks for it (after the commit: a slow server holds nothing)."""
     if not result.told or not current_app.config.get("MAIL_SERVER"):
         return 0
-    from .mail import send_warning_mails
     return send_warning_mails(result.told)

@@ -15,8 +15,10 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.i18n import label_text, list_separator
+from app.models import column_names
 from app.security.actor import current_actor, in_app
 from app.security.policy import AccessDenied
+from app.services import services
 
 from .freeze import delete_refusal, frozen_reason, stored_value
 
@@ -94,7 +96,6 @@ def check_flush(session: Session) -> None:
     for obj in session.deleted:
         spec = getattr(type(obj), "__register__", None)
         if spec is not None and (spec.workflow is not None or spec.frozen_while or spec.deletable is not None):
-            from app.services import services
             reason = delete_refusal(services(), current_app.extensions["safety_workflow"], spec, obj,
                                     current_actor())
             if reason is not None:
@@ -104,7 +105,6 @@ def check_flush(session: Session) -> None:
 def _check_frozen_while(spec: Any, obj: Any, old: bool) -> None:
     """A row frozen by the row it refers to: neither its stored reference nor the one written may be frozen
     (moving a row out of an approved task, or into one, are both changes of that task's list)."""
-    from app.services import services
     svc = services()
     reason = frozen_reason(svc, spec, obj, old=True) if old else None
     reason = reason or frozen_reason(svc, spec, obj)
@@ -134,7 +134,6 @@ def _check_changed(session: Session, spec: Any, obj: Any) -> None:
     state = wf.state(stored_value(obj, wf.field))
     if state is None or not state.frozen:
         return
-    from app.models import column_names
     frozen = spec.field_map if state.frozen == "all" else state.frozen
     changed = [name for name in frozen if name not in allowed and name != wf.field and spec.field(name).stores_value
                and any(_changed(obj, column) for column in column_names(spec.field(name)))]
@@ -146,7 +145,6 @@ def _check_changed(session: Session, spec: Any, obj: Any) -> None:
 
 def _check_child(session: Session, spec: Any, obj: Any) -> None:
     """Rows of a children field are part of the parent: frozen with it (a submitted inspection's items)."""
-    from app.services import services
     registry = services().registry
     parent_spec = registry.register(spec.parent)
     wf = parent_spec.workflow

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.metadata.spec import RegisterSpec
+from app.services import services
 
 _TODAY_PLUS = re.compile(r"^\$today([+-]\d{1,4})$")
 
@@ -98,7 +99,6 @@ def _copy(source_spec: RegisterSpec, source: Any, name: str, target_field: Any) 
 def _child_titles(field: Any, rows: list) -> str:
     """Child rows as text, joined by 、: each row's title, or, when its register sets no ``title`` and has a
     reference, the title of the row its first reference points to (经营品种: the chemicals' names)."""
-    from app.services import services
     child = services().registry.register(field.target)
     reference = next((f.name for f in child.fields if f.type == "reference"), None) if not child.title else None
     names = []
