@@ -16,7 +16,10 @@ from sqlalchemy import event
 
 from app.dictionaries import sync_dictionaries
 from app.models import column_names
+from app.plugins import after_migrate
 from app.schema import StepFailed, apply_plan, create_sequences, plan_migration, render_sql
+from app.security.accounts import create_missing_enterprise_accounts
+from app.security.roles import sync_roles
 from app.services import services
 
 Echo = Callable[[str], Any]
@@ -54,7 +57,6 @@ def migrate_database(dry_run: bool = False, allow_destructive: bool = False, ech
     if applied:
         echo(f"Applied {len(applied)} change(s).")
     sync_reference_data(echo)
-    from app.plugins import after_migrate
     after_migrate(current_app, echo)
     if refused:
         echo(f"Refused {len(refused)} change(s) that could lose data (marked !). To proceed:\n"
@@ -168,8 +170,6 @@ def sync_reference_data(echo: Echo = print) -> None:
     finally:
         fab_log.setLevel(level)
     appbuilder.add_permissions(update_perms=True)
-    from app.security.accounts import create_missing_enterprise_accounts
-    from app.security.roles import sync_roles
     sync_roles(appbuilder, svc.registry)
     made = create_missing_enterprise_accounts(svc.session)
     if made:

@@ -25,6 +25,7 @@ from app.security.policy import AccessDenied
 from app.workflow import TransitionRefused, WorkflowRefused
 from app.workflow.screens import uploads_from_request
 from app.query import listing
+from app.security.tokens import user_of
 from app.views.forms import build_form
 
 from . import errors
@@ -57,7 +58,6 @@ def _sign_in() -> None:
         return None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        from app.security.tokens import user_of
         user = user_of(header[7:].strip())
         if user is None:
             raise ApiError(401, gettext("The token is unknown, expired or revoked."))

@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 from sqlalchemy import func, select
 
+from app.security.actor import acting_as, actor_for
+
 from .workflows import _Demo
 
 # one risk chain per enterprise: object → unit → event → measures, with the four colours spread over them
@@ -149,7 +151,6 @@ def _self_inspection(demo: _Demo, local: list[Any], echo: Callable[[str], Any]) 
     branch = svc.models["enterprise_branch"](branch_name=f"{first.name}运输部", branch_type="hc_transport",
                                              branch_department="transport", branch_manager="赵强",
                                              branch_address=first.address)
-    from app.security.actor import acting_as, actor_for
     with acting_as(actor_for(demo.user(first.uscc))):
         first.registration_number = f"320411{first.id:09d}"
         first.approved_on = first.established_on

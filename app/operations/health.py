@@ -10,7 +10,7 @@ import redis
 from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import text
 
-from app.extensions import db
+from app.extensions import csrf, db
 from app.operations import heartbeat
 
 bp = Blueprint("operations", __name__)
@@ -93,5 +93,4 @@ def _answer_probes_first() -> Any:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request_funcs.setdefault(None, []).insert(0, _answer_probes_first)
-    from app.extensions import csrf
     csrf.exempt(bp)

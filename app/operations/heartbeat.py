@@ -41,7 +41,7 @@ def _beat(app: Flask, key: str, period: float, stop: threading.Event) -> None:
 
 
 def _on_ready(sender: Any = None, **_: Any) -> None:
-    from app.celery_worker import flask_app
+    from app.celery_worker import flask_app  # builds the app when imported: in the worker only, once it is ready
     queue = flask_app.config["CELERY"]["task_default_queue"]
     key = _key(queue, getattr(sender, "hostname", None) or "worker")
     period = float(flask_app.config.get("WORKER_HEARTBEAT_SECONDS", 10))

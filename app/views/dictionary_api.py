@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.services import services
 
 from .pickers import picker_root
+from .public import public_dictionaries
 
 
 class DictionaryApi(BaseView):
@@ -35,7 +36,6 @@ class DictionaryApi(BaseView):
     def _check(name: str) -> None:
         # dictionaries are reference data, but only for signed-in users (and the pickers of public forms)
         if not current_user.is_authenticated:
-            from .public import public_dictionaries
             if name not in public_dictionaries():
                 abort(401)
         if name not in services().registry.dictionaries:

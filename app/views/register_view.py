@@ -42,8 +42,9 @@ from app.workflow import screens as workflow_screens
 from app.workflow.screens import progress_panels, row_panel
 
 from . import list_columns
+from .form_page import form_context
 from .forms import build_form
-from .pickers import picker_root, starts_at_jurisdiction
+from .pickers import asking_field, lookup, picker_root, starts_at_jurisdiction
 from .related import preset_references, related_tabs
 from .widgets import tree_picker
 
@@ -426,7 +427,6 @@ class RegisterController:
 
     def _render_form(self, form: Any, title: str, cancel_url: str | None = None, version: int | None = None,
                      conflict: str | None = None) -> Any:
-        from .form_page import form_context
         fieldsets = form_fieldsets(self.register, tuple(form._fields))
         widget = RegisterFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[], row_version=version,
                                     conflict=conflict, **form_context(form, fieldsets, cancel_url))
@@ -452,7 +452,6 @@ class RegisterController:
     @permitted("view")
     def lookup(self) -> Any:
         """Type-ahead search for reference pickers: {results: [{id, text, detail}]}, in the actor's scope."""
-        from .pickers import asking_field, lookup
         spec = self.register
         display = request.args.get("display", "")
         display = display if display in spec.field_map and spec.field(display).type == "string" else None
