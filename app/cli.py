@@ -9,7 +9,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.excel.retention import purge_expired
+from app.extensions import db
+from app.operations.grants import GrantsError, apply_grants
+from app.plugins import after_bulk_load
 from app.services import services
+from app.workflow.diagram import write_diagrams
+from app.workflow.warnings import scan_deadlines
 
 metadata_cli = AppGroup("metadata", help="Check the YAML metadata and bring the database in line with it.")
 demo_cli = AppGroup("demo", help="Demo data and accounts for the embedded default.")
@@ -34,7 +40,7 @@ def check_command() -> None:
               help="Write the plan as the SQL it would run (to FILE, or the screen) for review; change nothing.")
 def migrate_command(dry_run: bool, allow_destructive: bool, sql_out: str | None) -> None:
     """Compare the database with the metadata; apply additive changes, refuse destructive ones."""
-    from app.setup import migrate_database
+    from app.setup import migrate_database  # alembic (~70 ms): not at start-up
 
     if sql_out and sql_out != "-":
         chunks: list[str] = []
@@ -52,7 +58,7 @@ def migrate_command(dry_run: bool, allow_destructive: bool, sql_out: str | None)
 @click.option("--sql", "show_sql", is_flag=True, help="Also print the SQL each plan ran.")
 def history_command(show_sql: bool) -> None:
     """Every schema plan applied to this database: when, by whom, which changes."""
-    from app.setup import schema_history
+    from app.setup import schema_history  # alembic (~70 ms): not at start-up
 
     plans = schema_history()
     if not plans:
@@ -69,7 +75,7 @@ def history_command(show_sql: bool) -> None:
 @metadata_cli.command("sync")
 def sync_command() -> None:
     """Write dictionaries (regions included) and permissions for the current metadata."""
-    from app.setup import sync_reference_data
+    from app.setup import sync_reference_data  # alembic (~70 ms): not at start-up
 
     sync_reference_data(echo=click.echo)
 
@@ -79,8 +85,6 @@ def sync_command() -> None:
 @click.option("--locale", default="zh_Hans", show_default=True, type=click.Choice(["zh_Hans", "zh_Hant", "en"]))
 def diagrams_command(out: str, locale: str) -> None:
     """Draw every register's workflow as an SVG state diagram (the same drawing as on the register's pages)."""
-    from app.workflow.diagram import write_diagrams
-
     registry = current_app.extensions["safety"].registry
     workflows = {name: spec.workflow for name, spec in sorted(registry.registers.items()) if spec.workflow}
     for path in write_diagrams(workflows, Path(out), locale):
@@ -97,7 +101,7 @@ def demo_load_command(enterprises: int, scale: int | None) -> None:
     if scale is not None:
         _load_scale(scale)
         return
-    from app.demo import load_demo
+    from app.demo import load_demo  # the demo commands' alone: not at start-up
 
     load_demo(enterprises=enterprises, echo=click.echo)
 
@@ -105,8 +109,7 @@ def demo_load_command(enterprises: int, scale: int | None) -> None:
 def _load_scale(enterprises: int) -> None:
     import time
 
-    from app.demo.scale import TABLES, load_scale
-    from app.extensions import db
+    from app.demo.scale import TABLES, load_scale  # the demo commands' alone: not at start-up
 
     engine = db.engine
     if engine.dialect.name != "postgresql":
@@ -120,7 +123,6 @@ def _load_scale(enterprises: int) -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         connection.close()
-    from app.plugins import after_bulk_load
 
     after_bulk_load(current_app, list(TABLES), click.echo)
     click.echo(f"Scale demo: {made:,} enterprises and {hazards:,} hazards in {time.perf_counter() - started:.0f} s "
@@ -133,6 +135,7 @@ def demo_accounts_command() -> None:
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("Demo accounts have published passwords: they are never created in production. "
                                    "Create real accounts in 账号管理 (Account management).")
+    # the demo data and app.setup (alembic) are loaded by these commands only, not at start-up
     from app.demo.accounts import ensure_demo_accounts
     from app.setup import ensure_admin
 
@@ -143,6 +146,7 @@ def demo_accounts_command() -> None:
 @demo_cli.command("workflows")
 def demo_workflows_command() -> None:
     """Move demo rows along their workflows as the demo accounts (hazards, licences, enforcement) once."""
+    # the demo data and app.setup (alembic) are loaded by these commands only, not at start-up
     from app.demo.accounts import ensure_demo_accounts
     from app.demo.chaoyang import load_demo_chaoyang
     from app.demo.goods import load_demo_goods
@@ -163,8 +167,6 @@ workflow_cli = AppGroup("workflow", help="Workflow housekeeping.")
 def deadlines_command() -> None:
     """Compute every warning (metadata/warnings/ and the deadlines') and send the messages not sent yet (what
     `celery beat` schedules; run it by hand or from cron where no beat runs, as on the embedded default)."""
-    from app.workflow.warnings import scan_deadlines
-
     click.echo(f"Deadline warnings sent: {scan_deadlines()}")
 
 
@@ -175,8 +177,6 @@ excel_cli = AppGroup("excel", help="Excel import and export housekeeping.")
 def purge_command() -> None:
     """Delete the uploads, error workbooks and exports older than EXCEL_RETENTION_HOURS (what `celery beat` runs
     hourly; run it from cron where no beat runs, as on the embedded default)."""
-    from app.excel.retention import purge_expired
-
     click.echo(f"Job files deleted (older than {current_app.config['EXCEL_RETENTION_HOURS']} h): {purge_expired()}")
 
 
@@ -185,7 +185,7 @@ def purge_command() -> None:
 @click.option("--out", default=None, help="Folder for the backup (default: BACKUP_DIR).")
 def backup_command(out: str | None) -> None:
     """Back up the database (pg_dump, or SQLite's online backup) and the attachments, with a manifest."""
-    from app.operations.backup import BackupError, backup
+    from app.operations.backup import BackupError, backup  # the backup commands' alone: not at start-up
 
     try:
         backup(services().db.engine, services().files, Path(out or current_app.config["BACKUP_DIR"]),
@@ -200,7 +200,7 @@ def backup_command(out: str | None) -> None:
 @click.option("--replace", is_flag=True, help="Overwrite a database that already holds rows.")
 def restore_command(folder: str, replace: bool) -> None:
     """Restore a backup folder written by `flask backup` and compare the row counts with its manifest."""
-    from app.operations.backup import BackupError, restore
+    from app.operations.backup import BackupError, restore  # the backup commands' alone: not at start-up
 
     try:
         report = restore(services().db.engine, services().files, Path(folder), replace=replace, echo=click.echo)
@@ -217,8 +217,6 @@ def grants_command(role: str) -> None:
     """Give ROLE (the role the web and worker processes connect as) what it needs: read and write every table,
     only read and add rows to the append-only ones (操作日志, 登录日志, workflow history, schema changes). Run as
     the owner of the tables, after `flask metadata migrate`."""
-    from app.operations.grants import GrantsError, apply_grants
-
     try:
         apply_grants(services().db.engine, role, echo=click.echo)
     except GrantsError as exc:
