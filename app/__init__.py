@@ -8,13 +8,34 @@ from typing import Any
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
+from app import alerts, api, cli, operations, workflow, write_path
+from app.audit.views import AuditLogView, LoginLogView
 from app.dictionaries import DictionaryService, load_rows_from_db
 from app.extensions import csrf, db, init_celery
+from app.i18n import current_locale, label_text, lazy_label, list_separator
+from app.i18n.chinese import release
 from app.metadata import MetadataError, load_registry
 from app.models import build_models
+from app.models.spatial import postgis_wanted
+from app.operations import check_production_settings
 from app.plugins import PluginError, init_plugins, load_plugins, metadata_roots
+from app.security import view_as
+from app.security.account_admin import AccountView
+from app.security.manager import remember_locale
+from app.security.passwords import validate_password
+from app.security.policy import AccessPolicy
+from app.security.view_as import ViewAsView
+from app.security.views import PasswordView, drop_fab_security_menu, enforce_session_rules, own_account_pages
 from app.services import Services
 from app.storage import file_store
+from app.views import layout
+from app.views.builder import register_views
+from app.views.dictionary_api import DictionaryApi
+from app.views.errors import register_error_pages
+from app.views.form_page import FormSessionApi
+from app.views.frequency import FrequencyView, add_frequency_menu
+from app.views.public import PublicFormView, limit_public_forms
+from app.workflow.views import WorkflowView
 
 
 def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **overrides: Any) -> Flask:
@@ -29,14 +50,12 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
         # a metadata root of its own (a test's, a tool's) runs without the product's plugins unless named
         if "PLUGINS" not in overrides:
             app.config["PLUGINS"] = []
-    from app.operations import check_production_settings
     check_production_settings(app.config)  # every missing production setting at once, before any is used
 
     # plugins are imported first: their metadata roots are read in the same load as the product's
     plugins = load_plugins(app.config.get("PLUGINS", ()))
     registry = load_registry([*app.config["METADATA_DIRS"], *metadata_roots(plugins)])
     from sqlalchemy.engine import make_url
-    from app.models.spatial import postgis_wanted
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     models = build_models(registry, make_url(url).get_backend_name(),
                           postgis=postgis_wanted(app.config.get("GIS_POSTGIS", "auto"), url))
@@ -47,72 +66,49 @@ def create_app(config: Any = None, metadata_dirs: list[Path] | None = None, **ov
                                                                               models.engine["DictionaryItem"])))
     app.extensions["safety"] = svc
 
-    from app.security.policy import AccessPolicy
     app.extensions["safety_policy"] = AccessPolicy(registry, models, svc.dictionaries)
     _install_listeners()
-    from app import workflow
     workflow.init_app(app, svc)
 
-    from app.security.passwords import validate_password
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", validate_password)
     with app.app_context():
         appbuilder = AppBuilder(update_perms=app.config.get("FAB_UPDATE_PERMS", False))
         appbuilder.init_app(app, db.session)
         _register_screens(appbuilder, svc)
-        from app import alerts
         alerts.init_app(app)  # the warnings' screen and their counts; their tasks are registered on import
         init_plugins(app, registry, plugins)  # after the engine's screens; a failing plugin stops the start
     _register_request_rules(app)
-    from app import api
     api.init_app(app)
 
-    from app import operations
     operations.init_app(app)  # trusted proxies, logging with request ids, /healthz and /readyz, worker heartbeat
-    from app import cli
     cli.init_app(app)
     init_celery(app)
     from app.excel import jobs, runner  # noqa: F401 - registers the import and export tasks with Celery
     from app import document_screens  # noqa: F401 - registers the documents' zip task
     runner.init_app(app)
     from app.workflow import warnings  # noqa: F401 - registers the deadline warnings task
-    from app.i18n.chinese import release
     app.extensions["safety_collected"] = release()  # labels derived: OpenCC's tables need not stay in memory
     return app
 
 
 def _install_listeners() -> None:
     """Session events (once per process): row scope on every query, the one write path on every flush."""
-    from app import write_path
-
     write_path.install()
 
 
 def _register_screens(appbuilder: AppBuilder, svc: Services) -> None:
     from flask_babel import lazy_gettext
 
-    from app.audit.views import AuditLogView, LoginLogView
-    from app.security.account_admin import AccountView
-    from app.security.views import PasswordView, drop_fab_security_menu
-    from app.views.builder import register_views
-    from app.views.dictionary_api import DictionaryApi
-
     drop_fab_security_menu(appbuilder)
     appbuilder.add_view_no_menu(DictionaryApi())
-    from app.views.form_page import FormSessionApi
     appbuilder.add_view_no_menu(FormSessionApi())
     appbuilder.add_view_no_menu(PasswordView())
-    from app.workflow.views import WorkflowView
     appbuilder.add_view_no_menu(WorkflowView())
-    from app.views.frequency import FrequencyView
     appbuilder.add_view_no_menu(FrequencyView())
-    from app.security.view_as import ViewAsView
     appbuilder.add_view_no_menu(ViewAsView())
-    from app.views.public import PublicFormView, limit_public_forms
     limit_public_forms(appbuilder, appbuilder.add_view_no_menu(PublicFormView()))
     register_views(appbuilder, svc)
-    from app.views.frequency import add_frequency_menu
     add_frequency_menu(appbuilder, svc.registry)
-    from app.i18n import lazy_label
     system = svc.registry.menus.get("system")
     menu = {"category": "system", "category_label": lazy_label(system.label), "category_icon": system.icon} \
         if system else {"category": "system", "category_label": lazy_gettext("System")}
@@ -133,7 +129,6 @@ def _required_for(spec: Any, name: str) -> dict | None:
     register.js checks as the user changes the fields they read (申请材料 of the chosen 申报类型)."""
     from flask_babel import gettext
 
-    from app.i18n import label_text, list_separator
     field = spec.field_map.get(name) if spec is not None else None
     if field is None or not field.required_for or spec.workflow is None:
         return None
@@ -145,16 +140,10 @@ def _required_for(spec: Any, name: str) -> dict | None:
 def _register_request_rules(app: Flask) -> None:
     app.jinja_env.globals["field_messages"] = _field_messages
     app.jinja_env.globals["required_for"] = _required_for
-    from app.i18n import current_locale
     app.jinja_env.globals["ui_locale"] = current_locale  # the date pickers' language (register/form_assets.html)
-    from app.security.manager import remember_locale
-    from app.security.views import enforce_session_rules, own_account_pages
-    from app.views import layout
-    from app.views.errors import register_error_pages
 
     app.before_request(enforce_session_rules)
     app.before_request(own_account_pages)
-    from app.security import view_as
     view_as.init_app(app)  # after the session rules: they apply to the signed-in regulator
     app.after_request(remember_locale)
     register_error_pages(app)
