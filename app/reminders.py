@@ -11,7 +11,6 @@ from typing import Any, Iterable
 from flask import current_app
 from sqlalchemy import func, insert, select
 
-from app.alerts.mail import deliver, message_mail
 from app.audit.recorder import who
 from app.frequency import FrequencyReport
 
@@ -74,6 +73,7 @@ def send_reminders(svc: Any, actor: Any, spec: Any, report: FrequencyReport, gro
         svc.session.connection().execute(insert(AuditLog.__table__), audit_rows)
     svc.session.commit()
     if mails and current_app.config.get("MAIL_SERVER"):
+        from app.alerts.mail import deliver, message_mail  # smtplib, where a mail server is set: not at start-up
         result.mails = deliver([message_mail(to, t["text_zh"], t["text_en"]) for to, t in mails])
     return result
 

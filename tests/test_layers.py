@@ -95,11 +95,12 @@ LAZY_ON_PURPOSE = {
     ("app/excel/retention.py", ".jobs"),
     # app.celery_worker builds the app when imported (the worker, once ready)
     ("app/operations/heartbeat.py", "app.celery_worker"),
-    # not loaded at start-up: alembic (app.setup), the demo data, the backup, the Excel importer
+    # not loaded at start-up: alembic (app.setup), the demo data, the backup, the Excel importer and readers, smtplib
     ("app/cli.py", "app.setup"), ("app/security/views.py", "app.setup"), ("app/cli.py", "app.demo"),
     ("app/cli.py", "app.demo.scale"), ("app/cli.py", "app.demo.accounts"), ("app/cli.py", "app.demo.chaoyang"),
     ("app/cli.py", "app.demo.goods"), ("app/cli.py", "app.demo.workflows"), ("app/cli.py", "app.operations.backup"),
-    ("app/excel/jobs.py", ".importer"),
+    ("app/excel/jobs.py", ".importer"), ("app/excel/reader.py", ".xlsx_stream"), ("app/excel/reader.py", ".xlsx_parts"),
+    ("app/reminders.py", "app.alerts.mail"), ("app/alerts/scan.py", ".mail"),
 }
 
 

@@ -17,7 +17,6 @@ from app.services import services
 from app.workflow.conditions import conditions_sql
 from app.workflow.freeze import not_frozen_sql
 
-from .mail import send_warning_mails
 from .messages import message_texts, recipients_of
 
 
@@ -149,4 +148,5 @@ def mail_after_scan(result: ScanResult) -> int:
     """E-mail the messages of warnings whose rule asks for it (after the commit: a slow server holds nothing)."""
     if not result.told or not current_app.config.get("MAIL_SERVER"):
         return 0
+    from .mail import send_warning_mails  # smtplib, where a mail server is set: not at start-up
     return send_warning_mails(result.told)

@@ -27,9 +27,6 @@ from defusedxml.ElementTree import iterparse
 
 from app.i18n.deferred import gettext as _
 
-from .xlsx_parts import workbook_sheets
-from .xlsx_stream import stream_rows
-
 EXCEL_TYPES = (".xlsx", ".xls", ".csv")
 
 
@@ -373,6 +370,7 @@ def _read_workbook(path: Path, sheet_titles: Iterable[str], limits: Limits,
             with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
                 area = _scan_sheet(handle, limits, time.monotonic() + limits.scan_seconds)
         if area is not None and area.last_row * max(area.widest, 1) > limits.stream_cells:
+            from .xlsx_stream import stream_rows  # reading uploads alone: not loaded at start-up
             return chosen, stream_rows(path, member, area.widest), area.last_row
     import python_calamine
     try:
@@ -387,6 +385,7 @@ def _read_workbook(path: Path, sheet_titles: Iterable[str], limits: Limits,
 def _xlsx_members(path: Path) -> dict[str, str] | None:
     """Sheet name → worksheet member of an .xlsx (workbook order), or None when the workbook's own parts cannot be
     read (calamine then reads it, or says why it cannot)."""
+    from .xlsx_parts import workbook_sheets  # reading uploads alone: not loaded at start-up
     try:
         with zipfile.ZipFile(path) as archive:
             sheets, _1904, _parts = workbook_sheets(archive)
