@@ -272,6 +272,16 @@ def check_field_lists(reg: Located) -> Iterator[Issue]:
     for i, rule in enumerate(spec.unique):
         for j, name in enumerate(rule.fields):
             candidates.append(_field_name_issue(reg, ("unique", i, "fields", j), name, "unique"))
+    for i, index in enumerate(spec.indexes):
+        for part in ("fields", "include"):
+            for j, name in enumerate(getattr(index, part)):
+                candidates.append(_field_name_issue(reg, ("indexes", i, part, j), name, f"indexes.{part}",
+                                                    SORTABLE_SYSTEM))
+                if name in spec.field_map and (spec.field(name).type in ("attachment", "image", "children", "text")
+                                               or not spec.field(name).stores_value):
+                    candidates.append(reg.issue(("indexes", i, part, j), "E168", f"indexes.{part}: field "
+                                                f"'{name}' of type '{spec.field(name).type}' has no column to index",
+                                                "name fields stored in a column of the register's table"))
     if spec.title:
         candidates.append(_field_name_issue(reg, ("title",), spec.title, "title"))
     for section in ("form", "show"):

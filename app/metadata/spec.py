@@ -425,6 +425,15 @@ class UniqueRule(Spec):
     message: Label
 
 
+class IndexSpec(Spec):
+    """An index the lists' own derivation does not give (§6.5): ``fields`` in order, then ``include`` carried in
+    the index (PostgreSQL ``INCLUDE``, with ``id``), so a page that needs only those columns is read from the
+    index alone — e.g. a county's pending hazards by date: ``{fields: [enterprise, state], include: [found_on]}``."""
+
+    fields: Annotated[tuple[Ref, ...], Field(min_length=1)]
+    include: tuple[Ref, ...] = ()
+
+
 # ---------------------------------------------------------------- workflows
 
 class WorkflowState(Spec):
@@ -914,6 +923,8 @@ class RegisterSpec(Spec):
     title: Ref | None = None
     fields: Annotated[tuple[FieldSpec, ...], Field(min_length=1)]
     unique: tuple[UniqueRule, ...] = ()
+    #: indexes declared beside the derived ones (§6.5)
+    indexes: tuple[IndexSpec, ...] = ()
     list_: ListSpec = Field(default_factory=ListSpec, alias="list")
     search: tuple[Ref, ...] = ()
     filters: tuple[FilterRef, ...] = ()

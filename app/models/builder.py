@@ -163,6 +163,23 @@ def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool
     return result
 
 
+def declared_indexes(spec: RegisterSpec) -> list[Index]:
+    """The register's ``indexes`` (§6.5): its fields' columns, then the included ones and ``id`` (PostgreSQL's
+    INCLUDE, ignored elsewhere), named after both so that a changed ``include`` is a new index."""
+    result = []
+    for declared in spec.indexes:
+        cols = tuple(c for name in declared.fields for c in _columns_of(spec, name))
+        include = tuple(dict.fromkeys(c for name in (*declared.include, "id") for c in _columns_of(spec, name)
+                                      if c not in cols)) if declared.include else ()
+        name = f"ix_{spec.table_name}_{'_'.join(cols)}" + (f"_inc_{'_'.join(include)}" if include else "")
+        result.append(Index(short_name(name), *cols, postgresql_include=list(include)))
+    return result
+
+
+def _columns_of(spec: RegisterSpec, name: str) -> tuple[str, ...]:
+    return column_names(spec.field(name)) if name in spec.field_map else (name,)
+
+
 def search_indexes(spec: RegisterSpec) -> list[Index]:
     """PostgreSQL trigram indexes for the quick-search fields (ILIKE '%…%' of three characters or more)."""
     return [Index(short_name(f"ix_trgm_{spec.table_name}_{name}"), name, postgresql_using="gin",
@@ -202,6 +219,8 @@ def build_models(registry: Registry, dialect: str = "postgresql", postgis: bool 
             if f.type == "geo":
                 attrs[f.name] = _geo_property(f.name)
         table_args: list[Any] = [Index(name, *cols, unique=unique) for name, cols, unique in derived_indexes(spec)]
+        derived = {arg.name for arg in table_args}
+        table_args += [index for index in declared_indexes(spec) if index.name not in derived]
         if dialect == "postgresql":
             table_args += search_indexes(spec)
         if postgis and spec.map_point:

@@ -197,3 +197,25 @@ def test_renamed_reference_field_keeps_its_links(workspace: Workspace):
     assert "rename column reg_rescue_team.depot_id → home_depot_id" in out
     rows, _ = workspace.sql("SELECT team_name, home_depot_id FROM reg_rescue_team")
     assert rows == [("救援一队", 1)]
+
+
+def test_a_declared_index_carries_its_included_columns(workspace: Workspace):
+    """``indexes`` (§6.5): created by migrate with its INCLUDE columns and id on PostgreSQL (plain on SQLite), then
+    nothing left to do; a changed ``include`` is a new index in place of the old one."""
+    workspace.migrate()
+    workspace.edit("depot", lambda data: data.update(indexes=[{"fields": ["zone", "closed"],
+                                                               "include": ["depot_name"]}]))
+    code, out = workspace.migrate()
+    name = "ix_reg_depot_zone_closed_inc_depot_name_id"
+    assert code == 0 and f"create index {name}" in out, out
+    assert "nothing to do" in workspace.migrate()[1]
+    if workspace.url.startswith("postgresql"):
+        [(definition,)], _ = workspace.sql("SELECT indexdef FROM pg_indexes WHERE indexname = :n", n=name)
+        assert definition.endswith("(zone, closed) INCLUDE (depot_name, id)"), definition
+    else:
+        rows, _ = workspace.sql(f"PRAGMA index_info({name})")
+        assert [r[2] for r in rows] == ["zone", "closed"]
+    workspace.edit("depot", lambda data: data.update(indexes=[{"fields": ["zone", "closed"],
+                                                               "include": ["closure_reason"]}]))
+    code, out = workspace.migrate(allow_destructive=True)
+    assert code == 0 and "create index ix_reg_depot_zone_closed_inc_closure_reason_id" in out and name in out, out
