@@ -266,12 +266,15 @@ def _plain_batches(result: Any, selected: Sequence[Any], tuples: bool) -> Iterat
     # the first batch through the cursor result, which holds the row it read ahead on execution (a server-side
     # cursor's first row) and hands it out first: after a full batch it holds none, and the driver's cursor has
     # the rest
-    batch = raw.fetchmany(BATCH)
-    fetch = raw.cursor.fetchmany if tuples and len(batch) == BATCH and _driver_values_as_they_are(raw, selected) \
-        else raw.fetchmany
-    while batch:
-        yield batch
-        batch = fetch(BATCH)
+    try:
+        batch = raw.fetchmany(BATCH)
+        fetch = raw.cursor.fetchmany if tuples and len(batch) == BATCH and \
+            _driver_values_as_they_are(raw, selected) else raw.fetchmany
+        while batch:
+            yield batch
+            batch = fetch(BATCH)
+    finally:
+        raw.close()  # the server-side cursor, read to its end by the driver or left early, is closed now
 
 
 def _driver_values_as_they_are(raw: Any, selected: Sequence[Any]) -> bool:
@@ -318,6 +321,10 @@ def _prefetched(batches: Iterator[Any]) -> Iterator[Any]:
             put(_DONE)
         except BaseException as error:  # handed to the reader, raised there
             put(_Failed(error))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()  # in this thread, before the join: the cursor is closed before the session goes on
 
     thread = threading.Thread(target=read, name="export-fetch", daemon=True)
     thread.start()

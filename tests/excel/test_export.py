@@ -160,3 +160,28 @@ def test_the_batched_cells_are_the_cells_row_by_row(db_app, monkeypatch, batch):
                     assert any(None in row for row in batched)
     regions = {row[3] for row in batched}
     assert {r for r in regions if r and r.count(" / ") == 1}, regions  # the city's path: a node's, not a leaf's
+
+
+def test_the_server_side_cursor_is_closed_when_the_export_ends_or_stops(db_app, monkeypatch):
+    """Read to its end through the driver, or left after its first batch, the export's cursor is closed before the
+    session goes on (PostgreSQL's pg_cursors, seen from the same transaction, is empty)."""
+    from sqlalchemy import text as sql
+
+    from app.excel import export
+    from app.security.actor import acting_as, actor_for
+    _rows(db_app, n_home=5, n_away=0)
+    monkeypatch.setattr(export, "BATCH", 2)
+    svc = db_app.extensions["safety"]
+    with db_app.test_request_context():
+        spec = svc.registry.register("enterprise")
+        with acting_as(actor_for(db_app.appbuilder.sm.find_user(username="admin"))):
+            columns = export.export_columns(spec)
+            whole = [row for batch in export.row_batches(spec, {"sort": ["id"]}, columns, svc.dictionaries, "zh_Hans")
+                     for row in batch]
+            assert len(whole) == 5
+            assert svc.session.execute(sql("SELECT count(*) FROM pg_cursors")).scalar() == 0
+            batches = export.row_batches(spec, {"sort": ["id"]}, columns, svc.dictionaries, "zh_Hans")
+            assert len(next(batches)) == 2
+            assert svc.session.execute(sql("SELECT count(*) FROM pg_cursors")).scalar() == 1  # still being read
+            batches.close()
+            assert svc.session.execute(sql("SELECT count(*) FROM pg_cursors")).scalar() == 0
