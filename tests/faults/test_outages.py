@@ -99,6 +99,9 @@ def _private_broker(monkeypatch, redis_url: str) -> None:
     monkeypatch.setenv("CELERY_RESULT_BACKEND", redis_url)
 
 
+EXPORT_ROWS = 200_000
+
+
 def test_redis_restarted_during_a_background_export(private_postgres, private_redis, tmp_path, monkeypatch):
     _private_broker(monkeypatch, private_redis.url)
     celery = {"broker_url": private_redis.url, "result_backend": private_redis.url,
@@ -106,7 +109,9 @@ def test_redis_restarted_during_a_background_export(private_postgres, private_re
     from config import TestConfig
     flask_app = _app_on(private_postgres.url, tmp_path, EXPORT_INLINE_ROWS=100,
                         CELERY={**TestConfig.CELERY, **celery})
-    _enterprises(flask_app, 30_000)
+    # enough rows that writing lasts seconds at the export's 50,000+ rows/s (30,000 were written before the status
+    # page could see it running)
+    _enterprises(flask_app, EXPORT_ROWS)
     worker = Worker(tmp_path / "uploads", TEST_DATABASE_URL=private_postgres.url, CELERY_QUEUE="faults-export",
                     CELERY_BROKER_URL=private_redis.url, CELERY_RESULT_BACKEND=private_redis.url)
     try:
@@ -121,10 +126,10 @@ def test_redis_restarted_during_a_background_export(private_postgres, private_re
         download = client.get(job_url + "/file")
         assert download.status_code == 200
         sheet = openpyxl.load_workbook(io.BytesIO(download.data), read_only=True).active
-        assert sheet.max_row == 30_001  # the whole file: the title row and every row
+        assert sheet.max_row == EXPORT_ROWS + 1  # the whole file: the title row and every row
         # the worker reconnected to the new Redis: the next export runs too
         again = _wait_job(client, _export(client), lambda s: s["status"] in ("done", "failed"))
-        assert again["status"] == "done" and again["total"] == 30_000
+        assert again["status"] == "done" and again["total"] == EXPORT_ROWS
     finally:
         worker.stop()
 
