@@ -171,7 +171,14 @@ def sync_reference_data(echo: Echo = print) -> None:
         fab_log.setLevel(level)
     appbuilder.add_permissions(update_perms=True)
     sync_roles(appbuilder, svc.registry)
-    made = create_missing_enterprise_accounts(svc.session)
+    reported = [0]
+
+    def progress(made: int) -> None:
+        if made - reported[0] >= 500_000:  # a large register's first migrate: a line every 500,000 accounts
+            echo(f"Enterprise accounts created: {made:,} so far…")
+            reported[0] = made
+
+    made = create_missing_enterprise_accounts(svc.session, progress)
     if made:
         echo(f"Enterprise accounts created: {made}.")
     svc.session.commit()

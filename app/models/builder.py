@@ -132,7 +132,10 @@ def derived_indexes(spec: RegisterSpec) -> list[tuple[str, tuple[str, ...], bool
             # equality on the filter then the list's order: a filtered, sorted page reads the index in order
             wanted.append((cols + tuple(c for c in sort_cols if c not in cols), False))
         elif op == "range":
-            wanted.append((cols, False))
+            # with ``id``, the list's tie-break: a page sorted by this column walks the index in the page's order
+            # and stops at its last row (without it, every row sharing the first value is read and sorted: the
+            # 500,000 enterprises of 10,000,000 with no 成立日期 come first when sorted newest first)
+            wanted.append((cols + ("id",) if len(cols) == 1 else cols, False))
     for f in spec.stored_fields:
         if f.unique:
             wanted.append((column_names(f), True))

@@ -7,8 +7,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Boolean, Select, and_, func, or_, select, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.dictionaries import DictionaryService
 from app.i18n import label_text
@@ -263,8 +266,8 @@ def where_clauses(spec: RegisterSpec, model: type, req: ListRequest, dictionarie
         if spec.documents:
             # a regulator holding a paper 文书 finds its row by the number printed on it
             record = services().models.engine["DocumentRecord"]
-            matches.append(model.id.in_(select(record.row_id).where(record.register == spec.name,
-                                                                    contains(record.number, req.search))))
+            matches.append(OneOf(model.id, select(record.row_id).where(record.register == spec.name,
+                                                                       contains(record.number, req.search))))
         clauses.append(or_(*matches))
     for flt in req.filters.values():
         if flt.error:
@@ -340,6 +343,38 @@ def contains(column: Any, text: str) -> Any:
     if any(c.isascii() and c.isalpha() for c in text):
         return column.ilike(pattern, escape="\\")
     return column.like(pattern, escape="\\")
+
+
+class OneOf(ColumnElement[bool]):
+    """``column`` is one of the values ``query`` selects.
+
+    On PostgreSQL ``column = ANY(ARRAY(query))``: the sub-select runs once, first, and its values are an index
+    condition on ``column`` that a bitmap scan ORs with the other conditions' indexes. Written as
+    ``column IN (query)``, an OR with it becomes a hashed subplan the planner rates at half the table, so a quick
+    search ORing names (trigram indexes) with document numbers read all 10,000,000 enterprises twice (6.8 s).
+    Elsewhere ``column IN (query)``."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("query", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any, query: Select) -> None:
+        self.column, self.query = column, query
+
+    def self_group(self, against: Any = None) -> OneOf:
+        return self  # already a truth value: no "= 1" on dialects without a boolean type
+
+
+@compiles(OneOf)
+def _one_of(element: OneOf, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column.in_(element.query), **kw))
+
+
+@compiles(OneOf, "postgresql")
+def _one_of_postgresql(element: OneOf, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY(ARRAY({compiler.process(element.query.scalar_subquery(), **kw)}))"
 
 
 def _escape_like(value: str) -> str:

@@ -219,3 +219,15 @@ def test_a_declared_index_carries_its_included_columns(workspace: Workspace):
                                                                "include": ["closure_reason"]}]))
     code, out = workspace.migrate(allow_destructive=True)
     assert code == 0 and "create index ix_reg_depot_zone_closed_inc_closure_reason_id" in out and name in out, out
+
+
+def test_a_range_filter_is_indexed_with_the_id_the_list_breaks_ties_by(workspace: Workspace):
+    """§6.5: a range filter's index is (column, id), the order of a page sorted by that column; a new range filter
+    on a register in use gets it from migrate, and nothing is left to do after."""
+    workspace.migrate()
+    workspace.edit("depot", _add_field({"name": "opened_on", "label": {"zh": "启用日期", "en": "Opened on"},
+                                        "type": "date"}))
+    workspace.edit("depot", lambda data: data["filters"].append({"field": "opened_on", "op": "range"}))
+    code, out = workspace.migrate()
+    assert code == 0 and "create index ix_reg_depot_opened_on_id on reg_depot (opened_on, id)" in out, out
+    assert "nothing to do" in workspace.migrate()[1]
