@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session
 
 from app.metadata import Registry
@@ -73,4 +73,10 @@ def sync_dictionaries(session: Session, registry: Registry, engine_tables: dict[
             current.digest, current.item_count = digest, len(batch)
         written[spec.name] = len(batch)
     session.commit()
+    if written and session.get_bind().dialect.name == "postgresql":
+        # the lists' subtree filters select codes by path: planned from these statistics, which a server with
+        # autovacuum off (or not yet come round) would lack (estimated 1 region of 2,567: the province's 166,728
+        # enterprises read and sorted, 47 ms, instead of its sort index walked)
+        session.execute(text(f"ANALYZE {item_cls.__table__.name}"))
+        session.commit()
     return written
