@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 
 from flask import current_app
 from sqlalchemy import Boolean, Select, and_, func, or_, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.expression import ColumnElement
@@ -137,6 +138,7 @@ class Page:
     page: int
     size: int
     has_next: bool
+    deferred: bool = False  # True when counting took longer than the page may wait: the count comes separately
 
     @property
     def last_page(self) -> int | None:
@@ -414,28 +416,42 @@ SMALL_MATCH = 20_000
 
 
 def load_page(session: Session, spec: RegisterSpec, model: type, req: ListRequest,
-              dictionaries: DictionaryService, item_class: type, cap: int) -> Page:
+              dictionaries: DictionaryService, item_class: type, cap: int, budget_ms: int | None = None) -> Page:
+    """One page of the list and its count (capped). With ``budget_ms`` (PostgreSQL), the count may take that long
+    and no longer: past it the page comes without its count (``deferred``), which ``count_page`` gives separately;
+    0 never counts with the page."""
     clauses = where_clauses(spec, model, req, dictionaries, item_class)
     if req.search:
         cap = min(cap, SEARCH_COUNT_CAP)
+    if budget_ms is not None and session.get_bind().dialect.name != "postgresql":
+        budget_ms = None  # only PostgreSQL can stop a statement at a deadline; the embedded database is small
     window = ((req.page - 1) * req.size, req.size + 1)
     ids: list[int] | None = None
+    total: int | None = None
+    capped = estimated = deferred = False
     if clauses and not req.search and cap <= SMALL_MATCH:
         # a filtered page is chosen among the matches (filter, then sort), counted in the same statement: one pass
         # over the matches instead of one to count them and one to order them
-        ids, total, capped = _page_of_matches(session, spec, model, clauses, req, cap)
-        estimated = False
-        if ids is None:  # more matches than that: the sort column's index, walked and filtered
-            ids = list(session.scalars(ordered(spec, model, select(model.id).where(*clauses), req.sort)
-                                       .offset(window[0]).limit(window[1])))
-    else:
-        total, capped, estimated = count_rows(session, model, clauses, cap)
-        # ids first (an index-only walk even at page 5000), then the rows themselves
-        if clauses and not capped and not estimated and total <= SMALL_MATCH:
-            id_stmt = _ordered_cte(spec, _matches(session, spec, model, clauses, req), req.sort)
+        found = within_budget(session, budget_ms, lambda: _page_of_matches(session, spec, model, clauses, req, cap))
+        if found is None:
+            deferred = True
         else:
-            id_stmt = ordered(spec, model, select(model.id).where(*clauses), req.sort)
-        ids = list(session.scalars(id_stmt.offset(window[0]).limit(window[1])))
+            ids, total, capped = found
+        if ids is None:  # more matches than that (or no time to find them): the sort column's index, walked
+            ids = _walked_page(session, spec, model, clauses, req, cap, window, budget_ms)
+    else:
+        counted = within_budget(session, budget_ms, lambda: count_rows(session, model, clauses, cap))
+        if counted is None:
+            deferred = True
+            ids = _walked_page(session, spec, model, clauses, req, cap, window, budget_ms)
+        else:
+            total, capped, estimated = counted
+            # ids first (an index-only walk even at page 5000), then the rows themselves
+            if clauses and not capped and not estimated and total <= SMALL_MATCH:
+                id_stmt = _ordered_cte(spec, _matches(session, spec, model, clauses, req), req.sort)
+            else:
+                id_stmt = ordered(spec, model, select(model.id).where(*clauses), req.sort)
+            ids = list(session.scalars(id_stmt.offset(window[0]).limit(window[1])))
     has_next = len(ids) > req.size
     ids = ids[: req.size]
     rows: list[Any] = []
@@ -444,7 +460,60 @@ def load_page(session: Session, spec: RegisterSpec, model: type, req: ListReques
                    if f.type == "reference" and f.name in spec.list_columns]
         loaded = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
         rows = [loaded[i] for i in ids if i in loaded]
-    return Page(rows, total, capped, estimated, req.page, req.size, has_next)
+    return Page(rows, total, capped, estimated, req.page, req.size, has_next, deferred)
+
+
+def count_page(session: Session, spec: RegisterSpec, model: type, req: ListRequest,
+               dictionaries: DictionaryService, item_class: type, cap: int) -> Page:
+    """The count of a list whose page came without it (no rows): what ``load_page`` would have shown."""
+    clauses = where_clauses(spec, model, req, dictionaries, item_class)
+    if req.search:
+        cap = min(cap, SEARCH_COUNT_CAP)
+    total, capped, estimated = count_rows(session, model, clauses, cap)
+    return Page([], total, capped, estimated, req.page, req.size, False)
+
+
+#: when the count ran out of time, the sort column's index is walked for the page, for at most this long: a walk
+#: that filters out nearly every row it reads (few matches spread thinly) gives way to choosing among the matches
+WALK_BUDGET_MS = 500
+
+
+def _walked_page(session: Session, spec: RegisterSpec, model: type, clauses: list[Any], req: ListRequest,
+                 cap: int, window: tuple[int, int], budget_ms: int | None) -> list[int]:
+    """The page's ids (and the next row's) by walking the sort column's index and filtering."""
+    walk = ordered(spec, model, select(model.id).where(*clauses), req.sort).offset(window[0]).limit(window[1])
+    if budget_ms is None:
+        return list(session.scalars(walk))
+    ids = within_budget(session, WALK_BUDGET_MS, lambda: list(session.scalars(walk)))
+    if ids is not None:
+        return ids
+    chosen = _ordered_cte(spec, _matches(session, spec, model, clauses, req), req.sort)
+    return list(session.scalars(chosen.offset(window[0]).limit(window[1])))
+
+
+def within_budget(session: Session, budget_ms: int | None, work: Callable[[], Any]) -> Any:
+    """``work()``, its statements stopped by PostgreSQL after ``budget_ms`` each; None when one was (nothing it
+    did is kept: it ran in a savepoint). No budget: ``work()`` as it is. A budget of 0: None at once."""
+    if budget_ms is None:
+        return work()
+    if budget_ms <= 0:
+        return None
+    try:
+        with session.begin_nested():
+            previous = session.execute(text("SELECT current_setting('statement_timeout'), "
+                                            "set_config('statement_timeout', :ms, true)"),
+                                       {"ms": f"{budget_ms}ms"}).first()[0]
+            result = work()
+            session.execute(text("SELECT set_config('statement_timeout', :v, true)"), {"v": previous})
+        return result
+    except OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) == QUERY_CANCELED:
+            return None
+        raise
+
+
+#: PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
+QUERY_CANCELED = "57014"
 
 
 def _matches(session: Session, spec: RegisterSpec, model: type, clauses: list[Any], req: ListRequest,

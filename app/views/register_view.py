@@ -12,7 +12,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, get_template_attribute, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import gettext as _
@@ -208,7 +208,8 @@ class RegisterController:
         hidden = self._hidden()
         req = listing.parse_list_args(spec, request.args, hidden=hidden)
         page = listing.load_page(svc.session, spec, self.model, req, svc.dictionaries,
-                                 svc.dictionary_item, current_app.config["LIST_COUNT_CAP"])
+                                 svc.dictionary_item, current_app.config["LIST_COUNT_CAP"],
+                                 current_app.config["LIST_COUNT_BUDGET_MS"])
         self.update_redirect()  # the language switch comes back here
         available = list_columns.available_columns(spec, hidden)
         choice = list_columns.stored_choice(svc, current_actor().user_id, spec.name)
@@ -228,6 +229,16 @@ class RegisterController:
             first_passwords=self._first_passwords_url(),
             column_menu=[(name, labels[name], shown) for name, shown in list_columns.column_settings(available, choice)],
             columns_customised=choice is not None)
+
+    @permitted("view")
+    def count(self) -> Any:
+        """The count a list page came without (it took longer than the page waits): JSON for list.js."""
+        spec, svc = self.register, self.services
+        req = listing.parse_list_args(spec, request.args, hidden=self._hidden())
+        page = listing.count_page(svc.session, spec, self.model, req, svc.dictionaries, svc.dictionary_item,
+                                  current_app.config["LIST_COUNT_CAP"])
+        return jsonify(count=page.total, capped=page.capped, estimated=page.estimated,
+                       text=str(get_template_attribute("register/macros.html", "count_text")(page)))
 
     @permitted("view")
     def columns(self) -> Any:
@@ -613,6 +624,10 @@ class RegisterScreens(BaseView):
     @expose("/<register>/delete/<pk>", methods=["POST"])
     def delete(self, register: str, pk: Any) -> Any:
         return self.controller(register).delete(pk)
+
+    @expose("/<register>/count/")
+    def count(self, register: str) -> Any:
+        return self.controller(register).count()
 
     @expose("/<register>/columns", methods=["POST"])
     def columns(self, register: str) -> Any:

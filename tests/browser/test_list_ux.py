@@ -172,3 +172,15 @@ def test_the_hazard_list_also_shows_fifteen_rows_at_the_office_size(db_app, page
     page.goto(page.base_url + "/r/hazard/list/")
     expect(page.locator(".register-table tbody tr")).to_have_count(20)
     assert _rows_in_view(page) >= 15
+
+
+def test_a_count_the_page_did_not_wait_for_arrives_after_the_rows(enterprises, page):
+    before = enterprises.config["LIST_COUNT_BUDGET_MS"]
+    enterprises.config["LIST_COUNT_BUDGET_MS"] = 0  # never wait: every list page fetches its count
+    try:
+        _open_list(page, query="?q=精细化工")
+        expect(page.locator(".register-table tbody tr")).to_have_count(20)
+        expect(page.locator("#list-total")).to_have_text("共 60 条")
+        expect(page.locator("#list-total .fa-spinner")).to_have_count(0)
+    finally:
+        enterprises.config["LIST_COUNT_BUDGET_MS"] = before

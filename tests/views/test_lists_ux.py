@@ -4,6 +4,7 @@ accepted only for a row the viewer could choose."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -143,3 +144,80 @@ def test_hiding_every_column_keeps_one(db_app, world):
     county = client_of(db_app, world["county"])
     county.post_form("/r/enterprise/columns", {"order": "name,uscc"}, page_url="/r/enterprise/list/")
     assert len(headers(county.get("/r/enterprise/list/").get_data(as_text=True))) == 1
+
+
+# ---------------------------------------------------------------- a count the page does not wait for
+
+@pytest.fixture
+def no_wait(db_app):
+    """Lists that never wait for their count (LIST_COUNT_BUDGET_MS = 0): every page comes with "counting…"."""
+    before = db_app.config["LIST_COUNT_BUDGET_MS"]
+    db_app.config["LIST_COUNT_BUDGET_MS"] = 0
+    yield db_app
+    db_app.config["LIST_COUNT_BUDGET_MS"] = before
+
+
+def _count_url(html: str) -> str:
+    found = re.search(r'id="list-total"[^>]*data-count-url="([^"]+)"', html)
+    assert found, "the list's count is not deferred"
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_a_page_shows_its_rows_first_and_its_count_comes_in_the_viewers_scope(no_wait, world, admin):
+    county, enterprise = client_of(no_wait, world["county"]), client_of(no_wait, world["enterprise"])
+    other = client_of(no_wait, world["other_county"])
+
+    html = admin.get("/r/hazard/list/?size=10&q=隐患").get_data(as_text=True)
+    assert "正在统计条数…" in visible_text(html) and "共 4 条" not in visible_text(html)
+    assert sorted(re.findall(r"[AB]的隐患\d?", visible_text(html))) == ["A的隐患0", "A的隐患1", "A的隐患2", "B的隐患"]
+    url = _count_url(html)
+    assert "q=" in url and "size=10" in url
+    assert admin.get(url).get_json() == {"count": 4, "capped": False, "estimated": False, "text": "共 4 条"}
+
+    # the same address counts what each viewer may see, never more
+    assert county.get(url).get_json()["count"] == 4
+    assert enterprise.get(url).get_json()["text"] == "共 3 条"
+    assert other.get(url).get_json()["count"] == 0
+    # a filter narrows the count as it narrows the page
+    html = enterprise.get("/r/hazard/list/?q=A的隐患1").get_data(as_text=True)
+    assert enterprise.get(_count_url(html)).get_json()["count"] == 1
+
+
+def test_the_count_address_is_refused_to_a_user_who_may_not_open_the_list(no_wait, world):
+    enterprise = client_of(no_wait, world["enterprise"])
+    listed, counted = enterprise.get("/r/enforcement_case/list/"), enterprise.get("/r/enforcement_case/count/")
+    assert listed.status_code in (302, 403) and counted.status_code == listed.status_code and not counted.is_json
+    response = no_wait.test_client().get("/r/hazard/count/")
+    assert response.status_code == 302 and response.location.startswith("/login/") and not response.is_json
+
+
+def test_with_no_time_to_walk_either_the_page_is_chosen_among_the_matches(no_wait, world, admin, monkeypatch):
+    from app.query import listing
+
+    def page() -> list[str]:
+        response = admin.get("/r/hazard/list/?q=隐患")
+        assert response.status_code == 200
+        return re.findall(r"[AB]的隐患\d?", visible_text(response.get_data(as_text=True)))
+
+    no_wait.config["LIST_COUNT_BUDGET_MS"] = None
+    waited = page()
+    no_wait.config["LIST_COUNT_BUDGET_MS"] = 0
+    monkeypatch.setattr(listing, "WALK_BUDGET_MS", 0)
+    assert len(waited) == 4 and page() == waited
+
+
+def test_a_statement_past_the_budget_is_stopped_and_the_session_goes_on(db_app):
+    from sqlalchemy import text
+
+    from app.query.listing import within_budget
+    session = db_app.extensions["safety"].session
+    with db_app.app_context():
+        before = session.execute(text("SHOW statement_timeout")).scalar_one()
+        started = time.perf_counter()
+        assert within_budget(session, 50, lambda: session.execute(text("SELECT pg_sleep(2)")).all()) is None
+        assert time.perf_counter() - started < 1.5  # stopped at the budget, not slept out
+        # the transaction is still usable, and the deadline did not outlive the work it was set for
+        assert within_budget(session, 50, lambda: session.execute(text("SELECT 7")).scalar_one()) == 7
+        assert session.execute(text("SHOW statement_timeout")).scalar_one() == before
+        assert session.execute(text("SELECT pg_sleep(0.1), 1")).all()[0][1] == 1
+        session.rollback()

@@ -69,6 +69,15 @@
     });
   }
 
+  /* ---------------------------------------------------------- a count the page did not wait for */
+  function fetchCount(span) {
+    var $span = $(span);
+    $.ajax({ url: $span.data("count-url"), dataType: "json" })
+      .done(function (data) { $span.text(data.text); })
+      .fail(function () { $span.text($span.data("failed-text")); })
+      .always(function () { $span.removeClass("is-counting"); });
+  }
+
   /* ---------------------------------------------------------- selection */
   function updateSelection() {
     var count = $(".row-select:checked").length;
@@ -82,6 +91,7 @@
   $(function () {
     $("#filter-form").each(function () { initFilterPanel(this); });
     $("#column-menu").each(function () { initColumnMenu(this); });
+    $("#list-total[data-count-url]").each(function () { fetchCount(this); });
     $(document).on("change", ".row-select, #select-all", updateSelection);
     $(document).on("click", "#clear-selection", function () {
       $(".row-select, #select-all").prop("checked", false);
