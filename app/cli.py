@@ -1,4 +1,4 @@
-"""`flask metadata check|migrate|sync|diagrams`, `flask demo load|workflows|accounts`, `flask workflow deadlines`
+"""`flask metadata check|migrate|sync|cluster|diagrams`, `flask demo load|workflows|accounts`, `flask workflow deadlines`
 `flask excel purge` and `flask backup|restore`: thin wrappers over the engine's services."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.excel.retention import purge_expired
 from app.extensions import db
+from app.operations.cluster import ClusterError, cluster
 from app.operations.grants import GrantsError, apply_grants
 from app.plugins import after_bulk_load
 from app.services import services
@@ -78,6 +79,18 @@ def sync_command() -> None:
     from app.setup import sync_reference_data  # alembic (~70 ms): not at start-up
 
     sync_reference_data(echo=click.echo)
+
+
+@metadata_cli.command("cluster")
+@click.argument("registers", nargs=-1)
+def cluster_command(registers: tuple[str, ...]) -> None:
+    """Rewrite registers' tables in region order (PostgreSQL CLUSTER; every register with a region by default).
+    Locks each table while it runs: a maintenance-window step."""
+    try:
+        done = cluster(db.engine, services().registry, registers, click.echo)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{done} register table(s) clustered.")
 
 
 @metadata_cli.command("diagrams")
