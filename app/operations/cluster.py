@@ -1,4 +1,5 @@
-"""`flask metadata cluster`: a register's table rewritten in the order of its rows' region (PostgreSQL CLUSTER).
+"""`flask metadata cluster`: a register's table rewritten in the order of its rows' region (PostgreSQL CLUSTER),
+then vacuumed and analysed.
 
 A county regulator's list reads only its county's rows, but rows are stored in the order they were written: at
 10,000,000 enterprises a county's 43,000 rows lie on 41,000 different pages of the table, and every page of its
@@ -86,7 +87,7 @@ def plan(engine: Engine, registry: Registry, names: tuple[str, ...],
 
 
 def cluster(engine: Engine, registry: Registry, names: tuple[str, ...], echo: Callable[[str], None]) -> int:
-    """CLUSTER then ANALYZE each planned table, one transaction each; the number of tables rewritten."""
+    """CLUSTER then VACUUM (ANALYZE) each planned table, one after the other; the number of tables rewritten."""
     if engine.dialect.name != "postgresql":
         raise ClusterError("Clustering is a PostgreSQL maintenance step; the embedded SQLite database does not "
                            "need it.")
@@ -96,7 +97,10 @@ def cluster(engine: Engine, registry: Registry, names: tuple[str, ...], echo: Ca
         with engine.begin() as conn:
             rows = conn.execute(text(f'SELECT count(*) FROM "{item.table}"')).scalar_one()
             conn.execute(text(f'CLUSTER "{item.table}" USING "{item.index}"'))
-            conn.execute(text(f'ANALYZE "{item.table}"'))
+        # the rewritten table has an empty visibility map: until a VACUUM, the lists' index-only walks (page 5000)
+        # read every row they pass from the table (measured: 35 → 209 ms at 1,000,000 enterprises)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'VACUUM (ANALYZE) "{item.table}"'))
         by = f"{item.column} (rows of one {item.through} together)" if item.through else item.column
         echo(f"{item.register}: {rows:,} rows of {item.table} ordered by {by} in "
              f"{time.perf_counter() - started:.1f} s")

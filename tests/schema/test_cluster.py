@@ -21,6 +21,7 @@ def test_cluster_orders_the_enterprises_by_region_and_keeps_every_row(db_app):
         before = svc.session.execute(text("SELECT region FROM reg_enterprise ORDER BY ctid")).scalars().all()
         assert before != sorted(before)
         names = dict(svc.session.execute(text("SELECT id, name FROM reg_enterprise")).all())
+        started = svc.session.execute(text("SELECT clock_timestamp()")).scalar_one()
         svc.session.rollback()
 
     result = db_app.test_cli_runner().invoke(args=["metadata", "cluster", "enterprise"])
@@ -36,6 +37,10 @@ def test_cluster_orders_the_enterprises_by_region_and_keeps_every_row(db_app):
             "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "WHERE i.indrelid = 'reg_enterprise'::regclass AND i.indisclustered")).scalars().all()
         assert len(clustered) == 1 and clustered[0].startswith("ix_reg_enterprise_region")
+        # vacuumed after the rewrite (its visibility map is what index-only walks of deep pages need)
+        vacuumed = svc.session.execute(text("SELECT last_vacuum, last_analyze FROM pg_stat_user_tables "
+                                            "WHERE relname = 'reg_enterprise'")).one()
+        assert vacuumed[0] > started and vacuumed[1] > started
         assert len(made) == 24
 
 
