@@ -475,6 +475,7 @@ def count_page(session: Session, spec: RegisterSpec, model: type, req: ListReque
 
 #: when the count ran out of time, the sort column's index is walked for the page, for at most this long: a walk
 #: that filters out nearly every row it reads (few matches spread thinly) gives way to choosing among the matches
+#: (at most SMALL_MATCH of them; with more, the walk is run to its end)
 WALK_BUDGET_MS = 500
 
 
@@ -487,8 +488,9 @@ def _walked_page(session: Session, spec: RegisterSpec, model: type, clauses: lis
     ids = within_budget(session, WALK_BUDGET_MS, lambda: list(session.scalars(walk)))
     if ids is not None:
         return ids
-    chosen = _ordered_cte(spec, _matches(session, spec, model, clauses, req), req.sort)
-    return list(session.scalars(chosen.offset(window[0]).limit(window[1])))
+    # among the matches when there are at most SMALL_MATCH of them; more, and the walk is the way after all
+    chosen, _count, _capped = _page_of_matches(session, spec, model, clauses, req, cap)
+    return chosen if chosen is not None else list(session.scalars(walk))
 
 
 def within_budget(session: Session, budget_ms: int | None, work: Callable[[], Any]) -> Any:
