@@ -91,8 +91,9 @@ class BaseConfig:
     # Lists: counts above this are shown as "more than N" instead of counting the whole table
     LIST_COUNT_CAP = 10_000
     # ... and on PostgreSQL a list page waits this many milliseconds at most for its count: a longer count is
-    # fetched by the page once it is shown (0: always so; None: the page always waits)
-    LIST_COUNT_BUDGET_MS: int | None = 40
+    # fetched by the page once it is shown (0: always so; empty: the page always waits)
+    _budget = os.environ.get("LIST_COUNT_BUDGET_MS", "40").strip()
+    LIST_COUNT_BUDGET_MS: int | None = int(_budget) if _budget else None
 
     # Excel: what an upload may be; exports up to EXPORT_INLINE_ROWS come at once, larger ones in the background
     IMPORT_MAX_BYTES = 30 * 1024 * 1024
