@@ -30,7 +30,10 @@ from .columns import split_points
 
 _UNSET = object()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-BATCH = 2000
+#: rows per fetch from the server-side cursor: up to three batches are in memory at once (one being fetched, one
+#: queued, one being converted); 500 rather than 2,000 kept a 1,000,000-row export's peak RSS at 198 MB instead
+#: of 207 MB, at the same speed (bench/export.py)
+BATCH = 500
 SYSTEM_TITLES = {"id": ("编号", "ID"), "created_at": ("创建时间", "Created"), "updated_at": ("更新时间", "Updated")}
 
 
