@@ -470,7 +470,7 @@ def count_page(session: Session, spec: RegisterSpec, model: type, req: ListReque
     if req.search:
         cap = min(cap, SEARCH_COUNT_CAP)
     total, capped, estimated = count_rows(session, model, clauses, cap)
-    return Page([], total, capped, estimated, req.page, req.size, False)
+    return Page([], total, capped, estimated, req.page, req.size, capped or estimated or total > req.page * req.size)
 
 
 #: when the count ran out of time, the sort column's index is walked for the page, for at most this long: a walk

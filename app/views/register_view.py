@@ -237,8 +237,11 @@ class RegisterController:
         req = listing.parse_list_args(spec, request.args, hidden=self._hidden())
         page = listing.count_page(svc.session, spec, self.model, req, svc.dictionaries, svc.dictionary_item,
                                   current_app.config["LIST_COUNT_CAP"])
+        # an exact count gives the pager its last page (capped or estimated, the pager drawn with the page stays)
+        pager = None if page.capped or page.estimated else str(self.render_template(
+            "register/pager.html", page=page, req=req, page_sizes=PAGE_SIZES))
         return jsonify(count=page.total, capped=page.capped, estimated=page.estimated,
-                       text=str(get_template_attribute("register/macros.html", "count_text")(page)))
+                       text=str(get_template_attribute("register/macros.html", "count_text")(page)), pager=pager)
 
     @permitted("view")
     def columns(self) -> Any:

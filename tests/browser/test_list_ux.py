@@ -182,5 +182,11 @@ def test_a_count_the_page_did_not_wait_for_arrives_after_the_rows(enterprises, p
         expect(page.locator(".register-table tbody tr")).to_have_count(20)
         expect(page.locator("#list-total")).to_have_text("共 60 条")
         expect(page.locator("#list-total .fa-spinner")).to_have_count(0)
+        # the pager drawn without the count knew of page 2 only; with it, the last page is there
+        pages = page.locator(".list-footer .pagination li:not(.disabled) a")
+        expect(pages.filter(has_text="3")).to_have_count(1)
+        pages.filter(has_text="3").click()
+        expect(page.locator(".register-table tbody tr")).to_have_count(20)
+        expect(page.locator(".list-footer .pagination li.active")).to_have_text("3")
     finally:
         enterprises.config["LIST_COUNT_BUDGET_MS"] = before

@@ -73,7 +73,10 @@
   function fetchCount(span) {
     var $span = $(span);
     $.ajax({ url: $span.data("count-url"), dataType: "json" })
-      .done(function (data) { $span.text(data.text); })
+      .done(function (data) {
+        $span.text(data.text);
+        if (data.pager) { $(".list-footer").replaceWith(data.pager); fitListBox(); }  // now with its last page
+      })
       .fail(function () { $span.text($span.data("failed-text")); })
       .always(function () { $span.removeClass("is-counting"); });
   }
