@@ -420,9 +420,7 @@ def load_page(session: Session, spec: RegisterSpec, model: type, req: ListReques
     """One page of the list and its count (capped). With ``budget_ms`` (PostgreSQL), the count may take that long
     and no longer: past it the page comes without its count (``deferred``), which ``count_page`` gives separately;
     0 never counts with the page."""
-    clauses = where_clauses(spec, model, req, dictionaries, item_class)
-    if req.search:
-        cap = min(cap, SEARCH_COUNT_CAP)
+    clauses, cap = _clauses_and_cap(spec, model, req, dictionaries, item_class, cap)
     if budget_ms is not None and session.get_bind().dialect.name != "postgresql":
         budget_ms = None  # only PostgreSQL can stop a statement at a deadline; the embedded database is small
     window = ((req.page - 1) * req.size, req.size + 1)
@@ -438,7 +436,7 @@ def load_page(session: Session, spec: RegisterSpec, model: type, req: ListReques
         else:
             ids, total, capped = found
         if ids is None:  # more matches than that (or no time to find them): the sort column's index, walked
-            ids = _walked_page(session, spec, model, clauses, req, cap, window, budget_ms)
+            ids = _walked_page(session, spec, model, clauses, req, cap, window, budget_ms, few_possible=deferred)
     else:
         counted = within_budget(session, budget_ms, lambda: count_rows(session, model, clauses, cap))
         if counted is None:
@@ -466,9 +464,7 @@ def load_page(session: Session, spec: RegisterSpec, model: type, req: ListReques
 def count_page(session: Session, spec: RegisterSpec, model: type, req: ListRequest,
                dictionaries: DictionaryService, item_class: type, cap: int) -> Page:
     """The count of a list whose page came without it (no rows): what ``load_page`` would have shown."""
-    clauses = where_clauses(spec, model, req, dictionaries, item_class)
-    if req.search:
-        cap = min(cap, SEARCH_COUNT_CAP)
+    clauses, cap = _clauses_and_cap(spec, model, req, dictionaries, item_class, cap)
     total, capped, estimated = count_rows(session, model, clauses, cap)
     return Page([], total, capped, estimated, req.page, req.size, capped or estimated or total > req.page * req.size)
 
@@ -479,15 +475,23 @@ def count_page(session: Session, spec: RegisterSpec, model: type, req: ListReque
 WALK_BUDGET_MS = 500
 
 
+def _clauses_and_cap(spec: RegisterSpec, model: type, req: ListRequest, dictionaries: DictionaryService,
+                     item_class: type, cap: int) -> tuple[list[Any], int]:
+    """The list's WHERE clauses and how far its count goes (a quick search: SEARCH_COUNT_CAP at most)."""
+    clauses = where_clauses(spec, model, req, dictionaries, item_class)
+    return clauses, min(cap, SEARCH_COUNT_CAP) if req.search else cap
+
+
 def _walked_page(session: Session, spec: RegisterSpec, model: type, clauses: list[Any], req: ListRequest,
-                 cap: int, window: tuple[int, int], budget_ms: int | None) -> list[int]:
-    """The page's ids (and the next row's) by walking the sort column's index and filtering."""
+                 cap: int, window: tuple[int, int], budget_ms: int | None, few_possible: bool = True) -> list[int]:
+    """The page's ids (and the next row's) by walking the sort column's index and filtering. ``few_possible``:
+    False when the matches are already known to be more than SMALL_MATCH (no second try among them)."""
     walk = ordered(spec, model, select(model.id).where(*clauses), req.sort).offset(window[0]).limit(window[1])
     if budget_ms is None:
         return list(session.scalars(walk))
     ids = within_budget(session, WALK_BUDGET_MS, lambda: list(session.scalars(walk)))
-    if ids is not None:
-        return ids
+    if ids is not None or not few_possible:
+        return ids if ids is not None else list(session.scalars(walk))
     # among the matches when there are at most SMALL_MATCH of them; more, and the walk is the way after all
     chosen, _count, _capped = _page_of_matches(session, spec, model, clauses, req, cap)
     return chosen if chosen is not None else list(session.scalars(walk))
