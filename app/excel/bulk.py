@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 
 NULL = "\\N"  # COPY's NULL marker (an empty field is an empty string)
+COPY_READ = 1 << 20  # characters psycopg2 reads from the text per call
 
 
 def _csv_value(value: Any) -> Any:
@@ -51,5 +52,8 @@ def write_rows(session: Session, table: Table, records: list[dict[str, Any]], se
                          for row_id, r in zip(ids, records))
     buffer.seek(0)
     cursor = session.connection().connection.cursor()
-    cursor.copy_expert(f"COPY {table.name} (id, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+    # read in pieces of a million characters, not psycopg2's 8 KB: it takes the interpreter's lock for each read,
+    # and an import writes on a second thread while the first converts (each read would wait for that thread)
+    cursor.copy_expert(f"COPY {table.name} (id, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer,
+                       size=COPY_READ)
     return ids

@@ -6,7 +6,9 @@ New rows go in with bulk inserts (one audit row each, enterprise accounts made i
 'insert or update' mode go through the ORM, so the session's checks and per-field audit apply as on a form."""
 from __future__ import annotations
 
+import contextvars
 import itertools
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -112,6 +114,17 @@ class ParsedRow:
     unseen: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Prepared:
+    """A checked chunk ready to be written: the new rows' records and file row numbers, the rows that update
+    stored ones, or (import into a parent) every row."""
+    records: list[dict[str, Any]]
+    numbers: list[int]
+    updates: list[ParsedRow]
+    children: list[ParsedRow]
+    now: datetime
+
+
 class Importer:
     def __init__(self, app: Any, spec: RegisterSpec, actor: Actor | None, mode: str = "insert",
                  progress: Progress | None = None, dry_run: bool = False):
@@ -167,11 +180,18 @@ class Importer:
         session = self.svc.session
         # Rows stream through in chunks: each is converted, checked and — while no row so far has a problem —
         # written in the import's one transaction; one problem anywhere and the transaction is rolled back, so
-        # the file is still written all together or not at all, without holding all its rows.
+        # the file is still written all together or not at all, without holding all its rows. On PostgreSQL a
+        # chunk is written on a second thread while this one reads and converts the next: the database indexes
+        # the rows while Python parses (the writes wait on the server, which releases the interpreter).
+        writer = _Writer(self._write, background=self._writes_in_background())
         try:
             for chunk in _chunks(sheet.rows, CHUNK_ROWS):
                 parsed = self._convert(chunk, expected)
                 self.report.rows += len(parsed)
+                writer.wait()  # the checks below use the connection: the previous chunk is written first
+                if writer.wrote:
+                    self._stage = "written"
+                    self.progress(self._stage, self.report.rows - len(parsed), max(expected, self.report.rows))
                 # each step beats (the progress writer keeps at most two a second): a job silent for
                 # JOB_STALE_SECONDS is taken for one whose worker died
                 for check in (self._resolve_references, self._check_duplicates, self._kept_references, self._check_scope,
@@ -181,13 +201,19 @@ class Importer:
                     self.progress(self._stage, self.report.rows, max(expected, self.report.rows))
                 self.report.valid += sum(1 for row in parsed if not row.failed)
                 if not self.report.problem_count and not self.dry_run:
-                    self._write(parsed)
-                    self._stage = "written"
-                    self.progress(self._stage, self.report.rows, max(expected, self.report.rows))
+                    writer.submit(self._prepare(parsed))
+                del parsed, chunk  # the rows themselves are not kept while the next chunk is read (memory)
+            writer.wait()
+            if writer.wrote:
+                self._stage = "written"
+                self.progress(self._stage, self.report.rows, max(expected, self.report.rows))
         except UnreadableFile as exc:
+            writer.close()
             session.rollback()
             self.report.refused = exc.args[0]
             return self._nothing_written()
+        finally:
+            writer.close()
         if not self.report.rows:
             self.report.refused = _("The sheet '%(sheet)s' has no data rows below its titles.", sheet=sheet.name)
             return self.report
@@ -201,6 +227,17 @@ class Importer:
         session.commit()
         self.report.written = True
         return self.report
+
+    def _writes_in_background(self) -> bool:
+        """Whether chunks are written on a second thread: PostgreSQL only (SQLite's connection belongs to the thread
+        that opened it, and the embedded database's files are small). The converting thread must then not touch
+        the session while a chunk is written: the dictionaries its cells need are loaded here, beforehand."""
+        if self.svc.session.get_bind().dialect.name != "postgresql":
+            return False
+        for column in [*self.columns, *self.one_cell.values()]:
+            if getattr(column.field, "dictionary", None):
+                self.svc.dictionaries.tree(column.field.dictionary)
+        return True
 
     def _nothing_written(self) -> ImportReport:
         self.report.inserted = self.report.updated = self.report.unchanged = 0
@@ -580,26 +617,50 @@ class Importer:
 
     # ---------------------------------------------------------------- writing
     def _record(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A row's values as the table's columns: a reference as <name>_id, a point as <name>_lat/_lng."""
+        special = self._special_columns()
+        if not special.keys() & values.keys():
+            return dict(values)
         record: dict[str, Any] = {}
         for name, value in values.items():
-            field = self.target.field(name)
-            if field.type == "reference":
+            kind = special.get(name)
+            if kind == "reference":
                 record[f"{name}_id"] = value
-            elif field.type == "geo":
+            elif kind == "geo":
                 record[f"{name}_lat"], record[f"{name}_lng"] = value if value else (None, None)
             else:
                 record[name] = value
         return record
 
-    def _write(self, parsed: list[ParsedRow]) -> None:
+    def _special_columns(self) -> dict[str, str]:
+        """The fields that are not one column of their own name (references, points) → their type."""
+        special = getattr(self, "_special", None)
+        if special is None:
+            special = self._special = {f.name: f.type for f in self.target.fields if f.type in ("reference", "geo")}
+        return special
+
+    def _prepare(self, parsed: list[ParsedRow]) -> Prepared:
+        """A chunk's new rows as the table's records (with who and when), made by the reading thread while the
+        previous chunk is written."""
+        now = datetime.now()
+        if self.spec.import_ and self.spec.import_.into:
+            return Prepared([], [], [], parsed, now)
+        who = {"created_by_id": self.actor.user_id if self.actor else None,
+               "updated_by_id": self.actor.user_id if self.actor else None,
+               "organisation_id": self.actor.organisation_id if self.actor else None,
+               "created_at": now, "updated_at": now}
+        new = [row for row in parsed if not row.existing_id]
+        return Prepared([{**self._record(row.values), **who} for row in new], [row.number for row in new],
+                        [row for row in parsed if row.existing_id], [], now)
+
+    def _write(self, chunk: Prepared) -> None:
         """One chunk of checked rows, in the import's transaction (committed by run() when every row passed)."""
         if self.spec.import_ and self.spec.import_.into:
-            self._children.extend(parsed)  # the parent row is made once every row is known
+            self._children.extend(chunk.children)  # the parent row is made once every row is known
             return
-        self._insert([row for row in parsed if not row.existing_id])
-        updates = [row for row in parsed if row.existing_id]
-        if updates:
-            self._update(updates)
+        self._insert(chunk)
+        if chunk.updates:
+            self._update(chunk.updates)
             # flushed, its scope checks and per-field audit done: the chunk's rows need not stay in the session
             # (a whole file of updated objects would be the memory the chunks save)
             session = self.svc.session
@@ -607,27 +668,19 @@ class Importer:
             for obj in [o for o in session.identity_map.values() if isinstance(o, self.model)]:
                 session.expunge(obj)
 
-    def _insert(self, rows: list[ParsedRow]) -> None:
-        if not rows:
+    def _insert(self, chunk: Prepared) -> None:
+        if not chunk.records:
             return
         session = self.svc.session
-        now = datetime.now()
-        who = {"created_by_id": self.actor.user_id if self.actor else None,
-               "updated_by_id": self.actor.user_id if self.actor else None,
-               "organisation_id": self.actor.organisation_id if self.actor else None,
-               "created_at": now, "updated_at": now}
         table = self.model.__table__
         audit = self.svc.models.engine["AuditLog"].__table__
-        total = len(rows)
-        for start in range(0, total, 10_000):
-            chunk = rows[start:start + 10_000]
-            records = [{**self._record(row.values), **who} for row in chunk]
-            fill_records(session, self.spec, records)
-            ids = write_rows(session, table, records)
-            write_rows(session, audit, import_entries(self.target, self.actor, ids,
-                                                      (f"{self.file_name}#{row.number}" for row in chunk), now))
-            create_accounts_for(session, self.target, records)
-            self.report.inserted += len(chunk)
+        records = chunk.records
+        fill_records(session, self.spec, records)
+        ids = write_rows(session, table, records)
+        write_rows(session, audit, import_entries(self.target, self.actor, ids,
+                                                  (f"{self.file_name}#{number}" for number in chunk.numbers), chunk.now))
+        create_accounts_for(session, self.target, records)
+        self.report.inserted += len(records)
 
     def _update(self, rows: list[ParsedRow]) -> None:
         """Existing rows go through the ORM: the flush checks scope and locked fields, the audit is per field."""
@@ -667,6 +720,41 @@ class Importer:
         self.svc.session.add(parent)
         self.svc.session.flush()  # the session's checks: may this user add one, in its scope
         self.report.inserted = len(children)
+
+
+class _Writer:
+    """Writes one chunk at a time, on a thread of its own (``background``) or at once. ``wait`` returns when the
+    chunk submitted last is written and raises what its write raised; ``wrote`` says whether anything was."""
+
+    def __init__(self, write: Callable[[Prepared], None], background: bool):
+        self.write, self.wrote = write, False
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") if background else None
+        self.pending: Future | None = None
+
+    def submit(self, chunk: Prepared) -> None:
+        self.wait()
+        if self.pool is None:
+            self.write(chunk)
+            self.wrote = True
+            return
+        # the same application context (and so the same session and transaction) on the writing thread
+        self.pending = self.pool.submit(contextvars.copy_context().run, self.write, chunk)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+            self.wrote = True
+
+    def close(self) -> None:
+        """Let a write under way finish (its error is not raised again: the import is failing already), then stop
+        the thread."""
+        if self.pending is not None:
+            wait([self.pending])
+            self.pending = None
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
 
 
 def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:

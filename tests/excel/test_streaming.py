@@ -8,6 +8,18 @@ from .test_import import _count, _upload
 from .workbook import code, enterprise_row, fill
 
 
+def _assert_nothing_written(db_app):
+    """No enterprise, no audit row of one, and no account for row 5 (of the first chunk, written before the
+    failure)."""
+    assert _count(db_app, "enterprise") == 0
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        audit = svc.models.engine["AuditLog"]
+        assert svc.session.execute(select(func.count()).select_from(audit)
+                                   .where(audit.register == "enterprise")).scalar_one() == 0
+        assert db_app.appbuilder.sm.find_user(username=code(5)) is None
+
+
 def test_a_wrong_row_in_the_last_chunk_undoes_the_chunks_already_written(admin, db_app, monkeypatch):
     from app.excel import importer
     monkeypatch.setattr(importer, "CHUNK_ROWS", 20)
@@ -15,13 +27,7 @@ def test_a_wrong_row_in_the_last_chunk_undoes_the_chunks_already_written(admin, 
     rows = [enterprise_row(n) for n in range(1, 70)] + [enterprise_row(70, enterprise_type="燃气公司")]
     job_url, page = _upload(admin, "enterprise", fill(template, rows))
     assert "1 行中发现 1 个问题，未写入任何数据" in page and "“燃气公司”不在可选范围内" in page
-    assert _count(db_app, "enterprise") == 0
-    svc = db_app.extensions["safety"]
-    with db_app.app_context():
-        audit = svc.models.engine["AuditLog"]
-        assert svc.session.execute(select(func.count()).select_from(audit)
-                                   .where(audit.register == "enterprise")).scalar_one() == 0
-        assert db_app.appbuilder.sm.find_user(username=code(5)) is None  # no enterprise account either
+    _assert_nothing_written(db_app)
     # the same rows, corrected: every chunk is written, once
     rows[-1] = enterprise_row(70)
     job_url, page = _upload(admin, "enterprise", fill(template, rows))
@@ -50,3 +56,37 @@ def test_add_or_update_across_chunks_updates_each_row_once(admin, db_app, monkey
     _, page = _upload(admin, "enterprise", fill(template, changed), mode="upsert")
     assert "新增 10 条，更新 50 条" in page
     assert _count(db_app, "enterprise", legal_representative="李娜") == 60 and _count(db_app, "enterprise") == 60
+
+
+def test_a_chunk_the_database_refuses_while_the_next_is_read_undoes_the_whole_import(admin, db_app, monkeypatch):
+    """On PostgreSQL a chunk is written on a second thread while the next one is read and checked. A failure there
+    (here a trigger that refuses one row of the third chunk, as a full disk or a lost connection would) fails the
+    job with the database's reason and leaves nothing: no rows, no audit rows, no accounts."""
+    from app.excel import importer
+    from app.extensions import db
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 20)
+    template = admin.get("/r/enterprise/template").data
+    rows = [enterprise_row(n) for n in range(1, 71)]
+    rows[54] = enterprise_row(55, name="写入时被数据库拒绝的企业")
+    with db_app.app_context():
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_one_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.name = '写入时被数据库拒绝的企业' THEN RAISE EXCEPTION 'disk full (test)'; END IF; "
+                "RETURN NEW; END $$")
+            conn.exec_driver_sql("CREATE TRIGGER refuse_one_row BEFORE INSERT ON reg_enterprise "
+                                 "FOR EACH ROW EXECUTE FUNCTION refuse_one_row()")
+    try:
+        job_url, page = _upload(admin, "enterprise", fill(template, rows))
+        status = admin.get(job_url + ".json").get_json()
+        assert status["status"] == "failed" and "disk full (test)" in status["message"]
+        assert "失败" in page
+        _assert_nothing_written(db_app)
+    finally:
+        with db_app.app_context():
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP TRIGGER refuse_one_row ON reg_enterprise")
+                conn.exec_driver_sql("DROP FUNCTION refuse_one_row()")
+    # the same connection pool serves the next import: written whole
+    _, page = _upload(admin, "enterprise", fill(template, rows))
+    assert "完成：新增 70 条" in page and _count(db_app, "enterprise") == 70
