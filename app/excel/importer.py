@@ -253,8 +253,8 @@ class Importer:
         dictionaries = self.svc.dictionaries
         # the same cell text converts to the same value: 应急管理, 在产 or a region path are converted once (a
         # cache is emptied when it grows large: a column of unique names would otherwise keep every row's text)
-        plan = [(column, self.positions.get(column.name), self._caches[column.name], _default(column.field))
-                for column in self.columns]
+        plan = [(column, column.name, self.positions.get(column.name), self._caches[column.name],
+                 _default(column.field)) for column in self.columns]
         keep_blank = self.keep_blank
         formulas = self.formulas
         for index, (number, raw) in enumerate(rows):
@@ -264,7 +264,7 @@ class Importer:
             row = ParsedRow(number, raw, {})
             width = len(raw)
             blank = []
-            for column, position, cache, default in plan:
+            for column, name, position, cache, default in plan:
                 cell = raw[position] if position is not None and position < width else None
                 if formulas and (number, position) in formulas:
                     self.problem(row, column, _("The cell holds a formula without a computed value; paste its "
@@ -273,7 +273,7 @@ class Importer:
                 if isinstance(cell, str) and cell[:1] in ("<", "＜") and cell.strip() in CLEAR_MARKERS:
                     cell = None  # emptied on purpose: checked as an empty cell, and written even when blanks keep
                 elif keep_blank and (cell is None or isinstance(cell, str) and not cell.strip()):
-                    blank.append(column.name)
+                    blank.append(name)
                 hit = cache.get(cell)
                 if hit is None:
                     try:
@@ -290,7 +290,7 @@ class Importer:
                 value = hit[1]
                 if value is None and default is not None:
                     value = default
-                row.values[column.name] = value
+                row.values[name] = value
             if self.one_cell:
                 self._join_points(row, raw, blank)
             if blank:

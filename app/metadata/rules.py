@@ -302,7 +302,7 @@ def condition_holds(condition: Any, values: Mapping[str, Any]) -> bool:
 def missing_required(spec: Any, values: Mapping[str, Any]) -> list[Any]:
     """The fields whose ``required_when`` holds on ``values`` and which are empty (a field ``required_for`` some
     transitions is not required to save: the transition asks for it, see missing_for)."""
-    return [f for f in spec.fields if f.required_when and not f.required_for and _empty(values.get(f.name))
+    return [f for f in spec.required_when_fields if _empty(values.get(f.name))
             and all(condition_holds(c, values) for c in f.required_when)]
 
 

@@ -1008,6 +1008,11 @@ class RegisterSpec(Spec):
     def has_required_when(self) -> bool:
         return any(f.required_when for f in self.fields)
 
+    @cached_property
+    def required_when_fields(self) -> tuple[Any, ...]:
+        """The fields required when their conditions hold, on save (not those required for a transition)."""
+        return tuple(f for f in self.fields if f.required_when and not f.required_for)
+
     @property
     def map_point(self) -> str | None:
         """The geo field the register's map layer places: the one named, else its only geo field."""
