@@ -141,6 +141,8 @@ class Importer:
                                                                                   actor))
         self.keep_blank = mode == "upsert" and blank_policy(spec) == "keep"
         self.model = self.svc.models[self.target.name]
+        #: the fields that are not one column of their own name (references, points) → their type
+        self.special = {f.name: f.type for f in self.target.fields if f.type in ("reference", "geo")}
         self.progress = progress or (lambda stage, done, total: None)
         self.report = ImportReport(register=spec.name, mode=mode, dry_run=dry_run)
 
@@ -618,7 +620,7 @@ class Importer:
     # ---------------------------------------------------------------- writing
     def _record(self, values: dict[str, Any]) -> dict[str, Any]:
         """A row's values as the table's columns: a reference as <name>_id, a point as <name>_lat/_lng."""
-        special = self._special_columns()
+        special = self.special
         if not special.keys() & values.keys():
             return dict(values)
         record: dict[str, Any] = {}
@@ -631,13 +633,6 @@ class Importer:
             else:
                 record[name] = value
         return record
-
-    def _special_columns(self) -> dict[str, str]:
-        """The fields that are not one column of their own name (references, points) → their type."""
-        special = getattr(self, "_special", None)
-        if special is None:
-            special = self._special = {f.name: f.type for f in self.target.fields if f.type in ("reference", "geo")}
-        return special
 
     def _prepare(self, parsed: list[ParsedRow]) -> Prepared:
         """A chunk's new rows as the table's records (with who and when), made by the reading thread while the
