@@ -3,6 +3,8 @@ fold, its header stays in view while the rows scroll, the filter panel folds and
 hides a column for good, the selection bar counts ticked rows, and on a narrow screen the 操作 links stay reachable."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -186,7 +188,13 @@ def test_a_count_the_page_did_not_wait_for_arrives_after_the_rows(enterprises, p
         pages = page.locator(".list-footer .pagination li:not(.disabled) a")
         expect(pages.filter(has_text="3")).to_have_count(1)
         pages.filter(has_text="3").click()
+        page.wait_for_url(re.compile(r"[?&]page=3"))
+        # page 3 fetches its count too: the pager that comes with it still shows page 3, the last one
+        expect(page.locator("#list-total .fa-spinner")).to_have_count(0)
+        expect(page.locator("#list-total")).to_have_text("共 60 条")
         expect(page.locator(".register-table tbody tr")).to_have_count(20)
         expect(page.locator(".list-footer .pagination li.active")).to_have_text("3")
+        expect(page.locator(".list-footer .pagination li").last).to_have_class("disabled")  # no page after it
+        expect(page.locator(".list-footer input[name=page]")).to_have_value("3")
     finally:
         enterprises.config["LIST_COUNT_BUDGET_MS"] = before
