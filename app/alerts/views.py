@@ -22,6 +22,7 @@ from app.query.urls import register_url
 from .messages import row_title
 
 PAGE_SIZE = 50
+OPEN_COUNT_STATEMENTS = 1000  # actors whose navbar statement is kept (then all are dropped and built again)
 LEVEL_LABELS = {"notice": lazy_gettext("Notice"), "warning": lazy_gettext("Warning"),
                 "alarm": lazy_gettext("Alarm")}
 LEVEL_STYLES = {"notice": "info", "warning": "warning", "alarm": "danger"}
@@ -55,10 +56,19 @@ def open_counts() -> dict[str, int]:
     if actor is None or actor.is_anonymous:
         return {}
     svc = services()
-    Warning = svc.models.engine["Warning"]
-    rows = svc.session.execute(select(Warning.level, func.count()).where(
-        Warning.state == "open", visible(watched_registers(actor))).group_by(Warning.level)).all()
-    return {level: count for level, count in rows}
+    # the statement depends on the actor alone (the row scope is added when it runs): built once per actor, as
+    # every page's navbar asks (~1.5 ms of building for the registers warnings watch)
+    statements = current_app.extensions.setdefault("open_count_statements", {})
+    key = (id(svc.models), actor)
+    statement = statements.get(key)
+    if statement is None:
+        Warning = svc.models.engine["Warning"]
+        statement = select(Warning.level, func.count()).where(
+            Warning.state == "open", visible(watched_registers(actor))).group_by(Warning.level)
+        if len(statements) >= OPEN_COUNT_STATEMENTS:
+            statements.clear()
+        statements[key] = statement
+    return {level: count for level, count in svc.session.execute(statement).all()}
 
 
 class WarningView(BaseView):

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_app_context, has_request_context
-from flask_babel import LazyString, get_locale
+from flask import Flask
+from flask.globals import _cv_app
+from flask_babel import LazyString, get_locale, get_translations
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
 DEFAULT_LOCALE = "zh_Hans"
@@ -13,17 +14,68 @@ DEFAULT_LOCALE = "zh_Hans"
 def current_locale() -> str:
     """'zh_Hans', 'zh_Hant' or 'en' for the current request, or the locale a background job forces (the
     default outside both)."""
-    if not has_request_context() and not has_app_context():
+    babel = _babel_state()
+    if babel is None:
         return DEFAULT_LOCALE
+    locale = babel.get("babel_locale")
+    cached = babel.get("ui_locale")
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
     locale = get_locale()
     if locale is None:
         return DEFAULT_LOCALE
     text = str(locale)
-    if text.startswith("en"):
-        return "en"
-    if text.startswith("zh_Hant"):
-        return "zh_Hant"
-    return "zh_Hans"
+    name = "en" if text.startswith("en") else "zh_Hant" if text.startswith("zh_Hant") else "zh_Hans"
+    _babel_state_set("ui_locale", (locale, name))
+    return name
+
+
+# ---------------------------------------------------------------- the language of this request, looked up once
+# Flask-Babel finds the request's locale and translations anew for every string: two or three trips through
+# `flask.g`'s proxy and the locale's name built again each time, ~280 times on a list page (a seventh of its
+# rendering). Flask-Babel keeps the locale it chose on its namespace in `g` (`babel_locale`; `force_locale` swaps
+# in another Locale object and puts the first one back); what is derived from it here is kept beside it with that
+# object, and used again only while the same object is there.
+
+def _babel_state() -> dict[str, Any] | None:
+    """Flask-Babel's namespace of the current application context, as a dict (None outside one)."""
+    app_context = _cv_app.get(None)
+    if app_context is None:
+        return None
+    state = app_context.g.__dict__.get("_flask_babel")
+    return state.__dict__ if state is not None else {}
+
+
+def _babel_state_set(key: str, value: Any) -> None:
+    app_context = _cv_app.get(None)
+    state = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+    if state is not None:
+        setattr(state, key, value)
+
+
+def current_translations() -> Any:
+    """Flask-Babel's translations of the current locale (as ``get_translations``), looked up once per locale."""
+    babel = _babel_state()
+    if babel:
+        locale, cached = babel.get("babel_locale"), babel.get("ui_translations")
+        if locale is not None and cached is not None and cached[0] is locale:
+            return cached[1]
+    translations = get_translations()
+    babel = _babel_state()
+    if babel and babel.get("babel_locale") is not None:
+        _babel_state_set("ui_translations", (babel["babel_locale"], translations))
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """The templates' _(), gettext and ngettext (Jinja's new-style i18n, as Flask-Babel installs them) through
+    ``current_translations``."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+        newstyle=True)
 
 
 def list_separator() -> str:

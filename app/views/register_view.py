@@ -86,6 +86,27 @@ def permitted(action: str) -> Callable:
     return decorate
 
 
+class _Links:
+    """The templates' ``link(action, **values)``: a URL of this register's screens. A row's link (only ``pk``, an
+    id) is the action's URL built once for the page with the id put in: a list builds three per row, and each
+    build through the URL map costs ~40 µs."""
+
+    MARK = 918273645546372819  # stands for the id in the URL built once
+
+    def __init__(self, register: str):
+        self.register = register
+        self.rows: dict[str, list[str]] = {}
+
+    def __call__(self, action: str, **values: Any) -> str:
+        pk = values.get("pk")
+        if type(pk) is not int or len(values) != 1:
+            return register_url(self.register, action, **values)
+        pattern = self.rows.get(action)
+        if pattern is None:
+            pattern = self.rows[action] = register_url(self.register, action, pk=self.MARK).split(str(self.MARK))
+        return str(pk).join(pattern) if len(pattern) == 2 else register_url(self.register, action, pk=pk)
+
+
 class RegisterController:
     """The screens of one register; behaviour comes from ``register`` (its descriptor)."""
 
@@ -99,9 +120,7 @@ class RegisterController:
         self._forms: dict[tuple[str, ...], type] = {}
 
     def render_template(self, template: str, **kwargs: Any) -> Any:
-        name = self.register.name
-        return self.screens.render_template(
-            template, link=lambda action, **values: register_url(name, action, **values), **kwargs)
+        return self.screens.render_template(template, link=_Links(self.register.name), **kwargs)
 
     def update_redirect(self) -> None:
         self.screens.update_redirect()

@@ -205,3 +205,30 @@ def test_a_background_job_writes_in_the_language_of_its_user(db_app):
         assert label(Label(zh="企业类型", en="Enterprise type")) == "Enterprise type"
     with db_app.app_context():
         assert current_locale() == "zh_Hans" and list_separator() == "、"
+
+
+def test_a_language_forced_inside_a_request_switches_the_templates_and_comes_back(db_app):
+    """A request's translations are looked up once per language (app.i18n.current_translations): a language forced
+    for part of a request (a workbook in its reader's language) is the one of the templates and labels there, and
+    the request's own comes back after it."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from app.i18n import current_locale
+
+    def page() -> tuple[str, str]:
+        return render_template_string("{{ _('Export') }}"), current_locale()
+
+    with db_app.test_request_context("/"):
+        assert page() == ("导出", "zh_Hans")
+        with force_locale("en"):
+            assert page() == ("Export", "en")
+            with force_locale("zh_Hant"):
+                assert page() == ("匯出", "zh_Hant")
+            assert page() == ("Export", "en")
+        assert page() == ("导出", "zh_Hans")
+    with db_app.test_request_context("/?lang=en"):
+        with force_locale("en"):
+            assert page() == ("Export", "en")
+    with db_app.test_request_context("/"):
+        assert page() == ("导出", "zh_Hans")  # the next request starts from its own language
