@@ -30,8 +30,8 @@ class Mismatch:
                        theirs=label_text(target.field(self.theirs).label), own=label_text(spec.field(self.own).label))
 
 
-def matching_fields(spec: Any) -> list[Any]:
-    return [f for f in spec.fields if f.type == "reference" and getattr(f, "match", None)]
+def matching_fields(spec: Any) -> tuple[Any, ...]:
+    return spec.matched_references
 
 
 def key_of(value: Any) -> Any:

@@ -1009,6 +1009,11 @@ class RegisterSpec(Spec):
         return any(f.required_when for f in self.fields)
 
     @cached_property
+    def matched_references(self) -> tuple[Any, ...]:
+        """The reference fields with ``match`` (their row must agree with this one: app/matching.py)."""
+        return tuple(f for f in self.fields if f.type == "reference" and getattr(f, "match", None))
+
+    @cached_property
     def required_when_fields(self) -> tuple[Any, ...]:
         """The fields required when their conditions hold, on save (not those required for a transition)."""
         return tuple(f for f in self.fields if f.required_when and not f.required_for)

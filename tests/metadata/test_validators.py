@@ -81,6 +81,30 @@ def test_uscc(english):
     assert messages(code, VALID_USCC[:-1]) == [USCC_MESSAGE]
 
 
+def test_uscc_agrees_with_python_stdnum_on_every_kind_of_code(english):
+    """The validator takes a shortcut for codes of the stored shape (stdnum's check digit alone): on valid codes,
+    each wrong check character, wrong shapes and what people type (small letters, separators, spaces, letters
+    outside the alphabet) it says exactly what stdnum's own validation says."""
+    import random
+
+    rng = random.Random(32100)
+    code = field("string", "uscc")
+    tried = accepted = 0
+    for _ in range(300):
+        body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(
+            rng.choice(USCC_ALPHABET) for _ in range(9))
+        valid = body + uscc.calc_check_digit(body)
+        variants = [valid, valid.lower(), valid[:6] + "-" + valid[6:], " " + valid, valid[:-1], valid + "0",
+                    body + "I", body + "O", "A" + valid[1:], valid[:9] + "S" + valid[10:]]
+        variants += [valid[:-1] + c for c in USCC_ALPHABET]
+        for value in variants:
+            expected = [] if uscc.is_valid(value) else [USCC_MESSAGE]
+            assert messages(code, value) == expected, value
+            tried += 1
+            accepted += not expected
+    assert tried == 300 * (10 + len(USCC_ALPHABET)) and accepted >= 300 * 2  # each valid one, at least
+
+
 def test_resident_id(english):
     id_card = field("string", "id_card")
 
