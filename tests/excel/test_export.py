@@ -85,6 +85,30 @@ def test_a_large_export_runs_as_a_job_with_a_download_link(admin, db_app):
         db_app.config["EXPORT_INLINE_ROWS"] = 10_000
 
 
+def test_an_unfiltered_export_past_the_limit_runs_as_a_job_once_postgresql_has_statistics(admin, db_app):
+    """Unfiltered, a count past the inline limit is PostgreSQL's estimate from its statistics (autovacuum keeps
+    them): the export of the whole register is a job then too, not a file written inside the request."""
+    from sqlalchemy import text
+
+    _rows(db_app, n_home=12, n_away=0)
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        svc.session.execute(text("ANALYZE reg_enterprise"))
+        svc.session.commit()
+        assert svc.session.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'reg_enterprise'")
+                                   ).scalar() == 12
+    db_app.config["EXPORT_INLINE_ROWS"] = 10
+    try:
+        response = admin.get("/r/enterprise/export?format=xlsx")
+        assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+        assert admin.get(response.headers["Location"] + ".json").get_json()["done"] == 12
+        assert len(_sheet(admin.get(response.headers["Location"] + "/file"))) == 13
+        # filtered to fewer rows than the limit, the file comes at once
+        assert len(_sheet(admin.get("/r/enterprise/export?format=xlsx&q=新北企业1"))) == 4  # 1, 10, 11
+    finally:
+        db_app.config["EXPORT_INLINE_ROWS"] = 10_000
+
+
 def test_export_needs_the_export_permission(db_app):
     svc = db_app.extensions["safety"]
     with db_app.app_context():
