@@ -14,19 +14,18 @@ DEFAULT_LOCALE = "zh_Hans"
 def current_locale() -> str:
     """'zh_Hans', 'zh_Hant' or 'en' for the current request, or the locale a background job forces (the
     default outside both)."""
-    babel = _babel_state()
-    if babel is None:
+    if _cv_app.get(None) is None:
         return DEFAULT_LOCALE
-    locale = babel.get("babel_locale")
-    cached = babel.get("ui_locale")
-    if locale is not None and cached is not None and cached[0] is locale:
+    babel = _babel_namespace()
+    cached = getattr(babel, "ui_locale", None)
+    if cached is not None and cached[0] is getattr(babel, "babel_locale", None):
         return cached[1]
     locale = get_locale()
     if locale is None:
         return DEFAULT_LOCALE
     text = str(locale)
     name = "en" if text.startswith("en") else "zh_Hant" if text.startswith("zh_Hant") else "zh_Hans"
-    _babel_state_set("ui_locale", (locale, name))
+    _babel_namespace().ui_locale = (locale, name)  # get_locale() made the namespace
     return name
 
 
@@ -37,33 +36,23 @@ def current_locale() -> str:
 # in another Locale object and puts the first one back); what is derived from it here is kept beside it with that
 # object, and used again only while the same object is there.
 
-def _babel_state() -> dict[str, Any] | None:
-    """Flask-Babel's namespace of the current application context, as a dict (None outside one)."""
+def _babel_namespace() -> Any:
+    """Flask-Babel's namespace in the current application context's `g` (None before it made one)."""
     app_context = _cv_app.get(None)
-    if app_context is None:
-        return None
-    state = app_context.g.__dict__.get("_flask_babel")
-    return state.__dict__ if state is not None else {}
-
-
-def _babel_state_set(key: str, value: Any) -> None:
-    app_context = _cv_app.get(None)
-    state = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
-    if state is not None:
-        setattr(state, key, value)
+    return app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
 
 
 def current_translations() -> Any:
     """Flask-Babel's translations of the current locale (as ``get_translations``), looked up once per locale."""
-    babel = _babel_state()
-    if babel:
-        locale, cached = babel.get("babel_locale"), babel.get("ui_translations")
-        if locale is not None and cached is not None and cached[0] is locale:
-            return cached[1]
+    babel = _babel_namespace()
+    cached = getattr(babel, "ui_translations", None)
+    if cached is not None and cached[0] is getattr(babel, "babel_locale", None):
+        return cached[1]
     translations = get_translations()
-    babel = _babel_state()
-    if babel and babel.get("babel_locale") is not None:
-        _babel_state_set("ui_translations", (babel["babel_locale"], translations))
+    babel = _babel_namespace()
+    locale = getattr(babel, "babel_locale", None)
+    if locale is not None:
+        babel.ui_translations = (locale, translations)
     return translations
 
 

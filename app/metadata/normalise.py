@@ -68,20 +68,11 @@ def steps_of(field: Any) -> tuple[str, ...]:
     return tuple(step for step in STEPS if step in chosen)
 
 
-#: id(field) → (field, its steps' functions): an import normalises every cell of a column with the same steps
-_FUNCTIONS: dict[int, tuple[Any, tuple[Callable[[str], str], ...]]] = {}
-
-
 def normalise(field: Any, value: Any) -> Any:
     """The value as it is checked and stored; anything but text is left as it is."""
     if not isinstance(value, str):
         return value
-    known = _FUNCTIONS.get(id(field))
-    if known is None or known[0] is not field:
-        if len(_FUNCTIONS) >= 20_000:  # fields of registries loaded and dropped (tests): start again
-            _FUNCTIONS.clear()
-        known = _FUNCTIONS[id(field)] = (field, tuple(STEPS[step] for step in steps_of(field)))
-    for step in known[1]:
+    for step in field.normalise_steps:  # found once per field (an import normalises a column cell by cell)
         value = step(value)
     return value
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from app.i18n.chinese import to_traditional
 
+from .normalise import STEPS, steps_of
 from .rules import compile_rule, source_of
 
 #: a name declared here (a register, field, state, role…): lower-case letters, digits and '_'
@@ -98,6 +99,11 @@ class FieldBase(Spec):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, dict) else value
+
+    @cached_property
+    def normalise_steps(self) -> tuple[Any, ...]:
+        """The functions of the steps its typed text goes through (app/metadata/normalise.py), in their order."""
+        return tuple(STEPS[step] for step in steps_of(self))
 
     @property
     def stores_value(self) -> bool:
