@@ -42,6 +42,8 @@ MAX_KEPT = 200_000
 #: a cell holding only this empties the stored value when a row is updated (blank: keep leaves it as it is)
 CLEAR_MARKERS = frozenset({"<清空>", "＜清空＞", "<清除>", "<clear>"})
 CHUNK_ROWS = 5000     # rows converted, checked and written together (memory stays flat whatever the file's size)
+#: the first chunk is smaller: nothing is written while it is converted and checked, so the database starts sooner
+FIRST_CHUNK_ROWS = 1000
 #: distinct cell texts remembered per column: enough for the drop-downs and a city's region paths, while a column
 #: of unique values (names, codes) cycles through a small cache instead of keeping 20,000 texts and values each
 CACHE_ENTRIES = 2_000
@@ -187,7 +189,7 @@ class Importer:
         # the rows while Python parses (the writes wait on the server, which releases the interpreter).
         writer = _Writer(self._write, background=self._writes_in_background())
         try:
-            for chunk in _chunks(sheet.rows, CHUNK_ROWS):
+            for chunk in _chunks(sheet.rows, CHUNK_ROWS, min(FIRST_CHUNK_ROWS, CHUNK_ROWS)):
                 parsed = self._convert(chunk, expected)
                 self.report.rows += len(parsed)
                 writer.wait()  # the checks below use the connection: the previous chunk is written first
@@ -752,8 +754,11 @@ class _Writer:
             self.pool = None
 
 
-def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int, first: int | None = None
+            ) -> Iterator[list[tuple[int, list[Any]]]]:
     iterator = iter(rows)
+    if first and (chunk := list(itertools.islice(iterator, first))):
+        yield chunk
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
 

@@ -90,3 +90,33 @@ def test_a_chunk_the_database_refuses_while_the_next_is_read_undoes_the_whole_im
     # the same connection pool serves the next import: written whole
     _, page = _upload(admin, "enterprise", fill(template, rows))
     assert "完成：新增 70 条" in page and _count(db_app, "enterprise") == 70
+
+
+def test_rows_sent_to_copy_piece_by_piece_arrive_whole_and_in_order(admin, db_app, monkeypatch):
+    """PostgreSQL's COPY gets each chunk's rows as they are formatted, a few rows per piece (here 7), the first
+    chunk smaller than the others: every row arrives once, with its id, its audit row and its account, and texts
+    that CSV must quote (commas, quotes, a line break) come back as they were typed."""
+    from app.excel import bulk, importer
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(importer, "FIRST_CHUNK_ROWS", 15)
+    monkeypatch.setattr(bulk, "ROWS_PER_READ", 7)
+    template = admin.get("/r/enterprise/template").data
+    awkward = ['春江街道"东"区, 3号', "一行\n二行", "逗号,引号\"和\\反斜杠", "单引号'与；分号"]
+    rows = [enterprise_row(n, address=f"{awkward[n % 4]}{n}", phone="" if n % 3 else "0519-8512345")
+            for n in range(1, 131)]
+    _, page = _upload(admin, "enterprise", fill(template, rows))
+    assert "完成：新增 130 条" in page
+    svc = db_app.extensions["safety"]
+    model = svc.models["enterprise"]
+    with db_app.app_context():
+        stored = svc.session.execute(select(model.id, model.uscc, model.address, model.phone).order_by(model.id)
+                                     .execution_options(include_all_rows=True)).all()
+        audit = svc.models.engine["AuditLog"]
+        audited = svc.session.scalars(select(audit.row_id).where(audit.register == "enterprise")).all()
+        accounts = [db_app.appbuilder.sm.find_user(username=code(n)) for n in (1, 15, 16, 56, 130)]
+    assert [row.uscc for row in stored] == [code(n) for n in range(1, 131)]
+    # as typed (a line break in a one-line text becomes a space)
+    assert [row.address for row in stored] == [f"{awkward[n % 4].replace(chr(10), ' ')}{n}" for n in range(1, 131)]
+    assert [row.phone for row in stored] == [None if n % 3 else "0519-8512345" for n in range(1, 131)]
+    assert sorted(audited) == [row.id for row in stored]
+    assert all(accounts)
