@@ -3,7 +3,7 @@ columns the rule reads and their values are named in the problem, as on the erro
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -25,8 +25,10 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def check_rules(importer: Any, parsed: list[Any]) -> None:
-    """Every row not refused yet: the values it would write (an updated row: over its stored values)."""
+def check_rules(importer: Any, parsed: list[Any], problem: Callable[[Any, Any, str], None] | None = None) -> None:
+    """Every row not refused yet: the values it would write (an updated row: over its stored values). Each broken
+    rule is reported by ``problem`` (row, column, message): the importer's, unless told otherwise."""
+    report = problem or importer.problem
     spec = importer.target
     matched = matching.matching_fields(spec)
     if not (spec.rules or spec.has_required_when or matched):
@@ -54,7 +56,7 @@ def check_rules(importer: Any, parsed: list[Any]) -> None:
     for row, values in zip(rows, all_values):
         for broken in matching.mismatches(spec, values, found):
             column = columns.get(broken.field.name) or columns.get(broken.own)
-            importer.problem(row, column, broken.message(spec, importer.svc.registry))
+            report(row, column, broken.message(spec, importer.svc.registry))
         if not (spec.rules or spec.has_required_when):
             continue
         for f in missing_required(spec, values):
@@ -62,11 +64,11 @@ def check_rules(importer: Any, parsed: list[Any]) -> None:
             reason = _("%(columns)s: %(message)s", columns="、".join(
                 f"{label_text(spec.field(c.field).label)}（{_shown(values.get(c.field))}）" for c in f.required_when),
                 message=_("This field is required."))
-            importer.problem(row, column, reason if column else _("%(columns)s: %(message)s",
+            report(row, column, reason if column else _("%(columns)s: %(message)s",
                                                                   columns=label_text(f.label), message=reason))
         for rule in broken_rules(spec, values):
             shown = shown_on(rule, columns)
             read = [name for name in rule.compiled.fields]
             titles = "、".join(f"{label_text(spec.field(n).label)}（{_shown(values.get(n))}）" for n in read)
-            importer.problem(row, columns.get(shown) if shown else None,
+            report(row, columns.get(shown) if shown else None,
                              _("%(columns)s: %(message)s", columns=titles, message=label_text(rule.message)))

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 from flask import current_app
 from sqlalchemy import select, tuple_
 
+from app import matching
 from app.audit.recorder import import_entries
 from app.computed import fill_records
 from app.i18n.deferred import freeze, gettext as _, join, label
@@ -47,6 +48,8 @@ FIRST_CHUNK_ROWS = 1000
 #: distinct cell texts remembered per column: enough for the drop-downs and a city's region paths, while a column
 #: of unique values (names, codes) cycles through a small cache instead of keeping 20,000 texts and values each
 CACHE_ENTRIES = 2_000
+#: more unique values than this in a chunk are looked up by joining them (COPY into a temporary table), not listed
+JOIN_KEYS = 2000
 
 
 @dataclass
@@ -188,10 +191,28 @@ class Importer:
         # chunk is written on a second thread while this one reads and converts the next: the database indexes
         # the rows while Python parses (the writes wait on the server, which releases the interpreter).
         writer = _Writer(self._write, background=self._writes_in_background())
+        # New rows only, written in the background: the register's rows that already hold a chunk's unique values
+        # are looked up on a connection of its own while the previous chunk is written. It cannot see this
+        # import's own rows, and need not: a value repeated within the file is found among the earlier chunks'
+        # keys (self._seen) before the register is asked, and nothing else in the register is changed.
+        lookup = self.svc.session.get_bind().connect() if writer.pool is not None and self.mode == "insert" \
+            and not self.dry_run and not (self.spec.import_ and self.spec.import_.into) else None
+        self._prefetched: dict[tuple[str, ...], dict[tuple, int]] = {}
+        # the cross-field rules too, when they read nothing a later check changes (a reference's cell becomes an
+        # id) or the database: their problems are kept for the rows the other checks leave standing
+        early_rules = lookup is not None and not matching.matching_fields(self.target) \
+            and not any(c.field.type == "reference" for c in self.columns)
+        self._early_rule_problems: list[tuple[ParsedRow, Column | None, str]] | None = None
         try:
             for chunk in _chunks(sheet.rows, CHUNK_ROWS, min(FIRST_CHUNK_ROWS, CHUNK_ROWS)):
                 parsed = self._convert(chunk, expected)
                 self.report.rows += len(parsed)
+                if lookup is not None:
+                    self._prefetch_existing(lookup, parsed)
+                if early_rules:
+                    found: list[tuple[ParsedRow, Column | None, str]] = []
+                    check_rules(self, parsed, lambda row, column, message: found.append((row, column, message)))
+                    self._early_rule_problems = found
                 writer.wait()  # the checks below use the connection: the previous chunk is written first
                 if writer.wrote:
                     self._stage = "written"
@@ -218,6 +239,8 @@ class Importer:
             return self._nothing_written()
         finally:
             writer.close()
+            if lookup is not None:
+                lookup.close()
         if not self.report.rows:
             self.report.refused = _("The sheet '%(sheet)s' has no data rows below its titles.", sheet=sheet.name)
             return self.report
@@ -431,9 +454,12 @@ class Importer:
         """Rows of the whole register (not only the importer's scope) already holding these values."""
         found: dict[tuple, int] = {}
         keys = [k for k in keys if all(v is not None for v in k)]
+        if names in self._prefetched:
+            prefetched = self._prefetched[names]
+            return {key: prefetched[key] for key in keys if key in prefetched}
         columns = [self._column_of(n) for n in names]
-        if len(keys) > 2000 and self.svc.session.get_bind().dialect.name == "postgresql":
-            return self._existing_by_join(names, columns, keys)
+        if len(keys) > JOIN_KEYS and self.svc.session.get_bind().dialect.name == "postgresql":
+            return self._existing_by_join(self.svc.session.connection(), columns, keys)
         for start in range(0, len(keys), 2000):
             chunk = keys[start:start + 2000]
             condition = columns[0].in_([k[0] for k in chunk]) if len(names) == 1 else tuple_(*columns).in_(chunk)
@@ -443,13 +469,24 @@ class Importer:
                 found[tuple(values)] = row_id
         return found
 
-    def _existing_by_join(self, names: tuple[str, ...], columns: list[Any], keys: list[tuple]) -> dict[tuple, int]:
+    def _prefetch_existing(self, connection: Any, parsed: list[ParsedRow]) -> None:
+        """A chunk's unique values already in the register, looked up on ``connection`` (see run())."""
+        self._prefetched = {}
+        for names, _message in self._unique_rules():
+            if any(name in self.special for name in names):
+                continue  # a reference's cell is a text until _resolve_references makes it an id
+            keys = {tuple(row.values.get(n) for n in names) for row in parsed}
+            keys = {key for key in keys if all(v not in (None, "") for v in key)}
+            if len(keys) > JOIN_KEYS:
+                with connection.begin():
+                    self._prefetched[names] = self._existing_by_join(connection, [self._column_of(n) for n in names],
+                                                                     list(keys))
+
+    def _existing_by_join(self, connection: Any, columns: list[Any], keys: list[tuple]) -> dict[tuple, int]:
         """Many keys at once: COPY them into a temporary table and join it on the register's unique index."""
         import csv
         import io
-        session = self.svc.session
-        connection = session.connection()
-        names_sql = ", ".join(f"k{i}" for i in range(len(names)))
+        names_sql = ", ".join(f"k{i}" for i in range(len(columns)))
         types = ", ".join(f"k{i} {column.type.compile(dialect=connection.dialect)}" for i, column in enumerate(columns))
         connection.exec_driver_sql("DROP TABLE IF EXISTS import_keys")
         connection.exec_driver_sql(f"CREATE TEMP TABLE import_keys ({types}) ON COMMIT DROP")
@@ -602,7 +639,14 @@ class Importer:
                     self.problem(row, None, reason_text(self.target, rule, state))
 
     def _check_rules(self, parsed: list[ParsedRow]) -> None:
-        check_rules(self, parsed)
+        found, self._early_rule_problems = self._early_rule_problems, None
+        if found is None:
+            check_rules(self, parsed)
+            return
+        standing = {row.number for row in parsed if not row.failed}  # as check_rules skips refused rows
+        for row, column, message in found:
+            if row.number in standing:
+                self.problem(row, column, message)
 
     def _transient(self, values: dict[str, Any]) -> Any:
         obj = self.model()

@@ -2,6 +2,9 @@
 does not grow with the file; all or nothing still holds across chunks, and so do the checks that span them."""
 from __future__ import annotations
 
+import io
+
+import openpyxl
 from sqlalchemy import func, select
 
 from .test_import import _count, _upload
@@ -120,3 +123,47 @@ def test_rows_sent_to_copy_piece_by_piece_arrive_whole_and_in_order(admin, db_ap
     assert [row.phone for row in stored] == [None if n % 3 else "0519-8512345" for n in range(1, 131)]
     assert sorted(audited) == [row.id for row in stored]
     assert all(accounts)
+
+
+def test_checks_made_while_the_previous_chunk_is_written_report_as_checks_made_after_it(db_app, admin, run_import,
+                                                                                        monkeypatch, tmp_path):
+    """New rows on PostgreSQL: while a chunk is written, the next one's values are looked up in the register on a
+    connection of its own, and its cross-field rules are checked. The outcome is that of checking after the write:
+    a row already in the register is refused (the lookup found it), a repeat within the file is refused by its
+    first row (which the lookup could not see), a broken rule is reported, and a row both repeated and breaking a
+    rule gets the repeat only, as the rules skip a refused row."""
+    from app.excel import importer
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 20)
+    monkeypatch.setattr(importer, "JOIN_KEYS", 5)  # every chunk's values looked up by the join
+    template = admin.get("/r/enterprise/template").data
+    header = next(row for row in openpyxl.load_workbook(io.BytesIO(template)).worksheets[1].iter_rows(values_only=True)
+                  if row and "*企业名称" in row)
+    column = {str(title).lstrip("*"): i for i, title in enumerate(header) if title}
+
+    def row(n, **more):
+        values = enterprise_row(n) + [None] * (len(header) - 9)
+        for title, value in more.items():
+            values[column[title]] = value
+        return values
+
+    path = tmp_path / "首批.xlsx"
+    path.write_bytes(fill(template, [row(n) for n in range(1, 6)]).getvalue())
+    assert run_import("enterprise", "首批.xlsx", mode="insert", path=path, user="admin").inserted == 5
+    backwards = {"经营期限自": "2026-05-01", "经营期限至": "2026-04-01"}
+    rows = [row(n) for n in range(100, 160)]
+    rows[30] = row(3)                      # file row 32: already in the register
+    rows[45] = row(120)                    # file row 47: repeats file row 22 (an earlier chunk)
+    rows[50] = row(150, **backwards)       # file row 52: a broken rule
+    rows[55] = row(110, **backwards)       # file row 57: repeats file row 12 and breaks the rule
+    path = tmp_path / "第二批.xlsx"
+    path.write_bytes(fill(template, rows).getvalue())
+
+    report = run_import("enterprise", "第二批.xlsx", mode="insert", path=path, user="admin")
+
+    assert not report.written
+    found = {(p.row, p.column): p.message for p in report.all_problems}
+    assert sorted(found) == [(32, "uscc"), (47, "uscc"), (52, "operating_until"), (57, "uscc")]
+    assert found[(32, "uscc")].startswith("系统中已存在：该统一社会信用代码已以相同的企业类型和地址登记")
+    assert "重复于文件第 22 行" in found[(47, "uscc")] and "重复于文件第 12 行" in found[(57, "uscc")]
+    assert "经营期限的截止日期不能早于起始日期" in found[(52, "operating_until")]
+    assert _count(db_app, "enterprise") == 5
