@@ -55,21 +55,29 @@ class _CopySource:
         return text
 
 
-def write_rows(session: Session, table: Table, records: list[dict[str, Any]], sequence: str | None = None
-               ) -> list[int]:
-    """Insert the records in the session's transaction; returns their ids in order."""
+def write_rows(session: Session, table: Table, records: list[dict[str, Any]], sequence: str | None = None,
+               ids: bool = True) -> list[int]:
+    """Insert the records in the session's transaction; returns their ids in order. ``ids=False``: the table's
+    own default numbers them (audit rows, which nothing names), and nothing is returned."""
     if not records:
         return []
     if session.get_bind().dialect.name != "postgresql":
+        if not ids:
+            session.execute(insert(table), records)
+            return []
         return list(session.execute(insert(table).returning(table.c.id), records).scalars())
-    ids = reserve_ids(session, table, len(records), sequence)
+    numbers = reserve_ids(session, table, len(records), sequence) if ids else []
     columns = sorted({key for record in records for key in record})
     structured = {c for c in columns if any(isinstance(r.get(c), (dict, list)) for r in records[:50])}
+    rows: Iterator[list[Any]]
     if structured:
-        rows = ([row_id, *(_csv_value(r.get(c)) for c in columns)] for row_id, r in zip(ids, records))
+        rows = ([*(_csv_value(r.get(c)) for c in columns)] for r in records)
     else:
-        rows = ([row_id, *(NULL if (v := r.get(c)) is None else v for c in columns)] for row_id, r in zip(ids, records))
+        rows = ([*(NULL if (v := r.get(c)) is None else v for c in columns)] for r in records)
+    names = ", ".join(columns)
+    if ids:
+        rows = ([row_id, *row] for row_id, row in zip(numbers, rows))
+        names = f"id, {names}"
     cursor = session.connection().connection.cursor()
-    cursor.copy_expert(f"COPY {table.name} (id, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-                       _CopySource(rows))
-    return ids
+    cursor.copy_expert(f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", _CopySource(rows))
+    return numbers

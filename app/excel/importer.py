@@ -719,7 +719,8 @@ class Importer:
         fill_records(session, self.spec, records)
         ids = write_rows(session, table, records)
         write_rows(session, audit, import_entries(self.target, self.actor, ids,
-                                                  (f"{self.file_name}#{number}" for number in chunk.numbers), chunk.now))
+                                                  (f"{self.file_name}#{number}" for number in chunk.numbers), chunk.now),
+                   ids=False)
         create_accounts_for(session, self.target, records)
         self.report.inserted += len(records)
 
