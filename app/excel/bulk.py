@@ -8,7 +8,7 @@ import json
 
 from typing import Any, Iterator
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 
@@ -26,11 +26,14 @@ def _csv_value(value: Any) -> Any:
 
 
 def reserve_ids(session: Session, table: Table, count: int, sequence: str | None = None) -> list[int]:
-    """``count`` new ids for ``table`` from its sequence (PostgreSQL)."""
-    name = sequence or session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
-                                       {"t": table.name}).scalar_one()
-    return list(session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
-                                {"s": name, "n": count}).scalars())
+    """``count`` new ids for ``table`` from its sequence (PostgreSQL), in the session's transaction: one array
+    through the driver's own cursor (a result of thousands of rows through SQLAlchemy costs three times more)."""
+    cursor = session.connection().connection.cursor()
+    if sequence is None:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table.name,))
+        (sequence,) = cursor.fetchone()
+    cursor.execute("SELECT array_agg(nextval(%s)) FROM generate_series(1, %s)", (sequence, count))
+    return list(cursor.fetchone()[0])
 
 
 class _CopySource:
