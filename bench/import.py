@@ -268,6 +268,11 @@ def main() -> int:
               f"{import_seconds / bare_seconds:.2f}x")
         verdict.append(f"{ratio:.2f}x the COPY path into the register (target <= 3x)")
         ok = ok and ratio <= 3
+        # the production issue's stricter figures, reported beside the verdict (this machine's COPY alone sets how
+        # far the first can go: the import writes the same rows into the same 26 indexes, and more)
+        print(f"production targets: >= 10,000 rows/s {'met' if rate >= 10_000 else 'NOT met'} ({rate:,.0f}; the "
+              f"COPY path alone {copied / copy_seconds:,.0f}), <= 1.5x the COPY path "
+              f"{'met' if ratio <= 1.5 else 'NOT met'} ({ratio:.2f}x)")
     print(f"VERDICT: {'PASS' if ok else 'FAIL'} - " + ", ".join(verdict))
     return 0
 
