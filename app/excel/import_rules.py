@@ -65,10 +65,10 @@ def check_rules(importer: Any, parsed: list[Any], problem: Callable[[Any, Any, s
                 f"{label_text(spec.field(c.field).label)}（{_shown(values.get(c.field))}）" for c in f.required_when),
                 message=_("This field is required."))
             report(row, column, reason if column else _("%(columns)s: %(message)s",
-                                                                  columns=label_text(f.label), message=reason))
+                                                        columns=label_text(f.label), message=reason))
         for rule in broken_rules(spec, values):
             shown = shown_on(rule, columns)
             read = [name for name in rule.compiled.fields]
             titles = "、".join(f"{label_text(spec.field(n).label)}（{_shown(values.get(n))}）" for n in read)
             report(row, columns.get(shown) if shown else None,
-                             _("%(columns)s: %(message)s", columns=titles, message=label_text(rule.message)))
+                   _("%(columns)s: %(message)s", columns=titles, message=label_text(rule.message)))
