@@ -195,20 +195,21 @@ class Importer:
         # are looked up on a connection of its own while the previous chunk is written. It cannot see this
         # import's own rows, and need not: a value repeated within the file is found among the earlier chunks'
         # keys (self._seen) before the register is asked, and nothing else in the register is changed.
-        lookup = self.svc.session.get_bind().connect() if writer.pool is not None and self.mode == "insert" \
-            and not self.dry_run and not (self.spec.import_ and self.spec.import_.into) else None
+        ahead = writer.pool is not None and self.mode == "insert" and not self.dry_run \
+            and not (self.spec.import_ and self.spec.import_.into)
+        self._lookup: Any = None  # that connection, opened by the first chunk large enough to need it
         self._prefetched: dict[tuple[str, ...], dict[tuple, int]] = {}
         # the cross-field rules too, when they read nothing a later check changes (a reference's cell becomes an
         # id) or the database: their problems are kept for the rows the other checks leave standing
-        early_rules = lookup is not None and not matching.matching_fields(self.target) \
+        early_rules = ahead and not matching.matching_fields(self.target) \
             and not any(c.field.type == "reference" for c in self.columns)
         self._early_rule_problems: list[tuple[ParsedRow, Column | None, str]] | None = None
         try:
             for chunk in _chunks(sheet.rows, CHUNK_ROWS, min(FIRST_CHUNK_ROWS, CHUNK_ROWS)):
                 parsed = self._convert(chunk, expected)
                 self.report.rows += len(parsed)
-                if lookup is not None:
-                    self._prefetch_existing(lookup, parsed)
+                if ahead:
+                    self._prefetch_existing(parsed)
                 if early_rules:
                     found: list[tuple[ParsedRow, Column | None, str]] = []
                     check_rules(self, parsed, lambda row, column, message: found.append((row, column, message)))
@@ -239,8 +240,8 @@ class Importer:
             return self._nothing_written()
         finally:
             writer.close()
-            if lookup is not None:
-                lookup.close()
+            if self._lookup is not None:
+                self._lookup.close()
         if not self.report.rows:
             self.report.refused = _("The sheet '%(sheet)s' has no data rows below its titles.", sheet=sheet.name)
             return self.report
@@ -469,8 +470,9 @@ class Importer:
                 found[tuple(values)] = row_id
         return found
 
-    def _prefetch_existing(self, connection: Any, parsed: list[ParsedRow]) -> None:
-        """A chunk's unique values already in the register, looked up on ``connection`` (see run())."""
+    def _prefetch_existing(self, parsed: list[ParsedRow]) -> None:
+        """A chunk's unique values already in the register, looked up on a connection of the import's own (see
+        run())."""
         self._prefetched = {}
         for names, _message in self._unique_rules():
             if any(name in self.special for name in names):
@@ -478,8 +480,10 @@ class Importer:
             keys = {tuple(row.values.get(n) for n in names) for row in parsed}
             keys = {key for key in keys if all(v not in (None, "") for v in key)}
             if len(keys) > JOIN_KEYS:
-                with connection.begin():
-                    self._prefetched[names] = self._existing_by_join(connection, [self._column_of(n) for n in names],
+                if self._lookup is None:
+                    self._lookup = self.svc.session.get_bind().connect()
+                with self._lookup.begin():
+                    self._prefetched[names] = self._existing_by_join(self._lookup, [self._column_of(n) for n in names],
                                                                      list(keys))
 
     def _existing_by_join(self, connection: Any, columns: list[Any], keys: list[tuple]) -> dict[tuple, int]:
