@@ -98,7 +98,8 @@ def test_a_chunk_the_database_refuses_while_the_next_is_read_undoes_the_whole_im
 def test_rows_sent_to_copy_piece_by_piece_arrive_whole_and_in_order(admin, db_app, monkeypatch):
     """PostgreSQL's COPY gets each chunk's rows as they are formatted, a few rows per piece (here 7), the first
     chunk smaller than the others: every row arrives once, with its id, its audit row and its account, and texts
-    that CSV must quote (commas, quotes, a line break) come back as they were typed."""
+    that CSV must quote (commas, quotes, a line break) come back as typed (the line break, in a one-line text, as a
+    space, as any import stores it)."""
     from app.excel import bulk, importer
     monkeypatch.setattr(importer, "CHUNK_ROWS", 40)
     monkeypatch.setattr(importer, "FIRST_CHUNK_ROWS", 15)
