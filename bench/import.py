@@ -33,8 +33,11 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg2://postg
 OUT = ROOT / "bench" / "out"
 
 
-def make_file(app, rows: int, path: Path, bad_every: int = 0) -> None:
-    """The template filled by openpyxl-free fast writing (xlsxwriter), with the template's titles."""
+def make_file(app, rows: int, path: Path, bad_every: int = 0, varied: bool = False) -> None:
+    """The template filled by openpyxl-free fast writing (xlsxwriter), with the template's titles. ``varied``: the
+    names, legal representatives and addresses are those of random rows of the register (enterprises of the whole
+    country, as bench/list.py made them), so the trigram indexes of the quick search get as many different
+    trigrams as real data gives them; otherwise they are numbered (常州基准企业N有限公司, 基准路N号)."""
     import random
 
     import xlsxwriter
@@ -46,6 +49,16 @@ def make_file(app, rows: int, path: Path, bad_every: int = 0) -> None:
     spec = svc.registry.register("enterprise")
     columns = import_columns(svc.registry, spec)
     rng = random.Random(5)
+    drawn: list[tuple[str, str, str]] = []
+    if varied:
+        from sqlalchemy import text
+
+        from app.extensions import db
+        with app.app_context():
+            db.session.execute(text("SELECT setseed(0.5)"))
+            drawn = [tuple(r) for r in db.session.execute(text(
+                "SELECT name, legal_representative, address FROM reg_enterprise ORDER BY random() LIMIT :n"),
+                {"n": rows})]
     with app.test_request_context():
         towns = [c for c in svc.dictionaries.subtree_codes("region", "3204") if svc.dictionaries.is_leaf("region", c)]
         paths = [svc.dictionaries.path_label("region", c, sep="/", locale="zh_Hans") for c in towns]
@@ -63,6 +76,10 @@ def make_file(app, rows: int, path: Path, bad_every: int = 0) -> None:
                       "status": "在产", "scale": "小型", "grade": rng.choice("ABCD") + "级",
                       "safety_manager": "李娜", "safety_manager_mobile": f"139{n:08d}", "established_on": "2015-06-01",
                       "employee_count": str(rng.randint(3, 500)), "registered_capital": "100.5"}
+            if drawn:
+                name, person, address = drawn[(n - 1) % len(drawn)]
+                # the address made new, as the unique rule (code, type, address) asks of a repeated draw
+                values.update(name=name, legal_representative=person, address=f"{address}{n}室")
             if bad_every and n % bad_every == 0:
                 values["enterprise_type"] = "不在列表中的类型"
             sheet.write_row(n, 0, [values.get(c.name, "") for c in columns])
@@ -217,6 +234,8 @@ def main() -> int:
     parser.add_argument("--check-only", action="store_true", help="校验: check every row, write nothing")
     parser.add_argument("--bad-every", type=int, default=0, metavar="N",
                         help="make every Nth row wrong and write the error workbook (implies --import-only)")
+    parser.add_argument("--varied", action="store_true",
+                        help="names, legal representatives and addresses drawn from the register's own rows")
     parser.add_argument("--child-import", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
@@ -229,9 +248,11 @@ def main() -> int:
         from app.extensions import db
         existing = db.session.execute(text("SELECT count(*) FROM reg_enterprise")).scalar()
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / (f"import-{args.rows}-bad{args.bad_every}.xlsx" if args.bad_every else f"import-{args.rows}.xlsx")
+    stem = f"import-{args.rows}" + (f"-bad{args.bad_every}" if args.bad_every else "") \
+        + ("-varied" if args.varied else "")
+    path = OUT / f"{stem}.xlsx"
     if not path.exists():
-        make_file(app, args.rows, path, args.bad_every)
+        make_file(app, args.rows, path, args.bad_every, args.varied)
     print(f"file: {path.name}, {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB; register holds {existing:,} rows")
     vacuum(app)
     figures = run_import(path, args.check_only)

@@ -7,6 +7,8 @@ import io
 import openpyxl
 from sqlalchemy import func, select
 
+from tests.helpers import visible_text
+
 from .test_import import _count, _upload
 from .workbook import code, enterprise_row, fill
 
@@ -168,3 +170,59 @@ def test_checks_made_while_the_previous_chunk_is_written_report_as_checks_made_a
     assert "重复于文件第 22 行" in found[(47, "uscc")] and "重复于文件第 12 行" in found[(57, "uscc")]
     assert "经营期限的截止日期不能早于起始日期" in found[(52, "operating_until")]
     assert _count(db_app, "enterprise") == 5
+
+
+def test_a_large_import_folds_the_trigram_indexes_pending_list_in_large_steps_and_leaves_it_folded(admin, db_app,
+                                                                                                   monkeypatch):
+    """A trigram (GIN) index takes new entries into a pending list and folds it into the index past
+    gin_pending_list_limit. The chunks before the last are written under the import's larger limit and work_mem
+    (one large fold costs much less than many small ones), the last under the server's own limit, so its first row
+    folds what the others left: afterwards the pending list holds no more than the last chunk, and the rows are
+    found by the quick search. Here the server's limit is PostgreSQL's smallest (64 kB) and the import's 4 MB."""
+    from app.excel import importer
+    from app.extensions import db
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(importer, "GIN_PENDING_LIST_LIMIT", "4MB")
+    template = admin.get("/r/enterprise/template").data
+    streets = ["龙虎塘街道通江中路", "河海街道汉江西路", "三井街道太湖东路", "罗溪镇空港大道", "孟河镇小河老街"]
+    rows = [enterprise_row(n, address=f"江苏省常州市新北区{streets[n % 5]}{n}号{n % 7}幢") for n in range(1, 451)]
+    with db_app.app_context():
+        with db.engine.begin() as conn:
+            database = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+            conn.exec_driver_sql(f'ALTER DATABASE "{database}" SET gin_pending_list_limit = 64')
+            conn.exec_driver_sql("CREATE TABLE written_under (uscc text, pending_limit text, work_mem text)")
+            conn.exec_driver_sql(
+                "CREATE FUNCTION log_settings() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "INSERT INTO written_under VALUES (NEW.uscc, current_setting('gin_pending_list_limit'), "
+                "current_setting('work_mem')); RETURN NEW; END $$")
+            conn.exec_driver_sql("CREATE TRIGGER log_settings BEFORE INSERT ON reg_enterprise "
+                                 "FOR EACH ROW EXECUTE FUNCTION log_settings()")
+        db.engine.dispose()  # new connections: the database's 64 kB
+    try:
+        _, page = _upload(admin, "enterprise", fill(template, rows))
+        assert "完成：新增 450 条" in page
+        with db_app.app_context():
+            with db.engine.connect() as conn:
+                under = dict(((uscc, (limit, mem)) for uscc, limit, mem in
+                              conn.exec_driver_sql("SELECT * FROM written_under")))
+                pending = dict(conn.exec_driver_sql(
+                    "SELECT c.relname, (pgstatginindex(c.oid)).pending_tuples FROM pg_class c "
+                    "WHERE c.relname IN ('ix_trgm_reg_enterprise_address', 'ix_trgm_reg_enterprise_name')").all())
+                after = conn.exec_driver_sql("SHOW gin_pending_list_limit").scalar_one()
+    finally:
+        with db_app.app_context():
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP TRIGGER log_settings ON reg_enterprise")
+                conn.exec_driver_sql("DROP FUNCTION log_settings()")
+                conn.exec_driver_sql("DROP TABLE written_under")
+                conn.exec_driver_sql(f'ALTER DATABASE "{database}" RESET gin_pending_list_limit')
+            db.engine.dispose()
+    assert {under[code(n)] for n in range(1, 401)} == {("4MB", "128MB")}
+    assert {under[code(n)] for n in range(401, 451)} == {("64kB", "128MB")}
+    # 400 rows' entries were folded by the last chunk's first row; at most its 50 rows are pending
+    assert set(pending) == {"ix_trgm_reg_enterprise_address", "ix_trgm_reg_enterprise_name"}
+    assert all(tuples <= 50 for tuples in pending.values()), pending
+    assert after == "64kB"  # the settings were the import transaction's own
+    page = visible_text(admin.get("/r/enterprise/list/?q=太湖东路12号").get_data(as_text=True))
+    assert "常州测试化工12有限公司" in page and "常州测试化工22有限公司" not in page
