@@ -86,9 +86,11 @@ def make_file(app, rows: int, path: Path, bad_every: int = 0, varied: bool = Fal
         workbook.close()
 
 
-def copy_path(app, path: Path, into_register: bool = False) -> tuple[float, int]:
+def copy_path(app, path: Path, into_register: bool = False, gin_settings: bool = False) -> tuple[float, int]:
     """Parse with calamine, map the columns, COPY the cells as they are (no check at all): into the register's
-    own table (its indexes maintained, rolled back after), or into a bare temporary table without indexes."""
+    own table (its indexes maintained, rolled back after), or into a bare temporary table without indexes.
+    ``gin_settings``: under the import's trigram-index settings (app/excel/importer.py, GIN_PENDING_LIST_LIMIT),
+    the last 5,000 rows under the server's own limit, as the import writes its last chunk."""
     import python_calamine
 
     from app.extensions import db
@@ -109,7 +111,18 @@ def copy_path(app, path: Path, into_register: bool = False) -> tuple[float, int]
             cursor = raw.cursor()
             if into_register:
                 # the codes the cells would become (a COPY cannot look up labels): the same bytes to index
-                cursor.copy_expert(f"COPY reg_enterprise ({', '.join(names)}) FROM STDIN", _as_codes(app, buffer, names))
+                coded = _as_codes(app, buffer, names)
+                copy = f"COPY reg_enterprise ({', '.join(names)}) FROM STDIN"
+                if gin_settings:
+                    from app.excel.importer import GIN_FOLD_WORK_MEM, GIN_PENDING_LIST_LIMIT
+                    lines = coded.getvalue().splitlines(keepends=True)
+                    cursor.execute(f"SET LOCAL gin_pending_list_limit = '{GIN_PENDING_LIST_LIMIT}'")
+                    cursor.execute(f"SET LOCAL work_mem = '{GIN_FOLD_WORK_MEM}'")
+                    cursor.copy_expert(copy, io.StringIO("".join(lines[:-5000])))
+                    cursor.execute("SET LOCAL gin_pending_list_limit TO DEFAULT")
+                    cursor.copy_expert(copy, io.StringIO("".join(lines[-5000:])))
+                else:
+                    cursor.copy_expert(copy, coded)
             else:
                 # the same columns, no constraint, no index: loaded as fast as PostgreSQL can
                 cursor.execute(f"CREATE TEMP TABLE copy_target AS SELECT {', '.join(names)} FROM reg_enterprise "
@@ -284,9 +297,13 @@ def main() -> int:
         copy_seconds, copied = copy_path(app, path, into_register=True)
         print(f"parse + COPY into the register (its 26 indexes): {copy_seconds:6.2f} s  "
               f"({copied / copy_seconds:,.0f} rows/s)")
+        vacuum(app)
+        tuned_seconds, _ = copy_path(app, path, into_register=True, gin_settings=True)
+        print(f"the same under the import's trigram-index settings: {tuned_seconds:6.2f} s  "
+              f"({copied / tuned_seconds:,.0f} rows/s)")
         ratio = import_seconds / copy_seconds
-        print(f"ratio import / COPY into the register: {ratio:.2f}x;  / COPY into a bare table: "
-              f"{import_seconds / bare_seconds:.2f}x")
+        print(f"ratio import / COPY into the register: {ratio:.2f}x (under the same trigram-index settings: "
+              f"{import_seconds / tuned_seconds:.2f}x);  / COPY into a bare table: {import_seconds / bare_seconds:.2f}x")
         verdict.append(f"{ratio:.2f}x the COPY path into the register (target <= 3x)")
         ok = ok and ratio <= 3
         # the production issue's stricter figures, reported beside the verdict (this machine's COPY alone sets how
