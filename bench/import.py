@@ -2,7 +2,7 @@
 1,000,000 rows (database safety_bench of bench/list.py), against parsing the same file and loading it with
 PostgreSQL COPY alone.
 
-    .venv/bin/python bench/import.py [--rows 100000] [--import-only] [--check-only] [--bad-every N]
+    .venv/bin/python bench/import.py [--rows 100000] [--import-only] [--check-only] [--bad-every N] [--varied]
 
 Both paths run inside a transaction that is rolled back, so the register keeps its 1,000,000 rows. Prints rows/s
 of the full import (parse + validate + dedup against the 1M rows + write + audit + enterprise accounts) and the
