@@ -215,7 +215,7 @@ class Importer:
         early_rules = ahead and not matching.matching_fields(self.target) \
             and not any(c.field.type == "reference" for c in self.columns)
         self._early_rule_problems: list[tuple[ParsedRow, Column | None, str]] | None = None
-        self._gin_folding = False  # whether the GIN settings above are in force
+        self._gin_folding = False  # whether GIN_PENDING_LIST_LIMIT and GIN_FOLD_WORK_MEM are in force (_write)
         try:
             for chunk, last in _chunks(sheet.rows, CHUNK_ROWS, min(FIRST_CHUNK_ROWS, CHUNK_ROWS)):
                 parsed = self._convert(chunk, expected)
