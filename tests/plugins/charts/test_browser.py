@@ -77,4 +77,8 @@ def test_the_county_home_page_counts_only_its_county(world: World, page) -> None
     }""")
     assert set(labels) == {"三井街道", "龙虎塘街道"}
     expect(page.locator("a.home-card[href*='/r/hazard/list']").first).to_be_visible()   # the cards stay
+    # each chart's table stands under its chart, every column in view: none cut off behind a scroll bar
+    cut = page.evaluate("""() => [...document.querySelectorAll('#home-dashboard .chart-table-box')]
+        .filter(box => box.scrollWidth > box.clientWidth + 1).map(box => box.closest('.chart-block').id)""")
+    assert page.locator("#home-dashboard .chart-table-box").count() >= 2 and cut == [], cut
     assert not outside, outside
