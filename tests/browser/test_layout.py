@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 OFFICE = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -98,6 +99,25 @@ def test_tablet_sidebar_is_off_canvas_and_opens_with_the_button(db_app, open_pag
     page.click("#app-sidebar a[data-menu=menu_hazard]")
     page.wait_for_url("**/r/hazard/list/")
     assert sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0  # closed again on the new page
+
+
+def test_on_a_phone_the_home_cards_stand_two_a_row_each_row_as_tall_as_its_tallest(db_app, open_page):
+    page = open_page(PHONE)
+    _sign_in(page)
+    page.goto(page.base_url + "/lang/en")  # the longer English labels wrap: the rows must stay aligned
+    page.goto(page.base_url + "/")
+    cards = [card.bounding_box() for card in page.locator(".home .home-card").all()]
+    assert len(cards) >= 6
+    rows: dict[int, list[dict[str, float]]] = {}
+    for box in cards:
+        rows.setdefault(round(box["y"]), []).append(box)
+    width = page.viewport_size["width"]
+    assert max(len(row) for row in rows.values()) == 2 and all(len(row) <= 2 for row in rows.values()), rows
+    for row in rows.values():
+        assert all(box["x"] >= 0 and box["x"] + box["width"] <= width for box in row), row  # on the screen
+        assert max(box["height"] for box in row) - min(box["height"] for box in row) < 1, row
+    # half the page a card a row took: the whole home page, charts included, within 14 screens
+    assert page.evaluate("document.documentElement.scrollHeight") < 14 * page.viewport_size["height"]
 
 
 def test_the_user_menu_leads_to_my_account_password_and_logout(db_app, open_page):
