@@ -584,8 +584,39 @@ class Importer:
                 continue
             probe = self._transient(row.values)
             if not row_allowed(self.target, self.actor, probe, "add"):
-                self.problem(row, None, _("This row is outside your jurisdiction (region, department or "
-                                          "enterprise); you may not add it."))
+                self._out_of_scope(row, probe)
+
+    def _out_of_scope(self, row: ParsedRow, probe: Any) -> None:
+        """A new row the importing user may not add: reported on the column that puts it outside the user's
+        scope (属地, 行业主管部门, the enterprise) with the scope it misses, where a column of the file does."""
+        assert self.actor is not None
+        by_field = {c.field.name: c for c in self.columns}
+        for kind, name in self.policy.scope_misses(self.target, self.actor, probe, "add"):
+            column = by_field.get(name) if name else None
+            if column is None:
+                continue
+            own = self.target.ownership
+            if kind == "jurisdiction" and self.actor.region_code and own.region:
+                dictionary = self._anchor_field(own.region).dictionary
+                self.problem(row, column, _("Outside your jurisdiction (%(region)s): you may not add a row here.",
+                                            region=self.svc.dictionaries.path_label(dictionary, self.actor.region_code)))
+            elif kind == "department" and self.actor.department and own.department:
+                dictionary = self._anchor_field(own.department).dictionary
+                department = self.svc.dictionaries.label(dictionary, self.actor.department) if dictionary \
+                    else self.actor.department
+                self.problem(row, column, _("Not your department (%(department)s): you may not add this row.",
+                                            department=department))
+            else:
+                self.problem(row, column, _("Outside your jurisdiction: you may not add this row."))
+            return
+        self.problem(row, None, _("This row is outside your jurisdiction (region, department or "
+                                  "enterprise); you may not add it."))
+
+    def _anchor_field(self, path: str) -> Any:
+        """The field a scope anchor names: 'region', or 'enterprise.region' through the reference."""
+        head, _dot, tail = path.partition(".")
+        field = self.target.field(head)
+        return self.svc.registry.register(field.target).field(tail) if tail else field
 
     def _check_workflow(self, parsed: list[ParsedRow]) -> None:
         """A row to update must not change what its workflow state has frozen (a confirmed hazard, an issued

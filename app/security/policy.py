@@ -272,6 +272,31 @@ class AccessPolicy:
                 return True
         return False
 
+    def scope_misses(self, spec: RegisterSpec, actor: Actor, row: Any, action: str) -> list[tuple[str, str | None]]:
+        """Why ``row`` (its new values) lies outside the actor's scope for ``action``: the scope kinds it misses
+        in the granting rule it comes closest to, each with the field that holds its anchor (the first part of
+        'ref.field'; None for a kind no field decides). Empty when it lies in scope or no rule grants ``action``.
+        A child row's scope is its parent's: not explained here."""
+        if actor.is_admin or spec.parent:
+            return []
+        own = spec.ownership
+        accounts = self.registry.enterprise_accounts
+        anchors = {"jurisdiction": own.region, "department": own.department, "goods_class": own.goods_class,
+                   "assigned_organisation": own.organisation,
+                   "own_enterprise": (accounts.login if accounts else "uscc") if own.enterprise == "self"
+                   else own.enterprise}
+        closest: list[tuple[str, str | None]] | None = None
+        for rule in self.rules(spec, actor):
+            if action not in rule.action_set:
+                continue
+            missed = [(kind, (anchors.get(kind) or "").partition(".")[0] or None) for kind in rule.scope
+                      if not self._kind_holds(spec, kind, actor, row, False)]
+            if not missed:
+                return []
+            if closest is None or len(missed) < len(closest):
+                closest = missed
+        return closest or []
+
     def _kind_holds(self, spec: RegisterSpec, kind: str, actor: Actor, row: Any, old: bool) -> bool:
         own = spec.ownership
         if kind == "all":

@@ -134,7 +134,9 @@ def test_a_county_regulator_cannot_import_rows_of_another_county(db_app):
     template = client.get("/r/enterprise/template").data
     rows = [enterprise_row(1), enterprise_row(2, region="辽宁省/朝阳市/双塔区/凌河街道")]
     _, page = _upload(client, "enterprise", fill(template, rows))
-    assert "该行不在您的管辖范围内" in page and _count(db_app, "enterprise") == 0
+    # on the row and the column that put it outside, naming the jurisdiction it misses
+    assert "3 属地 不在您的管辖范围（江苏省 / 常州市 / 新北区）内，不能新增此行。" in page
+    assert _count(db_app, "enterprise") == 0
     _, page = _upload(client, "enterprise", fill(template, rows[:1]))
     assert "新增 1 条" in page
     with db_app.app_context():

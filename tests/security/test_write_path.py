@@ -159,3 +159,25 @@ def test_the_pure_checks_answer_like_the_flush(scoped_app, officer):  # noqa: F8
     assert frozen_fields(permit, "issued") == frozenset(permit.field_map)
     assert frozen_fields(permit, "draft") == frozenset()
     assert frozen_fields(company, None) == frozenset()
+
+
+def test_the_policy_names_the_fields_that_put_a_row_outside_the_scope(scoped_app, officer):  # noqa: F811
+    """What an import reports on a row it may not write: the scope kinds missed, each with the field deciding it,
+    in the granting rule the row comes closest to."""
+    svc = scoped_app.extensions["safety"]
+    policy = scoped_app.extensions["safety_policy"]
+    user_id, _inside, _outside = officer
+    company = svc.registry.register("company")
+    model = svc.models["company"]
+    with scoped_app.test_request_context():
+        actor = actor_for(scoped_app.appbuilder.sm.get_user_by_id(user_id))
+
+        def misses(area: str, sector: str, action: str = "edit") -> list:
+            return policy.scope_misses(company, actor, model(area=area, sector=sector), action)
+
+        assert misses(factory.HOME_TOWNSHIP, factory.HOME_DEPARTMENT) == []
+        assert misses(factory.AWAY_TOWNSHIP, factory.HOME_DEPARTMENT) == [("jurisdiction", "area")]
+        assert misses(factory.HOME_TOWNSHIP, factory.AWAY_DEPARTMENT) == [("department", "sector")]
+        assert misses(factory.AWAY_TOWNSHIP, factory.AWAY_DEPARTMENT) == [("jurisdiction", "area"),
+                                                                          ("department", "sector")]
+        assert misses(factory.AWAY_TOWNSHIP, factory.HOME_DEPARTMENT, "delete") == []  # no rule grants it
