@@ -61,6 +61,27 @@ def home_panel() -> Markup | None:
     return Markup(render_board(board, actor, "charts/home_panel.html"))
 
 
+#: a chart's icon by its kind
+KIND_ICONS = {"bar": "fa-bar-chart", "stacked_bar": "fa-bar-chart", "line": "fa-line-chart", "pie": "fa-pie-chart",
+              "table": "fa-table", "figure": "fa-hashtag"}
+
+
+def chart_groups(charts: list) -> list[dict[str, Any]]:
+    """The charts under the menu category of the register each counts, in the menu's order (a chart on the
+    hazards register under 隐患排查治理); within a category, in the order they come."""
+    registry = current_app.extensions["safety"].registry
+    groups: dict[str, dict[str, Any]] = {}
+    for chart in charts:
+        menu = registry.register(chart.source).menu
+        category = registry.menus.get(menu.category) if menu else None
+        key = category.name if category else ""
+        group = groups.setdefault(key, {"category": category, "charts": []})
+        group["charts"].append({"chart": chart, "icon": KIND_ICONS.get(chart.kind, "fa-bar-chart"),
+                                "register": label_text(registry.register(chart.source).label)})
+    return sorted(groups.values(), key=lambda g: (g["category"] is None, g["category"].order if g["category"] else 0,
+                                                  g["category"].name if g["category"] else ""))
+
+
 class ChartsView(BaseView):
     route_base = "/charts"
     default_view = "index"
@@ -75,7 +96,7 @@ class ChartsView(BaseView):
     def index(self) -> Any:
         actor = _actor()
         service = chart_service()
-        return self.render_template("charts/index.html", charts=service.charts(actor),
+        return self.render_template("charts/index.html", groups=chart_groups(service.charts(actor)),
                                     dashboards=service.dashboards(actor), label_text=label_text)
 
     @expose("/<name>/")

@@ -119,8 +119,15 @@ def test_home_pages_show_the_dashboard_of_the_role(world: World, admin) -> None:
 
 def test_the_leadership_page_and_the_index(world: World) -> None:
     client = world.client("city")
-    index = visible_text(client.get("/charts/").get_data(as_text=True))
+    html = client.get("/charts/").get_data(as_text=True)
+    index = visible_text(html)
     assert "领导驾驶舱" in index and "各地区企业数量" in index
+    # each chart under the menu category of the register it counts, the categories in the menu's order
+    groups = {m.group(1): visible_text(m.group(2)) for m in re.finditer(
+        r'<div class="panel panel-default chart-group" data-category="(\w*)">(.*?)</div>\s*</div>', html, re.S)}
+    assert list(groups)[:2] == ["basic_info", "hazards"], list(groups)
+    assert "各地区企业数量" in groups["basic_info"] and "隐患级别分布" in groups["hazards"]
+    assert "隐患级别分布" not in groups["basic_info"] and "各地区企业数量" not in groups["hazards"]
     page = client.get("/charts/dashboard/leadership/")
     assert page.status_code == 200
     assert "各地区隐患整改率" in visible_text(page.get_data(as_text=True))
