@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from app.security.actor import current_actor, in_app
 from app.security.models import AppUser
 
+from .recorder import SYSTEM_ACTOR
+
 #: the `register` of account events in sys_audit_log (no register of the metadata has this name: no ids collide)
 ACCOUNT_LOG = "account"
 #: the account attributes an event is written for (login statistics are the login log's)
@@ -51,7 +53,7 @@ def record(session: Session) -> None:
         return
     actor = current_actor()
     who = {"at": datetime.now(), "user_id": actor.user_id if actor else None,
-           "username": (actor.username if actor else "") or "system",
+           "username": (actor.username if actor else "") or SYSTEM_ACTOR,
            "organisation_id": actor.organisation_id if actor else None, "register": ACCOUNT_LOG}
     rows = []
     resets = session.info.pop("password_resets", set())

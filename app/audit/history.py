@@ -13,6 +13,8 @@ from app.i18n import current_locale, label_text, list_separator
 from app.models import column_names
 from app.security.models import AppUser
 
+from .recorder import SYSTEM_ACTOR
+
 
 def operation_label(action: str) -> str:
     """新增 / 修改 / 删除 for an audit row's action."""
@@ -52,6 +54,8 @@ def user_label(user_id: int | None, username: str | None) -> str:
     """Who made a change: the account's display name with its login ('新北区管理员 (xb_admin)')."""
     if not username:
         return ""
+    if user_id is None and username == SYSTEM_ACTOR:
+        return pgettext("audit actor", "System")  # written by no one signed in: demo data, a background task
     cache = _cache("_audit_user_labels")
     key = (user_id, username)
     if key not in cache:

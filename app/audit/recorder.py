@@ -16,6 +16,10 @@ from app.models import column_names
 from app.security.actor import current_actor, in_app
 from app.security.policy import AccessDenied
 
+#: the login recorded for a change no one signed in made (demo data, a background task without a user)
+SYSTEM_ACTOR = "system"
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -38,7 +42,7 @@ def snapshot_text(spec: Any, values: dict[str, Any]) -> str:
 
 def who(actor: Any, at: datetime) -> dict[str, Any]:
     """The columns of an audit row that say when and by whom (the system when there is no actor)."""
-    return {"at": at, "user_id": actor.user_id if actor else None, "username": actor.username if actor else "system",
+    return {"at": at, "user_id": actor.user_id if actor else None, "username": actor.username if actor else SYSTEM_ACTOR,
             "organisation_id": actor.organisation_id if actor else None}
 
 

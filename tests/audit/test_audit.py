@@ -98,3 +98,17 @@ def test_each_change_names_the_organisation_of_the_account(db_app):
     assert entries[-1][4:] == (username, home_id)
     [row] = rows(db_app, "enterprise")
     assert row.organisation_id == home_id
+
+
+def test_a_change_no_one_signed_in_made_is_shown_as_the_system(admin, db_app):
+    """Demo data and background tasks write with no user: the log and the row's history say 系统, not a login."""
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        row = factory.make_row(svc, "law", {"title": "后台写入的法规"})
+        row_id = row.id
+    assert _audit(db_app, register="law", row_id=row_id)[0][4] == "system"
+    log = visible_text(admin.get("/audit/changes/?f.register=law").get_data(as_text=True))
+    line = log[log.index("后台写入的法规") - 80:log.index("后台写入的法规")]
+    assert " 系统 法律法规 " in line and "system" not in line, line
+    history = visible_text(admin.get(f"/r/law/show/{row_id}").get_data(as_text=True))
+    assert "系统" in history[history.index("修改前"):] and "system" not in history
