@@ -197,7 +197,8 @@ def ensure_admin(app: Flask) -> list[str]:
     if user is None:
         password = saved.get("admin") or f"Adm-{secrets.token_urlsafe(9)}"
         role = sm.find_role(app.config["AUTH_ROLE_ADMIN"])
-        sm.add_user("admin", "系统", "管理员", "admin@example.invalid", role, password)
+        # one name, as the accounts screen keeps every account's ("系统管理员", not first and last "系统 管理员")
+        sm.add_user("admin", "系统管理员", "", "admin@example.invalid", role, password)
         saved["admin"] = password
         _write_credentials(path, saved)
     password = saved.get("admin", "(changed since the first start)")

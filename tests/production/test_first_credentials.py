@@ -29,6 +29,8 @@ def test_the_first_password_file_is_private_and_removed_after_the_change(tmp_pat
 
     client = FormClient(app.test_client())
     login(client, "admin", password)
+    # named as people write it, one name as every account of the accounts screen: 系统管理员, not "系统 管理员"
+    assert re.search(r'class="app-topnav-label app-user-name">\s*系统管理员</span>', client.get("/").get_data(as_text=True))
     changed = client.post_form("/account/password", {"current": password, "new": "Chosen-Pass-2026",
                                                       "confirm": "Chosen-Pass-2026"})
     assert changed.status_code == 302, changed.get_data(as_text=True)
