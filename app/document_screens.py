@@ -20,6 +20,7 @@ from app.excel.jobs import dispatch, job_model, run_file_job
 from app.excel.retention import purge_if_due
 from app.i18n import current_locale, label_text
 from app.security.actor import current_actor
+from app.security.models import AppUser
 from app.query import listing
 from app.query.urls import register_url
 
@@ -31,23 +32,47 @@ def reading_for(svc: Any, actor: Any) -> Reading:
     return Reading(svc.registry, svc.dictionaries, lambda spec: policy.hidden_fields(spec, actor))
 
 
-def issuer_name(svc: Any, actor: Any) -> str:
-    """The name of the actor's organisation (the issuing 执法机关 printed above the seal), '' when none."""
+class NotIssued(Exception):
+    """A numbered document (文号) no regulator has issued yet, asked for by someone who may not issue it."""
+
+
+def may_issue(actor: Any) -> bool:
+    """Whether the actor gives a numbered document its number (文号) by making it: the administrator or a
+    regulator of an organisation. An enterprise user reads a document once a regulator has issued it."""
+    return actor is not None and not actor.enterprise_key and (actor.is_admin or actor.organisation_id is not None)
+
+
+def _organisation_name(svc: Any, organisation_id: int | None) -> str:
     org = svc.registry.organisations
-    if org is None or actor is None or not actor.organisation_id:
+    if org is None or not organisation_id:
         return ""
     model = svc.models[org.target]
-    row = svc.session.execute(select(model).where(model.id == actor.organisation_id)
+    row = svc.session.execute(select(model).where(model.id == organisation_id)
                               .execution_options(unscoped_reason="the issuing organisation")).scalar_one_or_none()
     return str(row) if row is not None else ""
 
 
+def issuer_name(svc: Any, actor: Any) -> str:
+    """The name of the actor's organisation (the issuing 执法机关 printed above the seal), '' when none."""
+    return _organisation_name(svc, actor.organisation_id if actor is not None else None)
+
+
 def made_for(svc: Any, spec: Any, doc: Any, row: Any, actor: Any, issuer: str) -> Made:
-    """The row's number (given now if it has none yet) and what else the document is filled with."""
+    """The row's number (given now if it has none yet) and what else the document is filled with. Someone who
+    may not issue it (an enterprise) gets the document as issued — its number, the issuing organisation — or
+    NotIssued."""
     number = ""
-    if doc.number is not None:
+    if doc.number is not None and may_issue(actor):
         number = assign_number(svc.db.engine, svc.models.engine, spec, doc, row.id,
                                actor.organisation_id if actor else None, actor.user_id if actor else None, today())
+    elif doc.number is not None:
+        record = record_of(svc.session, svc.models.engine, spec.name, row.id, doc.name)
+        if record is None or not record.number:
+            raise NotIssued(doc.name)
+        number = record.number
+        issuer = _organisation_name(svc, record.organisation_id) or _organisation_name(
+            svc, getattr(svc.session.get(AppUser, record.numbered_by), "organisation_id", None)
+            if record.numbered_by else None)
     return Made(number=number, issuer=issuer, today=today())
 
 
@@ -60,6 +85,10 @@ def download(controller: Any, pk: Any, name: str) -> Any:
     try:
         made = made_for(svc, spec, doc, row, actor, issuer_name(svc, actor))
         pdf = render_pdf(spec, doc, row, reading, made)
+    except NotIssued:
+        flash(_("%(document)s has not been issued yet; it can be read here once the regulator has issued it.",
+                document=label_text(doc.label)), "warning")
+        return redirect(register_url(spec.name, "show", pk=row.id))
     except DocumentFailed:
         current_app.logger.exception("document %s of %s #%s", name, spec.name, row.id)
         flash(_("The document could not be made; tell the administrator (its template needs fixing)."), "danger")
@@ -73,6 +102,11 @@ def start_zip(controller: Any, name: str) -> Any:
     background job; the job page shows its progress and offers the zip when done."""
     spec, svc = controller.register, controller.services
     doc = controller._document(name)
+    if doc.number is not None and not may_issue(current_actor()):
+        # every listed row's document would be issued by this: the issuing regulators' own
+        flash(_("%(document)s is issued by the regulator; open a record to read its issued document.",
+                document=label_text(doc.label)), "warning")
+        return redirect(register_url(spec.name, "list", **request.args))
     hidden = controller._hidden()
     req = listing.parse_list_args(spec, request.args, hidden=hidden)
     clauses = listing.where_clauses(spec, svc.models[spec.name], req, svc.dictionaries, svc.dictionary_item)
@@ -133,9 +167,10 @@ def zip_task(job_id: int) -> str:
 # ---------------------------------------------------------------- stamped scans (盖章扫描件)
 
 def may_upload_scan(controller: Any, row: Any) -> bool:
+    """The issuing side's: a regulator who may edit the row (the scan is of the document it stamped)."""
     actor = current_actor()
     policy = controller.policy
-    return policy.can(controller.register, actor, "edit") and \
+    return may_issue(actor) and policy.can(controller.register, actor, "edit") and \
         policy.row_in_scope(controller.register, actor, row, "edit", old=True)
 
 

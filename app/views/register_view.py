@@ -35,7 +35,8 @@ from app.query.formatting import html_value, plain_value
 from app.query.listing import PAGE_SIZES, filter_label
 from app.query.urls import register_url
 from app.audit.history import row_history
-from app.document_screens import download, may_upload_scan, records_of, send_scan, start_zip, upload_scan
+from app.document_screens import (download, may_issue, may_upload_scan, records_of, send_scan, start_zip,
+                                  upload_scan)
 from app.excel import screens as excel_screens
 from app.plugins import row_links
 from app.workflow import screens as workflow_screens
@@ -157,6 +158,7 @@ class RegisterController:
         actor = current_actor()
         actions = self.policy.actions(self.register, actor)
         perms = {a: a in actions for a in ("add", "edit", "delete", "import", "export")} | {"show": "view" in actions}
+        perms["issue"] = may_issue(actor)  # numbered documents: made (and numbered) by regulators, read by others
         if row is not None:
             for action in ("edit", "delete"):
                 perms[action] = perms[action] and self.policy.row_in_scope(self.register, actor, row, action, old=True)

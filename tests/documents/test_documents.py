@@ -266,3 +266,36 @@ def test_the_list_finds_a_row_by_the_number_printed_on_its_document(db_app):
     # the other county's regulator: the number is not a way around the row scope
     away = world["away"].get("/r/hazard/list/?q=" + f"限改〔{YEAR}〕2号").get_data(as_text=True)
     assert not re.findall(r'<tr data-id="(\d+)"', away)
+
+
+def test_an_enterprise_reads_a_document_once_issued_and_never_issues_one(db_app):
+    """An enterprise may open its hazards, but a document's number (文号) is the regulator's to give: before that
+    the enterprise is told it is not issued yet (nothing numbered), after it reads the document as issued —
+    the number and the issuing organisation — and it uploads no stamped scan and starts no zip."""
+    world = _world(db_app)
+    row = world["hazards"][0]
+    svc = db_app.extensions["safety"]
+    with db_app.app_context():
+        uscc = svc.session.get(svc.models["enterprise"], world["home_enterprise"]).uscc
+        enterprise = _client(db_app, factory.make_user(db_app, "enterprise_user", None, uscc).username)
+    page_url = f"/r/hazard/show/{row}"
+    page = visible_text(enterprise.get(page_url).get_data(as_text=True))
+    assert "配电室未设置挡鼠板0号" in page and "限期整改通知书" not in page and "上传盖章扫描件" not in page
+    refused = enterprise.get(f"/r/hazard/document/{row}/rectification_notice", follow_redirects=True)
+    assert "限期整改通知书尚未出具" in visible_text(refused.get_data(as_text=True))
+    assert _numbers(db_app) == {}
+    listed = enterprise.get("/r/hazard/documents/rectification_notice.zip", follow_redirects=True)
+    assert "由监管部门出具" in visible_text(listed.get_data(as_text=True))
+    assert "批量下载限期整改通知书" not in visible_text(enterprise.get("/r/hazard/list/").get_data(as_text=True))
+    scan = enterprise.post_form(f"/r/hazard/document/{row}/rectification_notice/scan",
+                                {"file": (io.BytesIO(b"%PDF-1.4 scan"), "盖章.pdf")}, page_url=page_url,
+                                content_type="multipart/form-data")
+    assert scan.status_code == 403
+
+    assert world["home"].get(f"/r/hazard/document/{row}/rectification_notice").status_code == 200  # issued
+    assert f"常新应急限改〔{YEAR}〕1号" in visible_text(enterprise.get(page_url).get_data(as_text=True))
+    issued = enterprise.get(f"/r/hazard/document/{row}/rectification_notice")
+    assert issued.status_code == 200 and issued.mimetype == "application/pdf"
+    text = pdf_text(issued.data)
+    assert f"常新应急限改〔{YEAR}〕1号" in text and world["home_org"] in text  # as the regulator issued it
+    assert _numbers(db_app) == {row: f"常新应急限改〔{YEAR}〕1号"}
