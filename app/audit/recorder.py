@@ -42,7 +42,8 @@ def snapshot_text(spec: Any, values: dict[str, Any]) -> str:
 
 def who(actor: Any, at: datetime) -> dict[str, Any]:
     """The columns of an audit row that say when and by whom (the system when there is no actor)."""
-    return {"at": at, "user_id": actor.user_id if actor else None, "username": actor.username if actor else SYSTEM_ACTOR,
+    return {"at": at, "user_id": actor.user_id if actor else None,
+            "username": actor.username if actor else SYSTEM_ACTOR,
             "organisation_id": actor.organisation_id if actor else None}
 
 

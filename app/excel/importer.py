@@ -598,8 +598,9 @@ class Importer:
             own = self.target.ownership
             if kind == "jurisdiction" and self.actor.region_code and own.region:
                 dictionary = self._anchor_field(own.region).dictionary
+                region = self.svc.dictionaries.path_label(dictionary, self.actor.region_code)
                 self.problem(row, column, _("Outside your jurisdiction (%(region)s): you may not add a row here.",
-                                            region=self.svc.dictionaries.path_label(dictionary, self.actor.region_code)))
+                                            region=region))
             elif kind == "department" and self.actor.department and own.department:
                 dictionary = self._anchor_field(own.department).dictionary
                 department = self.svc.dictionaries.label(dictionary, self.actor.department) if dictionary \
