@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -63,14 +64,16 @@ def test_a_call_through_two_gunicorn_workers_and_a_refusal(web_world: World, cal
     server_at = SimpleNamespace(url=base)  # what test_call's open_page reads of a live server
     pages = []
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and server.poll() is None:
+        # the master listens before its workers have loaded the app (many seconds on a busy machine), and a
+        # worker takes connections only once loaded: wait for an HTTP answer, not an open socket
+        deadline, up = time.monotonic() + 180, False
+        while time.monotonic() < deadline and server.poll() is None and not up:
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                    up = response.status == 200
             except OSError:
                 time.sleep(0.5)
-        assert server.poll() is None, log_path.read_text()[-3000:]
+        assert up, log_path.read_text()[-3000:]
         url = f"{base}/video_check/{world.application}"
         regulator = open_page(call_browser, server_at, world.logins["regulator"])
         company = open_page(call_browser, server_at, world.logins["enterprise"])
