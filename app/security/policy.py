@@ -71,6 +71,21 @@ class AccessPolicy:
             return frozenset(spec.field_map)
         return frozenset(set.intersection(*(set(r.hidden) for r in granting)))
 
+    def constant_fields(self, spec: RegisterSpec, actor: Actor) -> frozenset[str]:
+        """Fields holding one value on every row of ``spec`` the actor reads: the reference to its own enterprise,
+        when each rule that lets it view ``spec`` keeps it to its own enterprise and no row of another register
+        reveals rows of ``spec`` to it. A list need not repeat that value on every row, nor filter on it."""
+        anchor = spec.ownership.enterprise
+        if actor.is_admin or not actor.enterprise_key or not anchor or anchor == "self" or "." in anchor:
+            return frozenset()
+        granting = [r for r in self.rules(spec, actor) if "view" in r.action_set]
+        if not granting or any("own_enterprise" not in r.scope for r in granting):
+            return frozenset()
+        if any(self.can(self.registry.owner_of(source), actor, "view")
+               for source, _ in self.registry.revealing_references(spec.name)):
+            return frozenset()
+        return frozenset((anchor,))
+
     # ---------------------------------------------------------------- SQL
     def read_condition(self, spec: RegisterSpec, actor: Actor, revealed: bool = True) -> ColumnElement | None:
         """WHERE condition limiting ``spec``'s rows to what the actor may see (None: everything). With

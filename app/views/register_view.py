@@ -232,7 +232,9 @@ class RegisterController:
                                  svc.dictionary_item, current_app.config["LIST_COUNT_CAP"],
                                  current_app.config["LIST_COUNT_BUDGET_MS"])
         self.update_redirect()  # the language switch comes back here
-        available = list_columns.available_columns(spec, hidden)
+        # an enterprise's own name on every row of its own list tells it nothing: neither column nor filter
+        unshown = hidden | self.policy.constant_fields(spec, current_actor())
+        available = list_columns.available_columns(spec, unshown)
         choice = list_columns.stored_choice(svc, current_actor().user_id, spec.name)
         columns = [spec.field(c) if c in spec.field_map else c
                    for c in list_columns.chosen_columns(available, choice)]
@@ -241,7 +243,7 @@ class RegisterController:
         return self.render_template(
             self.list_template, title=label_text(spec.label), spec=spec, req=req, page=page, columns=columns,
             cells=lambda row, f: html_value(spec, f, row, svc.dictionaries, "list"),
-            filter_widgets=self._filter_widgets(req, hidden), page_sizes=PAGE_SIZES, label=label_text,
+            filter_widgets=self._filter_widgets(req, unshown), page_sizes=PAGE_SIZES, label=label_text,
             sortable=listing.sortable_columns(spec) - hidden, system_labels=_system_labels(),
             search_labels=[label_text(spec.field(n).label) for n in spec.search if n not in hidden]
             + ([_("Document number")] if spec.documents and spec.search else []),

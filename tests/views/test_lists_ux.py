@@ -226,3 +226,18 @@ def test_a_statement_past_the_budget_is_stopped_and_the_session_goes_on(db_app):
         assert session.execute(text("SHOW statement_timeout")).scalar_one() == before
         assert session.execute(text("SELECT pg_sleep(0.1), 1")).all()[0][1] == 1
         session.rollback()
+
+
+def test_an_enterprise_list_does_not_repeat_its_own_name_on_every_row(db_app, world):
+    """Every hazard an enterprise reads is its own: the 企业 column and the filters on the enterprise would only
+    repeat its name; a regulator's list keeps them."""
+    mine = client_of(db_app, world["enterprise"]).get("/r/hazard/list/").get_data(as_text=True)
+    county = client_of(db_app, world["county"]).get("/r/hazard/list/").get_data(as_text=True)
+
+    assert headers(county)[:2] == ["enterprise", "description"]
+    assert headers(mine)[:1] == ["description"] and "enterprise" not in headers(mine)
+    assert 'name="f.enterprise"' in county and 'name="f.enterprise.region"' in county
+    assert 'name="f.enterprise' not in mine
+    assert "A的隐患0" in visible_text(mine) and "B的隐患" not in visible_text(mine)
+    # an enterprise reads its own register's single row as before (ownership `self`: nothing to leave out)
+    assert "name" in headers(client_of(db_app, world["enterprise"]).get("/r/enterprise/list/").get_data(as_text=True))
