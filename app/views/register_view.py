@@ -132,7 +132,7 @@ class RegisterController:
 
     @property
     def edit_title(self) -> str:
-        return _("Edit %(name)s", name=label_text(self.register.label))
+        return _("Edit in %(name)s", name=label_text(self.register.label))
 
     @property
     def policy(self) -> Any:

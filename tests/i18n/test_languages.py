@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.helpers import FormClient, field_errors, login, visible_text
+from tests.security import factory
 from tests.views.test_crud import valid_uscc
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
@@ -112,3 +113,15 @@ def test_english_pages_have_no_chinese_left(admin, db_app):
     for register in ("enterprise", "law", "standard", "chemical"):
         assert f"/r/{register}/show/1" in checked and f"/r/{register}/edit/1" in checked
     assert len(checked) >= 20, checked
+
+
+def test_the_form_titles_read_as_english(admin, db_app):
+    """The register's label is a plural ("Enterprises"): an edit form is titled "Edit in Enterprises", never
+    "Edit Enterprises"; in Chinese 编辑生产经营单位 as before."""
+    with db_app.app_context():
+        row_id = factory.make_row(db_app.extensions["safety"], "enterprise", {}).id
+    assert "编辑生产经营单位" in visible_text(admin.get(f"/r/enterprise/edit/{row_id}").get_data(as_text=True))
+    admin.get("/lang/en")
+    text = visible_text(admin.get(f"/r/enterprise/edit/{row_id}").get_data(as_text=True))
+    assert "Edit in Enterprises" in text and "Edit Enterprises" not in text
+    assert "Add to Enterprises" in visible_text(admin.get("/r/enterprise/add").get_data(as_text=True))
