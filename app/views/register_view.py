@@ -325,9 +325,11 @@ class RegisterController:
             if f.type == "children" and f.name not in hidden:
                 child_spec = svc.registry.register(f.target)
                 children[f.name] = (child_spec, getattr(row, f.name))
+        values = {f.name: html_value(spec, f, row, svc.dictionaries, "show")
+                  for _, fields in fieldsets for f in fields if f.type != "children"}
         return self.render_template(
             self.show_template, title=label_text(spec.label), spec=spec, row=row, fieldsets=fieldsets,
-            cell=lambda r, f, s=spec: html_value(s, f, r, svc.dictionaries, "show"),
+            values=values, empty_fields=sum(1 for value in values.values() if not value.strip()),
             child_cell=lambda cs, f, r: html_value(cs, f, r, svc.dictionaries, "list"),
             children=children, label=label_text, perms=self._permissions(row), endpoint="RegisterScreens",
             row_title=str(row), row_extras=self._row_extras(row), related=related_tabs(spec, svc, row))

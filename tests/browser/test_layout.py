@@ -120,6 +120,40 @@ def test_on_a_phone_the_home_cards_stand_two_a_row_each_row_as_tall_as_its_talle
     assert page.evaluate("document.documentElement.scrollHeight") < 14 * page.viewport_size["height"]
 
 
+def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a_button(db_app, open_page):
+    """An enterprise with a name, a credit code and little else: on a phone its page lists what is filled; one
+    button shows the empty fields (their count on it) and hides them again. At office width every field shows."""
+    with db_app.app_context():
+        row = factory.make_row(db_app.extensions["safety"], "enterprise", {"name": "空白项测试企业"})
+        url = f"/r/enterprise/show/{row.id}"
+    page = open_page(PHONE)
+    _sign_in(page)
+    page.goto(page.base_url + url)
+    rows = page.locator("#tab-details tr[data-field]")
+    empty = page.locator("#tab-details tr.empty-field")
+    total, blank = rows.count(), empty.count()
+    assert blank >= 10 and total - blank >= 2, (total, blank)
+    expect(page.locator("tr[data-field=name]")).to_be_visible()
+    expect(page.locator("tr[data-field=name] td")).to_have_text("空白项测试企业")
+    assert all(not r.is_visible() for r in empty.all())
+    assert all(r.is_visible() for r in page.locator("#tab-details tr[data-field]:not(.empty-field)").all())
+    short = page.evaluate("document.documentElement.scrollHeight")
+    toggle = page.locator("#empty-fields-toggle")
+    expect(toggle).to_have_text(f"显示空白项（{blank}）")
+    toggle.click()
+    assert all(r.is_visible() for r in empty.all())
+    expect(toggle).to_have_text("收起空白项")
+    assert page.evaluate("document.documentElement.scrollHeight") > short + blank * 30
+    toggle.click()
+    assert all(not r.is_visible() for r in empty.all())
+
+    office = open_page(OFFICE)
+    _sign_in(office)
+    office.goto(office.base_url + url)
+    expect(office.locator("#empty-fields-toggle")).to_be_hidden()
+    assert all(r.is_visible() for r in office.locator("#tab-details tr[data-field]").all())
+
+
 def test_the_user_menu_leads_to_my_account_password_and_logout(db_app, open_page):
     page = open_page(OFFICE)
     _sign_in(page)

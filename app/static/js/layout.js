@@ -1,5 +1,5 @@
 /* The layout: ☰ folds the sidebar to its icons on wide screens (remembered in localStorage) or slides it in over
-   the page on narrow ones; a menu category opens and closes on click. */
+   the page on narrow ones; a menu category opens and closes on click; a record's empty fields on a phone. */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -30,5 +30,14 @@
         link.setAttribute("aria-expanded", open ? "true" : "false");
       });
     });
+    // a record's page on a phone: its empty fields behind one button
+    var empty = document.getElementById("empty-fields-toggle");
+    if (empty) {
+      empty.addEventListener("click", function () {
+        var shown = empty.parentElement.classList.toggle("show-empty");
+        empty.setAttribute("aria-pressed", shown ? "true" : "false");
+        empty.textContent = empty.getAttribute(shown ? "data-hide" : "data-show");
+      });
+    }
   });
 }());
