@@ -402,6 +402,7 @@ class RegisterController:
             flash(frozen, "warning")
             return redirect(register_url(self.register.name, "show", pk=row.id))
         form_class = self._form_class("edit", row)
+        row_title = str(row)  # as stored: the heading names the record being edited, not the values typed
         seen = row.version  # the version the form carries: the one opened, or the one the user was told about
         conflict = None
         if request.method == "POST":
@@ -423,7 +424,7 @@ class RegisterController:
         else:
             form = form_class(obj=row)
         return self._render_form(form, self.edit_title, register_url(self.register.name, "show", pk=row.id),
-                                 version=seen, conflict=conflict)
+                                 version=seen, conflict=conflict, row_title=row_title)
 
     @permitted("delete")
     def delete(self, pk: Any) -> Any:
@@ -465,12 +466,12 @@ class RegisterController:
         return True
 
     def _render_form(self, form: Any, title: str, cancel_url: str | None = None, version: int | None = None,
-                     conflict: str | None = None) -> Any:
+                     conflict: str | None = None, row_title: str | None = None) -> Any:
         fieldsets = form_fieldsets(self.register, tuple(form._fields))
         widget = RegisterFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[], row_version=version,
                                     conflict=conflict, **form_context(form, fieldsets, cancel_url))
         return self.render_template(self.form_template, title=title, widget=widget, spec=self.register,
-                                    endpoint="RegisterScreens")
+                                    endpoint="RegisterScreens", row_title=row_title)
 
     def _refuse_if_kept(self, row: Any) -> None:
         """The workflow's delete guards (kept states, `deletable`, `frozen_while`), said before trying."""

@@ -115,13 +115,17 @@ def test_english_pages_have_no_chinese_left(admin, db_app):
     assert len(checked) >= 20, checked
 
 
-def test_the_form_titles_read_as_english(admin, db_app):
+def heading(html: str) -> str:
+    return visible_text(re.search(r'<h3 class="form-title">.*?</h3>', html, re.S).group(0))
+
+
+def test_the_form_titles_read_as_english_and_name_the_record(admin, db_app):
     """The register's label is a plural ("Enterprises"): an edit form is titled "Edit in Enterprises", never
-    "Edit Enterprises"; in Chinese 编辑生产经营单位 as before."""
+    "Edit Enterprises"; in Chinese 编辑生产经营单位 as before; and the heading names the record, as its page does."""
     with db_app.app_context():
-        row_id = factory.make_row(db_app.extensions["safety"], "enterprise", {}).id
-    assert "编辑生产经营单位" in visible_text(admin.get(f"/r/enterprise/edit/{row_id}").get_data(as_text=True))
+        row_id = factory.make_row(db_app.extensions["safety"], "enterprise", {"name": "标题测试企业"}).id
+    assert heading(admin.get(f"/r/enterprise/edit/{row_id}").get_data(as_text=True)) == "编辑生产经营单位 / 标题测试企业"
     admin.get("/lang/en")
     text = visible_text(admin.get(f"/r/enterprise/edit/{row_id}").get_data(as_text=True))
-    assert "Edit in Enterprises" in text and "Edit Enterprises" not in text
+    assert "Edit in Enterprises / 标题测试企业" in text and "Edit Enterprises" not in text
     assert "Add to Enterprises" in visible_text(admin.get("/r/enterprise/add").get_data(as_text=True))
