@@ -124,7 +124,11 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
     """An enterprise with a name, a credit code and little else: on a phone its page lists what is filled; one
     button shows the empty fields (their count on it) and hides them again. At office width every field shows."""
     with db_app.app_context():
-        row = factory.make_row(db_app.extensions["safety"], "enterprise", {"name": "空白项测试企业"})
+        svc = db_app.extensions["safety"]
+        row = factory.make_row(svc, "enterprise", {"name": "空白项测试企业"})
+        svc.session.add(svc.models["enterprise_certificate"](parent_id=row.id, certificate_name="安全生产许可证",
+                                                             certificate_number="（苏）FM安许证字〔2026〕000321"))
+        svc.session.commit()
         url = f"/r/enterprise/show/{row.id}"
     page = open_page(PHONE)
     _sign_in(page)
@@ -146,6 +150,12 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
     assert page.evaluate("document.documentElement.scrollHeight") > short + blank * 30
     toggle.click()
     assert all(not r.is_visible() for r in empty.all())
+    # a child row (企业证书) is a card of label–value lines, within the screen, not a table of squeezed columns
+    card = page.locator(".child-show tbody tr", has_text="安全生产许可证")
+    assert card.bounding_box()["x"] + card.bounding_box()["width"] <= PHONE["width"]
+    number = card.locator("td", has_text="000321")
+    assert number.evaluate("td => getComputedStyle(td, '::before').content") == '"证书编号"'
+    assert all(not head.is_visible() for head in page.locator(".child-show thead").all())
 
     office = open_page(OFFICE)
     _sign_in(office)
