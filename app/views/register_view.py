@@ -329,7 +329,7 @@ class RegisterController:
                   for _, fields in fieldsets for f in fields if f.type != "children"}
         return self.render_template(
             self.show_template, title=label_text(spec.label), spec=spec, row=row, fieldsets=fieldsets,
-            values=values, empty_fields=sum(1 for value in values.values() if not value.strip()),
+            values=values, empty={name for name, value in values.items() if not value.strip()},
             child_cell=lambda cs, f, r: html_value(cs, f, r, svc.dictionaries, "list"),
             children=children, label=label_text, perms=self._permissions(row), endpoint="RegisterScreens",
             row_title=str(row), row_extras=self._row_extras(row), related=related_tabs(spec, svc, row))
