@@ -122,7 +122,8 @@ def test_on_a_phone_the_home_cards_stand_two_a_row_each_row_as_tall_as_its_talle
 
 def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a_button(db_app, open_page):
     """An enterprise with a name, a credit code and little else: on a phone its page lists what is filled; one
-    button shows the empty fields (their count on it) and hides them again. At office width every field shows."""
+    button shows the empty fields (their count on it) and hides them again, remembered for the next record. At
+    office width every field shows."""
     with db_app.app_context():
         svc = db_app.extensions["safety"]
         row = factory.make_row(svc, "enterprise", {"name": "空白项测试企业"})
@@ -148,8 +149,15 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
     assert all(r.is_visible() for r in empty.all())
     expect(toggle).to_have_text("收起空白项")
     assert page.evaluate("document.documentElement.scrollHeight") > short + blank * 30
+    # the choice holds for the next record opened (this browser's storage), until changed again
+    page.goto(page.base_url + url)
+    assert all(r.is_visible() for r in empty.all())
+    expect(toggle).to_have_text("收起空白项")
     toggle.click()
     assert all(not r.is_visible() for r in empty.all())
+    page.goto(page.base_url + url)
+    assert all(not r.is_visible() for r in empty.all())
+    expect(toggle).to_have_text(f"显示空白项（{blank}）")
     # a child row (企业证书) is a card of label–value lines, within the screen, not a table of squeezed columns
     card = page.locator(".child-show tbody tr", has_text="安全生产许可证")
     assert card.bounding_box()["x"] + card.bounding_box()["width"] <= PHONE["width"]

@@ -30,13 +30,21 @@
         link.setAttribute("aria-expanded", open ? "true" : "false");
       });
     });
-    // a record's page on a phone: its empty fields behind one button
+    // a record's page on a phone: its empty fields behind one button; the choice holds for the next records
     var empty = document.getElementById("empty-fields-toggle");
     if (empty) {
-      empty.addEventListener("click", function () {
-        var shown = empty.parentElement.classList.toggle("show-empty");
+      var showEmpty = function (shown) {
+        empty.parentElement.classList.toggle("show-empty", shown);
         empty.setAttribute("aria-pressed", shown ? "true" : "false");
         empty.textContent = empty.getAttribute(shown ? "data-hide" : "data-show");
+      };
+      var stored = null;
+      try { stored = localStorage.getItem("app.emptyFields"); } catch (e) { /* private mode */ }
+      showEmpty(stored === "shown");
+      empty.addEventListener("click", function () {
+        var shown = !empty.parentElement.classList.contains("show-empty");
+        showEmpty(shown);
+        try { localStorage.setItem("app.emptyFields", shown ? "shown" : "hidden"); } catch (e) { /* private mode */ }
       });
     }
   });
