@@ -3,6 +3,7 @@ categories that ☰ folds (remembered) or slides in on a tablet, breadcrumbs, th
 an enterprise's menu without 系统管理, and 账号管理 as the one account screen (FAB's user list leads there)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 import pytest
@@ -170,6 +171,34 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
     office.goto(office.base_url + url)
     expect(office.locator("#empty-fields-toggle")).to_be_hidden()
     assert all(r.is_visible() for r in office.locator("#tab-details tr[data-field]").all())
+
+
+def test_the_pager_reads_as_one_line_on_a_phone_and_starts_at_the_left(db_app, open_page):
+    """第 [1] 页 · 每页 [10] 条 · 跳转 is one sentence on one line at every width, under the page buttons on a
+    phone; the page buttons start at the list's left edge; typing a page and 跳转 opens it."""
+    with db_app.app_context():
+        svc = db_app.extensions["safety"]
+        for n in range(12):
+            factory.make_row(svc, "enterprise", {"name": f"翻页测试企业{n:02d}"})
+    for viewport in (PHONE, OFFICE):
+        page = open_page(viewport)
+        _sign_in(page)
+        page.goto(page.base_url + "/r/enterprise/list/?size=10&q=翻页测试企业")
+        footer, jump = page.locator(".list-footer"), page.locator(".list-footer .page-jump")
+        expect(jump.locator("label").first).to_have_text("第 页")
+        expect(jump.locator("label").nth(1)).to_have_text(re.compile(r"^每页\s*10.*100\s*条$"))
+        parts = [jump.locator(s).bounding_box() for s in ("[name=page]", "[name=size]", "button")]
+        middles = [box["y"] + box["height"] / 2 for box in parts]
+        assert max(middles) - min(middles) < 4, parts  # one line, not labels stacked over their boxes
+        assert jump.bounding_box()["height"] < 40
+        buttons = page.locator(".list-footer .pagination").bounding_box()
+        assert abs(buttons["x"] - footer.bounding_box()["x"]) < 2, (buttons, footer.bounding_box())
+        if viewport is PHONE:
+            assert jump.bounding_box()["x"] + jump.bounding_box()["width"] <= PHONE["width"]
+        page.fill(".page-jump [name=page]", "2")
+        page.click(".page-jump button")
+        expect(page.locator(".list-footer .pagination li.active")).to_have_text("2")
+        expect(page.locator(".register-table tbody tr")).to_have_count(2)
 
 
 def test_the_user_menu_leads_to_my_account_password_and_logout(db_app, open_page):
