@@ -48,6 +48,7 @@ class MenuCategory:
 class Layout:
     categories: list[MenuCategory]
     trail: list[tuple[str, str | None]]  # (label, url or None for the current page)
+    title: list[str] = field(default_factory=list)  # the browser tab's: the page, then its menu entry
 
 
 def _visible(sm: Any, name: str) -> bool:
@@ -133,18 +134,21 @@ def build_layout(with_menu: bool = True, page: str | None = None) -> Layout:
             if score > best_score:
                 best, best_score = (category, entry), score
     trail: list[tuple[str, str | None]] = []
+    title: list[str] = []
     if best:
         category, entry = best
         entry.active = True
         if len(category.entries) > 1 or category.name != entry.name:
             trail.append((category.label, None))
         trail.append((entry.label, entry.url))
+        title.append(entry.label)
     page = page or PAGE_CRUMBS.get(request.endpoint or "")
     if page is not None:
         trail.append((str(page), None))
+        title.insert(0, str(page))
     elif trail:
         trail[-1] = (trail[-1][0], None)  # the entry's own page: the last crumb is not a link
-    return Layout(categories, trail)
+    return Layout(categories, trail, title)
 
 
 def init_app(app: Flask) -> None:

@@ -241,3 +241,29 @@ def test_an_enterprise_list_does_not_repeat_its_own_name_on_every_row(db_app, wo
     assert "A的隐患0" in visible_text(mine) and "B的隐患" not in visible_text(mine)
     # an enterprise reads its own register's single row as before (ownership `self`: nothing to leave out)
     assert "name" in headers(client_of(db_app, world["enterprise"]).get("/r/enterprise/list/").get_data(as_text=True))
+
+
+def page_title(html: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert found, "no <title>"
+    return " ".join(found.group(1).split())
+
+
+def test_each_browser_tab_names_its_page_and_record(db_app, world):
+    """With many tabs open (a list, two records, a form) each tab reads differently, most specific first."""
+    client = client_of(db_app, world["county"])
+    with db_app.app_context():
+        svc = db_app.extensions["safety"]
+        first = svc.session.query(svc.models["hazard"]).filter_by(description="A的隐患0").one().id
+    titles = {url: page_title(client.get(url).get_data(as_text=True)) for url in (
+        "/", "/r/hazard/list/", f"/r/hazard/show/{first}", f"/r/hazard/edit/{first}", "/r/hazard/add",
+        "/workflow/todo", "/r/hazard/show/999999")}
+    assert titles == {
+        "/": "安全生产监管平台",
+        "/r/hazard/list/": "隐患台账 - 安全生产监管平台",
+        f"/r/hazard/show/{first}": "A的隐患0 - 详细信息 - 隐患台账 - 安全生产监管平台",
+        f"/r/hazard/edit/{first}": "A的隐患0 - 编辑 - 隐患台账 - 安全生产监管平台",
+        "/r/hazard/add": "新增 - 隐患台账 - 安全生产监管平台",
+        "/workflow/todo": "我的待办 - 安全生产监管平台",
+        "/r/hazard/show/999999": "页面或记录不存在 - 隐患台账 - 安全生产监管平台",
+    }
