@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
 
@@ -151,5 +151,11 @@ def build_layout(with_menu: bool = True, page: str | None = None) -> Layout:
     return Layout(categories, trail, title)
 
 
+def favicon() -> Any:
+    """What a browser asks for where a page names no icon (a download, a bookmark): the one every page links."""
+    return redirect(url_for("static", filename="img/favicon.svg"), 301)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["build_layout"] = build_layout
+    app.add_url_rule("/favicon.ico", "favicon", favicon)

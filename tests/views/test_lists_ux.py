@@ -267,3 +267,17 @@ def test_each_browser_tab_names_its_page_and_record(db_app, world):
         "/workflow/todo": "我的待办 - 安全生产监管平台",
         "/r/hazard/show/999999": "页面或记录不存在 - 隐患台账 - 安全生产监管平台",
     }
+
+
+def test_every_page_has_the_platforms_icon(db_app, world):
+    """The icon every tab shows, signed in or not, and the /favicon.ico browsers ask for on their own."""
+    client = client_of(db_app, world["enterprise"])
+    for html in (client.get("/r/hazard/list/").get_data(as_text=True),
+                 db_app.test_client().get("/login/").get_data(as_text=True)):
+        icon = re.search(r'<link href="([^"]+)" rel="icon" type="image/svg\+xml">', html)
+        assert icon, "no icon linked"
+        answer = client.get(icon.group(1))
+        assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+        assert b"<svg" in answer.get_data()
+    moved = db_app.test_client().get("/favicon.ico")
+    assert moved.status_code == 301 and moved.location.endswith(icon.group(1))
