@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parent
 
 def init_app(app: Any, registry: Any) -> None:
     """Check draw.yaml against the registry, add the draw table, the screens and their permissions."""
+    from flask import Blueprint
+
     from app.plugins import grant_permissions
 
     from .models import build_draw_table
@@ -22,6 +24,8 @@ def init_app(app: Any, registry: Any) -> None:
     app.extensions["random_draw"] = DrawService(svc, settings, build_draw_table(svc.models.metadata))
     inspection = registry.register(settings.inspection.target)
     category = inspection.menu.category if inspection.menu else "enforcement"
+    app.register_blueprint(Blueprint("random_draw_static", __name__, static_folder=str(ROOT / "static"),
+                                     static_url_path="/random_draw/static"))
     register_views(app.appbuilder, registry, category)
     drawing_roles = {role for rule in inspection.access if "add" in rule.action_set for role in rule.roles}
     grant_permissions(app, {role: {("menu_access", "menu_random_draw"), ("menu_access", category)}

@@ -160,3 +160,42 @@ def test_checklist_import_draw_and_a_failed_item_in_the_hazard_list(web_world: W
     page.goto(base + "/r/hazard/list/")
     expect(page.locator(".register-table tbody")).to_contain_text("危险化学品储存在专用仓库内，并设置明显标志", timeout=WAIT)
     page.context.close()
+
+
+def test_the_quota_table_shows_when_drawing_by_region_with_one_blank_row_at_a_time(web_world: World, browser,
+                                                                                   live_server) -> None:
+    """Drawing by count, no quota rows stand in the way; 按地区配额 shows one blank row and 添加地区 the next;
+    typing a ratio chooses the ratio; after 查看抽取范围 the quotas given come back with one blank row."""
+    with web_world.app.app_context():
+        username = web_world.app.appbuilder.sm.get_user_by_id(web_world.home_user).username
+        service = web_world.app.extensions["random_draw"]
+        service.svc.session.query(service.Draw).delete()  # the earlier tests' draws: this county has none yet
+        service.svc.session.commit()
+    page = sign_in(browser, live_server.url, username)
+    page.goto(live_server.url + "/random_draw/")
+    table, add = page.locator("#quota-table"), page.locator("#quota-add")
+    expect(page.locator("#draw-list .draw-none")).to_have_text("还没有抽取：准备的抽取会列在这里。")
+    expect(table).to_be_hidden()
+    expect(add).to_be_hidden()
+    page.click("#draw-ratio")
+    expect(page.locator("input[name=mode][value=ratio]")).to_be_checked()
+    page.check("#draw-by-quota")
+    rows = page.locator("#quota-table tbody tr")
+    expect(table).to_be_visible()
+    expect(rows.locator("visible=true")).to_have_count(1)
+    add.click()
+    expect(rows.locator("visible=true")).to_have_count(2)
+    region = rows.nth(0).locator("select option").nth(1).get_attribute("value")
+    rows.nth(0).locator("select").select_option(region)
+    rows.nth(0).locator("input").fill("2")
+    page.click("#draw-preview")
+    page.wait_for_url("**preview=1**")
+    expect(page.locator("#draw-by-quota")).to_be_checked()
+    expect(rows.locator("visible=true")).to_have_count(2)  # the quota given and one blank row
+    expect(rows.nth(0).locator("select")).to_have_value(region)
+    expect(rows.nth(0).locator("input")).to_have_value("2")
+    for _ in range(rows.count()):
+        if add.is_visible():
+            add.click()
+    expect(rows.locator("visible=true")).to_have_count(rows.count())
+    expect(add).to_be_hidden()  # every row shown: nothing more to add
