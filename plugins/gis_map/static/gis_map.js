@@ -84,12 +84,24 @@
       el.setAttribute("data-ready", "1");
     }, function () { el.setAttribute("data-ready", "error"); });
 
-    document.querySelectorAll(".gis-layer-toggle").forEach(function (box) {
+    var boxes = document.querySelectorAll(".gis-layer-toggle");
+    var shown = document.getElementById("gis-layers-shown"), panel = document.getElementById("gis-layers-panel");
+    function countShown() {
+      var on = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+      shown.textContent = shown.getAttribute("data-text").replace("{shown}", on).replace("{total}", boxes.length);
+    }
+    boxes.forEach(function (box) {
       box.addEventListener("change", function () {
+        countShown();
         var group = groups[box.value];
         if (!group) { return; }
         if (box.checked) { map.addLayer(group); } else { map.removeLayer(group); }
       });
+    });
+    countShown();
+    document.getElementById("gis-layers-fold").addEventListener("click", function () {
+      var open = panel.classList.toggle("is-open");
+      this.setAttribute("aria-expanded", open ? "true" : "false");
     });
 
     var form = document.getElementById("gis-search");

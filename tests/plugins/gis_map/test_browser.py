@@ -86,6 +86,33 @@ def test_map_pages_layers_and_a_5_km_search(web_map_world: MapWorld, page) -> No
     assert outside == []
 
 
+def test_on_a_phone_the_layer_list_folds_and_the_map_starts_on_the_first_screen(web_map_world: MapWorld,
+                                                                                  page) -> None:
+    """Below office width the eleven layers fold under 图层 (how many are shown beside it): the map starts within
+    the first screen instead of a screen and a half down; at office width the list is open, as before."""
+    sign_in(page, web_map_world.regulator)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/gis_map/")
+    expect(page.locator("#gis-map")).to_have_attribute("data-ready", "1")
+    toggles = page.locator(".gis-layer-toggle")
+    total = toggles.count()
+    assert total >= 5
+    expect(toggles.first).to_be_hidden()
+    fold = page.locator("#gis-layers-fold")
+    expect(fold).to_have_text(f"图层 已显示 {total}/{total}")
+    assert page.locator("#gis-map").bounding_box()["y"] < 844
+    fold.click()
+    expect(fold).to_have_attribute("aria-expanded", "true")
+    page.uncheck('.gis-layer-toggle[value="enterprise"]')
+    expect(fold).to_have_text(f"图层 已显示 {total - 1}/{total}")
+    fold.click()
+    expect(toggles.first).to_be_hidden()
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    expect(toggles.first).to_be_visible()
+    expect(page.locator("#gis-layers-shown")).to_be_hidden()
+
+
 def test_an_enterprise_clicks_its_position_and_an_inspector_uses_geolocation(web_map_world: MapWorld, page,
                                                                               live_server) -> None:
     world = web_map_world
