@@ -82,3 +82,18 @@ def test_the_county_home_page_counts_only_its_county(world: World, page) -> None
         .filter(box => box.scrollWidth > box.clientWidth + 1).map(box => box.closest('.chart-block').id)""")
     assert page.locator("#home-dashboard .chart-table-box").count() >= 2 and cut == [], cut
     assert not outside, outside
+
+
+def test_on_a_phone_each_chart_entry_holds_its_register_name(world: World, page) -> None:
+    """The chart list on a phone: a long title wraps, and the register's name beside it stays inside its entry
+    (it used to float below it, over the next entry)."""
+    sign_in(page, world.users["city"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/charts/")
+    items = page.locator(".chart-list a.list-group-item")
+    assert items.count() >= 5
+    for item in items.all():
+        outer, tag = item.bounding_box(), item.locator(".chart-register").bounding_box()
+        assert tag["y"] >= outer["y"] and tag["y"] + tag["height"] <= outer["y"] + outer["height"], \
+            (item.inner_text(), tag, outer)
+        assert tag["x"] + tag["width"] <= outer["x"] + outer["width"]
