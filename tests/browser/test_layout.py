@@ -312,3 +312,36 @@ def test_accounts_is_the_one_user_screen(db_app, open_page):
     other.click("[type=submit]")
     other.wait_for_load_state()
     assert "/login/" in other.url
+
+
+def test_on_a_phone_the_to_do_list_messages_and_warnings_are_cards(db_app, open_page):
+    """On the demo as ./scripts/run loads it, the county administrator's 我的待办, 消息 and 预警 on a phone: each
+    row a card headed by its record (or warning), the other cells as label–value lines, nothing wider than the
+    screen; a message the system sent names 系统 as its sender."""
+    runner = db_app.test_cli_runner()
+    for command in (["demo", "load"], ["demo", "workflows"], ["workflow", "deadlines"]):
+        done = runner.invoke(args=command)
+        assert done.exit_code == 0, done.output
+    password = re.search(r"xb_admin / (\S+)", runner.invoke(args=["demo", "accounts"]).output).group(1)
+    page = open_page(PHONE)
+    _sign_in(page, "xb_admin", password)
+    for url, rows, label in (("/workflow/todo", ".todo-row", "等待起始"),
+                             ("/workflow/inbox", "table.phone-cards > tbody > tr", "发送人"),
+                             ("/warnings/", ".warning-row", "预警时间")):
+        page.goto(page.base_url + url)
+        cards = page.locator(rows)
+        assert cards.count() >= 2, url
+        assert all(not head.is_visible() for head in page.locator("table.phone-cards > thead").all())
+        for card in cards.all()[:4]:
+            box = card.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (url, box)
+            cells = [cell for cell in card.locator("td").all() if cell.is_visible()]
+            title = card.locator("td.card-title").bounding_box()
+            assert all(title["y"] <= cell.bounding_box()["y"] for cell in cells), url  # the title heads the card
+            assert all(cell.bounding_box()["width"] > PHONE["width"] * 0.8 for cell in cells), url  # lines
+        labels = card.locator("td[data-label]").evaluate_all(
+            "tds => tds.map(td => getComputedStyle(td, '::before').content)")
+        assert f'"{label}"' in labels, (url, labels)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+    page.goto(page.base_url + "/workflow/inbox")
+    expect(page.locator("tbody tr", has_text="【告警】").first.locator("td[data-label=发送人]")).to_have_text("系统")
