@@ -191,18 +191,31 @@ def stamp(session: Session, actor: Actor | None) -> None:
 def _own_enterprise(session: Session, spec: Any, obj: Any, actor: Actor) -> None:
     """A row an enterprise account adds belongs to its own enterprise: the reference that anchors the row to an
     enterprise (ownership.enterprise) is filled in when the form did not offer it."""
-    anchor = spec.ownership.enterprise
-    if not anchor or anchor == "self" or "." in anchor or getattr(obj, f"{anchor}_id", None) is not None \
-            or getattr(obj, anchor, None) is not None:
+    anchor = enterprise_anchor(spec)
+    if anchor is None or getattr(obj, f"{anchor}_id", None) is not None or getattr(obj, anchor, None) is not None:
         return
+    setattr(obj, f"{anchor}_id", own_enterprise_id(session, spec, actor))
+
+
+def enterprise_anchor(spec: Any) -> str | None:
+    """The reference field that anchors a row of ``spec`` to one enterprise (None: the register is the
+    enterprises' own, or reaches its enterprise through another row)."""
+    anchor = spec.ownership.enterprise
+    return None if not anchor or anchor == "self" or "." in anchor else anchor
+
+
+def own_enterprise_id(session: Session, spec: Any, actor: Actor) -> int | None:
+    """The id of the enterprise an enterprise account stands for, in the register ``spec``'s anchor points to."""
+    anchor = enterprise_anchor(spec)
+    if anchor is None or not actor.enterprise_key:
+        return None
     pol = policy()
     accounts = pol.registry.enterprise_accounts
     target = pol.models[spec.field(anchor).target]
     login = accounts.login if accounts else "uscc"
-    found = session.execute(select(target.id).where(getattr(target, login) == actor.enterprise_key)
-                            .order_by(target.id).limit(1)
-                            .execution_options(unscoped_reason="the actor's own enterprise")).scalar()
-    setattr(obj, f"{anchor}_id", found)
+    return session.execute(select(target.id).where(getattr(target, login) == actor.enterprise_key)
+                           .order_by(target.id).limit(1)
+                           .execution_options(unscoped_reason="the actor's own enterprise")).scalar()
 
 
 def check_action(pol: AccessPolicy, actor: Actor, spec: Any, action: str) -> None:

@@ -611,11 +611,12 @@ def _layout(spec: RegisterSpec, section: str) -> list[tuple[str, list]]:
 
 
 def form_fieldsets(spec: RegisterSpec, names: tuple[str, ...]) -> list[tuple[Any, dict]]:
-    """Fieldsets for the add and edit forms, restricted to the fields the form holds."""
+    """Fieldsets for the add and edit forms, restricted to the register's fields the form holds (not its
+    csrf_token, which the form's hidden tags carry)."""
     if spec.form:
         sets = [(lazy_label(fs.label), {"fields": [n for n in fs.fields if n in names]}) for fs in spec.form.fieldsets]
         return [s for s in sets if s[1]["fields"]]
-    return [("", {"fields": list(names)})]
+    return [("", {"fields": [n for n in names if n in spec.field_map]})]
 
 
 class RegisterScreens(BaseView):

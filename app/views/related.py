@@ -13,6 +13,7 @@ from app.metadata.related_checks import related_field
 from app.metadata.spec import RegisterSpec
 from app.records import scoped_get
 from app.security.actor import current_actor
+from app.security.row_scope import enterprise_anchor, own_enterprise_id
 from app.services import Services
 
 from app.query import listing
@@ -62,7 +63,8 @@ def related_tabs(spec: RegisterSpec, services: Services, row: Any) -> list[dict[
 
 def preset_references(spec: RegisterSpec, services: Services, form: Any, args: Any) -> None:
     """`?<reference>=<id>` presets a reference of an add form (a related tab's 新增) if the actor could choose that
-    row in the field's picker (its row scope); any other preset is refused and the form says so."""
+    row in the field's picker (its row scope); any other preset is refused and the form says so. An enterprise
+    account's own enterprise is preset where the register belongs to one."""
     for name, value in args.items():
         field = spec.field_map.get(name)
         if field is None or field.type != "reference" or name not in form._fields:
@@ -73,3 +75,12 @@ def preset_references(spec: RegisterSpec, services: Services, form: Any, args: A
                   "warning")
         else:
             form[name].data = target
+    # an enterprise account adds rows of its own enterprise: that reference starts filled in (its picker offers
+    # no other row; the stored row would be stamped with it anyway)
+    anchor = enterprise_anchor(spec)
+    actor = current_actor()
+    if anchor in form._fields and form[anchor].data is None and actor is not None and actor.enterprise_key:
+        own = own_enterprise_id(services.session, spec, actor)
+        target = scoped_get(services.session, services.models[spec.field(anchor).target], own) if own else None
+        if target is not None:
+            form[anchor].data = target

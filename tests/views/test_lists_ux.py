@@ -281,3 +281,32 @@ def test_every_page_has_the_platforms_icon(db_app, world):
         assert b"<svg" in answer.get_data()
     moved = db_app.test_client().get("/favicon.ico")
     assert moved.status_code == 301 and moved.location.endswith(icon.group(1))
+
+
+def reference_choice(html: str, field: str) -> list[str]:
+    """The values selected in a reference picker of a form."""
+    select = re.search(rf'<select[^>]*name="{field}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no picker {field}"
+    return [re.search(r'value="(\d*)"', tag).group(1) for tag in re.findall(r"<option[^>]*>", select.group(1))
+            if re.search(r"\bselected\b", tag)]
+
+
+def test_an_enterprise_adds_with_its_own_enterprise_already_chosen(db_app, world):
+    """An enterprise account's 新增 starts with its own enterprise in the 企业名称 picker (it could choose no other);
+    a regulator's starts empty."""
+    mine = client_of(db_app, world["enterprise"])
+    html = mine.get("/r/self_inspection_report/add").get_data(as_text=True)
+    assert reference_choice(html, "enterprise") == [str(world["a"])]
+    # a register whose enterprise is read-only for it does not ask (the row is stamped with its own)
+    assert 'name="enterprise"' not in mine.get("/r/hazard/add").get_data(as_text=True)
+    county = client_of(db_app, world["county"]).get("/r/self_inspection_report/add").get_data(as_text=True)
+    assert reference_choice(county, "enterprise") == []
+
+
+def test_a_form_without_a_layout_shows_no_csrf_token_field(db_app, world):
+    """A register whose YAML has no `form:` layout lists its fields in one card: the form's hidden csrf_token is
+    not one of them (it showed as a “CSRF Token” label with a second hidden input)."""
+    html = client_of(db_app, world["county"]).get("/r/self_inspection_report/add").get_data(as_text=True)
+    assert "CSRF" not in visible_text(html)
+    assert html.count('name="csrf_token"') == 1
+    assert 'data-field="period"' in html and 'data-field="csrf_token"' not in html
