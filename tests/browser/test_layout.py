@@ -314,9 +314,9 @@ def test_accounts_is_the_one_user_screen(db_app, open_page):
     assert "/login/" in other.url
 
 
-def test_on_a_phone_the_to_do_list_messages_and_warnings_are_cards(db_app, open_page):
-    """On the demo as ./scripts/run loads it, the county administrator's 我的待办, 消息 and 预警 on a phone: each
-    row a card headed by its record (or warning), the other cells as label–value lines, nothing wider than the
+def test_on_a_phone_the_to_do_list_messages_warnings_and_accounts_are_cards(db_app, open_page):
+    """On the demo as ./scripts/run loads it, the county administrator's 我的待办, 消息, 预警 and 账号管理 on a phone:
+    each row a card headed by its record (warning, login), the other cells as label–value lines, nothing wider than the
     screen; a message the system sent names 系统 as its sender."""
     runner = db_app.test_cli_runner()
     for command in (["demo", "load"], ["demo", "workflows"], ["workflow", "deadlines"]):
@@ -327,7 +327,8 @@ def test_on_a_phone_the_to_do_list_messages_and_warnings_are_cards(db_app, open_
     _sign_in(page, "xb_admin", password)
     for url, rows, label in (("/workflow/todo", ".todo-row", "等待起始"),
                              ("/workflow/inbox", "table.phone-cards > tbody > tr", "发送人"),
-                             ("/warnings/", ".warning-row", "预警时间")):
+                             ("/warnings/", ".warning-row", "预警时间"),
+                             ("/accounts/", "tr[data-user]", "登录次数")):
         page.goto(page.base_url + url)
         cards = page.locator(rows)
         assert cards.count() >= 2, url
