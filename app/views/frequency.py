@@ -61,10 +61,17 @@ class FrequencyView(BaseView):
         subjects = svc.registry.register(spec.subjects)
         group_field, by_field = subjects.field(spec.group_by), subjects.field(spec.by)
 
+        actor = current_actor()
+        mine = actor.region_code if actor is not None else None
+
         def group_label(code: Any) -> str:
+            """A group below the reader's own region by the path from there (a county reads 春江街道, its city
+            新北区 / 春江街道), any other as the register's lists show it."""
             if code is None:
                 return "—"
-            return svc.dictionaries.path_label(group_field.dictionary, code) or str(code)
+            codes = [node.code for node in svc.dictionaries.ancestors(group_field.dictionary, code)]
+            depth = len(codes) - 1 - codes.index(mine) if mine in codes[:-1] else group_field.list_depth
+            return svc.dictionaries.path_label(group_field.dictionary, code, depth=depth) or str(code)
 
         return {"group": group_label, "grade": lambda code: svc.dictionaries.label(by_field.dictionary, code),
                 "rule": rule_text, "show": lambda row: register_url(spec.subjects, "show", pk=row.id),

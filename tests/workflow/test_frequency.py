@@ -52,6 +52,8 @@ def test_a_township_page_counts_inspections_per_grade_in_the_users_scope(db_app)
     client = client_for(db_app, regulator)
     index = client.get("/frequency/township_inspections/").get_data(as_text=True)
     assert re.findall(r'data-group="(\d+)"', index) == [factory.HOME_TOWNSHIP]
+    # the county reads its township by name, not by the path from the province down to it
+    assert re.findall(r'<a href="[^"]*/township_inspections/\d+">([^<]*)</a>', index) == ["春江街道"]
     # the lists: D-grade and (none here) high-risk enterprises not inspected in time
     assert "常州逾期未检化工有限公司" in visible_text(index.split('id="list-grade_d"')[1])
     assert "常州近期检查化工有限公司" not in visible_text(index.split('id="list-grade_d"')[1])
