@@ -165,6 +165,11 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
     number = card.locator("td", has_text="000321")
     assert number.evaluate("td => getComputedStyle(td, '::before').content") == '"证书编号"'
     assert all(not head.is_visible() for head in page.locator(".child-show thead").all())
+    # its empty lines (发证日期, 有效期至 …) wait behind the same button
+    blanks = card.locator("td.empty-cell")
+    assert blanks.count() >= 1 and all(not cell.is_visible() for cell in blanks.all())
+    toggle.click()
+    assert all(cell.is_visible() for cell in blanks.all())
 
     office = open_page(OFFICE)
     _sign_in(office)
