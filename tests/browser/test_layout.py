@@ -131,6 +131,7 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
         svc.session.add(svc.models["enterprise_certificate"](parent_id=row.id, certificate_name="安全生产许可证",
                                                              certificate_number="（苏）FM安许证字〔2026〕000321"))
         svc.session.commit()
+        factory.make_row(svc, "hazard", {"enterprise": row, "description": "配电箱未张贴警示标识"})
         url = f"/r/enterprise/show/{row.id}"
     page = open_page(PHONE)
     _sign_in(page)
@@ -170,6 +171,14 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
     assert blanks.count() >= 1 and all(not cell.is_visible() for cell in blanks.all())
     toggle.click()
     assert all(cell.is_visible() for cell in blanks.all())
+    # a related tab's rows (its hazards) are cards too, headed by their first column
+    page.locator(".related-tab[data-register=hazard]").click()
+    hazard = page.locator(".related-pane[data-register=hazard] tr.related-row").first
+    expect(hazard.locator("td.card-title")).to_have_text("配电箱未张贴警示标识")
+    box = hazard.bounding_box()
+    assert box["x"] + box["width"] <= PHONE["width"] and box["height"] > 3 * 20, box  # label–value lines
+    labels = hazard.locator("td[data-label]").evaluate_all("tds => tds.map(td => getComputedStyle(td, '::before').content)")
+    assert '"隐患级别"' in labels, labels
 
     office = open_page(OFFICE)
     _sign_in(office)
