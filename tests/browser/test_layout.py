@@ -179,12 +179,23 @@ def test_on_a_phone_a_record_shows_its_filled_fields_and_the_empty_ones_behind_a
     assert box["x"] + box["width"] <= PHONE["width"] and box["height"] > 3 * 20, box  # label–value lines
     labels = hazard.locator("td[data-label]").evaluate_all("tds => tds.map(td => getComputedStyle(td, '::before').content)")
     assert '"隐患级别"' in labels, labels
+    # the change history: a card a change, when · who · what above a line a field (a name not broken a
+    # character a line in a squeezed column)
+    page.locator("#history-tab").click()
+    head = page.locator("#tab-history .change-summary").first
+    expect(head).to_be_visible()
+    expect(head).to_contain_text("新增")
+    name = page.locator("#tab-history tr.history-row td:not([rowspan]):not(.change-summary)").first
+    assert name.bounding_box()["height"] < 30 and name.bounding_box()["width"] >= 80, name.bounding_box()
 
     office = open_page(OFFICE)
     _sign_in(office)
     office.goto(office.base_url + url)
     expect(office.locator("#empty-fields-toggle")).to_be_hidden()
     assert all(r.is_visible() for r in office.locator("#tab-details tr[data-field]").all())
+    office.locator("#history-tab").click()
+    expect(office.locator("#tab-history .history-table thead")).to_be_visible()
+    expect(office.locator("#tab-history .change-summary").first).to_be_hidden()
 
 
 def test_the_pager_reads_as_one_line_on_a_phone_and_starts_at_the_left(db_app, open_page):
