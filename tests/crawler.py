@@ -148,6 +148,8 @@ def _visit(client: Any, account: str, url: str, via: str, result: CrawlResult) -
     html = response.get_data(as_text=True)
     if TRACEBACK.search(html):
         fail("traceback text in the page")
+    if 'for="csrf_token"' in html:
+        fail("a form shows its hidden csrf_token as a field (“CSRF Token”)")
     page = _Page()
     page.feed(html)
     for tag, src in page.loaded:
