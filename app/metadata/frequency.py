@@ -24,6 +24,9 @@ class FrequencyVisits(Spec):
     date: Ref
     #: the workflow states in which a visit counts (empty: every row)
     states: tuple[Ref, ...] = ()
+    #: what a visit is called on the pages, as a verb: 检查 reads 已检查 / 应检查 / 未检查, 上报 reads 已上报 …;
+    #: en is the past participle ("inspected", "reported": "Not reported")
+    word: Label = Field(default_factory=lambda: Label(zh="检查", en="inspected"))
 
 
 class FrequencyRule(Spec):

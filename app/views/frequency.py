@@ -34,10 +34,10 @@ def may_remind(spec: Any, actor: Any) -> bool:
     return not spec.remind.roles or actor.is_admin or bool(set(spec.remind.roles) & set(actor.roles))
 
 
-def rule_text(rule: Any) -> str:
+def rule_text(rule: Any, word: str) -> str:
     if rule.share:
-        return gettext("at least %(share)s%% inspected each year", share=rule.share)
-    return gettext("each inspected at least every %(months)s months", months=rule.every_months)
+        return gettext("at least %(share)s%% %(word)s each year", share=rule.share, word=word)
+    return gettext("each %(word)s at least every %(months)s months", months=rule.every_months, word=word)
 
 
 class FrequencyView(BaseView):
@@ -73,8 +73,10 @@ class FrequencyView(BaseView):
             depth = len(codes) - 1 - codes.index(mine) if mine in codes[:-1] else group_field.list_depth
             return svc.dictionaries.path_label(group_field.dictionary, code, depth=depth) or str(code)
 
+        word = label_text(spec.visits.word)
         return {"group": group_label, "grade": lambda code: svc.dictionaries.label(by_field.dictionary, code),
-                "rule": rule_text, "show": lambda row: register_url(spec.subjects, "show", pk=row.id),
+                "rule": lambda rule: rule_text(rule, word), "word": word,
+                "show": lambda row: register_url(spec.subjects, "show", pk=row.id),
                 "group_field": label_text(group_field.label), "by_field": label_text(by_field.label)}
 
     @expose("/<name>/")

@@ -86,6 +86,11 @@ def test_reporting_status_and_cycle_decide_who_must_report_and_who_did(db_app):
     assert numbers["quarterly"] == {"total": 1, "done": 1, "required": 1, "missing": 0}
     text = visible_text(page)
     assert "常州逾期未报化工有限公司" in text and "常州暂不上报化工有限公司" not in text
+    # the pages speak of reporting (visits.word 上报), not of inspections
+    assert "共2家，已上报1家，应上报2家" in text and "未按频次上报的企业 (1)" in text and "最近上报日期" in text
+    overview = visible_text(client.get("/frequency/self_inspection_reporting/").get_data(as_text=True)
+                            .split('<div class="frequency">')[1])
+    assert "每1个月至少上报一次" in overview and "每格：已上报 / 应上报" in overview and "检查" not in overview
     # the enterprise reports on its own; it cannot change its status or cycle
     enterprise_client = client_for(db_app, company)
     add(enterprise_client, "self_inspection_report", {"enterprise": str(done_id), "period": "本月补报",

@@ -65,6 +65,7 @@ def test_a_township_page_counts_inspections_per_grade_in_the_users_scope(db_app)
     assert numbers["B"]["total"] == 0 and numbers["C"]["total"] == 0
     assert 'class="panel panel-danger frequency-rule" data-code="A"' in page
     assert "常州逾期未检化工有限公司" in visible_text(page) and "常州近期检查化工有限公司" not in visible_text(page)
+    assert "共10家，已检查2家，应检查3家" in visible_text(page) and "每年检查率不低于30%" in visible_text(page)
 
     # another jurisdiction sees only its own township
     other = client_for(db_app, stranger)
