@@ -3,7 +3,13 @@
 (function () {
   "use strict";
 
-  function option(data) {
+  /* A category's label wraps within its slot (a chart as wide as the page's column holds "Under supervision" and
+     "Awaiting confirmation" side by side only on two lines); rotated labels (more than six) keep one line. */
+  function labelWidth(width, count) {
+    return Math.max(36, Math.floor((width - 48) / Math.max(count, 1)) - 8);
+  }
+
+  function option(data, width) {
     var labels = data.slices.map(function (s) { return s.label; });
     var fmt = data.percent ? "{c}%" : "{c}";
     var tooltip = { trigger: data.kind === "pie" ? "item" : "axis" };
@@ -16,7 +22,11 @@
       };
     }
     var horizontal = data.kind === "bar" && labels.length > 8;
-    var category = { type: "category", data: labels, axisLabel: { interval: 0, rotate: horizontal ? 0 : (labels.length > 6 ? 30 : 0) } };
+    var rotate = !horizontal && labels.length > 6;
+    var category = { type: "category", data: labels,
+                     axisLabel: { interval: 0, rotate: rotate ? 30 : 0, hideOverlap: false,
+                                  width: horizontal || rotate ? undefined : labelWidth(width, labels.length),
+                                  overflow: horizontal || rotate ? "none" : "break" } };
     var value = { type: "value", axisLabel: { formatter: data.percent ? "{value}%" : "{value}" } };
     var series;
     if (data.stacks.length) {
@@ -35,7 +45,8 @@
     }
     return {
       tooltip: tooltip, legend: data.stacks.length ? { type: "scroll", top: 0 } : undefined,
-      grid: { left: 8, right: 32, top: data.stacks.length ? 32 : 16, bottom: 8, containLabel: true },
+      // room above the tallest bar for its value label (16 px cut the top of the "5" in half)
+      grid: { left: 8, right: 32, top: data.stacks.length ? 32 : (horizontal ? 16 : 24), bottom: 8, containLabel: true },
       xAxis: horizontal ? value : category, yAxis: horizontal ? category : value, series: series
     };
   }
@@ -45,13 +56,16 @@
     var chart = echarts.init(el, null, { locale: el.getAttribute("data-locale") || "ZH" });
     // marked once drawn (animation included), so that a script or a test clicks the bars where they end up
     chart.on("finished", function () { el.setAttribute("data-drawn", "1"); });
-    chart.setOption(option(data));
+    chart.setOption(option(data, el.clientWidth));
     chart.on("click", function (params) {
       var url = params.data && params.data.url;
       if (url) { window.location.href = url; }
     });
     el.style.cursor = "pointer";
-    window.addEventListener("resize", function () { chart.resize(); });
+    window.addEventListener("resize", function () {
+      chart.resize();
+      chart.setOption(option(data, el.clientWidth));
+    });
   }
 
   function drawAll() {

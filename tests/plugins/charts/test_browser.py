@@ -97,3 +97,39 @@ def test_on_a_phone_each_chart_entry_holds_its_register_name(world: World, page)
         assert tag["y"] >= outer["y"] and tag["y"] + tag["height"] <= outer["y"] + outer["height"], \
             (item.inner_text(), tag, outer)
         assert tag["x"] + tag["width"] <= outer["x"] + outer["width"]
+
+
+def drawn_texts(page, selector: str) -> list[dict]:
+    """Every text ECharts drew on the canvas, with the box it drew it in (canvas pixels)."""
+    return page.evaluate("""(selector) => {
+        const chart = echarts.getInstanceByDom(document.querySelector(selector));
+        return chart.getZr().storage.getDisplayList(true)
+            .filter(el => el.style && typeof el.style.text === 'string' && el.style.text)
+            .map(el => { const r = el.getBoundingRect().clone(); if (el.transform) { r.applyTransform(el.transform); }
+                         return {text: el.style.text, x: r.x, y: r.y, width: r.width, height: r.height}; });
+    }""", selector)
+
+
+def test_the_bars_labels_stay_apart_and_inside_the_chart_in_english(world: World, page) -> None:
+    """"Under supervision" and "Awaiting confirmation" side by side in a narrow chart: each wraps within its
+    bar's slot instead of running into the next (they used to read "Under supervisionAwaiting confirmation"), and
+    the value over the tallest bar is drawn whole inside the canvas (its top half was cut off)."""
+    sign_in(page, world.users["city"])
+    page.goto(page.base_url + "/lang/en")
+    page.set_viewport_size({"width": 430, "height": 900})
+    page.goto(page.base_url + "/charts/hazards_by_state/")
+    selector = "#chart-hazards_by_state .chart-canvas"
+    expect(page.locator(selector + "[data-drawn]")).to_have_count(1)
+    names = {"To rectify", "Under supervision", "Awaiting confirmation", "Rectified"}
+    texts = drawn_texts(page, selector)
+    axis = [t for t in texts if any(word in name.split() for name in names for word in t["text"].split())]
+    drawn = " ".join(t["text"].strip() for t in sorted(axis, key=lambda t: (t["x"], t["y"])))
+    assert "Under supervision" in drawn and "Awaiting confirmation" in drawn, drawn
+    for left, right in zip(sorted(axis, key=lambda t: t["x"]), sorted(axis, key=lambda t: t["x"])[1:]):
+        apart = left["x"] + left["width"] <= right["x"] + 0.5
+        same_slot = abs(left["x"] - right["x"]) < 0.5 and left["y"] != right["y"]   # the two lines of one label
+        assert apart or same_slot, (left, right)
+    box = page.locator(selector).bounding_box()
+    for t in texts:
+        assert t["y"] >= 0 and t["y"] + t["height"] <= box["height"], t
+        assert t["x"] >= 0 and t["x"] + t["width"] <= box["width"] + 0.5, t
