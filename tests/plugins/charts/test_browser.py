@@ -133,3 +133,21 @@ def test_the_bars_labels_stay_apart_and_inside_the_chart_in_english(world: World
     for t in texts:
         assert t["y"] >= 0 and t["y"] + t["height"] <= box["height"], t
         assert t["x"] >= 0 and t["x"] + t["width"] <= box["width"] + 0.5, t
+
+
+def test_the_leadership_dashboards_charts_stand_two_by_two(world: World, page) -> None:
+    """On a wide screen the dashboard's charts come in pairs: the two of a row start at the same height and their
+    panels end at the same height (floated panels of unequal heights left a tall gap on one side and pushed the
+    next chart beside the wrong one)."""
+    sign_in(page, world.users["city"])
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(page.base_url + "/charts/dashboard/leadership/")
+    blocks = page.locator("#dashboard-leadership .chart-block")
+    expect(blocks.first).to_be_visible()
+    boxes = [block.bounding_box() for block in blocks.all()]
+    assert len(boxes) >= 4
+    for left, right in zip(boxes[0::2], boxes[1::2]):
+        assert right["x"] > left["x"] + left["width"] - 1, (left, right)
+        assert abs(left["y"] - right["y"]) < 1 and abs(left["height"] - right["height"]) < 1, (left, right)
+    rows = sorted({round(box["y"]) for box in boxes})
+    assert len(rows) == (len(boxes) + 1) // 2
