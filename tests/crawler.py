@@ -16,7 +16,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 STATE_CHANGING = re.compile(r"^/(logout|lang)/|^/lang/|/delete/|/transition/|/action/|/action_post|/reset\b"
                             r"|/toggle\b|/inbox/read")
 # a row page reached from a list: the first few rows of each list are enough to prove the page works
-ROW_PAGE = re.compile(r"^/r/(?P<register>\w+)/(?P<kind>show|edit)/[^/?]+$")
+# a row's own page: of a list's rows, the first few are visited (a register's show and edit, a log's entry)
+ROW_PAGE = re.compile(r"^/(?:r/(?P<register>\w+)/(?P<kind>show|edit)|audit/(?P<log>changes))/[^/?]+$")
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File (\"|&#34;|&quot;)[^\"&]+(\"|&#34;|&quot;), line \d+")
 # the elements whose URL the browser loads by itself (an <a> is only followed when clicked)
 LOADED = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "embed": "src",
@@ -116,7 +117,7 @@ def crawl(client: Any, account: str, start: str = "/", depth: int = 2, rows_per_
                     variants[path] += 1
                 row = ROW_PAGE.match(link)
                 if row:
-                    seen = taken[(row["register"], row["kind"])]
+                    seen = taken[(row["register"] or row["log"], row["kind"] or "entry")]
                     if len(seen) >= rows_per_list:
                         continue
                     seen.add(link)

@@ -1,12 +1,13 @@
 """操作日志 and 登录日志: read-only, searchable lists of the audit trail (no add, edit or delete exists)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import abort, current_app, request, url_for
 from flask_babel import gettext
 from flask_appbuilder import BaseView, expose
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.i18n import label_text
@@ -14,6 +15,7 @@ from app.metadata.spec import RegisterSpec
 from app.security.actor import current_actor
 from app.query import listing
 from app.query.formatting import plain_value
+from app.query.urls import register_url
 from app.security.models import AppUser
 
 from .account_events import ACCOUNT_LOG
@@ -174,6 +176,75 @@ class AuditLogView(_LogView):
     spec = AUDIT_SPEC
     model_name = "AuditLog"
     class_permission_name = "audit_log"
+
+    def _cell(self, row: Any, field: Any) -> Any:
+        """The time opens the entry's page, where its values are shown whole (the list cuts them short)."""
+        if field.name == "at":
+            return Markup('<a href="{}" class="audit-entry-link">{}</a>').format(
+                url_for("AuditLogView.entry", entry_id=row.id), super()._cell(row, field))
+        return super()._cell(row, field)
+
+    @expose("/<int:entry_id>")
+    def entry(self, entry_id: int) -> Any:
+        """One save of the operation log: who, when, which record, and every field it wrote, before and after,
+        in full (a created record's values one per line); other entries of the reader's scope only (404)."""
+        svc = current_app.extensions["safety"]
+        model = svc.models.engine[self.model_name]
+        restriction = self._visible(model)
+        scope = [restriction] if restriction is not None else []
+        entry = svc.session.scalar(select(model).where(model.id == entry_id, *scope))
+        if entry is None:
+            abort(404)
+        same_save = svc.session.scalars(select(model).where(
+            model.register == entry.register, model.row_id == entry.row_id, model.at == entry.at,
+            model.action == entry.action, model.username == entry.username, *scope).order_by(model.id)).all()
+        account = entry.register == ACCOUNT_LOG
+        spec = None if account else svc.registry.registers.get(entry.register)
+        lines = [line for e in same_save for line in _entry_lines(e, spec, account)]
+        actor = current_actor()
+        record_url = None
+        if spec is not None and current_app.extensions["safety_policy"].can(spec, actor, "view"):
+            record_url = register_url(spec.name, "show", pk=entry.row_id)
+        return self.render_template(
+            "audit/entry.html", title=gettext("Operation log entry"), entry=entry, lines=lines,
+            register=gettext("Accounts") if account else (label_text(spec.label) if spec else entry.register),
+            record=account_value("user_id", entry.row_id) if account else row_label(entry.register, entry.row_id),
+            record_url=record_url, who=user_label(entry.user_id, entry.username),
+            operation=operation_label(entry.action), back=url_for("AuditLogView.list"))
+
+
+def _entry_lines(entry: Any, spec: RegisterSpec | None, account: bool) -> list[tuple[str, str, str]]:
+    """(field, before, after) of one audit row: the field it names, or each field of the record it snapshots
+    (a created or deleted record, a created account)."""
+    def label(column: str | None) -> str:
+        if account:
+            return account_field_label(column)
+        return field_label(spec, column) if spec is not None else column or ""
+
+    def value(column: str | None, text: str | None) -> str:
+        if text is None:
+            return ""
+        if account:
+            return account_value(column, text)
+        return readable(spec, column, text) if spec is not None else text
+
+    if entry.field is not None:
+        return [(label(entry.field), value(entry.field, entry.old_value), value(entry.field, entry.new_value))]
+    before, after = _snapshot(entry.old_value), _snapshot(entry.new_value)
+    if before is None or after is None:   # not a snapshot: shown as written
+        return [("", entry.old_value or "", entry.new_value or "")]
+    if "_import" in after:
+        return [("", "", gettext("Imported from %(source)s", source=after["_import"]))]
+    return [(label(column), value(column, before.get(column)), value(column, after.get(column)))
+            for column in dict.fromkeys([*before, *after])]
+
+
+def _snapshot(text: str | None) -> dict | None:
+    try:
+        snapshot = json.loads(text) if text else {}
+    except ValueError:
+        return None
+    return {k: None if v is None else str(v) for k, v in snapshot.items()} if isinstance(snapshot, dict) else None
 
 
 class LoginLogView(_LogView):

@@ -19,7 +19,7 @@ PAGE_CRUMBS = {
     "AccountView.add": _l("New account"), "AccountView.edit": _l("Edit"),
     "PasswordView.info": _l("My account"), "PasswordView.password": _l("Change my password"),
     "WorkflowView.todo": _l("My to-do list"), "WorkflowView.inbox": _l("Messages"),
-    "api.docs": _l("REST API"), "WarningView.index": _l("Warnings"),
+    "api.docs": _l("REST API"), "WarningView.index": _l("Warnings"), "AuditLogView.entry": _l("Details"),
 }
 
 

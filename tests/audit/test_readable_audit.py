@@ -8,7 +8,7 @@ import re
 from tests.helpers import FormClient, login, visible_text
 from tests.security import factory
 from tests.workflow.helpers import client_for
-from tests.workflow.test_hazard_flow import add_hazard, county  # noqa: F401 - the fixture
+from tests.workflow.test_hazard_flow import add_hazard, county, hazard_form  # noqa: F401 - the fixture
 
 
 def _rename(app, username: str, name: str) -> None:
@@ -90,3 +90,50 @@ def test_account_events_are_in_the_operation_log(admin, db_app):
 def factory_user_id(app, username: str) -> int:
     with app.app_context():
         return app.appbuilder.sm.find_user(username=username).id
+
+
+def test_an_operation_log_entry_shows_every_value_of_its_save_in_full(admin, db_app, county):  # noqa: F811
+    """The list cuts a created record's values at 80 characters; the entry's page, opened from its time, shows
+    each field on its own line in full, and a later save's fields before and after. An organisation's
+    administrator opens only the entries of its own scope."""
+    company = client_for(db_app, county["enterprise"])
+    hazard = add_hazard(company, county["enterprise_id"])
+    long_cause = "设备老化、" * 40 + "未按期检修"
+    edited = company.post_form(f"/r/hazard/edit/{hazard}", hazard_form(county["enterprise_id"], cause=long_cause))
+    assert edited.status_code == 302
+    with db_app.app_context():
+        svc = db_app.extensions["safety"]
+        name = str(svc.session.get(svc.models["enterprise"], county["enterprise_id"],
+                                   execution_options={"include_all_rows": True}))
+    html = admin.get(f"/audit/changes/?f.register=hazard&f.row_id={hazard}").get_data(as_text=True)
+    assert long_cause not in visible_text(html)   # the list shows it cut short
+    links = re.findall(r'<a href="(/audit/changes/\d+)" class="audit-entry-link">', html)
+    assert len(links) >= 2
+    pages = [admin.get(link) for link in links]
+    assert all(p.status_code == 200 for p in pages)
+    texts = [visible_text(p.get_data(as_text=True)) for p in pages]
+    created = next(t for t in texts if "操作 新增" in t)
+    assert f"企业名称 {name} (#{county['enterprise_id']})" in created   # a line a field: label, value
+    assert f"(#{hazard})" in created
+    changed = next(t for t in texts if "操作 修改" in t)
+    assert long_cause in changed and "原因" in changed
+    assert "返回操作日志" in changed
+    # the record links to its page for a reader who may view the register
+    assert f'href="/r/hazard/show/{hazard}"' in pages[0].get_data(as_text=True)
+    assert admin.get("/audit/changes/999999999").status_code == 404
+    # an organisation's administrator: the entries its list shows open, those of another county do not
+    with db_app.app_context():
+        away_admin = factory.make_user(db_app, "org_admin", factory.make_org(svc, region="211302")).username
+    home_admin = client_for(db_app, county["admin"])
+    with db_app.app_context():
+        home_org = db_app.appbuilder.sm.find_user(username=county["admin"]).organisation_id
+    assert home_admin.post_form("/accounts/add", {"username": "li_na", "first_name": "李娜", "mobile": "",
+                                                  "organisation": str(home_org), "role": "inspector"},
+                                page_url="/accounts/add").status_code in (200, 302)
+    shown = re.findall(r'<a href="(/audit/changes/\d+)" class="audit-entry-link">',
+                       home_admin.get("/audit/changes/?size=200").get_data(as_text=True))
+    assert shown and all(home_admin.get(link).status_code == 200 for link in shown)
+    away = client_for(db_app, away_admin)
+    assert not set(shown) & set(re.findall(r'<a href="(/audit/changes/\d+)" class="audit-entry-link">',
+                                           away.get("/audit/changes/?size=200").get_data(as_text=True)))
+    assert all(away.get(link).status_code == 404 for link in shown + links)
