@@ -204,10 +204,13 @@ class MapService:
 
     # ---------------------------------------------------------------- jurisdiction
     def view_of(self, actor: Any) -> dict[str, Any]:
-        """Where the map opens: the actor's jurisdiction outline (WGS-84 GeoJSON) when the data set has it."""
+        """Where the map opens: the actor's jurisdiction outline (WGS-84 GeoJSON) when the data set has it; the
+        country's for an administrator (else the map has no geography at all: no tiles are loaded by default)."""
         code = None if actor is None or actor.is_admin else actor.region_code
         if code is None and actor is not None and actor.enterprise_key:
             code = self._own_region(actor)
+        if code is None and actor is not None and actor.is_admin:
+            code = boundaries.COUNTRY
         return {"region": code, "boundary": boundaries.boundary(code)}
 
     def _own_region(self, actor: Any) -> str | None:

@@ -82,6 +82,18 @@ def test_the_map_opens_on_the_jurisdiction_boundary(db_app, map_world):
     assert max(lats) - min(lats) < 0.5  # a county, not the province
 
 
+def test_an_administrators_map_opens_on_the_country(admin, map_world):
+    """No region, no tiles: the administrator's map draws the country's outline (it showed clusters on a blank
+    ground), simplified to stay a light download."""
+    response = admin.get("/gis_map/boundary.json")
+    found = response.get_json()
+    assert found["region"] == "100000" and found["boundary"]["type"] == "MultiPolygon"
+    points = [p for polygon in found["boundary"]["coordinates"] for ring in polygon for p in ring]
+    lngs, lats = [p[0] for p in points], [p[1] for p in points]
+    assert min(lats) < 21 and max(lats) > 52 and min(lngs) < 75 and max(lngs) > 134   # 海南 to 漠河, 新疆 to 抚远
+    assert len(response.get_data()) < 200_000
+
+
 def test_an_enterprise_reports_its_position_range_checked_and_audited(db_app, map_world):
     client = client_for(db_app, map_world.enterprise_login)
     page = client.get("/gis_map/position")
