@@ -27,7 +27,12 @@
                      axisLabel: { interval: 0, rotate: rotate ? 30 : 0, hideOverlap: false,
                                   width: horizontal || rotate ? undefined : labelWidth(width, labels.length),
                                   overflow: horizontal || rotate ? "none" : "break" } };
-    var value = { type: "value", axisLabel: { formatter: data.percent ? "{value}%" : "{value}" } };
+    // counts (and any whole values) step by whole numbers: no axis of 0.2 hazards
+    var whole = data.slices.every(function (s) {
+      return s.value % 1 === 0 && Object.keys(s.stacks).every(function (k) { return s.stacks[k] % 1 === 0; });
+    });
+    var value = { type: "value", minInterval: whole ? 1 : undefined,
+                  axisLabel: { formatter: data.percent ? "{value}%" : "{value}" } };
     var series;
     if (data.stacks.length) {
       series = data.stacks.map(function (stack) {

@@ -151,3 +151,18 @@ def test_the_leadership_dashboards_charts_stand_two_by_two(world: World, page) -
         assert abs(left["y"] - right["y"]) < 1 and abs(left["height"] - right["height"]) < 1, (left, right)
     rows = sorted({round(box["y"]) for box in boxes})
     assert len(rows) == (len(boxes) + 1) // 2
+
+
+def test_a_count_axis_reads_in_whole_numbers(world: World, page) -> None:
+    """An enterprise's few hazards: the count axis steps 0, 1, 2 … (it read 0, 0.5, 1, 1.5: half a hazard)."""
+    sign_in(page, world.users["enterprise"])
+    expect(page.locator("#home-dashboard .chart-canvas[data-drawn]").first).to_be_visible()
+    names = page.eval_on_selector_all("#home-dashboard .chart-canvas[data-chart]", """els => els
+        .filter(el => !JSON.parse(el.getAttribute('data-chart')).percent)
+        .map(el => el.closest('.chart-block').id)""")
+    assert names
+    for name in names:
+        expect(page.locator(f"#{name} .chart-canvas[data-drawn]")).to_have_count(1)
+        numbers = [t["text"] for t in drawn_texts(page, f"#{name} .chart-canvas")
+                   if t["text"].replace(".", "", 1).isdigit()]
+        assert numbers and all("." not in n for n in numbers), (name, numbers)
