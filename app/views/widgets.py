@@ -165,7 +165,9 @@ class ChildTableWidget:
             errors = "".join(f'<div class="text-danger small">{escape(e)}</div>' for e in sub.errors)
             # the field's own classes stay (date-picker: the calendar in the app's language)
             own = (sub.render_kw or {}).get("class", "").replace("form-control", "").split()
-            cells.append(f'<td>{sub(**{"class": " ".join(["form-control", "input-sm", *own])})}{errors}</td>')
-        remove = (f'<td>{"".join(str(h) for h in hidden)}<button type="button" class="btn btn-link child-remove" '
-                  f'title="{remove_title}"><i class="fa fa-trash"></i></button></td>')
+            # the column's heading, which a phone shows above the box (each row a card there, form.css)
+            label = f' data-label="{escape(str(sub.label.text))}"' + (" data-required" if sub.flags.required else "")
+            cells.append(f'<td{label}>{sub(**{"class": " ".join(["form-control", "input-sm", *own])})}{errors}</td>')
+        remove = (f'<td class="child-remove-cell">{"".join(str(h) for h in hidden)}<button type="button" '
+                  f'class="btn btn-link child-remove" title="{remove_title}"><i class="fa fa-trash"></i></button></td>')
         return f'<tr class="child-row">{"".join(cells)}{remove}</tr>'

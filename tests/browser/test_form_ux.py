@@ -148,3 +148,28 @@ def test_date_picker_speaks_the_apps_language(db_app, browser, live_server, lang
     calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)", has_text=re.compile(r"^15$")).click()
     assert re.match(r"^\d{4}-\d{2}-15$", page.input_value("#established_on"))
     page.context.close()
+
+
+def test_on_a_phone_each_child_row_is_a_card_of_full_width_boxes(db_app, browser, live_server):
+    """现场检查's items on a 390 px phone: no sideways scrolling inside the table (it showed one box of five at a
+    time); each box of a row spans the card, under its column's name, the required ones marked."""
+    page = _person(browser, live_server.url, _xinbei_admin(db_app))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/r/inspection/add")
+    table = page.locator('.child-table[data-progress]')
+    expect(table.locator("tr.child-row")).to_have_count(1)
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    width = table.bounding_box()["width"]
+    cells = table.locator("tr.child-row > td[data-label]")
+    assert cells.count() >= 5
+    for index in range(cells.count()):
+        cell = cells.nth(index)
+        box = cell.locator("input:not([type=hidden]):not([type=file]), textarea, .select2-container").first
+        if box.count():
+            assert box.bounding_box()["width"] >= 0.75 * width, (cell.get_attribute("data-label"), box.bounding_box())
+    heading = cells.first.evaluate("el => getComputedStyle(el, '::before').content")
+    assert heading == '"检查内容 *"', heading
+    page.click(".child-table[data-progress] .child-add")
+    expect(table.locator("tr.child-row")).to_have_count(2)
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    page.context.close()
