@@ -18,6 +18,7 @@ STATE_CHANGING = re.compile(r"^/(logout|lang)/|^/lang/|/delete/|/transition/|/ac
 # a row page reached from a list: the first few rows of each list are enough to prove the page works
 # a row's own page: of a list's rows, the first few are visited (a register's show and edit, a log's entry)
 ROW_PAGE = re.compile(r"^/(?:r/(?P<register>\w+)/(?P<kind>show|edit)|audit/(?P<log>changes))/[^/?]+$")
+TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File (\"|&#34;|&quot;)[^\"&]+(\"|&#34;|&quot;), line \d+")
 # the elements whose URL the browser loads by itself (an <a> is only followed when clicked)
 LOADED = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "embed": "src",
@@ -151,6 +152,9 @@ def _visit(client: Any, account: str, url: str, via: str, result: CrawlResult) -
         fail("traceback text in the page")
     if 'for="csrf_token"' in html:
         fail("a form shows its hidden csrf_token as a field (“CSRF Token”)")
+    title = TITLE.search(html)
+    if final not in ("/", "/login/") and title and " - " not in title.group(1):
+        fail(f"the tab's title names no page, only “{title.group(1).strip()}” (page_crumb or PAGE_CRUMBS)")
     page = _Page()
     page.feed(html)
     for tag, src in page.loaded:

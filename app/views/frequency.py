@@ -102,9 +102,11 @@ class FrequencyView(BaseView):
         remind = may_remind(spec, current_actor())
         reminded = last_reminded(services(), spec, [row.id for d in details for row, _ in d["rows"]]) \
             if remind else {}
+        labels = self._labels(spec)
         return self.render_template("frequency/group.html", spec=spec, label=label_text, group_code=group,
+                                    page_crumb=labels["group"](group),
                                     progress=found[0], details=details, remind=remind, reminded=reminded,
-                                    **self._labels(spec))
+                                    **labels)
 
     @expose("/<name>/<group>/remind", methods=["POST"])
     def remind(self, name: str, group: str) -> Any:

@@ -20,6 +20,9 @@ PAGE_CRUMBS = {
     "PasswordView.info": _l("My account"), "PasswordView.password": _l("Change my password"),
     "WorkflowView.todo": _l("My to-do list"), "WorkflowView.inbox": _l("Messages"),
     "api.docs": _l("REST API"), "WarningView.index": _l("Warnings"), "AuditLogView.entry": _l("Details"),
+    "AccountView.stats": _l("Account statistics"), "AccountView.import_page": _l("Import"),
+    "SnapshotView.index": _l("My subscriptions"), "SubscriptionView.add": _l("Add"),
+    "SubscriptionView.edit": _l("Edit"), "PublicDrawView.index": _l("Random inspections: published draws"),
 }
 
 

@@ -154,9 +154,10 @@ class SnapshotView(BaseView):
         row = self._own(snapshot_id)
         figures = [t for t in row.tables if t["kind"] == "figure"]
         charts = [{**t, "json": json.dumps(t, ensure_ascii=False)} for t in row.tables if t["kind"] != "figure"]
+        titles = dashboard_titles(subscription_service())
         return self.render_template("charts/snapshot.html", snapshot=row, figures=figures, charts=charts,
-                                    titles=dashboard_titles(subscription_service()),
-                                    frequencies=frequency_labels(), echarts_locale=echarts_locale())
+                                    page_crumb=titles.get(row.dashboard, row.title),
+                                    titles=titles, frequencies=frequency_labels(), echarts_locale=echarts_locale())
 
     @expose("/<int:snapshot_id>/export")
     def export(self, snapshot_id: int) -> Any:

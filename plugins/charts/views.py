@@ -105,7 +105,7 @@ class ChartsView(BaseView):
         chart = chart_service().chart(name, actor)
         if chart is None or chart.kind == "figure":
             abort(404)
-        return self.render_template("charts/chart.html", title=label_text(chart.label),
+        return self.render_template("charts/chart.html", title=label_text(chart.label), page_crumb=label_text(chart.label),
                                     blocks=chart_blocks([chart], actor), echarts_locale=echarts_locale())
 
     @expose("/<name>/data")

@@ -176,6 +176,7 @@ class GisMapView(BaseView):
                     r["url"] = register_url(other.name, "show", pk=r["id"])
                 groups.append({"name": other.name, "label": label_text(other.spec.map.layer), "icon": other.spec.map.icon, "rows": mine})
         return self.render_template("gis_map/near.html", row=found, row_url=register_url(name, "show", pk=row_id),
+                                    page_crumb=_("Resources near %(place)s", place=found["title"]),
                                     layer_label=label_text(layer.spec.map.layer), groups=groups, radius=radius,
                                     radii=RADII_KM, map_url=url_for("GisMapView.index"))
 
@@ -260,7 +261,8 @@ class GisMapView(BaseView):
             return redirect(url_for("GisMapView.locate", name=name, row_id=row_id))
         distance = service.distance_of(actor, layer, row_id)
         lat, lng = getattr(row, f"{layer.point}_lat"), getattr(row, f"{layer.point}_lng")
-        return self.render_template("gis_map/locate.html", row=row, title=str(getattr(row, layer.spec.title_field)),
+        title = str(getattr(row, layer.spec.title_field))
+        return self.render_template("gis_map/locate.html", row=row, title=title, page_crumb=title,
                                     url=register_url(name, "show", pk=row_id), lat=lat, lng=lng,
                                     distance=distance, threshold=service.threshold_km,
                                     flagged=distance is not None and distance > service.threshold_km,

@@ -159,7 +159,8 @@ class RandomDrawView(BaseView):
             except DrawRefused as exc:
                 error = exc.message
         return self.render_template(
-            "random_draw/people.html", spec=spec, label=label_text(spec.label), filters=filters, params=params,
+            "random_draw/people.html", spec=spec, label=label_text(spec.label), page_crumb=label_text(spec.label),
+            filters=filters, params=params,
             pool_size=pool_size, error=error, subject_name=subject_name,
             subject_label=label_text(svc.registry.register(spec.subject).label),
             lookup_url=register_url(spec.subject, "lookup"),
@@ -203,6 +204,7 @@ class RandomDrawView(BaseView):
             inspections_url = register_url(service.settings.inspection.target, "list") + \
                 f"?q={draw.number}"
         return self.render_template("random_draw/show.html", draw=draw, params=params, summary=summary,
+                                    page_crumb=draw.number,
                                     record=record, quotas=quotas, inspections_url=inspections_url,
                                     people=service.settings.people_draw(draw.kind))
 

@@ -310,3 +310,25 @@ def test_a_form_without_a_layout_shows_no_csrf_token_field(db_app, world):
     assert "CSRF" not in visible_text(html)
     assert html.count('name="csrf_token"') == 1
     assert 'data-field="period"' in html and 'data-field="csrf_token"' not in html
+
+
+def test_the_pages_outside_the_registers_name_themselves_in_the_tab(db_app, world, admin):
+    """Pages without a menu entry of their own, or below one, name themselves: the tab read only 安全生产监管平台
+    (我的订阅) or the entry above them (账号统计 read 账号管理, a chart read 统计图表, a township read its rule set)."""
+    with db_app.app_context():   # a township page counts graded enterprises
+        factory.make_row(db_app.extensions["safety"], "enterprise", {
+            "region": factory.HOME_TOWNSHIP, "department": factory.HOME_DEPARTMENT, "grade": "A"})
+    county = client_of(db_app, world["county"])
+    titles = {url: page_title(client.get(url).get_data(as_text=True)) for client, url in (
+        (admin, "/my_subscriptions/"), (admin, "/subscriptions/add"), (admin, "/accounts/stats"),
+        (admin, "/accounts/import"), (admin, "/charts/hazards_by_state/"), (admin, "/draws/"),
+        (county, f"/frequency/township_inspections/{factory.HOME_TOWNSHIP}"))}
+    assert titles == {
+        "/my_subscriptions/": "我的订阅 - 安全生产监管平台",
+        "/subscriptions/add": "新增 - 系统订阅 - 安全生产监管平台",
+        "/accounts/stats": "账号统计 - 账号管理 - 安全生产监管平台",
+        "/accounts/import": "导入 - 账号管理 - 安全生产监管平台",
+        "/charts/hazards_by_state/": "隐患整改状态 - 统计图表 - 安全生产监管平台",
+        "/draws/": "双随机抽查结果公示 - 安全生产监管平台",
+        f"/frequency/township_inspections/{factory.HOME_TOWNSHIP}": "春江街道 - 乡镇监督检查工作 - 安全生产监管平台",
+    }
