@@ -38,10 +38,10 @@ def message_texts(svc: Any, rule: WarningSpec, row: Any, today: date) -> dict[st
     if days > 0:
         return {"text_zh": f"{head[0]}：已逾期{days}天（{label[0]}）：{title}",
                 "text_zh_hant": f"{head[1]}：已逾期{days}天（{label[1]}）：{title}",
-                "text_en": f"{head[2]}: overdue by {days} day(s) ({label[2]}): {title}"}
+                "text_en": f"{head[2]}: overdue by {days} day{'' if days == 1 else 's'} ({label[2]}): {title}"}
     return {"text_zh": f"{head[0]}：还剩{-days}天（{label[0]}）：{title}",
             "text_zh_hant": f"{head[1]}：還剩{-days}天（{label[1]}）：{title}",
-            "text_en": f"{head[2]}: {-days} day(s) left ({label[2]}): {title}"}
+            "text_en": f"{head[2]}: {-days} day{'' if days == -1 else 's'} left ({label[2]}): {title}"}
 
 
 def recipients_of(svc: Any, rule: WarningSpec, row: Any) -> list[int]:

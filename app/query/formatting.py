@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from markupsafe import Markup, escape
 
 from app import clock
@@ -118,13 +118,19 @@ def deadline_status(spec: RegisterSpec, field: Any, row: Any, today: date | None
     return "soon" if days <= field.deadline.warn_days else "ok"
 
 
+def days_left_text(days: int) -> str:
+    """'Overdue by 3 days' / '1 day left' (已逾期 3 天 / 剩余 1 天) for a deadline ``days`` from today."""
+    if days < 0:
+        return ngettext("Overdue by %(num)d day", "Overdue by %(num)d days", -days)
+    return ngettext("%(num)d day left", "%(num)d days left", days)
+
+
 def _deadline(spec: RegisterSpec, field: Any, row: Any, dictionaries: DictionaryService) -> Markup:
     text = escape(plain_value(field, row, dictionaries))
     status = deadline_status(spec, field, row)
     if status is None:
         return text
-    days = (getattr(row, field.name) - clock.today()).days
-    title = _("Overdue by %(days)s day(s)", days=-days) if days < 0 else _("%(days)s day(s) left", days=days)
+    title = days_left_text((getattr(row, field.name) - clock.today()).days)
     return Markup(f'<span class="deadline-{status}" data-deadline="{status}" title="{escape(title)}">{text}</span>')
 
 

@@ -106,6 +106,11 @@ def test_a_warning_appears_when_its_date_passes_and_goes_when_fixed_or_closed(wo
     assert expired.level == "alarm" and overdue.state == "open"
     assert "【告警】隐患整改超期：已逾期6天（整改期限）：甲类仓库未设置可燃气体报警装置" in inbox(client_for(worker_app, company))
     assert "【告警】企业证书已过期：已逾期1天（有效期至）" in inbox(mine)
+    english = client_for(worker_app, regulator)
+    english.get("/lang/en")
+    text = " ".join(t for _, t in listed(english)) + " "
+    assert "Overdue by 1 day " in text and "Overdue by 6 days" in text and "day(s)" not in text, text
+    assert "overdue by 1 day (" in inbox(english) and "day(s)" not in inbox(english)
     home_page = visible_text(mine.get("/").get_data(as_text=True))
     assert re.search(r"预警\s+告警\s+2\s+预警\s+0\s+提示\s+0", home_page), home_page[:400]
     # the enterprise sees its own warnings, not the other county's
