@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from app.i18n import label_text, list_separator
 from app.metadata.spec import FieldBase, RegisterSpec
@@ -376,8 +376,8 @@ class _Builder:
             if t.require.comment:
                 needs.append(gettext("a comment"))
             if t.require.attachments:
-                needs.append(gettext("%(n)s file(s) (%(types)s)", n=t.require.attachments,
-                                     types=", ".join(t.require.accept)))
+                needs.append(ngettext("%(num)s file (%(types)s)", "%(num)s files (%(types)s)", t.require.attachments,
+                                      types=", ".join(t.require.accept)))
             if t.require.signature:
                 needs.append(gettext("a signature image"))
             roles = list_separator().join(label_text(self.registry.roles[r].label) if r in self.registry.roles else r

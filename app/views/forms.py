@@ -339,7 +339,7 @@ class RowCount:
         count = len(field.entries)
         low = max(field.min_entries, 1 if field.flags.required else 0)
         if count < low:
-            raise ValidationError(gettext("At least %(n)s row(s) are needed.", n=low))
+            raise ValidationError(ngettext("At least %(num)s row is needed.", "At least %(num)s rows are needed.", low))
         if count > field.max_rows:
             raise ValidationError(gettext("At most %(n)s rows are allowed.", n=field.max_rows))
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from flask import abort, current_app, flash, get_template_attribute, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.widgets import FormWidget
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -482,7 +482,8 @@ class RegisterController:
 
     def _refuse_if_referred(self, item: Any) -> None:
         """Refuse to delete a row other registers still refer to, naming them (004 Q27)."""
-        blockers = [_("%(count)s record(s) of %(register)s", count=count, register=label_text(other.label))
+        blockers = [ngettext("%(num)s record of %(register)s", "%(num)s records of %(register)s", count,
+                             register=label_text(other.label))
                     for other, count in blocking_references(self.services, self.register, item.id)]
         if blockers:
             raise ValueError(_("This record cannot be deleted: it is still referred to by %(refs)s.",

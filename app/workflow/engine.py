@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -253,8 +253,9 @@ class WorkflowEngine:
         if comment and len(comment) > MAX_COMMENT:
             raise TransitionRefused(_("The comment is longer than %(max)s characters.", max=MAX_COMMENT))
         if len(uploads) < required.attachments:
-            raise TransitionRefused(_("“%(step)s” needs at least %(count)s attached file(s).", step=step,
-                                      count=required.attachments))
+            raise TransitionRefused(ngettext("“%(step)s” needs at least %(num)s attached file.",
+                                             "“%(step)s” needs at least %(num)s attached files.",
+                                             required.attachments, step=step))
         for upload in uploads:
             self._check_file(upload, required.accept)
         if required.signature and signature is None:

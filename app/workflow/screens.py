@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -142,7 +142,8 @@ def take(controller: Any, pk: Any, name: str) -> Any:
         message = _("“%(step)s” done: the record is now “%(state)s”.", step=label_text(t.label),
                     state=label_text(spec.workflow.state(t.to).label))
         if outcome.created:
-            message += " " + _("%(count)s new record(s) created.", count=len(outcome.created))
+            message += " " + ngettext("%(num)s new record created.", "%(num)s new records created.",
+                                      len(outcome.created))
         flash(message, "success")
     return redirect(register_url(spec.name, "show", pk=row.id))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_babel import lazy_gettext
 
 from app.i18n import label_text
@@ -120,7 +120,7 @@ class SubscriptionView(BaseView):
             flash(_("Nothing selected."), "warning")
         else:
             count = subscription_service().delete(actor, ids)
-            flash(_("%(n)s subscription(s) deleted.", n=count), "success")
+            flash(ngettext("%(num)s subscription deleted.", "%(num)s subscriptions deleted.", count), "success")
         return redirect(url_for(".index"))
 
 

@@ -183,6 +183,10 @@ def test_a_corrected_enterprise_code_moves_its_account(db_app, county):
 def test_child_row_counts_are_enforced(admin, db_app):
     html = admin.post_form("/r/checklist/add", {"name": "加油站检查清单", "kind": "independent"}).get_data(as_text=True)
     assert field_errors(html, "items") == ["至少需要 1 行。"]
+    admin.get("/lang/en")
+    english = admin.post_form("/r/checklist/add", {"name": "加油站检查清单", "kind": "independent"})
+    assert field_errors(english.get_data(as_text=True), "items") == ["At least 1 row is needed."]   # not "row(s)"
+    admin.get("/lang/zh_Hans")
     ok = admin.post_form("/r/checklist/add", {"name": "加油站检查清单", "kind": "independent",
                                               "items-0-stage": "储存", "items-0-content": "油罐区设置防火堤"})
     assert ok.status_code == 302
