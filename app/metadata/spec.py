@@ -788,6 +788,8 @@ class PublicSpec(Spec):
     fields: Annotated[tuple[Ref, ...], Field(min_length=1)]
     #: shown after sending: what happens next
     done: Label | None = None
+    #: the send button's text (default 提交申请: a report is sent with 提交举报)
+    submit: Label | None = None
 
 
 class ProgressSpec(Spec):

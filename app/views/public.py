@@ -70,14 +70,17 @@ class PublicFormView(BaseView):
             return redirect(url_for("PublicFormView.done", register=spec.name, row_id=row.id))
         fieldsets = form_fieldsets(spec, spec.public.fields)
         widget = PublicFormWidget(form=form, fieldsets=fieldsets, exclude_cols=[],
-                                  submit_label=_("Send the application"), **form_context(form, fieldsets))
-        return self.render_template("public/form.html", spec=spec, widget=widget,
-                                    title=label_text(spec.public.title), intro=label_text(spec.public.intro))
+                                  submit_label=label_text(spec.public.submit) if spec.public.submit
+                                  else _("Send the application"), **form_context(form, fieldsets))
+        title = label_text(spec.public.title)
+        return self.render_template("public/form.html", spec=spec, widget=widget, title=title, page_crumb=title,
+                                    intro=label_text(spec.public.intro))
 
     @expose("/<register>/done/<int:row_id>")
     def done(self, register: str, row_id: int) -> Any:
         spec = self._spec(register)
-        return self.render_template("public/done.html", title=label_text(spec.public.title), row_id=row_id,
+        title = label_text(spec.public.title)
+        return self.render_template("public/done.html", title=title, page_crumb=title, row_id=row_id,
                                     message=label_text(spec.public.done))
 
 

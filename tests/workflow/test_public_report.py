@@ -2,6 +2,8 @@
 industry accepts it and closes it with the result, or declines it with the reason; others never see it."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from tests.helpers import FormClient, visible_text
@@ -20,6 +22,12 @@ def test_a_public_report_is_accepted_investigated_and_closed(db_app):
     public = FormClient(db_app.test_client())
     page = public.get("/public/public_report")
     assert page.status_code == 200 and "安全生产举报" in visible_text(page.get_data(as_text=True))
+    # the page names itself and the report is sent as a report (public.submit), not as an application
+    html = page.get_data(as_text=True)
+    assert "<title>安全生产举报 - 安全生产监管平台</title>" in html
+    assert re.search(r'<button[^>]*type="submit"[^>]*>.*?提交举报\s*</button>', html, re.S)
+    assert "提交申请" not in visible_text(html)
+    assert "提交申请" in visible_text(public.get("/public/enterprise_application").get_data(as_text=True))
     response = public.post_form("/public/public_report", {
         "subject": "春江镇某无证加油点", "region": factory.HOME_TOWNSHIP, "department": "emergency",
         "address": "常州市新北区春江镇圩塘路北侧空地", "content": "夜间用油罐车向摩托车加油，无任何消防器材",
