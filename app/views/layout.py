@@ -23,7 +23,7 @@ PAGE_CRUMBS = {
     "AccountView.stats": _l("Account statistics"), "AccountView.import_page": _l("Import"),
     "SnapshotView.index": _l("My subscriptions"), "SubscriptionView.add": _l("Add"),
     "SubscriptionView.edit": _l("Edit"), "PublicDrawView.index": _l("Random inspections: published draws"),
-    "PublicFormView.index": _l("Online applications"),
+    "PublicFormView.index": _l("Online applications"), "AuthDBView.login": _l("Sign In"),
 }
 
 

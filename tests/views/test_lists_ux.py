@@ -332,3 +332,6 @@ def test_the_pages_outside_the_registers_name_themselves_in_the_tab(db_app, worl
         "/draws/": "双随机抽查结果公示 - 安全生产监管平台",
         f"/frequency/township_inspections/{factory.HOME_TOWNSHIP}": "春江街道 - 乡镇监督检查工作 - 安全生产监管平台",
     }
+    anonymous = db_app.test_client()
+    assert page_title(anonymous.get("/login/").get_data(as_text=True)) == "登录 - 安全生产监管平台"
+    assert page_title(anonymous.get("/public/").get_data(as_text=True)) == "在线申请 - 安全生产监管平台"
