@@ -10,7 +10,7 @@ from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
-from app.i18n import label_text, lazy_label
+from app.i18n import label_text, lazy_label, list_separator
 from app.security.actor import current_actor
 from app.query.urls import register_url
 
@@ -52,6 +52,16 @@ def parameters_from(form: Any) -> Parameters:
                       per_enterprise=_int(form.get("per_enterprise"), 2),
                       officers_per_region=form.get("officers_per_region") == "1",
                       ids=[_int(i) for i in form.getlist("ids") if str(i).strip()])
+
+
+def avoidance_text(avoidance: Any) -> str:
+    """The people draw's avoidance rules as one sentence in the reader's language (it was pieced together with
+    Chinese punctuation in English and ASCII punctuation in Chinese)."""
+    rules = list_separator().join([*(label_text(r.label) for r in avoidance.same), _("declared conflicts")])
+    if avoidance.recent_months:
+        return _("Avoidance: %(rules)s; someone drawn in the last %(n)s months is drawn again only when the pool "
+                 "is exhausted.", rules=rules, n=avoidance.recent_months)
+    return _("Avoidance: %(rules)s.", rules=rules)
 
 
 def people_parameters_from(name: str, form: Any) -> PeopleParameters:
@@ -164,7 +174,7 @@ class RandomDrawView(BaseView):
             pool_size=pool_size, error=error, subject_name=subject_name,
             subject_label=label_text(svc.registry.register(spec.subject).label),
             lookup_url=register_url(spec.subject, "lookup"),
-            avoidance=[label_text(r.label) for r in spec.avoidance.same], recent_months=spec.avoidance.recent_months)
+            avoidance=avoidance_text(spec.avoidance))
 
     @expose("/people/<name>/prepare", methods=["POST"])
     def people_prepare(self, name: str) -> Any:

@@ -125,6 +125,12 @@ def test_expert_draw_pages_and_public_page(web_world: World) -> None:
     page = visible_text(client.get(f"/random_draw/people/expert/?preview=1&f.specialty=fire&subject={subject_id}")
                         .get_data(as_text=True))
     assert "符合条件的可抽取人员共 3 人" in page and subject_name in page
+    assert "回避规则：本单位专家回避、申报回避；近 6 个月内已被抽中的人员，仅在抽取范围用尽时才会再次抽中。" in page
+    client.get("/lang/en")
+    english = visible_text(client.get("/random_draw/people/expert/").get_data(as_text=True))
+    assert ("Avoidance: Experts employed by the reviewed enterprise, declared conflicts; someone drawn in the last 6 "
+            "months is drawn again only when the pool is exhausted.") in english
+    client.get("/lang/zh_Hans")
     response = client.post_form("/random_draw/people/expert/prepare",
                                 {"f.specialty": "fire", "count": "2", "subject": str(subject_id)},
                                 page_url="/random_draw/people/expert/")
