@@ -12,7 +12,7 @@ from app import alerts, api, cli, operations, workflow, write_path
 from app.audit.views import AuditLogView, LoginLogView
 from app.dictionaries import DictionaryService, load_rows_from_db
 from app.extensions import csrf, db, init_celery
-from app.i18n import current_locale, install_template_gettext, label_text, lazy_label, list_separator
+from app.i18n import colon, current_locale, install_template_gettext, label_text, lazy_label, list_separator
 from app.i18n.chinese import release
 from app.metadata import MetadataError, load_registry
 from app.models import build_models
@@ -141,6 +141,9 @@ def _register_request_rules(app: Flask) -> None:
     app.jinja_env.globals["field_messages"] = _field_messages
     app.jinja_env.globals["required_for"] = _required_for
     app.jinja_env.globals["ui_locale"] = current_locale  # the date pickers' language (register/form_assets.html)
+    # a caption's colon and an enumeration's separator in the reader's language (： 、 / ": " ", ")
+    app.jinja_env.globals["colon"] = colon
+    app.jinja_env.globals["list_separator"] = list_separator
     install_template_gettext(app)  # replaces Flask-Babel's: the translations looked up once per locale
 
     app.before_request(enforce_session_rules)

@@ -144,6 +144,11 @@ def test_expert_draw_pages_and_public_page(web_world: World) -> None:
     page = client.post_form(f"/random_draw/{draw_id}/confirm", {}, page_url=url, follow_redirects=True)
     public = visible_text(world.app.test_client().get("/draws/").get_data(as_text=True))
     assert "专家抽取" in public and subject_name in public and "消防专家" in public
+    assert f"被评审企业：{subject_name} · 已抽取：" in public, public   # Chinese punctuation in Chinese …
+    english = world.app.test_client()
+    english.get("/lang/en")
+    public_en = visible_text(english.get("/draws/").get_data(as_text=True))
+    assert f"Under review: {subject_name} · Drawn: " in public_en and "、" not in public_en   # … English in English
     # experts' mobile numbers are not published (a seed or hash on the page may hold any digits: the numbers
     # themselves are looked for)
     for n in (60, 61, 62):
