@@ -141,6 +141,10 @@ class BaseConfig:
     SESSION_IDLE_MINUTES = 30
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # the session cookie is sent only when the session changed (sign-in, language, sign-out, the idle clock once a
+    # minute): re-sent with every response, a stylesheet or the icon answered after a language switch or a
+    # sign-out put the old session back (app/security/views.py, enforce_session_rules)
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -174,12 +174,20 @@ def own_account_pages() -> Any:
 
 ALWAYS_ALLOWED = {"PasswordView.password", "AuthDBView.logout", "AuthDBView.login", "static", "appbuilder.static",
                   "LocaleView.index"}
+#: the idle clock (`_seen`) is written at most this often: a response that writes the session carries the whole
+#: cookie as its request read it, and one answered late (two tabs, a page's own requests) puts that back
+SEEN_EVERY_SECONDS = 60
+
+
+def _is_asset(endpoint: str | None) -> bool:
+    """A file the browser fetches by itself (styles, scripts, images, the icon): it never touches the session."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static") or endpoint == "favicon")
 
 
 def enforce_session_rules() -> Any:
     """Before each request: idle sessions end; an account that must change its password goes there first."""
     user = g.get("user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False) or _is_asset(request.endpoint):
         return None
     now = datetime.now().timestamp()
     last = session.get("_seen")
@@ -193,8 +201,10 @@ def enforce_session_rules() -> Any:
         # by the browser, app/static/js/form.js)
         back = request.full_path if request.method == "GET" else request.path
         return redirect(url_for("AuthDBView.login", next=back))
-    session["_seen"] = now
-    session.permanent = True
+    if not last or now - last >= SEEN_EVERY_SECONDS:
+        session["_seen"] = now
+    if not session.permanent:
+        session.permanent = True
     if getattr(user, "must_change_password", False) and request.endpoint not in ALWAYS_ALLOWED:
         return redirect(url_for("PasswordView.password"))
     return None
